@@ -1,0 +1,112 @@
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Logging;
+using OpenTelemetry;
+using OpenTelemetry.Metrics;
+using OpenTelemetry.Trace;
+
+namespace Microsoft.Extensions.Hosting;
+
+/// <summary>
+/// What Aspire's ServiceDefaults template does — OpenTelemetry, health checks, service discovery,
+/// resilience — plus DistSync's own activity sources and meters, so a node behaves the same under our
+/// AppHost and under a real Aspire AppHost.
+/// </summary>
+public static class Extensions
+{
+    public const string HealthEndpointPath = "/health";
+    public const string AlivenessEndpointPath = "/alive";
+
+    /// <summary>Activity sources and meters, one per feature (DESIGN §7).</summary>
+    public static readonly IReadOnlyList<string> DistSyncTelemetryNames =
+        ["DistSync.Consensus", "DistSync.Locks", "DistSync.Queue", "DistSync.Cache", "DistSync.Cluster"];
+
+    public static TBuilder AddServiceDefaults<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.ConfigureOpenTelemetry();
+        builder.AddDefaultHealthChecks();
+        builder.Services.AddServiceDiscovery();
+        // Resilience goes on named clients, not on every client: a default handler would also wrap the
+        // OTLP exporter's client and retry telemetry on shutdown. See AddResilientHttpClient.
+        builder.Services.ConfigureHttpClientDefaults(http => http.AddServiceDiscovery());
+        return builder;
+    }
+
+    /// <summary>A named HttpClient with service discovery and the standard resilience pipeline.</summary>
+    public static IHttpClientBuilder AddResilientHttpClient(this IServiceCollection services, string name)
+    {
+        var client = services.AddHttpClient(name);
+        client.AddStandardResilienceHandler();
+        return client;
+    }
+
+    public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Logging.AddOpenTelemetry(logging =>
+        {
+            logging.IncludeFormattedMessage = true;
+            logging.IncludeScopes = true;
+        });
+
+        builder.Services.AddOpenTelemetry()
+            .WithMetrics(metrics =>
+            {
+                metrics.AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter([.. DistSyncTelemetryNames]);
+            })
+            .WithTracing(tracing =>
+            {
+                tracing.AddSource([.. DistSyncTelemetryNames])
+                    .AddAspNetCoreInstrumentation(options =>
+                        // Probes arrive every few seconds and would bury the traces worth reading.
+                        options.Filter = context =>
+                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
+                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                    .AddHttpClientInstrumentation();
+            });
+
+        builder.AddOpenTelemetryExporters();
+        return builder;
+    }
+
+    private static void AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        // The exporter reads OTEL_EXPORTER_OTLP_ENDPOINT/_PROTOCOL/_HEADERS itself; without an endpoint
+        // there is nobody to export to, so nothing is turned on.
+        if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
+        {
+            builder.Services.AddOpenTelemetry().UseOtlpExporter();
+        }
+    }
+
+    public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
+    {
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy(), ["live"]);
+        return builder;
+    }
+
+    /// <summary>
+    /// Maps <c>/health</c> (readiness: every check) and <c>/alive</c> (liveness: the "live" checks).
+    /// Mapped in every environment, not only Development as in Aspire's template: our AppHost and
+    /// container platforms probe them to decide whether a node is up.
+    /// </summary>
+    public static WebApplication MapDefaultEndpoints(this WebApplication app, Func<HttpContext, HealthReport, Task>? writeHealth = null)
+    {
+        var health = new HealthCheckOptions();
+        if (writeHealth is not null)
+        {
+            health.ResponseWriter = writeHealth;
+        }
+
+        app.MapHealthChecks(HealthEndpointPath, health).ExcludeFromDescription();
+        app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") })
+            .ExcludeFromDescription();
+        return app;
+    }
+}
