@@ -1,5 +1,9 @@
+using DistSync.Node;
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
+builder.AddNodeServices();
+
 var app = builder.Build();
-app.MapDefaultEndpoints();
+app.MapNodeApis();
 app.Run();

@@ -1,0 +1,53 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace DistSync.Node.Http;
+
+/// <summary>
+/// Turns a request the framework could not bind (malformed JSON, a string where a number belongs, an
+/// empty body) into a 400 problem that names the field, instead of an empty 400 or a 500.
+/// </summary>
+public sealed class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
+{
+    public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
+    {
+        if (exception is not BadHttpRequestException badRequest)
+        {
+            return false;
+        }
+
+        var json = FindJsonException(badRequest);
+        var field = json?.Path is { Length: > 2 } path ? path.TrimStart('$', '.') : null;
+        var detail = json is null
+            ? badRequest.Message
+            : field is null ? $"The request body is not valid JSON: {json.Message}" : $"Field '{field}' is invalid: {json.Message}";
+        logger.BadRequest(httpContext.Request.Path, detail);
+
+        httpContext.Response.StatusCode = badRequest.StatusCode;
+        var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
+        {
+            Status = badRequest.StatusCode,
+            Title = "Bad request",
+            Detail = detail,
+        };
+        if (field is not null)
+        {
+            problem.Extensions["field"] = field;
+        }
+
+        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+    }
+
+    private static JsonException? FindJsonException(Exception exception)
+    {
+        for (var inner = exception.InnerException; inner is not null; inner = inner.InnerException)
+        {
+            if (inner is JsonException json)
+            {
+                return json;
+            }
+        }
+
+        return null;
+    }
+}

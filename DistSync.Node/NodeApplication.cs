@@ -1,0 +1,49 @@
+using DistSync.Node.Cluster;
+using DistSync.Node.Http;
+using DistSync.Node.Storage;
+using Microsoft.Extensions.Options;
+using Scalar.AspNetCore;
+
+namespace DistSync.Node;
+
+/// <summary>Registers and maps everything a node serves; Program.cs stays a few lines.</summary>
+public static class NodeApplication
+{
+    public static WebApplicationBuilder AddNodeServices(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<NodeOptions>()
+            .BindConfiguration(NodeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<PeerDirectory>();
+
+        builder.Services.ConfigureHttpJsonOptions(o => NodeJson.Configure(o.SerializerOptions));
+        builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
+            ctx.ProblemDetails.Extensions.TryAdd("node_id", ctx.HttpContext.RequestServices.GetRequiredService<IOptions<NodeOptions>>().Value.NodeId));
+        builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
+        // Binding failures throw, so BadRequestExceptionHandler can name the field in a problem response.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("internal", StringComparison.Ordinal) != true);
+
+        builder.Services.AddSingleton<RedisConnection>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
+        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        builder.Services.AddSingleton<INodeStatus, StandaloneNodeStatus>();
+        return builder;
+    }
+
+    public static WebApplication MapNodeApis(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+
+        app.MapOpenApi();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("DistSync API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
+
+        var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
+        var peers = app.Services.GetRequiredService<PeerDirectory>();
+        app.Logger.NodeStarting(options.NodeId, string.Join(",", peers.PeerIds), options.ResolveDataDir());
+        return app;
+    }
+}
