@@ -10,6 +10,15 @@ public sealed partial class RaftNode
         Transfer,
     }
 
+    /// <summary>Starts an election now, as if the election timeout fired (tests and host bootstrap).</summary>
+    internal void CampaignNow()
+    {
+        if (_role != RaftRole.Leader)
+        {
+            Campaign(_options.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
+        }
+    }
+
     private void TickElection()
     {
         _electionElapsed++;
