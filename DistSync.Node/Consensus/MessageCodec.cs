@@ -1,0 +1,409 @@
+using System.Text;
+
+namespace DistSync.Node.Consensus;
+
+/// <summary>
+/// Compact binary form of <see cref="Message"/> for the peer transport. Integers are LEB128 varints (context is
+/// zig-zag); strings are length-prefixed UTF-8. Decoding is strict: anything malformed, truncated, trailing or out of
+/// range throws <see cref="FormatException"/>, and no allocation is larger than the input justifies.
+/// <code>
+/// batch   = version:u8(1) count:varint message*
+/// message = type:u8 from:str to:str term logTerm index commit rejectHint:varint flags:u8(bit0 reject, bit1 snapshot)
+///           context:zigzag entryCount:varint entry* [snapshot]
+/// entry   = index term:varint type:u8 len:varint data
+/// snapshot= index term:varint voterCount:varint str* len:varint data
+/// </code>
+/// </summary>
+public static class MessageCodec
+{
+    public const byte Version = 1;
+    public const int MaxMessagesPerBatch = 100_000;
+    public const int MaxIdBytes = 255;
+    private const int MaxVoters = 64;
+    private const byte FlagReject = 1;
+    private const byte FlagSnapshot = 2;
+
+    private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    public static byte[] Encode(Message message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        var buffer = new byte[SizeOf(message)];
+        var writer = new Writer(buffer);
+        Write(ref writer, message);
+        return writer.Finish();
+    }
+
+    public static byte[] EncodeBatch(IReadOnlyList<Message> messages)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        if (messages.Count > MaxMessagesPerBatch)
+        {
+            throw new ArgumentException($"At most {MaxMessagesPerBatch} messages per batch.", nameof(messages));
+        }
+
+        var size = 1 + VarintSize((ulong)messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            size += SizeOf(messages[i]);
+        }
+
+        var writer = new Writer(new byte[size]);
+        writer.Byte(Version);
+        writer.Varint((ulong)messages.Count);
+        for (var i = 0; i < messages.Count; i++)
+        {
+            Write(ref writer, messages[i]);
+        }
+
+        return writer.Finish();
+    }
+
+    public static Message Decode(ReadOnlySpan<byte> data)
+    {
+        var reader = new Reader(data);
+        var message = Read(ref reader);
+        reader.EnsureEnd();
+        return message;
+    }
+
+    public static IReadOnlyList<Message> DecodeBatch(ReadOnlySpan<byte> data)
+    {
+        var reader = new Reader(data);
+        var version = reader.Byte();
+        if (version != Version)
+        {
+            throw new FormatException($"Unknown message batch version {version}.");
+        }
+
+        // Every message takes at least 11 bytes, so the count can never ask for more than the input holds.
+        var count = reader.Count(MaxMessagesPerBatch, 11);
+        var messages = new Message[count];
+        for (var i = 0; i < count; i++)
+        {
+            messages[i] = Read(ref reader);
+        }
+
+        reader.EnsureEnd();
+        return messages;
+    }
+
+    private static int SizeOf(Message m)
+    {
+        var size = 1 + StringSize(m.From) + StringSize(m.To)
+            + VarintSize(Unsigned(m.Term)) + VarintSize(Unsigned(m.LogTerm)) + VarintSize(Unsigned(m.Index))
+            + VarintSize(Unsigned(m.Commit)) + VarintSize(Unsigned(m.RejectHint)) + 1
+            + VarintSize(ZigZag(m.Context)) + VarintSize((ulong)m.Entries.Count);
+        for (var i = 0; i < m.Entries.Count; i++)
+        {
+            var e = m.Entries[i];
+            size += VarintSize(Unsigned(e.Index)) + VarintSize(Unsigned(e.Term)) + 1 + VarintSize((ulong)e.Data.Length) + e.Data.Length;
+        }
+
+        if (m.Snapshot is { } s)
+        {
+            size += VarintSize(Unsigned(s.Metadata.Index)) + VarintSize(Unsigned(s.Metadata.Term))
+                + VarintSize((ulong)s.Metadata.Voters.Count) + VarintSize((ulong)s.Data.Length) + s.Data.Length;
+            foreach (var voter in s.Metadata.Voters)
+            {
+                size += StringSize(voter);
+            }
+        }
+
+        return size;
+    }
+
+    private static void Write(ref Writer w, Message m)
+    {
+        w.Byte((byte)m.Type);
+        w.String(m.From);
+        w.String(m.To);
+        w.Varint(Unsigned(m.Term));
+        w.Varint(Unsigned(m.LogTerm));
+        w.Varint(Unsigned(m.Index));
+        w.Varint(Unsigned(m.Commit));
+        w.Varint(Unsigned(m.RejectHint));
+        w.Byte((byte)((m.Reject ? FlagReject : 0) | (m.Snapshot is null ? 0 : FlagSnapshot)));
+        w.Varint(ZigZag(m.Context));
+        w.Varint((ulong)m.Entries.Count);
+        for (var i = 0; i < m.Entries.Count; i++)
+        {
+            var e = m.Entries[i];
+            w.Varint(Unsigned(e.Index));
+            w.Varint(Unsigned(e.Term));
+            w.Byte((byte)e.Type);
+            w.Varint((ulong)e.Data.Length);
+            w.Bytes(e.Data);
+        }
+
+        if (m.Snapshot is { } s)
+        {
+            w.Varint(Unsigned(s.Metadata.Index));
+            w.Varint(Unsigned(s.Metadata.Term));
+            w.Varint((ulong)s.Metadata.Voters.Count);
+            foreach (var voter in s.Metadata.Voters)
+            {
+                w.String(voter);
+            }
+
+            w.Varint((ulong)s.Data.Length);
+            w.Bytes(s.Data);
+        }
+    }
+
+    private static Message Read(ref Reader r)
+    {
+        var type = (MessageType)r.Byte();
+        if (type < MessageType.PreVote || type > MessageType.TransferLeader)
+        {
+            throw new FormatException($"Unknown message type {(byte)type}.");
+        }
+
+        var from = r.String();
+        var to = r.String();
+        var term = r.Long();
+        var logTerm = r.Long();
+        var index = r.Long();
+        var commit = r.Long();
+        var rejectHint = r.Long();
+        var flags = r.Byte();
+        if ((flags & ~(FlagReject | FlagSnapshot)) != 0)
+        {
+            throw new FormatException($"Unknown message flags {flags}.");
+        }
+
+        var context = UnZigZag(r.Varint());
+
+        // An entry takes at least 4 bytes.
+        var entryCount = r.Count(int.MaxValue, 4);
+        IReadOnlyList<Entry> entries = [];
+        if (entryCount > 0)
+        {
+            var array = new Entry[entryCount];
+            for (var i = 0; i < entryCount; i++)
+            {
+                var entryIndex = r.Long();
+                var entryTerm = r.Long();
+                var entryType = (EntryType)r.Byte();
+                if (entryType is not (EntryType.Empty or EntryType.Command))
+                {
+                    throw new FormatException($"Unknown entry type {(byte)entryType}.");
+                }
+
+                if (entryIndex < 1 || (i > 0 && entryIndex != array[i - 1].Index + 1))
+                {
+                    throw new FormatException($"Entry index {entryIndex} breaks the contiguous run.");
+                }
+
+                array[i] = new Entry(entryIndex, entryTerm, entryType, r.Blob());
+            }
+
+            if (type == MessageType.Append && array[0].Index != index + 1)
+            {
+                throw new FormatException($"Append entries start at {array[0].Index}, not after {index}.");
+            }
+
+            entries = array;
+        }
+
+        Snapshot? snapshot = null;
+        if ((flags & FlagSnapshot) != 0)
+        {
+            var snapIndex = r.Long();
+            var snapTerm = r.Long();
+            var voterCount = r.Count(MaxVoters, 2);
+            var voters = new string[voterCount];
+            for (var i = 0; i < voterCount; i++)
+            {
+                voters[i] = r.String();
+            }
+
+            snapshot = new Snapshot(new SnapshotMetadata(snapIndex, snapTerm, voters), r.Blob());
+        }
+
+        if (type == MessageType.InstallSnapshot && snapshot is null)
+        {
+            throw new FormatException("InstallSnapshot without a snapshot.");
+        }
+
+        return new Message
+        {
+            Type = type,
+            From = from,
+            To = to,
+            Term = term,
+            LogTerm = logTerm,
+            Index = index,
+            Commit = commit,
+            RejectHint = rejectHint,
+            Reject = (flags & FlagReject) != 0,
+            Context = context,
+            Entries = entries,
+            Snapshot = snapshot,
+        };
+    }
+
+    private static ulong Unsigned(long value) =>
+        value >= 0 ? (ulong)value : throw new ArgumentException($"Negative value {value} cannot be encoded.", nameof(value));
+
+    private static ulong ZigZag(long value) => (ulong)((value << 1) ^ (value >> 63));
+
+    private static long UnZigZag(ulong value) => (long)(value >> 1) ^ -(long)(value & 1);
+
+    private static int VarintSize(ulong value)
+    {
+        var size = 1;
+        while (value >= 0x80)
+        {
+            value >>= 7;
+            size++;
+        }
+
+        return size;
+    }
+
+    private static int StringSize(string value)
+    {
+        var bytes = StrictUtf8.GetByteCount(value);
+        if (bytes > MaxIdBytes)
+        {
+            throw new ArgumentException($"Id '{value}' is longer than {MaxIdBytes} bytes.", nameof(value));
+        }
+
+        return VarintSize((ulong)bytes) + bytes;
+    }
+
+    private ref struct Writer(byte[] buffer)
+    {
+        private readonly byte[] _buffer = buffer;
+        private int _position;
+
+        public void Byte(byte value) => _buffer[_position++] = value;
+
+        public void Varint(ulong value)
+        {
+            while (value >= 0x80)
+            {
+                _buffer[_position++] = (byte)(value | 0x80);
+                value >>= 7;
+            }
+
+            _buffer[_position++] = (byte)value;
+        }
+
+        public void Bytes(byte[] data)
+        {
+            data.CopyTo(_buffer, _position);
+            _position += data.Length;
+        }
+
+        public void String(string value)
+        {
+            var count = StrictUtf8.GetBytes(value, 0, value.Length, _buffer, _position + VarintSize((ulong)StrictUtf8.GetByteCount(value)));
+            Varint((ulong)count);
+            _position += count;
+        }
+
+        public readonly byte[] Finish() => _position == _buffer.Length
+            ? _buffer
+            : throw new InvalidOperationException($"Encoded {_position} bytes, sized {_buffer.Length}.");
+    }
+
+    private ref struct Reader(ReadOnlySpan<byte> data)
+    {
+        private readonly ReadOnlySpan<byte> _data = data;
+        private int _position;
+
+        private readonly int Remaining => _data.Length - _position;
+
+        public byte Byte()
+        {
+            if (_position >= _data.Length)
+            {
+                throw new FormatException("Message is truncated.");
+            }
+
+            return _data[_position++];
+        }
+
+        public ulong Varint()
+        {
+            ulong result = 0;
+            for (var shift = 0; shift < 64; shift += 7)
+            {
+                var b = Byte();
+                if (shift == 63 && b > 1)
+                {
+                    throw new FormatException("Varint overflows 64 bits.");
+                }
+
+                result |= (ulong)(b & 0x7F) << shift;
+                if (b < 0x80)
+                {
+                    return result;
+                }
+            }
+
+            throw new FormatException("Varint is longer than 10 bytes.");
+        }
+
+        public long Long()
+        {
+            var value = Varint();
+            return value <= long.MaxValue ? (long)value : throw new FormatException($"Value {value} is out of range.");
+        }
+
+        /// <summary>A count of items that each need at least <paramref name="minItemBytes"/> more bytes.</summary>
+        public int Count(int max, int minItemBytes)
+        {
+            var value = Varint();
+            if (value > (ulong)max || value > (ulong)(Remaining / minItemBytes))
+            {
+                throw new FormatException($"Count {value} is more than the message can hold.");
+            }
+
+            return (int)value;
+        }
+
+        public string String()
+        {
+            var length = Varint();
+            if (length > MaxIdBytes || length > (ulong)Remaining)
+            {
+                throw new FormatException($"String of {length} bytes is too long or truncated.");
+            }
+
+            var bytes = _data.Slice(_position, (int)length);
+            _position += (int)length;
+            try
+            {
+                return StrictUtf8.GetString(bytes);
+            }
+            catch (DecoderFallbackException e)
+            {
+                throw new FormatException("String is not valid UTF-8.", e);
+            }
+        }
+
+        public byte[] Blob()
+        {
+            var length = Varint();
+            if (length > (ulong)Remaining)
+            {
+                throw new FormatException($"Payload of {length} bytes is truncated.");
+            }
+
+            var bytes = _data.Slice(_position, (int)length).ToArray();
+            _position += (int)length;
+            return bytes;
+        }
+
+        public readonly void EnsureEnd()
+        {
+            if (_position != _data.Length)
+            {
+                throw new FormatException($"{Remaining} trailing bytes after the message.");
+            }
+        }
+    }
+}

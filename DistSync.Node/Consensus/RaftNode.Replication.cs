@@ -1,0 +1,354 @@
+namespace DistSync.Node.Consensus;
+
+/// <summary>Log replication, commit, snapshots and leadership transfer (Raft §5.3, §5.4, §7, thesis §3.10).</summary>
+public sealed partial class RaftNode
+{
+    // Set when entries or the commit index changed; appends go out once per Ready so proposals batch.
+    private bool _appendBroadcastPending;
+    private bool _commitBroadcastPending;
+
+    private void AppendAsLeader(Entry entry)
+    {
+        _log.Append(entry);
+        _progress[_id].MaybeUpdate(entry.Index);
+        _appendBroadcastPending = true;
+        MaybeCommit();
+    }
+
+    private void FlushBroadcast()
+    {
+        if (_role != RaftRole.Leader || !(_appendBroadcastPending || _commitBroadcastPending))
+        {
+            return;
+        }
+
+        var sendIfEmpty = _commitBroadcastPending;
+        _appendBroadcastPending = false;
+        _commitBroadcastPending = false;
+        foreach (var peer in _peers)
+        {
+            SendAppend(peer, sendIfEmpty);
+        }
+    }
+
+    /// <summary>Sends the next batch to <paramref name="to"/>, or the snapshot when those entries are compacted.</summary>
+    private bool SendAppend(string to, bool sendIfEmpty)
+    {
+        var pr = _progress[to];
+        if (pr.IsPaused)
+        {
+            return false;
+        }
+
+        var prevIndex = pr.Next - 1;
+        if (!_log.TryTerm(prevIndex, out var prevTerm))
+        {
+            return SendSnapshot(to, pr);
+        }
+
+        var entries = _log.Slice(pr.Next, _options.MaxEntriesPerAppend, _options.MaxBytesPerAppend);
+        if (entries is null)
+        {
+            return SendSnapshot(to, pr);
+        }
+
+        if (entries.Length == 0 && !sendIfEmpty)
+        {
+            return false;
+        }
+
+        Send(new Message
+        {
+            Type = MessageType.Append,
+            From = _id,
+            To = to,
+            Term = _term,
+            Index = prevIndex,
+            LogTerm = prevTerm,
+            Entries = entries,
+            Commit = _log.Committed,
+        });
+
+        if (pr.State == ProgressState.Replicate)
+        {
+            if (entries.Length > 0)
+            {
+                var last = entries[^1].Index;
+                pr.OptimisticUpdate(last);
+                pr.Inflights.Add(last);
+            }
+        }
+        else
+        {
+            pr.ProbeSent = true;
+        }
+
+        return true;
+    }
+
+    private bool SendSnapshot(string to, Progress pr)
+    {
+        var snapshot = _log.Snapshot
+            ?? throw new InvalidOperationException($"Entries before {_log.FirstIndex} are gone but there is no snapshot.");
+        Send(new Message
+        {
+            Type = MessageType.InstallSnapshot,
+            From = _id,
+            To = to,
+            Term = _term,
+            Index = snapshot.Metadata.Index,
+            LogTerm = snapshot.Metadata.Term,
+            Commit = _log.Committed,
+            Snapshot = snapshot,
+        });
+        pr.BecomeSnapshot(snapshot.Metadata.Index);
+        return true;
+    }
+
+    private void TickSnapshotRetries()
+    {
+        foreach (var peer in _peers)
+        {
+            var pr = _progress[peer];
+            if (pr.State == ProgressState.Snapshot && ++pr.SnapshotTicks >= _options.ElectionTicks)
+            {
+                // No answer within an election timeout: assume the snapshot was lost and probe again.
+                pr.BecomeProbe();
+                SendAppend(peer, sendIfEmpty: true);
+            }
+        }
+    }
+
+    private void BroadcastHeartbeat(long context)
+    {
+        foreach (var peer in _peers)
+        {
+            // Never tell a follower to commit past what it is known to hold.
+            var commit = Math.Min(_progress[peer].Match, _log.Committed);
+            Send(new Message { Type = MessageType.Heartbeat, From = _id, To = peer, Term = _term, Commit = commit, Context = context });
+        }
+    }
+
+    /// <summary>Raft §5.3 receiver side of AppendEntries.</summary>
+    private void HandleAppend(Message m)
+    {
+        if (m.Index < _log.Committed)
+        {
+            Send(new Message { Type = MessageType.AppendResponse, From = _id, To = m.From, Term = _term, Index = _log.Committed });
+            return;
+        }
+
+        var lastNew = _log.MaybeAppend(m.Index, m.LogTerm, m.Commit, m.Entries);
+        if (lastNew >= 0)
+        {
+            Send(new Message { Type = MessageType.AppendResponse, From = _id, To = m.From, Term = _term, Index = lastNew });
+            return;
+        }
+
+        // Suggest where the logs may agree: skip every entry of a term the leader cannot have at that index.
+        var hint = _log.FindConflictByTerm(Math.Min(m.Index, _log.LastIndex), m.LogTerm, out var hintTerm);
+        Send(new Message
+        {
+            Type = MessageType.AppendResponse,
+            From = _id,
+            To = m.From,
+            Term = _term,
+            Index = m.Index,
+            Reject = true,
+            RejectHint = hint,
+            LogTerm = hintTerm,
+        });
+    }
+
+    private void HandleHeartbeat(Message m)
+    {
+        _log.CommitTo(m.Commit);
+        Send(new Message { Type = MessageType.HeartbeatResponse, From = _id, To = m.From, Term = _term, Context = m.Context });
+    }
+
+    /// <summary>Raft §7 InstallSnapshot receiver: fast-forward when the log already holds it, else replace the log.</summary>
+    private void HandleSnapshot(Message m)
+    {
+        if (m.Snapshot is not { } snapshot)
+        {
+            return;
+        }
+
+        var index = snapshot.Metadata.Index;
+        if (index > _log.Committed)
+        {
+            if (_log.MatchTerm(index, snapshot.Metadata.Term))
+            {
+                _log.CommitTo(index);
+            }
+            else
+            {
+                _log.RestoreSnapshot(snapshot);
+            }
+        }
+
+        Send(new Message { Type = MessageType.AppendResponse, From = _id, To = m.From, Term = _term, Index = _log.Committed });
+    }
+
+    private void HandleAppendResponse(Message m)
+    {
+        var pr = _progress[m.From];
+        pr.RecentActive = true;
+        if (m.Reject)
+        {
+            var next = m.LogTerm > 0 ? _log.FindConflictByTerm(m.RejectHint, m.LogTerm, out _) : m.RejectHint;
+            if (pr.MaybeDecrTo(m.Index, next))
+            {
+                if (pr.State == ProgressState.Replicate)
+                {
+                    pr.BecomeProbe();
+                }
+
+                SendAppend(m.From, sendIfEmpty: true);
+            }
+
+            return;
+        }
+
+        var wasPaused = pr.IsPaused;
+        if (!pr.MaybeUpdate(m.Index))
+        {
+            return;
+        }
+
+        switch (pr.State)
+        {
+            case ProgressState.Probe:
+                pr.BecomeReplicate();
+                break;
+            case ProgressState.Snapshot when pr.Match + 1 >= _log.FirstIndex:
+                pr.BecomeProbe();
+                pr.BecomeReplicate();
+                break;
+            case ProgressState.Replicate:
+                pr.Inflights.FreeLE(m.Index);
+                break;
+        }
+
+        if (MaybeCommit())
+        {
+            _commitBroadcastPending = true;
+        }
+        else if (wasPaused)
+        {
+            SendAppend(m.From, sendIfEmpty: true);
+        }
+
+        // Pipelining: fill the inflight window (bounded by it).
+        for (var i = 0; i < _options.MaxInflightAppends && SendAppend(m.From, sendIfEmpty: false); i++)
+        {
+        }
+
+        if (m.From == _transferee && pr.Match == _log.LastIndex)
+        {
+            SendTimeoutNow(m.From);
+        }
+    }
+
+    private void HandleHeartbeatResponse(Message m)
+    {
+        var pr = _progress[m.From];
+        pr.RecentActive = true;
+        pr.ProbeSent = false;
+        if (pr.State == ProgressState.Replicate && pr.Inflights.Full)
+        {
+            pr.Inflights.FreeFirstOne();
+        }
+
+        if (pr.Match < _log.LastIndex)
+        {
+            SendAppend(m.From, sendIfEmpty: true);
+        }
+
+        if (m.Context != 0)
+        {
+            AckReadRound(m.From, m.Context);
+        }
+    }
+
+    /// <summary>
+    /// Raft §5.4.2: the highest index a majority holds commits only when it is of the current term;
+    /// earlier-term entries commit indirectly with it.
+    /// </summary>
+    private bool MaybeCommit()
+    {
+        Span<long> matches = _voters.Length <= 64 ? stackalloc long[_voters.Length] : new long[_voters.Length];
+        for (var i = 0; i < _voters.Length; i++)
+        {
+            matches[i] = _progress[_voters[i]].Match;
+        }
+
+        matches.Sort();
+        var candidate = matches[_voters.Length - _quorum];
+        if (candidate <= _log.Committed || !_log.TryTerm(candidate, out var term) || term != _term)
+        {
+            return false;
+        }
+
+        var hadCommittedInTerm = CommittedInCurrentTerm;
+        _log.CommitTo(candidate);
+        if (!hadCommittedInTerm)
+        {
+            ReleaseWaitingReads();
+        }
+
+        return true;
+    }
+
+    private bool CommittedInCurrentTerm => _log.TryTerm(_log.Committed, out var term) && term == _term;
+
+    /// <summary>
+    /// Starts handing leadership to <paramref name="target"/> (thesis §3.10). On a follower, asking for itself,
+    /// the request goes to the leader. Returns false when nothing was started.
+    /// </summary>
+    public bool TransferLeadership(string target)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        if (_role != RaftRole.Leader)
+        {
+            if (target != _id || _leader is null)
+            {
+                return false;
+            }
+
+            Send(new Message { Type = MessageType.TransferLeader, From = _id, To = _leader });
+            return true;
+        }
+
+        return StartTransfer(target);
+    }
+
+    private bool StartTransfer(string target)
+    {
+        if (target == _id || !_progress.TryGetValue(target, out var pr))
+        {
+            return false;
+        }
+
+        if (_transferee == target)
+        {
+            return true;
+        }
+
+        _transferee = target;
+        _electionElapsed = 0;
+        if (pr.Match == _log.LastIndex)
+        {
+            SendTimeoutNow(target);
+        }
+        else
+        {
+            SendAppend(target, sendIfEmpty: true);
+        }
+
+        return true;
+    }
+
+    private void SendTimeoutNow(string to) =>
+        Send(new Message { Type = MessageType.TimeoutNow, From = _id, To = to, Term = _term });
+}

@@ -1,0 +1,140 @@
+// On-disk format of RaftStorage (version 1). All integers are little-endian.
+//
+//   {dataDir}/LOCK                      held exclusively while open (a second opener fails fast)
+//   {dataDir}/wal/{seq:D20}.wal         write-ahead log segments, seq = 1, 2, 3, ... (a compacted prefix is deleted)
+//   {dataDir}/snap/{index:D20}.snap     snapshots (newest wins; *.snap.tmp are unfinished and removed on load)
+//
+// Segment  = header (32 bytes) then frames until end of file.
+//   header = "DSYNCWAL" | u32 version | u32 salt | i64 seq | u32 reserved | u32 crc32(first 28 bytes)
+//   The salt is random per segment. Every segment's first frame holds the current hard state, so deleting
+//   older segments never loses it. A segment is rolled when the next frame would pass SegmentBytes.
+// Frame    = u32 salt | i32 payloadLength | payload (records) | u32 crc32(salt, length, payload)
+//   One Save = one frame = one write + one fsync (group commit). A Save above MaxFrameBytes becomes several frames,
+//   each fsynced in turn, so only the very last frame of the log can be torn by a crash.
+//   The salt gates resynchronisation: a frame is only recognised where the segment's salt appears, so entry data that
+//   happens to contain a well-formed frame cannot be mistaken for one.
+// Record   = u8 type | i32 bodyLength | body
+//   1 entry          i64 index | i64 term | u8 entryType | data
+//   2 hard state     i64 term | i64 commit | i32 votedForLength (-1 = null) | UTF-8 votedFor
+//   3 snapshot mark  i64 index | i64 term | u8 retainLog (1: the snapshot matched the log, keep entries after it;
+//                    0: it replaced the log, Raft §7)
+//   Replay rules: an entry at index i supersedes every entry >= i; the last hard state wins.
+// Load: a bad frame in the LAST segment with no valid frame after it is a torn tail: it is cut off (truncate + fsync)
+//   and reported. A bad frame followed by a valid one, or a bad frame in an older segment, is corruption: Load throws
+//   WalCorruptionException naming file and offset. The entries returned are contiguous from snapshot index + 1.
+// Checksum: CRC-32 (IEEE) from System.IO.Hashing. Version 10.0.14 offers Crc32, Crc64 and XxHash but no CRC-32C;
+//   CRC-32 is vectorised there, detects every burst error up to 32 bits (XxHash guarantees nothing of the sort), and
+//   4 bytes per frame is enough when frames are a group commit, not an entry.
+using DistSync.Node.Consensus;
+using Microsoft.Win32.SafeHandles;
+
+namespace DistSync.Node.Storage;
+
+/// <summary>
+/// Durable Raft state on local disk: a segmented, checksummed write-ahead log of entries and hard state, plus
+/// atomically written snapshots. Call <see cref="Load"/> once after opening, then <see cref="Save"/> once per Ready.
+/// </summary>
+/// <remarks>
+/// Single-threaded by design: one host loop owns it (persist → send → apply → advance). Calls from two threads at
+/// once are detected cheaply and refused with <see cref="InvalidOperationException"/>. After a failed write or fsync
+/// the instance refuses further use (the page cache state is unknown after a failed fsync); reopen and Load again.
+/// </remarks>
+public sealed partial class RaftStorage : IDisposable
+{
+    private readonly RaftStorageOptions _options;
+    private readonly string _walDirectory;
+    private readonly string _snapshotDirectory;
+    private readonly SafeFileHandle _lock;
+    private readonly List<WalSegment> _segments = [];
+    private readonly TermRuns _terms = new();
+
+    private SafeFileHandle? _active;
+    private HardState _hardState = HardState.Initial;
+    private long _snapshotIndex;
+    private long _snapshotTerm;
+    private long _lastIndex;
+    private bool _loaded;
+    private bool _failed;
+    private bool _disposed;
+    private int _busy;
+
+    /// <summary>Opens (creating if needed) the storage in <paramref name="dataDirectory"/> and locks it for this instance.</summary>
+    public RaftStorage(string dataDirectory, RaftStorageOptions? options = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(dataDirectory);
+        _options = options ?? new RaftStorageOptions();
+        _options.Validate();
+        DataDirectory = Path.GetFullPath(dataDirectory);
+        _walDirectory = Path.Combine(DataDirectory, "wal");
+        _snapshotDirectory = Path.Combine(DataDirectory, "snap");
+        Directory.CreateDirectory(_walDirectory);
+        Directory.CreateDirectory(_snapshotDirectory);
+
+        // FileShare.None takes an exclusive advisory lock (flock) on Unix: two nodes on one directory would corrupt it.
+        _lock = File.OpenHandle(Path.Combine(DataDirectory, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+    }
+
+    /// <summary>The absolute data directory.</summary>
+    public string DataDirectory { get; }
+
+    /// <summary>Index of the last entry in the log (the snapshot index when the log is empty).</summary>
+    public long LastIndex => _lastIndex;
+
+    /// <summary>Index of the newest snapshot, 0 without one.</summary>
+    public long SnapshotIndex => _snapshotIndex;
+
+    /// <summary>Number of WAL segment files currently on disk.</summary>
+    public int SegmentCount => _segments.Count;
+
+    public void Dispose()
+    {
+        if (_disposed)
+        {
+            return;
+        }
+
+        _disposed = true;
+        _active?.Dispose();
+        _lock.Dispose();
+    }
+
+    /// <summary>Cheap guard against concurrent or post-failure use; pair with <see cref="Exit"/>.</summary>
+    private void Enter(bool requireLoaded = true)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Interlocked.Exchange(ref _busy, 1) != 0)
+        {
+            throw new InvalidOperationException("RaftStorage is single-threaded (one host loop) but was called from two threads at once.");
+        }
+
+        if (_failed)
+        {
+            _busy = 0;
+            throw new InvalidOperationException("RaftStorage failed an earlier write or fsync; reopen it and Load again.");
+        }
+
+        if (requireLoaded && !_loaded)
+        {
+            _busy = 0;
+            throw new InvalidOperationException("call Load() once before using RaftStorage.");
+        }
+    }
+
+    private void Exit() => Volatile.Write(ref _busy, 0);
+
+    private void Sync(SafeFileHandle handle)
+    {
+        if (_options.SyncToDisk)
+        {
+            RandomAccess.FlushToDisk(handle);
+        }
+    }
+
+    private void SyncDirectory(string directory)
+    {
+        if (_options.SyncToDisk)
+        {
+            DirectorySync.Flush(directory);
+        }
+    }
+}

@@ -1,0 +1,360 @@
+using System.Buffers.Binary;
+using DistSync.Node.Consensus;
+
+namespace DistSync.Tests.Consensus.Simulation;
+
+/// <summary>
+/// A deterministic cluster run driven by one seed: an in-memory network that drops, delays, duplicates and
+/// reorders messages, partitions and heals, crashes and restarts nodes from what they persisted. Invariants are
+/// checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed and the tick.
+/// </summary>
+internal sealed partial class ClusterSimulation
+{
+    private readonly int _seed;
+    private readonly SimulationSettings _settings;
+    private readonly Random _random;
+    private readonly SimulatedNode[] _nodes;
+    private readonly Dictionary<string, SimulatedNode> _byId = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<Message, (long Tick, long Sequence)> _network = new();
+    private readonly int[] _partitionGroup;
+    private long _tick;
+    private long _sequence;
+    private long _nextCommand = 1;
+    private double _dropRate;
+
+    public ClusterSimulation(int seed, SimulationSettings? settings = null)
+    {
+        _seed = seed;
+        _settings = settings ?? new SimulationSettings();
+        _random = new Random(seed);
+        var count = _random.Next(2) == 0 ? 3 : 5;
+        var ids = new string[count];
+        for (var i = 0; i < count; i++)
+        {
+            ids[i] = $"node{i + 1}";
+        }
+
+        var preVote = _random.NextDouble() < 0.8;
+        var checkQuorum = _random.NextDouble() < 0.8;
+        var maxEntries = 1 + _random.Next(8);
+        var maxInflight = 1 + _random.Next(8);
+        _nodes = new SimulatedNode[count];
+        for (var i = 0; i < count; i++)
+        {
+            var options = new RaftOptions
+            {
+                Id = ids[i],
+                Voters = ids,
+                ElectionTicks = 10,
+                HeartbeatTicks = 2,
+                PreVote = preVote,
+                CheckQuorum = checkQuorum,
+                MaxEntriesPerAppend = maxEntries,
+                MaxInflightAppends = maxInflight,
+            };
+            _nodes[i] = new SimulatedNode(ids[i], options);
+            _byId[ids[i]] = _nodes[i];
+            _nodes[i].Start(new Random(_random.Next()));
+        }
+
+        _partitionGroup = new int[count];
+        _dropRate = _settings.DropRate;
+    }
+
+    public long CommittedCommands { get; private set; }
+
+    public int Crashes { get; private set; }
+
+    public int SnapshotsInstalled { get; private set; }
+
+    public int ReadsServed { get; private set; }
+
+    public int Leaders => _leaderOfTerm.Count;
+
+    public long Ticks => _tick;
+
+    /// <summary>Runs the chaos phase, heals everything and waits for liveness. Throws on any violation.</summary>
+    public void Run()
+    {
+        for (var i = 0; i < _settings.ChaosTicks; i++)
+        {
+            InjectFaults();
+            Step(chaos: true);
+        }
+
+        Heal();
+        var deadline = _tick + _settings.LivenessBoundTicks;
+        long markerIndex = 0;
+        long markerTick = 0;
+        while (true)
+        {
+            if (_tick >= deadline)
+            {
+                Fail($"liveness: no new proposal committed on every node within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
+            }
+
+            if (markerIndex == 0 && _tick % 5 == 0)
+            {
+                markerIndex = TryProposeMarker();
+                markerTick = _tick;
+            }
+
+            Step(chaos: false);
+
+            // A marker proposed to a leader that then lost office may never commit: propose another.
+            if (markerIndex > 0 && (!MarkerStillPossible(markerIndex) || _tick - markerTick > 40))
+            {
+                markerIndex = 0;
+            }
+
+            if (markerIndex > 0 && Array.TrueForAll(_nodes, n => n.AppliedIndex >= markerIndex))
+            {
+                return;
+            }
+        }
+    }
+
+    private void Step(bool chaos)
+    {
+        _tick++;
+        if (chaos)
+        {
+            if (_random.NextDouble() < _settings.ProposeRate)
+            {
+                ProposeToRandomNode();
+            }
+
+            if (_random.NextDouble() < _settings.ReadRate)
+            {
+                ReadFromRandomNode();
+            }
+
+            if (_random.NextDouble() < _settings.TransferRate)
+            {
+                TransferFromLeader();
+            }
+        }
+
+        DeliverDue();
+        foreach (var node in _nodes)
+        {
+            // Clocks drift: a node sometimes misses a tick.
+            if (node.Raft is { } raft && (!chaos || _random.NextDouble() < 0.95))
+            {
+                raft.Tick();
+            }
+        }
+
+        foreach (var node in _nodes)
+        {
+            HandleReady(node, chaos);
+        }
+
+        CheckInvariants();
+    }
+
+    private void InjectFaults()
+    {
+        var roll = _random.NextDouble();
+        if (roll < _settings.PartitionRate)
+        {
+            for (var i = 0; i < _partitionGroup.Length; i++)
+            {
+                _partitionGroup[i] = _random.Next(2);
+            }
+        }
+        else if (roll < _settings.PartitionRate + _settings.HealRate)
+        {
+            Array.Clear(_partitionGroup);
+        }
+
+        if (_random.NextDouble() < _settings.CrashRate)
+        {
+            var node = _nodes[_random.Next(_nodes.Length)];
+            if (node.IsUp)
+            {
+                Crashes++;
+            }
+
+            node.Crash();
+        }
+
+        foreach (var node in _nodes)
+        {
+            if (!node.IsUp && _random.NextDouble() < _settings.RestartRate)
+            {
+                node.Start(new Random(_random.Next()));
+            }
+        }
+
+        if (_random.NextDouble() < 0.01)
+        {
+            _dropRate = _random.NextDouble() < 0.5 ? 0 : _settings.DropRate * 4 * _random.NextDouble();
+        }
+    }
+
+    private void Heal()
+    {
+        Array.Clear(_partitionGroup);
+        _dropRate = 0;
+        foreach (var node in _nodes)
+        {
+            if (!node.IsUp)
+            {
+                node.Start(new Random(_random.Next()));
+            }
+        }
+    }
+
+    private void HandleReady(SimulatedNode node, bool chaos)
+    {
+        // Bounded: a Ready rarely leads to another within the same tick.
+        for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
+        {
+            var ready = raft.GetReady();
+            node.Storage.Persist(ready);
+            foreach (var message in ready.Messages)
+            {
+                Send(message, chaos);
+            }
+
+            if (ready.SnapshotToPersist is { } snapshot)
+            {
+                node.RestoreFrom(snapshot);
+                SnapshotsInstalled++;
+                CheckRestoredState(node, snapshot);
+            }
+
+            foreach (var entry in ready.CommittedEntries)
+            {
+                node.Apply(entry);
+                RecordApplied(node, entry);
+            }
+
+            foreach (var read in ready.ReadStates)
+            {
+                CheckRead(node, read);
+            }
+
+            raft.Advance(ready);
+            if (node.AppliedIndex - raft.Log.SnapshotIndex >= _settings.CompactEvery)
+            {
+                raft.Compact(node.AppliedIndex, node.EncodeState());
+                node.Storage.SaveSnapshot(raft.Log.Snapshot!);
+            }
+        }
+    }
+
+    private void Send(Message message, bool chaos)
+    {
+        if (chaos && _random.NextDouble() < _dropRate)
+        {
+            return;
+        }
+
+        var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
+        for (var i = 0; i < copies; i++)
+        {
+            var delay = chaos ? 1 + _random.Next(_settings.MaxDelayTicks) : 1;
+            _network.Enqueue(message, (_tick + delay, _sequence++));
+        }
+    }
+
+    private void DeliverDue()
+    {
+        // Bounded by what is queued now: delivering never enqueues for the current tick.
+        var limit = _network.Count;
+        for (var i = 0; i < limit && _network.TryPeek(out var message, out var due) && due.Tick <= _tick; i++)
+        {
+            _network.Dequeue();
+            var from = _byId[message.From];
+            var to = _byId[message.To];
+            if (to.Raft is not { } raft || !Connected(from, to))
+            {
+                continue;
+            }
+
+            raft.Step(message);
+        }
+    }
+
+    private bool Connected(SimulatedNode a, SimulatedNode b) =>
+        _partitionGroup[Array.IndexOf(_nodes, a)] == _partitionGroup[Array.IndexOf(_nodes, b)];
+
+    private void ProposeToRandomNode()
+    {
+        var node = _nodes[_random.Next(_nodes.Length)];
+        if (node.Raft is { } raft)
+        {
+            raft.Propose(NewCommand());
+        }
+    }
+
+    private byte[] NewCommand()
+    {
+        var command = new byte[8];
+        BinaryPrimitives.WriteInt64LittleEndian(command, _nextCommand++);
+        return command;
+    }
+
+    private long TryProposeMarker()
+    {
+        foreach (var node in _nodes)
+        {
+            if (node.Raft is { Role: RaftRole.Leader } raft)
+            {
+                var command = NewCommand();
+                var result = raft.Propose(command);
+                _markerKey = _nextCommand - 1;
+                return result.IsAccepted ? result.Index : 0;
+            }
+        }
+
+        return 0;
+    }
+
+    private void TransferFromLeader()
+    {
+        foreach (var node in _nodes)
+        {
+            if (node.Raft is { Role: RaftRole.Leader } raft)
+            {
+                raft.TransferLeadership(_nodes[_random.Next(_nodes.Length)].Id);
+                return;
+            }
+        }
+    }
+
+    private void ReadFromRandomNode()
+    {
+        var node = _nodes[_random.Next(_nodes.Length)];
+        if (node.Raft is { } raft)
+        {
+            var requestId = _sequence++;
+            _readFloor[(node.Id, requestId)] = _maxAppliedAnywhere;
+            raft.ReadIndex(requestId);
+        }
+    }
+
+    private string DescribeNodes()
+    {
+        var parts = new List<string>();
+        foreach (var node in _nodes)
+        {
+            if (node.Raft is not { } raft)
+            {
+                parts.Add($"{node.Id} down");
+                continue;
+            }
+
+            var status = raft.Status;
+            var progress = string.Join(",", status.Progress.Select(p => $"{p.Key}:{p.Value.Match}/{p.Value.Next}/{p.Value.State}/{p.Value.Inflight}"));
+            parts.Add($"{node.Id} {status.Role} t{status.Term} lead={status.LeaderId} vote={status.VotedFor} commit={status.Commit} applied={node.AppliedIndex} last={status.LastIndex}/{raft.Log.LastTerm} snap={status.SnapshotIndex} [{progress}]");
+        }
+
+        return string.Join("; ", parts);
+    }
+
+    private void Fail(string invariant) =>
+        throw new SimulationFailure($"seed {_seed}: {invariant} (tick {_tick}). Replay with DISTSYNC_SIM_SEED={_seed}.");
+}

@@ -1,0 +1,42 @@
+using System.Text;
+using DistSync.Node.Consensus;
+using DistSync.Node.Storage;
+
+namespace DistSync.Tests.Storage;
+
+/// <summary>Builders and assertions shared by the storage tests.</summary>
+internal static class StorageData
+{
+    public static readonly RaftStorageOptions Fast = new() { SyncToDisk = false };
+
+    public static Entry Command(long index, long term, string text = "") =>
+        new(index, term, EntryType.Command, Encoding.UTF8.GetBytes(text.Length == 0 ? $"cmd-{index}-{term}" : text));
+
+    public static List<Entry> Range(long first, long last, long term) =>
+        [.. Enumerable.Range(0, (int)(last - first + 1)).Select(i => Command(first + i, term))];
+
+    public static WalLoadResult Reopen(string directory, RaftStorageOptions? options = null)
+    {
+        using var storage = new RaftStorage(directory, options);
+        return storage.Load();
+    }
+
+    public static void AssertEntries(IReadOnlyList<Entry> expected, IReadOnlyList<Entry> actual)
+    {
+        Assert.Equal(expected.Count, actual.Count);
+        for (var i = 0; i < expected.Count; i++)
+        {
+            Assert.Equal(expected[i].Index, actual[i].Index);
+            Assert.Equal(expected[i].Term, actual[i].Term);
+            Assert.Equal(expected[i].Type, actual[i].Type);
+            Assert.Equal(expected[i].Data, actual[i].Data);
+        }
+    }
+
+    public static void FlipBit(string path, long offset, int bit = 0)
+    {
+        var bytes = File.ReadAllBytes(path);
+        bytes[offset] ^= (byte)(1 << bit);
+        File.WriteAllBytes(path, bytes);
+    }
+}
