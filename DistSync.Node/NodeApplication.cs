@@ -1,4 +1,5 @@
 using DistSync.Node.Cluster;
+using DistSync.Node.Consensus;
 using DistSync.Node.Http;
 using DistSync.Node.Storage;
 using Microsoft.Extensions.Options;
@@ -28,8 +29,30 @@ public static class NodeApplication
         builder.Services.AddSingleton<RedisConnection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
-        builder.Services.AddSingleton<INodeStatus, StandaloneNodeStatus>();
+        builder.AddConsensus();
         return builder;
+    }
+
+    private static void AddConsensus(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<RaftHostOptions>()
+            .BindConfiguration(RaftHostOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<RaftTelemetry>();
+        builder.Services.AddHttpClient(HttpRaftTransport.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // Raft retries on its own terms; a resilience pipeline here would only delay and duplicate.
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = 8,
+                UseProxy = false,
+            });
+        builder.Services.AddSingleton<HttpRaftTransport>();
+        builder.Services.AddSingleton<IRaftTransport>(sp => sp.GetRequiredService<HttpRaftTransport>());
+        builder.Services.AddSingleton<RaftHost>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<RaftHost>());
+        builder.Services.AddSingleton<INodeStatus>(sp => sp.GetRequiredService<RaftHost>());
     }
 
     public static WebApplication MapNodeApis(this WebApplication app)
@@ -40,6 +63,7 @@ public static class NodeApplication
         app.MapOpenApi();
         app.MapScalarApiReference("/docs", o => o.WithTitle("DistSync API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
+        app.MapRaftApi();
 
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var peers = app.Services.GetRequiredService<PeerDirectory>();

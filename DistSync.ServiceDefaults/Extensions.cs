@@ -20,6 +20,12 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
 
+    /// <summary>
+    /// Set on internal requests worth a span. Peer traffic without it (Raft heartbeats: twenty a second
+    /// per peer) is kept out of traces, or it would bury everything worth reading.
+    /// </summary>
+    public const string TracedHeader = "X-DistSync-Traced";
+
     /// <summary>Activity sources and meters, one per feature (DESIGN §7).</summary>
     public static readonly IReadOnlyList<string> DistSyncTelemetryNames =
         ["DistSync.Consensus", "DistSync.Locks", "DistSync.Queue", "DistSync.Cache", "DistSync.Cluster"];
@@ -66,8 +72,12 @@ public static class Extensions
                         // Probes arrive every few seconds and would bury the traces worth reading.
                         options.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath))
-                    .AddHttpClientInstrumentation();
+                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                            && (!context.Request.Path.StartsWithSegments("/internal") || context.Request.Headers.ContainsKey(TracedHeader)))
+                    .AddHttpClientInstrumentation(options =>
+                        options.FilterHttpRequestMessage = request =>
+                            request.RequestUri?.AbsolutePath.StartsWith("/internal/", StringComparison.Ordinal) != true
+                            || request.Headers.Contains(TracedHeader));
             });
 
         builder.AddOpenTelemetryExporters();

@@ -1,0 +1,339 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using DistSync.Node.Storage;
+
+namespace DistSync.Node.Consensus;
+
+public sealed partial class RaftHost
+{
+    private const int MaxInputsPerTurn = 8_192;
+    private const int MaxTicksPerTurn = 10;
+
+    private readonly PriorityQueue<long, long> _waitingReads = new();
+    private SoftState _soft;
+    private long _appliedIndex;
+    private long _appliedTerm;
+    private long _snapshotIndex;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        await Task.Yield(); // let start-up continue; the loop runs on its own from here
+        using var storage = new RaftStorage(Path.Combine(_node.ResolveDataDir(), "raft"), new RaftStorageOptions { SyncToDisk = _options.SyncToDisk });
+        var raft = Open(storage);
+        using var ticker = new PeriodicTimer(_options.TickInterval);
+        var ticks = TickAsync(ticker, stoppingToken);
+        try
+        {
+            while (await _inputs.Reader.WaitToReadAsync(stoppingToken))
+            {
+                Turn(raft, storage);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception ex)
+        {
+            // Disk failure or a broken invariant: this node can no longer keep its promises. Stop the
+            // process rather than serve from a state that may be wrong; the AppHost restarts it from disk.
+            LogLoopFailed(ex);
+            Environment.FailFast($"Raft loop failed: {ex.Message}", ex);
+        }
+
+        await ticks;
+    }
+
+    private RaftNode Open(RaftStorage storage)
+    {
+        var loaded = storage.Load();
+        if (loaded.Recovery.Repaired)
+        {
+            LogRecovered(loaded.Recovery.TruncatedBytes, loaded.Recovery.TruncatedFile ?? "-", string.Join("; ", loaded.Recovery.Notes));
+        }
+
+        if (loaded.Snapshot is { } snapshot)
+        {
+            RestoreMachines(snapshot.Data);
+            _appliedIndex = _snapshotIndex = snapshot.Metadata.Index;
+            _appliedTerm = snapshot.Metadata.Term;
+        }
+
+        var options = new RaftOptions { Id = NodeId, Voters = Voters, ElectionTicks = _options.ElectionTicks, HeartbeatTicks = 1 };
+        var raft = new RaftNode(options, new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries), new Random());
+        LogOpened(loaded.Entries.Count, loaded.Snapshot?.Metadata.Index ?? 0, loaded.HardState.Term, loaded.HardState.Commit);
+        _soft = new SoftState(raft.Role, raft.LeaderId, raft.Term);
+        _status = raft.Status;
+        return raft;
+    }
+
+    private async Task TickAsync(PeriodicTimer ticker, CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (await ticker.WaitForNextTickAsync(stoppingToken))
+            {
+                Interlocked.Increment(ref _pendingTicks);
+                _inputs.Writer.TryWrite(new LoopInput.Wake());
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down.
+        }
+    }
+
+    /// <summary>One turn: take what is queued, then persist → send → apply → advance until nothing is ready.</summary>
+    private void Turn(RaftNode raft, RaftStorage storage)
+    {
+        for (var taken = 0; taken < MaxInputsPerTurn && _inputs.Reader.TryRead(out var input); taken++)
+        {
+            Handle(raft, input);
+        }
+
+        var ticks = Math.Min(MaxTicksPerTurn, Interlocked.Exchange(ref _pendingTicks, 0));
+        for (var i = 0; i < ticks; i++)
+        {
+            raft.Tick();
+        }
+
+        while (raft.HasReady())
+        {
+            var ready = raft.GetReady();
+            Process(storage, ready);
+            raft.Advance(ready);
+            CompactIfDue(raft, storage);
+        }
+
+        _status = raft.Status;
+    }
+
+    private void Handle(RaftNode raft, LoopInput input)
+    {
+        switch (input)
+        {
+            case LoopInput.Step step:
+                raft.Step(step.Message);
+                break;
+            case LoopInput.Propose propose:
+                propose.Answer.TrySetResult(raft.Propose(propose.Envelope));
+                break;
+            case LoopInput.Read read:
+                raft.ReadIndex(read.Id);
+                break;
+            case LoopInput.Transfer transfer:
+                raft.TransferLeadership(transfer.Target);
+                break;
+            case LoopInput.Wake:
+                break;
+            default:
+                throw new InvalidOperationException($"Unknown loop input {input.GetType().Name}.");
+        }
+    }
+
+    private void Process(RaftStorage storage, Ready ready)
+    {
+        if (ready.SoftState is { } soft)
+        {
+            OnSoftState(soft);
+        }
+
+        // 1. Persist: nothing below may be sent or applied before it is on disk.
+        if (ready.SnapshotToPersist is { } received)
+        {
+            storage.SaveSnapshot(received);
+        }
+
+        if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
+        {
+            var started = Stopwatch.GetTimestamp();
+            storage.Save(ready.HardState, ready.EntriesToPersist);
+            _telemetry.Persisted(Stopwatch.GetElapsedTime(started), ready.EntriesToPersist.Count);
+        }
+
+        // 2. Send.
+        if (ready.Messages.Count > 0)
+        {
+            _transport.Send(ready.Messages);
+        }
+
+        // 3. Apply.
+        if (ready.SnapshotToPersist is { } snapshot)
+        {
+            RestoreMachines(snapshot.Data);
+            _appliedIndex = _snapshotIndex = snapshot.Metadata.Index;
+            _appliedTerm = snapshot.Metadata.Term;
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            Apply(entry);
+        }
+
+        foreach (var read in ready.ReadStates)
+        {
+            if (read.Failed)
+            {
+                FailRead(read.RequestId);
+            }
+            else
+            {
+                _waitingReads.Enqueue(read.RequestId, read.Index);
+            }
+        }
+
+        while (_waitingReads.TryPeek(out var id, out var index) && index <= _appliedIndex)
+        {
+            _waitingReads.Dequeue();
+            if (_reads.TryGetValue(id, out var waiter))
+            {
+                waiter.TrySetResult();
+            }
+        }
+
+    }
+
+    private void Apply(Entry entry)
+    {
+        if (entry.Index != _appliedIndex + 1)
+        {
+            throw new InvalidOperationException($"Applying entry {entry.Index} after {_appliedIndex}: the log has a gap.");
+        }
+
+        _appliedIndex = entry.Index;
+        _appliedTerm = entry.Term;
+        if (entry.Type != EntryType.Command)
+        {
+            return;
+        }
+
+        if (!CommandEnvelope.TryDecode(entry.Data, out var tag, out var proposalId, out var payload) || !_machines.TryGetValue(tag, out var machine))
+        {
+            LogUnknownCommand(entry.Index, entry.Data.Length);
+            return;
+        }
+
+        _proposals.TryGetValue(proposalId, out var pending);
+        try
+        {
+            var result = machine.Apply(entry.Index, payload);
+            if (pending is not null)
+            {
+                _telemetry.Committed(Stopwatch.GetElapsedTime(pending.StartedAt));
+                pending.Applied.TrySetResult(result);
+            }
+        }
+        catch (Exception ex)
+        {
+            // Deterministic: every node throws at the same entry, so the replicas stay identical.
+            LogApplyFailed(ex, entry.Index, tag);
+            pending?.Applied.TrySetException(ex);
+        }
+    }
+
+    private void FailRead(long id)
+    {
+        if (_reads.TryGetValue(id, out var waiter))
+        {
+            waiter.TrySetException(new RaftUnavailableException("This node could not confirm a read index (no leader, or leadership changed).", LeaderId));
+        }
+    }
+
+    private void OnSoftState(SoftState soft)
+    {
+        var previous = _soft;
+        _soft = soft;
+        _telemetry.OnSoftState(previous, soft);
+        if (soft.LeaderId != previous.LeaderId)
+        {
+            LogLeaderChanged(soft.LeaderId ?? "none", soft.Term, soft.Role.ToString());
+            if (soft.LeaderId is not null)
+            {
+                var known = _leaderKnown;
+                _leaderKnown = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                known.TrySetResult();
+            }
+        }
+    }
+
+    private void CompactIfDue(RaftNode raft, RaftStorage storage)
+    {
+        if (_appliedIndex - _snapshotIndex < _options.SnapshotEvery)
+        {
+            return;
+        }
+
+        var data = SnapshotMachines();
+        storage.SaveSnapshot(new Snapshot(new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters), data));
+        raft.Compact(_appliedIndex, data);
+        _snapshotIndex = _appliedIndex;
+        LogCompacted(_appliedIndex, data.Length);
+    }
+
+    /// <summary>Snapshot layout: <c>u16 count</c>, then per machine <c>u8 tag | i32 length | bytes</c>.</summary>
+    private byte[] SnapshotMachines()
+    {
+        var parts = _machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())).ToList();
+        var buffer = new byte[2 + parts.Sum(p => 5 + p.Data.Length)];
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)parts.Count);
+        var offset = 2;
+        foreach (var (tag, data) in parts)
+        {
+            buffer[offset] = tag;
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(offset + 1), data.Length);
+            data.CopyTo(buffer.AsSpan(offset + 5));
+            offset += 5 + data.Length;
+        }
+
+        return buffer;
+    }
+
+    private void RestoreMachines(ReadOnlySpan<byte> snapshot)
+    {
+        var restored = new HashSet<byte>();
+        if (snapshot.Length >= 2)
+        {
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(snapshot);
+            var offset = 2;
+            for (var i = 0; i < count; i++)
+            {
+                var tag = snapshot[offset];
+                var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(offset + 1)..]);
+                if (_machines.TryGetValue(tag, out var machine))
+                {
+                    machine.Restore(snapshot.Slice(offset + 5, length));
+                    restored.Add(tag);
+                }
+
+                offset += 5 + length;
+            }
+        }
+
+        // A machine added after the snapshot was taken starts from its initial state.
+        foreach (var machine in _machines.Values.Where(m => !restored.Contains(m.Tag)))
+        {
+            machine.Restore([]);
+        }
+    }
+
+    [LoggerMessage(2001, LogLevel.Information, "Raft log opened: {Entries} entries after snapshot {SnapshotIndex}, term {Term}, commit {Commit}")]
+    private partial void LogOpened(int entries, long snapshotIndex, long term, long commit);
+
+    [LoggerMessage(2002, LogLevel.Warning, "Raft log repaired on load: cut {Bytes} bytes from {File} ({Notes})")]
+    private partial void LogRecovered(long bytes, string file, string notes);
+
+    [LoggerMessage(2003, LogLevel.Information, "Leader is now {Leader} (term {Term}; this node is {Role})")]
+    private partial void LogLeaderChanged(string leader, long term, string role);
+
+    [LoggerMessage(2004, LogLevel.Information, "Snapshot at index {Index} ({Bytes} bytes); log compacted")]
+    private partial void LogCompacted(long index, int bytes);
+
+    [LoggerMessage(2005, LogLevel.Error, "Entry {Index} ({Bytes} bytes) is not a command any state machine knows; skipped on every node")]
+    private partial void LogUnknownCommand(long index, int bytes);
+
+    [LoggerMessage(2006, LogLevel.Critical, "State machine {Tag} threw applying entry {Index}")]
+    private partial void LogApplyFailed(Exception exception, long index, byte tag);
+
+    [LoggerMessage(2007, LogLevel.Critical, "Raft loop failed; stopping the process")]
+    private partial void LogLoopFailed(Exception exception);
+}

@@ -1,0 +1,244 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Threading.Channels;
+using DistSync.Node.Cluster;
+using DistSync.Node.Storage;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Node.Consensus;
+
+/// <summary>
+/// Drives one <see cref="RaftNode"/>: a single loop takes inputs (peer messages, proposals, reads,
+/// ticks), then for each Ready persists (one fsync), sends, applies to the state machines and advances.
+/// Callers on any thread use <see cref="ProposeAsync"/> and <see cref="ReadBarrierAsync"/>.
+/// </summary>
+public sealed partial class RaftHost : BackgroundService, INodeStatus
+{
+    private readonly NodeOptions _node;
+    private readonly RaftHostOptions _options;
+    private readonly PeerDirectory _peers;
+    private readonly IRaftTransport _transport;
+    private readonly Dictionary<byte, IReplicatedStateMachine> _machines;
+    private readonly RaftTelemetry _telemetry;
+    private readonly ILogger<RaftHost> _logger;
+    private readonly Channel<LoopInput> _inputs;
+    private readonly ConcurrentDictionary<long, PendingProposal> _proposals = new();
+    private readonly ConcurrentDictionary<long, TaskCompletionSource> _reads = new();
+    private readonly long _proposalIdBase = RandomNumberGenerator.GetInt32(1, int.MaxValue) * (1L << 32);
+    private long _nextProposalId;
+    private long _nextReadId;
+    private int _pendingTicks;
+    private volatile RaftStatus? _status;
+    private TaskCompletionSource _leaderKnown = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public RaftHost(
+        IOptions<NodeOptions> node,
+        IOptions<RaftHostOptions> options,
+        PeerDirectory peers,
+        IRaftTransport transport,
+        IEnumerable<IReplicatedStateMachine> machines,
+        RaftTelemetry telemetry,
+        ILogger<RaftHost> logger)
+    {
+        _node = node.Value;
+        _options = options.Value;
+        _peers = peers;
+        _transport = transport;
+        _machines = machines.ToDictionary(m => m.Tag);
+        _telemetry = telemetry;
+        _logger = logger;
+        _inputs = Channel.CreateBounded<LoopInput>(new BoundedChannelOptions(_options.MaxQueuedInputs)
+        {
+            SingleReader = true,
+            FullMode = BoundedChannelFullMode.DropWrite,
+        });
+        telemetry.Bind(() => _status);
+    }
+
+    public string NodeId => _node.NodeId;
+
+    /// <summary>The node's Raft state as of the loop's last turn (null before the log is loaded).</summary>
+    public RaftStatus? Status => _status;
+
+    public string Role => _status?.Role switch
+    {
+        RaftRole.Leader => "leader",
+        RaftRole.Candidate or RaftRole.PreCandidate => "candidate",
+        _ => "follower",
+    };
+
+    public long Term => _status?.Term ?? 0;
+
+    public string? LeaderId => _status?.LeaderId;
+
+    public IReadOnlyList<string> Voters => _peers.AllIds;
+
+    /// <summary>
+    /// Appends a command for the state machine tagged <paramref name="tag"/> and returns what that machine's
+    /// <c>Apply</c> returned on this node, once the entry is committed and applied here. A follower forwards
+    /// the command to the leader. Throws <see cref="RaftUnavailableException"/> when there is no leader to
+    /// take it, or when it did not commit within <see cref="RaftHostOptions.ProposalTimeout"/> (outcome unknown).
+    /// </summary>
+    public async Task<object?> ProposeAsync(byte tag, ReadOnlyMemory<byte> command, CancellationToken cancellationToken)
+    {
+        if (!_machines.ContainsKey(tag))
+        {
+            throw new ArgumentException($"No state machine has tag {tag}.", nameof(tag));
+        }
+
+        var id = _proposalIdBase + Interlocked.Increment(ref _nextProposalId);
+        var envelope = CommandEnvelope.Encode(tag, id, command.Span);
+        var pending = new PendingProposal(Stopwatch.GetTimestamp());
+        _proposals[id] = pending;
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(_options.ProposalTimeout);
+        try
+        {
+            await SubmitAsync(envelope, timeout.Token);
+            return await pending.Applied.Task.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new RaftUnavailableException(
+                $"The command was not applied within {_options.ProposalTimeout.TotalSeconds:F1} s; it may still commit.", LeaderId);
+        }
+        finally
+        {
+            _proposals.TryRemove(id, out _);
+        }
+    }
+
+    /// <summary>
+    /// Returns once this node's state machines reflect every write committed before the call (ReadIndex,
+    /// Raft thesis §6.4): a read of local state after it is linearizable.
+    /// </summary>
+    public async Task ReadBarrierAsync(CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            var id = Interlocked.Increment(ref _nextReadId);
+            var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            _reads[id] = read;
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(_options.ProposalTimeout);
+            try
+            {
+                Enqueue(new LoopInput.Read(id));
+                await read.Task.WaitAsync(timeout.Token);
+                return;
+            }
+            catch (RaftUnavailableException) when (attempt < 20)
+            {
+                // No leader yet, or leadership just moved: wait for one and ask again.
+                await WaitForLeaderAsync(timeout.Token);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RaftUnavailableException("No leader confirmed a read index in time.", LeaderId);
+            }
+            finally
+            {
+                _reads.TryRemove(id, out _);
+            }
+        }
+    }
+
+    /// <summary>Asks the leader to hand leadership to <paramref name="target"/> (Raft thesis §3.10).</summary>
+    public void TransferLeadership(string target)
+    {
+        if (!_peers.AllIds.Contains(target))
+        {
+            throw new ArgumentException($"'{target}' is not a member of the cluster.", nameof(target));
+        }
+
+        Enqueue(new LoopInput.Transfer(target));
+    }
+
+    /// <summary>Messages from a peer (the transport's receiving side).</summary>
+    public bool Receive(IReadOnlyList<Message> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (!_inputs.Writer.TryWrite(new LoopInput.Step(message)))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
+
+    /// <summary>A follower forwarded a client's command: append it if this node leads.</summary>
+    public Task<ProposeResult> AcceptForwardedAsync(byte[] envelope, CancellationToken cancellationToken)
+    {
+        var answer = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+        Enqueue(new LoopInput.Propose(envelope, answer));
+        return answer.Task.WaitAsync(cancellationToken);
+    }
+
+    private async Task SubmitAsync(byte[] envelope, CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < 50; attempt++)
+        {
+            var answer = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Enqueue(new LoopInput.Propose(envelope, answer));
+            var result = await answer.Task.WaitAsync(cancellationToken);
+            if (result.Status == ProposeStatus.NotLeader && result.LeaderHint is { } leader && leader != NodeId)
+            {
+                // Only a definite "not appended" is retried, so a command is never appended twice.
+                result = await _transport.ForwardProposalAsync(leader, envelope, cancellationToken);
+            }
+
+            switch (result.Status)
+            {
+                case ProposeStatus.Accepted:
+                    return;
+                case ProposeStatus.TooLarge:
+                    throw new ArgumentException("The command is larger than a Raft append may carry.");
+                default:
+                    await WaitForLeaderAsync(cancellationToken);
+                    break;
+            }
+        }
+
+        throw new RaftUnavailableException("No leader accepted the command.", LeaderId);
+    }
+
+    private async Task WaitForLeaderAsync(CancellationToken cancellationToken)
+    {
+        // Whichever comes first: a (new) leader is known, or one election timeout passes.
+        var known = _leaderKnown.Task;
+        await Task.WhenAny(known, Task.Delay(_options.TickInterval * _options.ElectionTicks, cancellationToken));
+        cancellationToken.ThrowIfCancellationRequested();
+    }
+
+    private void Enqueue(LoopInput input)
+    {
+        if (!_inputs.Writer.TryWrite(input))
+        {
+            throw new RaftUnavailableException("The node is overloaded: too many queued requests.", LeaderId);
+        }
+    }
+
+    private sealed class PendingProposal(long startedAt)
+    {
+        public long StartedAt { get; } = startedAt;
+
+        public TaskCompletionSource<object?> Applied { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    }
+
+    /// <summary>What the loop takes in.</summary>
+    private abstract record LoopInput
+    {
+        public sealed record Step(Message Message) : LoopInput;
+
+        public sealed record Propose(byte[] Envelope, TaskCompletionSource<ProposeResult> Answer) : LoopInput;
+
+        public sealed record Read(long Id) : LoopInput;
+
+        public sealed record Transfer(string Target) : LoopInput;
+
+        public sealed record Wake : LoopInput;
+    }
+}

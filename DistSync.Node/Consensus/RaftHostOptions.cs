@@ -1,0 +1,31 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DistSync.Node.Consensus;
+
+/// <summary>The <c>DistSync:Raft</c> section: timing and limits of the Raft host.</summary>
+public sealed class RaftHostOptions
+{
+    public const string SectionName = "DistSync:Raft";
+
+    /// <summary>One Raft tick. Heartbeats go every tick; elections time out after 10–20 ticks (0.5–1 s by default).</summary>
+    [Range(typeof(TimeSpan), "00:00:00.005", "00:00:10")]
+    public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(50);
+
+    [Range(3, 1000)]
+    public int ElectionTicks { get; set; } = 10;
+
+    /// <summary>Take a snapshot and compact the log after this many applied entries.</summary>
+    [Range(10, 10_000_000)]
+    public int SnapshotEvery { get; set; } = 20_000;
+
+    /// <summary>How long a proposal may take to commit and apply before the caller is told the outcome is unknown.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
+    public TimeSpan ProposalTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Queued inputs (messages, proposals, reads) the loop holds before it sheds load.</summary>
+    [Range(1_000, 10_000_000)]
+    public int MaxQueuedInputs { get; set; } = 100_000;
+
+    /// <summary>Only for tests that need speed over durability; a production node always fsyncs.</summary>
+    public bool SyncToDisk { get; set; } = true;
+}

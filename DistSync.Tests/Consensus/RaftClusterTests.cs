@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using DistSync.Tests.Infrastructure;
+
+namespace DistSync.Tests.Consensus;
+
+/// <summary>Raft across real node processes started by the AppHost's orchestration, with default timeouts.</summary>
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class RaftClusterTests
+{
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(30);
+
+    [Fact]
+    public async Task FreshCluster_ElectsExactlyOneLeader_WithOneAgreedTerm()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 3);
+
+        var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
+        var views = await RaftProbe.StatusesAsync(cluster, cluster.NodeNames);
+
+        Assert.Single(views, v => v.Role == "leader");
+        Assert.All(views, v => Assert.Equal(leader.Term, v.Term));
+        Assert.All(views, v => Assert.Equal(leader.NodeId, v.LeaderId));
+        // The new leader's empty entry commits everywhere (Raft §5.4.2 / §8).
+        await Eventually.UntilAsync(async () => (await RaftProbe.StatusesAsync(cluster, cluster.NodeNames)).All(v => v.LastApplied >= 1), Patience, "the leader's first entry applied on every node");
+    }
+
+    [Fact]
+    public async Task LeaderKilled_RemainingNodesElectANewLeader_AndTheOldOneRejoins()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 3);
+        var first = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
+        var survivors = cluster.NodeNames.Where(n => n != first.NodeId).ToList();
+
+        var killedAt = Stopwatch.StartNew();
+        await cluster.App.KillResourceAsync(first.NodeId);
+        var second = await RaftProbe.AgreedLeaderAsync(cluster, survivors, Patience);
+        var failover = killedAt.Elapsed;
+
+        Assert.NotEqual(first.NodeId, second.NodeId);
+        Assert.True(second.Term > first.Term, $"new term {second.Term} must exceed {first.Term}");
+        TestContext.Current.SendDiagnosticMessage($"failover took {failover.TotalMilliseconds:F0} ms");
+
+        await cluster.App.StartResourceAsync(first.NodeId, TestContext.Current.CancellationToken);
+        var rejoined = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
+        var leaderCommit = (await RaftProbe.StatusAsync(cluster, rejoined.NodeId))!.CommitIndex;
+        await Eventually.UntilAsync(
+            async () => (await RaftProbe.StatusAsync(cluster, first.NodeId))?.LastApplied >= leaderCommit,
+            Patience, $"{first.NodeId} caught up to commit index {leaderCommit}");
+    }
+
+    [Fact]
+    public async Task NodeRestartedAlone_KeepsItsLogAndTermFromDisk()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 3);
+        var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
+        var follower = cluster.NodeNames.First(n => n != leader.NodeId);
+        var before = await Eventually.UntilAsync(
+            async () => await RaftProbe.StatusAsync(cluster, follower) is { LastIndex: >= 1 } v ? v : null, Patience, "follower has the leader's entry");
+
+        // Stop everyone, then start the follower alone: nothing can reach it, so all it knows comes from its disk.
+        foreach (var node in cluster.NodeNames)
+        {
+            await cluster.App.KillResourceAsync(node);
+        }
+
+        await cluster.App.StartResourceAsync(follower, TestContext.Current.CancellationToken);
+        var after = await Eventually.UntilAsync(() => RaftProbe.StatusAsync(cluster, follower), Patience, "restarted follower answers");
+
+        Assert.True(after.LastIndex >= before.LastIndex, $"log shrank from {before.LastIndex} to {after.LastIndex}");
+        Assert.True(after.Term >= before.Term, $"term went back from {before.Term} to {after.Term}");
+        Assert.NotEqual("leader", after.Role); // alone, it can never win a majority
+    }
+}
