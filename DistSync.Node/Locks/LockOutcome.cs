@@ -1,3 +1,5 @@
+using System.Text;
+
 namespace DistSync.Node.Locks;
 
 /// <summary>
@@ -7,6 +9,19 @@ namespace DistSync.Node.Locks;
 public abstract record LockOutcome
 {
     public IReadOnlyList<LockEvent> Events { get; init; } = [];
+
+    // Outcomes compare and print by value, lists included, so hosts and tests can compare them whole.
+    public virtual bool Equals(LockOutcome? other) =>
+        other is not null && EqualityContract == other.EqualityContract && Events.SequenceEqual(other.Events);
+
+    public override int GetHashCode() => HashCode.Combine(EqualityContract, Events.Count);
+
+    protected virtual bool PrintMembers(StringBuilder builder)
+    {
+        ArgumentNullException.ThrowIfNull(builder);
+        builder.Append("Events = [").AppendJoin(", ", Events).Append(']');
+        return true;
+    }
 
     /// <summary>
     /// The sender holds the resource in <paramref name="Mode"/>. <paramref name="AlreadyHeld"/>: it held it before
@@ -21,10 +36,35 @@ public abstract record LockOutcome
     /// Not grantable now and the request did not want to wait. <paramref name="Holders"/> are the current holders
     /// (ordinal order); <paramref name="Queued"/> counts waiters that were ahead.
     /// </summary>
-    public sealed record Busy(IReadOnlyList<string> Holders, int Queued) : LockOutcome;
+    public sealed record Busy(IReadOnlyList<string> Holders, int Queued) : LockOutcome
+    {
+        public bool Equals(Busy? other) =>
+            base.Equals(other) && Holders.SequenceEqual(other.Holders, StringComparer.Ordinal) && Queued == other.Queued;
+
+        public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Holders.Count, Queued);
+
+        protected override bool PrintMembers(StringBuilder builder)
+        {
+            base.PrintMembers(builder);
+            builder.Append(", Holders = [").AppendJoin(", ", Holders).Append("], Queued = ").Append(Queued);
+            return true;
+        }
+    }
 
     /// <summary>Waiting would close <paramref name="Cycle"/> in the wait-for graph: client ids from the sender back to it.</summary>
-    public sealed record Deadlock(IReadOnlyList<string> Cycle) : LockOutcome;
+    public sealed record Deadlock(IReadOnlyList<string> Cycle) : LockOutcome
+    {
+        public bool Equals(Deadlock? other) => base.Equals(other) && Cycle.SequenceEqual(other.Cycle, StringComparer.Ordinal);
+
+        public override int GetHashCode() => HashCode.Combine(base.GetHashCode(), Cycle.Count);
+
+        protected override bool PrintMembers(StringBuilder builder)
+        {
+            base.PrintMembers(builder);
+            builder.Append(", Cycle = [").AppendJoin(", ", Cycle).Append(']');
+            return true;
+        }
+    }
 
     /// <summary>The sender already waits for <paramref name="Resource"/>; a client waits for one resource at a time.</summary>
     public sealed record AlreadyWaiting(string Resource) : LockOutcome;
