@@ -1,12 +1,5 @@
 namespace DistSync.Node.Locks;
 
-/// <summary>What a <see cref="LockDeadline"/> ends.</summary>
-internal enum LockDeadlineKind : byte
-{
-    Lease = 0,
-    Wait = 1,
-}
-
 /// <summary>
 /// An entry of the table's deadline index, ordered by time, then kind (leases before waits), then resource
 /// and client in ordinal order, so expiry processes due entries in one order on every node.

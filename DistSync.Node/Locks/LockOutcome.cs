@@ -33,8 +33,8 @@ public abstract record LockOutcome
     public sealed record Waiting(int Position, long DeadlineMs) : LockOutcome;
 
     /// <summary>
-    /// Not grantable now and the request did not want to wait. <paramref name="Holders"/> are the current holders
-    /// (ordinal order); <paramref name="Queued"/> counts waiters that were ahead.
+    /// Not grantable now and the request did not want to wait. <paramref name="Holders"/> are all current holders
+    /// (ordinal order; a refused upgrade lists the requester too); <paramref name="Queued"/> counts waiters that were ahead.
     /// </summary>
     public sealed record Busy(IReadOnlyList<string> Holders, int Queued) : LockOutcome
     {

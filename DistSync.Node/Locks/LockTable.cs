@@ -27,6 +27,8 @@ namespace DistSync.Node.Locks;
 /// <item>A resource with neither holders nor waiters is dropped; its next grant still gets a larger token because
 /// tokens are log indices.</item>
 /// </list>
+/// Not thread-safe: the host's apply loop owns the table; other threads read through the host (under its lock, or
+/// from a copy it publishes after each apply).
 /// </remarks>
 public sealed partial class LockTable
 {
