@@ -1,0 +1,123 @@
+using System.Text;
+
+namespace DistSync.Node.Locks;
+
+/// <summary>
+/// Checks request fields before anything is proposed, so bad input gets a 400 naming the field and never
+/// reaches the log. The same rules guard <see cref="LockTable.Apply"/> and <see cref="LockCommandCodec"/>.
+/// Field names are the API's snake_case ones.
+/// </summary>
+public static class LockRequestValidator
+{
+    public const string ResourceField = "resource";
+    public const string ClientIdField = "client_id";
+    public const string ModeField = "mode";
+    public const string WaitMsField = "wait_ms";
+    public const string TtlMsField = "ttl_ms";
+    public const string NowMsField = "now_ms";
+
+    private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>Validates an acquire body; null fields for wait_ms/ttl_ms mean "use the default".</summary>
+    public static LockValidationError? ValidateAcquire(string? resource, string? clientId, string? mode, long? waitMs, long? ttlMs)
+    {
+        if (ValidateResource(resource) is { } r)
+        {
+            return r;
+        }
+
+        if (ValidateClientId(clientId) is { } c)
+        {
+            return c;
+        }
+
+        if (string.IsNullOrEmpty(mode))
+        {
+            return new(ModeField, "is required");
+        }
+
+        if (!LockModes.TryParse(mode, out _))
+        {
+            return new(ModeField, $"must be '{LockModes.SharedName}' or '{LockModes.ExclusiveName}'");
+        }
+
+        return ValidateWaitMs(waitMs ?? LockLimits.DefaultWaitMs) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs);
+    }
+
+    public static LockValidationError? ValidateRelease(string? resource, string? clientId) =>
+        ValidateResource(resource) ?? ValidateClientId(clientId);
+
+    public static LockValidationError? ValidateRenew(string? resource, string? clientId, long? ttlMs) =>
+        ValidateResource(resource) ?? ValidateClientId(clientId) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs);
+
+    /// <summary>Validates a whole command, including the leader-chosen time.</summary>
+    public static LockValidationError? Validate(LockCommand command)
+    {
+        ArgumentNullException.ThrowIfNull(command);
+        if (command.NowMs is < 0 or > LockLimits.MaxNowMs)
+        {
+            return new(NowMsField, $"must be between 0 and {LockLimits.MaxNowMs}");
+        }
+
+        return command switch
+        {
+            LockCommand.Acquire a => ValidateResource(a.Resource) ?? ValidateClientId(a.ClientId) ?? ValidateMode(a.Mode)
+                ?? ValidateWaitMs(a.WaitMs) ?? ValidateTtlMs(a.TtlMs),
+            LockCommand.Release r => ValidateResource(r.Resource) ?? ValidateClientId(r.ClientId),
+            LockCommand.Renew n => ValidateResource(n.Resource) ?? ValidateClientId(n.ClientId) ?? ValidateTtlMs(n.TtlMs),
+            LockCommand.ExpireDue => null,
+            _ => throw new ArgumentException($"unknown lock command {command.GetType().Name}", nameof(command)),
+        };
+    }
+
+    public static LockValidationError? ValidateResource(string? resource) =>
+        ValidateId(ResourceField, resource, LockLimits.MaxResourceBytes);
+
+    public static LockValidationError? ValidateClientId(string? clientId) =>
+        ValidateId(ClientIdField, clientId, LockLimits.MaxClientIdBytes);
+
+    public static LockValidationError? ValidateWaitMs(long waitMs) =>
+        waitMs is < 0 or > LockLimits.MaxWaitMs ? new(WaitMsField, $"must be between 0 and {LockLimits.MaxWaitMs}") : null;
+
+    public static LockValidationError? ValidateTtlMs(long ttlMs) =>
+        ttlMs is < LockLimits.MinTtlMs or > LockLimits.MaxTtlMs
+            ? new(TtlMsField, $"must be between {LockLimits.MinTtlMs} and {LockLimits.MaxTtlMs}")
+            : null;
+
+    private static LockValidationError? ValidateMode(LockMode mode) =>
+        LockModes.IsDefined((byte)mode) ? null : new(ModeField, $"must be '{LockModes.SharedName}' or '{LockModes.ExclusiveName}'");
+
+    private static LockValidationError? ValidateId(string field, string? value, int maxBytes)
+    {
+        if (string.IsNullOrEmpty(value))
+        {
+            return new(field, "is required");
+        }
+
+        // Every UTF-16 unit is at least one UTF-8 byte, so a longer string is too long without counting.
+        if (value.Length > maxBytes)
+        {
+            return new(field, $"must be at most {maxBytes} UTF-8 bytes");
+        }
+
+        foreach (var ch in value)
+        {
+            if (char.IsControl(ch))
+            {
+                return new(field, "must not contain control characters");
+            }
+        }
+
+        int bytes;
+        try
+        {
+            bytes = _strictUtf8.GetByteCount(value);
+        }
+        catch (EncoderFallbackException)
+        {
+            return new(field, "must be valid Unicode text");
+        }
+
+        return bytes > maxBytes ? new(field, $"must be at most {maxBytes} UTF-8 bytes") : null;
+    }
+}

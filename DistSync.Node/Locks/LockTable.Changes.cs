@@ -1,0 +1,187 @@
+namespace DistSync.Node.Locks;
+
+/// <summary>Release, renew, expiry, and the few primitives every change goes through (they keep the indexes in step).</summary>
+public sealed partial class LockTable
+{
+    private LockOutcome ApplyRelease(LockCommand.Release cmd, long index)
+    {
+        if (!_resources.TryGetValue(cmd.Resource, out var entry))
+        {
+            return new LockOutcome.NotHeld();
+        }
+
+        var holdReleased = RemoveHold(entry, cmd.ClientId) is not null;
+        var events = new List<LockEvent>();
+        var cancelled = RemoveWaiter(entry, cmd.ClientId);
+        if (cancelled is not null)
+        {
+            events.Add(new LockEvent.WaitCancelled(entry.Name, cancelled.ClientId, cancelled.Mode));
+        }
+
+        if (!holdReleased && cancelled is null)
+        {
+            return new LockOutcome.NotHeld();
+        }
+
+        Promote(entry, index, cmd.NowMs, events);
+        DropIfEmpty(entry);
+        return new LockOutcome.Released(holdReleased, cancelled is not null) { Events = events };
+    }
+
+    private LockOutcome ApplyRenew(LockCommand.Renew cmd)
+    {
+        if (!_resources.TryGetValue(cmd.Resource, out var entry) || !entry.Holders.TryGetValue(cmd.ClientId, out var hold))
+        {
+            return new LockOutcome.NotHeld();
+        }
+
+        SetLease(entry, cmd.ClientId, hold, cmd.NowMs + cmd.TtlMs);
+        return new LockOutcome.Renewed(hold.Token, hold.ExpiresAtMs);
+    }
+
+    /// <summary>
+    /// Removes every hold whose lease ended and every waiter whose deadline passed by <c>NowMs</c> (in deadline order),
+    /// then promotes waiters on the touched resources (in ordinal order). A waiter whose deadline passed is timed out
+    /// even if a hold expiring in the same command would have let it in: its deadline came first.
+    /// </summary>
+    private LockOutcome ApplyExpireDue(LockCommand.ExpireDue cmd, long index)
+    {
+        var events = new List<LockEvent>();
+        var touched = new SortedSet<string>(StringComparer.Ordinal);
+        int leases = 0, waits = 0;
+
+        // Bounded: each pass removes one deadline, and nothing here adds one.
+        var bound = _deadlines.Count;
+        for (var i = 0; i < bound && _deadlines.Count > 0 && _deadlines.Min.AtMs <= cmd.NowMs; i++)
+        {
+            var due = _deadlines.Min;
+            var entry = _resources[due.Resource];
+            if (due.Kind == LockDeadlineKind.Lease)
+            {
+                var hold = RemoveHold(entry, due.ClientId) ?? throw new InvalidOperationException($"lease deadline without hold: {due}");
+                events.Add(new LockEvent.LeaseExpired(entry.Name, due.ClientId, hold.Mode, hold.Token));
+                leases++;
+            }
+            else
+            {
+                var waiter = RemoveWaiter(entry, due.ClientId) ?? throw new InvalidOperationException($"wait deadline without waiter: {due}");
+                events.Add(new LockEvent.WaitTimedOut(entry.Name, due.ClientId, waiter.Mode));
+                waits++;
+            }
+
+            touched.Add(entry.Name);
+        }
+
+        foreach (var name in touched)
+        {
+            var entry = _resources[name];
+            Promote(entry, index, cmd.NowMs, events);
+            DropIfEmpty(entry);
+        }
+
+        return new LockOutcome.ExpiryApplied(leases, waits) { Events = events };
+    }
+
+    /// <summary>
+    /// Grants the head of the queue, then every waiter right behind it that fits too (consecutive shared waiters go in
+    /// together), stopping at the first that does not fit: FIFO, so no one overtakes a blocked waiter.
+    /// </summary>
+    private void Promote(LockResourceEntry entry, long index, long nowMs, List<LockEvent> events)
+    {
+        var bound = entry.Queue.Count;
+        for (var i = 0; i < bound && entry.Queue.First is { } head && entry.CanGrant(head.Value.ClientId, head.Value.Mode); i++)
+        {
+            var waiter = head.Value;
+            RemoveWaiter(entry, waiter.ClientId);
+            var expiresAt = nowMs + waiter.TtlMs;
+            Grant(entry, waiter.ClientId, waiter.Mode, index, expiresAt);
+            events.Add(new LockEvent.Granted(entry.Name, waiter.ClientId, waiter.Mode, index, expiresAt));
+        }
+
+        // A non-empty queue must be blocked by a holder; otherwise its head would starve.
+        if (entry.Queue.First is { } first && (entry.Holders.Count == 0 || entry.CanGrant(first.Value.ClientId, first.Value.Mode)))
+        {
+            throw new InvalidOperationException($"queue of {entry.Name} has a grantable head {first.Value.ClientId}");
+        }
+    }
+
+    private void Grant(LockResourceEntry entry, string clientId, LockMode mode, long index, long expiresAtMs)
+    {
+        if (!entry.CanGrant(clientId, mode))
+        {
+            throw new InvalidOperationException($"grant of {mode} on {entry.Name} to {clientId} conflicts with the holders");
+        }
+
+        // Several shared waiters promoted by one command share its index; a later command always has a larger one.
+        if (index < entry.FencingToken)
+        {
+            throw new InvalidOperationException($"fencing token {index} on {entry.Name} is below {entry.FencingToken}");
+        }
+
+        if (entry.Holders.TryGetValue(clientId, out var hold))
+        {
+            _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+            hold.Mode = mode;
+            hold.Token = index;
+            hold.ExpiresAtMs = expiresAtMs;
+        }
+        else
+        {
+            hold = new LockHold(mode, index, expiresAtMs);
+            entry.Holders.Add(clientId, hold);
+        }
+
+        entry.FencingToken = index;
+        _deadlines.Add(LeaseDeadline(entry, clientId, hold));
+    }
+
+    private void SetLease(LockResourceEntry entry, string clientId, LockHold hold, long expiresAtMs)
+    {
+        _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+        hold.ExpiresAtMs = expiresAtMs;
+        _deadlines.Add(LeaseDeadline(entry, clientId, hold));
+    }
+
+    private LockHold? RemoveHold(LockResourceEntry entry, string clientId)
+    {
+        if (!entry.Holders.Remove(clientId, out var hold))
+        {
+            return null;
+        }
+
+        _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+        return hold;
+    }
+
+    private void Enqueue(LockResourceEntry entry, LockWaiter waiter)
+    {
+        var node = entry.Queue.AddLast(waiter);
+        entry.WaiterNodes.Add(waiter.ClientId, node);
+        _waitingOn.Add(waiter.ClientId, entry.Name);
+        _deadlines.Add(new LockDeadline(waiter.DeadlineMs, LockDeadlineKind.Wait, entry.Name, waiter.ClientId));
+    }
+
+    private LockWaiter? RemoveWaiter(LockResourceEntry entry, string clientId)
+    {
+        if (!entry.WaiterNodes.Remove(clientId, out var node))
+        {
+            return null;
+        }
+
+        entry.Queue.Remove(node);
+        _waitingOn.Remove(clientId);
+        _deadlines.Remove(new LockDeadline(node.Value.DeadlineMs, LockDeadlineKind.Wait, entry.Name, clientId));
+        return node.Value;
+    }
+
+    private void DropIfEmpty(LockResourceEntry entry)
+    {
+        if (entry.IsEmpty)
+        {
+            _resources.Remove(entry.Name);
+        }
+    }
+
+    private static LockDeadline LeaseDeadline(LockResourceEntry entry, string clientId, LockHold hold) =>
+        new(hold.ExpiresAtMs, LockDeadlineKind.Lease, entry.Name, clientId);
+}

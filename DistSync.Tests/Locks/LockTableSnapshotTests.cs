@@ -1,0 +1,167 @@
+using DistSync.Node.Locks;
+
+namespace DistSync.Tests.Locks;
+
+public class LockTableSnapshotTests
+{
+    private static LockTableHarness Busy()
+    {
+        var h = new LockTableHarness();
+        h.Exclusive("a", resource: "r1");
+        h.Shared("b", resource: "r2");
+        h.Shared("c", resource: "r2");
+        h.Exclusive("b", waitMs: 2_000, resource: "r2"); // pending upgrade
+        h.Shared("d", waitMs: 3_000, resource: "r1");
+        h.Exclusive("e", waitMs: 4_000, resource: "r1");
+        h.Acquire("f", LockMode.Shared, ttlMs: 500, resource: "ё-unicode");
+        return h;
+    }
+
+    [Fact]
+    public void Restore_SerializedTable_SameBytesAndState()
+    {
+        var h = Busy();
+        var bytes = h.Table.Serialize();
+
+        var restored = LockTable.Restore(bytes);
+
+        Assert.Equal(bytes, restored.Serialize());
+        Assert.Equal(h.Table.GetState().Select(s => s.Resource), restored.GetState().Select(s => s.Resource));
+        foreach (var state in h.Table.GetState())
+        {
+            var copy = restored.GetState(state.Resource)!;
+            Assert.Equal(state.Holders, copy.Holders);
+            Assert.Equal(state.Waiters, copy.Waiters);
+            Assert.Equal(state.Mode, copy.Mode);
+            Assert.Equal(state.FencingToken, copy.FencingToken);
+        }
+
+        Assert.Equal(h.Table.GetWaitForGraph(), restored.GetWaitForGraph());
+        Assert.Equal(h.Table.NextDeadlineMs(), restored.NextDeadlineMs());
+        Assert.Equal(h.Table.WaitingCount, restored.WaitingCount);
+    }
+
+    [Fact]
+    public void Restore_ThenSameCommands_SameOutcomesAndBytes()
+    {
+        var h = Busy();
+        var restored = LockTable.Restore(h.Table.Serialize());
+        LockCommand[] next =
+        [
+            new LockCommand.Release("r1", "a", LockTableHarness.Start + 10),
+            new LockCommand.ExpireDue(LockTableHarness.Start + 2_000),
+            new LockCommand.Acquire("r1", "c", LockMode.Exclusive, 100, 1_000, LockTableHarness.Start + 2_001),
+        ];
+
+        for (var i = 0; i < next.Length; i++)
+        {
+            var index = h.Index + 1 + i;
+            Assert.Equal(h.Table.Apply(next[i], index), restored.Apply(next[i], index));
+            Assert.Equal(h.Table.Serialize(), restored.Serialize());
+        }
+    }
+
+    [Fact]
+    public void Restore_EmptyTable_RoundTrips()
+    {
+        var bytes = new LockTable().Serialize();
+
+        Assert.Equal("DSLK\u0001\0"u8.ToArray(), bytes);
+        Assert.Empty(LockTable.Restore(bytes).GetState());
+    }
+
+    [Fact]
+    public void Apply_AfterRestore_IndexAtOrBelowTokensThrows()
+    {
+        var h = Busy();
+        var restored = LockTable.Restore(h.Table.Serialize());
+
+        Assert.Throws<InvalidOperationException>(() => restored.Apply(new LockCommand.ExpireDue(0), 2));
+    }
+
+    [Fact]
+    public void Restore_EveryTruncationAndTrailingByte_Throws()
+    {
+        var bytes = Busy().Table.Serialize();
+
+        for (var length = 0; length < bytes.Length; length++)
+        {
+            Assert.Throws<FormatException>(() => LockTable.Restore(bytes.AsSpan(0, length)));
+        }
+
+        Assert.Throws<FormatException>(() => LockTable.Restore([.. bytes, 0]));
+    }
+
+    [Fact]
+    public void Restore_WrongMagicOrVersion_Throws()
+    {
+        Assert.Contains("not a lock table", Assert.Throws<FormatException>(() => LockTable.Restore("XSLK\u0001\0"u8)).Message, StringComparison.Ordinal);
+        Assert.Contains("version", Assert.Throws<FormatException>(() => LockTable.Restore("DSLK\u0002\0"u8)).Message, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> Inconsistent => new()
+    {
+        // name, message fragment
+        { "two exclusive holders", "exclusive holder among others" },
+        { "resources out of order", "out of order" },
+        { "holder token above fencing token", "token" },
+        { "no holder", "no holder" },
+        { "grantable head", "grantable" },
+        { "client waits twice", "waits twice" },
+        { "wait-for cycle", "cycle" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Inconsistent))]
+    public void Restore_InconsistentImage_Throws(string name, string fragment)
+    {
+        var bytes = name switch
+        {
+            "two exclusive holders" => Image(("r", 5, [("a", LockMode.Exclusive, 5), ("b", LockMode.Exclusive, 4)], [])),
+            "resources out of order" => Image(("z", 5, [("a", LockMode.Exclusive, 5)], []), ("a", 6, [("a", LockMode.Exclusive, 6)], [])),
+            "holder token above fencing token" => Image(("r", 5, [("a", LockMode.Exclusive, 6)], [])),
+            "no holder" => Image(("r", 5, [], [("a", LockMode.Exclusive)])),
+            "grantable head" => Image(("r", 5, [("a", LockMode.Shared, 5)], [("b", LockMode.Shared)])),
+            "client waits twice" => Image(("r", 5, [("a", LockMode.Exclusive, 5)], [("w", LockMode.Shared)]), ("s", 6, [("b", LockMode.Exclusive, 6)], [("w", LockMode.Shared)])),
+            "wait-for cycle" => Image(("r", 5, [("a", LockMode.Exclusive, 5)], [("b", LockMode.Shared)]), ("s", 6, [("b", LockMode.Exclusive, 6)], [("a", LockMode.Shared)])),
+            _ => throw new ArgumentOutOfRangeException(nameof(name)),
+        };
+
+        var ex = Assert.Throws<FormatException>(() => LockTable.Restore(bytes));
+
+        Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Hand-writes a snapshot image, to build states the table itself never produces.</summary>
+    private static byte[] Image(params (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources)
+    {
+        var writer = new LockBinaryWriter();
+        writer.WriteBytes("DSLK"u8);
+        writer.WriteByte(LockTable.SnapshotVersion);
+        writer.WriteVarint(resources.Length);
+        foreach (var (name, token, holders, waiters) in resources)
+        {
+            writer.WriteString(name);
+            writer.WriteVarint(token);
+            writer.WriteVarint(holders.Length);
+            foreach (var (client, mode, holdToken) in holders)
+            {
+                writer.WriteString(client);
+                writer.WriteByte((byte)mode);
+                writer.WriteVarint(holdToken);
+                writer.WriteVarint(10_000);
+            }
+
+            writer.WriteVarint(waiters.Length);
+            foreach (var (client, mode) in waiters)
+            {
+                writer.WriteString(client);
+                writer.WriteByte((byte)mode);
+                writer.WriteVarint(1_000);
+                writer.WriteVarint(20_000);
+            }
+        }
+
+        return writer.ToArray();
+    }
+}
