@@ -1,6 +1,7 @@
 using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
+using DistSync.Node.Locks;
 using DistSync.Node.Storage;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -26,10 +27,12 @@ public static class NodeApplication
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("internal", StringComparison.Ordinal) != true);
 
+        builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<RedisConnection>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
         builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
         builder.AddConsensus();
+        builder.AddLocks();
         return builder;
     }
 
@@ -55,6 +58,15 @@ public static class NodeApplication
         builder.Services.AddSingleton<INodeStatus>(sp => sp.GetRequiredService<RaftHost>());
     }
 
+    private static void AddLocks(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<LockTelemetry>();
+        builder.Services.AddSingleton<LockStateMachine>();
+        builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<LockStateMachine>());
+        builder.Services.AddSingleton<LockService>();
+        builder.Services.AddHostedService<LockExpiryService>();
+    }
+
     public static WebApplication MapNodeApis(this WebApplication app)
     {
         app.UseExceptionHandler();
@@ -64,6 +76,7 @@ public static class NodeApplication
         app.MapScalarApiReference("/docs", o => o.WithTitle("DistSync API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
+        app.MapLocksApi();
 
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var peers = app.Services.GetRequiredService<PeerDirectory>();

@@ -186,8 +186,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             var result = await answer.Task.WaitAsync(cancellationToken);
             if (result.Status == ProposeStatus.NotLeader && result.LeaderHint is { } leader && leader != NodeId)
             {
-                // Only a definite "not appended" is retried, so a command is never appended twice.
-                result = await _transport.ForwardProposalAsync(leader, envelope, cancellationToken);
+                result = await ForwardAsync(leader, envelope, cancellationToken);
             }
 
             switch (result.Status)
@@ -203,6 +202,27 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         }
 
         throw new RaftUnavailableException("No leader accepted the command.", LeaderId);
+    }
+
+    /// <summary>
+    /// Hands the command to the leader. Only a definite "not appended" (refused connection, "not the
+    /// leader") is retried by the caller, so a command is never appended twice.
+    /// </summary>
+    private async Task<ProposeResult> ForwardAsync(string leader, byte[] envelope, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _transport.ForwardProposalAsync(leader, envelope, cancellationToken);
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError)
+        {
+            // The request never reached the leader (it is down): nothing was appended.
+            return ProposeResult.NotLeader(null);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new RaftUnavailableException($"Leader {leader} did not answer the forwarded command; it may or may not be applied.", leader);
+        }
     }
 
     private async Task WaitForLeaderAsync(CancellationToken cancellationToken)

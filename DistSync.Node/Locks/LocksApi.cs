@@ -1,0 +1,106 @@
+using DistSync.Node.Consensus;
+using DistSync.Node.Http;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace DistSync.Node.Locks;
+
+/// <summary>
+/// <c>/locks/*</c>: the original system's paths and fields. Any node takes any request; writes travel
+/// through the Raft leader, reads are linearizable unless <c>?consistency=local</c>.
+/// </summary>
+public static class LocksApi
+{
+    public static IEndpointRouteBuilder MapLocksApi(this IEndpointRouteBuilder app)
+    {
+        var locks = app.MapGroup("/locks").WithTags("Locks");
+        locks.MapPost("/acquire", AcquireAsync)
+            .WithName("AcquireLock")
+            .WithSummary("Acquire a shared or exclusive lock, optionally waiting up to wait_ms; a grant carries a fencing token.");
+        locks.MapPost("/release", ReleaseAsync)
+            .WithName("ReleaseLock")
+            .WithSummary("Release a hold (and hand the lock to the next waiter), or withdraw a wait.");
+        locks.MapPost("/renew", RenewAsync)
+            .WithName("RenewLock")
+            .WithSummary("Extend a hold's lease by ttl_ms from now.");
+        locks.MapGet("/state", GetStateAsync)
+            .WithName("GetLockState")
+            .WithSummary("Every resource's mode, holders, waiters and fencing token, and the wait-for graph; identical on every node.");
+        return app;
+    }
+
+    public static async Task<Results<Ok<AcquiredResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> AcquireAsync(
+        AcquireRequest request, LockService locks, CancellationToken cancellationToken)
+    {
+        if (LockRequestValidator.ValidateAcquire(request.Resource, request.ClientId, request.Mode, request.WaitMs, request.TtlMs) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        LockModes.TryParse(request.Mode ?? "exclusive", out var mode);
+        return await RaftCall.RunAsync(async () => ToResult<AcquiredResponse>(await locks.AcquireAsync(
+            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, cancellationToken)), p => p);
+    }
+
+    public static async Task<Results<Ok<ReleasedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> ReleaseAsync(
+        ReleaseRequest request, LockService locks, CancellationToken cancellationToken)
+    {
+        if (LockRequestValidator.ValidateRelease(request.Resource, request.ClientId) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        return await RaftCall.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, cancellationToken)), p => p);
+    }
+
+    public static async Task<Results<Ok<RenewedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> RenewAsync(
+        RenewRequest request, LockService locks, CancellationToken cancellationToken)
+    {
+        if (LockRequestValidator.ValidateRenew(request.Resource, request.ClientId, request.TtlMs) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        return await RaftCall.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, cancellationToken)), p => p);
+    }
+
+    public static async Task<Results<Ok<LockStateResponse>, ProblemHttpResult>> GetStateAsync(
+        string? consistency, RaftHost raft, LockStateMachine machine, CancellationToken cancellationToken)
+    {
+        var local = consistency switch
+        {
+            null or "" or "linearizable" => false,
+            "local" => true,
+            _ => (bool?)null,
+        };
+        if (local is null)
+        {
+            return Problems.InvalidField("consistency", "must be 'linearizable' (the default) or 'local'");
+        }
+
+        return await RaftCall.RunAsync(async () =>
+        {
+            if (local == false)
+            {
+                await raft.ReadBarrierAsync(cancellationToken);
+            }
+
+            var locks = machine.GetState().ToDictionary(r => r.Resource, r => new LockView(
+                r.Mode.ToWireName(),
+                [.. r.Holders.Select(h => h.ClientId)],
+                [.. r.Waiters.Select(w => w.ClientId)],
+                r.FencingToken,
+                [.. r.Holders.Select(h => new LockHolderView(h.ClientId, h.Mode.ToWireName(), h.Token, DateTimeOffset.FromUnixTimeMilliseconds(h.ExpiresAtMs)))],
+                [.. r.Waiters.Select(w => new LockWaiterView(w.ClientId, w.Mode.ToWireName(), DateTimeOffset.FromUnixTimeMilliseconds(w.DeadlineMs), w.TtlMs))]), StringComparer.Ordinal);
+            return (Results<Ok<LockStateResponse>, ProblemHttpResult>)TypedResults.Ok(
+                new LockStateResponse(locks, machine.GetWaitForGraph(), raft.NodeId, local == true ? "local" : "linearizable"));
+        }, p => p);
+    }
+
+    private static Results<Ok<T>, Conflict<LockConflictResponse>, ProblemHttpResult> ToResult<T>(LockAnswer answer) => answer.Body switch
+    {
+        T ok => TypedResults.Ok(ok),
+        LockConflictResponse conflict => TypedResults.Conflict(conflict),
+        Locks.LockValidationError invalid => Problems.InvalidField(invalid.Field, invalid.Rule),
+        _ => throw new InvalidOperationException($"Unexpected answer body {answer.Body.GetType().Name} for {typeof(T).Name}."),
+    };
+}

@@ -1,0 +1,157 @@
+using System.Net;
+using System.Text.Json;
+using DistSync.Tests.Infrastructure;
+
+namespace DistSync.Tests.Locks;
+
+/// <summary>The README's lock scenario, through every node of a real three-node cluster.</summary>
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class LockApiTests(LockApiTests.Cluster cluster) : IClassFixture<LockApiTests.Cluster>
+{
+    public sealed class Cluster() : ClusterFixture(nodes: 3);
+
+    private LockClient Node(int i) => new(cluster.CreateHttpClient($"node{i}"));
+
+    [Fact]
+    public async Task Acquire_OnOneNode_StateIsIdenticalOnAllThree()
+    {
+        var granted = await Node(1).AcquireAsync("scenario-a", "alice");
+        var states = await Task.WhenAll(Enumerable.Range(1, 3).Select(i => Node(i).StateAsync()));
+
+        Assert.Equal(HttpStatusCode.OK, granted.Code);
+        Assert.Equal("acquired", granted.Status);
+        foreach (var state in states)
+        {
+            var resource = state.GetProperty("locks").GetProperty("scenario-a");
+            Assert.Equal("exclusive", resource.GetProperty("mode").GetString());
+            Assert.Equal(["alice"], resource.GetProperty("holders").EnumerateArray().Select(h => h.GetString()));
+            Assert.Equal(granted.FencingToken, resource.GetProperty("fencing_token").GetInt64());
+        }
+
+        Assert.Equal(Canonical(states[0].GetProperty("locks")), Canonical(states[1].GetProperty("locks")));
+        Assert.Equal(Canonical(states[0].GetProperty("locks")), Canonical(states[2].GetProperty("locks")));
+    }
+
+    [Fact]
+    public async Task Conflict_WithoutWait_IsRefusedBusy_AndSharedHoldersCoexist()
+    {
+        var first = await Node(1).AcquireAsync("scenario-b", "reader1", "shared");
+        var second = await Node(2).AcquireAsync("scenario-b", "reader2", "shared");
+        var writer = await Node(3).AcquireAsync("scenario-b", "writer");
+
+        Assert.Equal("acquired", first.Status);
+        Assert.Equal("acquired", second.Status);
+        Assert.Equal(HttpStatusCode.Conflict, writer.Code);
+        Assert.Equal("busy", writer.Status);
+        Assert.Equal(["reader1", "reader2"], writer.Body.GetProperty("holders").EnumerateArray().Select(h => h.GetString()));
+    }
+
+    [Fact]
+    public async Task Release_HandsTheLockToTheNextWaiter_WithALargerToken()
+    {
+        var holder = await Node(1).AcquireAsync("scenario-c", "first");
+        var waiting = Node(3).AcquireAsync("scenario-c", "second", waitMs: 20_000);
+        await Eventually.UntilAsync(async () => (await Node(2).StateAsync()).GetProperty("locks").GetProperty("scenario-c").GetProperty("waiters").GetArrayLength() == 1,
+            TimeSpan.FromSeconds(10), "second is queued");
+
+        var released = await Node(2).ReleaseAsync("scenario-c", "first");
+        var granted = await waiting;
+
+        Assert.Equal("released", released.Status);
+        Assert.Equal("acquired", granted.Status);
+        Assert.True(granted.FencingToken > holder.FencingToken, $"token {granted.FencingToken} must exceed {holder.FencingToken}");
+    }
+
+    [Fact]
+    public async Task Deadlock_IsRefusedWithItsCycle()
+    {
+        await Node(1).AcquireAsync("scenario-d1", "p");
+        await Node(1).AcquireAsync("scenario-d2", "q");
+        var pWaits = Node(2).AcquireAsync("scenario-d2", "p", waitMs: 20_000);
+        await Eventually.UntilAsync(async () => (await Node(3).StateAsync()).GetProperty("wait_for").TryGetProperty("p", out _),
+            TimeSpan.FromSeconds(10), "p waits for q");
+
+        var refused = await Node(3).AcquireAsync("scenario-d1", "q", waitMs: 20_000);
+
+        Assert.Equal(HttpStatusCode.Conflict, refused.Code);
+        Assert.Equal("deadlock", refused.Status);
+        Assert.Equal(["q", "p", "q"], refused.Body.GetProperty("cycle").EnumerateArray().Select(c => c.GetString()));
+        await Node(1).ReleaseAsync("scenario-d2", "q");
+        Assert.Equal("acquired", (await pWaits).Status);
+    }
+
+    [Fact]
+    public async Task Lease_Expires_AndTheWaiterIsGranted()
+    {
+        var holder = await Node(1).AcquireAsync("scenario-e", "short", ttlMs: 300);
+        var waiter = await Node(2).AcquireAsync("scenario-e", "patient", waitMs: 20_000);
+
+        Assert.Equal("acquired", waiter.Status);
+        Assert.True(waiter.FencingToken > holder.FencingToken);
+        var state = (await Node(3).StateAsync()).GetProperty("locks").GetProperty("scenario-e");
+        Assert.Equal(["patient"], state.GetProperty("holders").EnumerateArray().Select(h => h.GetString()));
+    }
+
+    [Fact]
+    public async Task WaitTimeout_IsAnsweredTimeout_AndLeavesNoWaiter()
+    {
+        await Node(1).AcquireAsync("scenario-f", "owner");
+
+        var late = await Node(2).AcquireAsync("scenario-f", "late", waitMs: 200);
+
+        Assert.Equal(HttpStatusCode.Conflict, late.Code);
+        Assert.Equal("timeout", late.Status);
+        var state = (await Node(3).StateAsync()).GetProperty("locks").GetProperty("scenario-f");
+        Assert.Equal(0, state.GetProperty("waiters").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Release_NotHeld_Is409NotHeld()
+    {
+        var reply = await Node(1).ReleaseAsync("scenario-g", "nobody");
+
+        Assert.Equal(HttpStatusCode.Conflict, reply.Code);
+        Assert.Equal("not_held", reply.Status);
+    }
+
+    [Theory]
+    [InlineData("""{"client_id":"c","mode":"exclusive"}""", "resource")]
+    [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"upgradable"}""", "mode")]
+    [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"shared","wait_ms":-1}""", "wait_ms")]
+    [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"shared","ttl_ms":999999999999}""", "ttl_ms")]
+    [InlineData("""{"resource":"scenario-h","mode":"shared"}""", "client_id")]
+    [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"shared","wait_ms":"soon"}""", "wait_ms")]
+    public async Task Acquire_BadInput_Is400NamingTheField_AndChangesNothing(string body, string field)
+    {
+        var before = Canonical((await Node(1).StateAsync()).GetProperty("locks"));
+
+        var reply = await Node(2).PostRawAsync("/locks/acquire", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Code);
+        Assert.Equal(field, reply.Body.GetProperty("field").GetString());
+        Assert.Contains(field, reply.Body.GetProperty("detail").GetString(), StringComparison.Ordinal);
+        Assert.Equal(before, Canonical((await Node(1).StateAsync()).GetProperty("locks")));
+    }
+
+    [Fact]
+    public async Task Acquire_OversizedClientId_Is400()
+    {
+        var reply = await Node(1).AcquireAsync("scenario-i", new string('x', 1000));
+
+        Assert.Equal(HttpStatusCode.BadRequest, reply.Code);
+        Assert.Equal("client_id", reply.Body.GetProperty("field").GetString());
+    }
+
+    [Fact]
+    public async Task State_UnknownConsistency_Is400()
+    {
+        using var http = cluster.CreateHttpClient("node1");
+        using var response = await http.GetAsync(new Uri("/locks/state?consistency=eventual", UriKind.Relative), TestContext.Current.CancellationToken);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+    }
+
+    private static string Canonical(JsonElement element) => JsonSerializer.Serialize(element);
+}
