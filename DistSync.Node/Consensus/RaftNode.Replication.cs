@@ -22,12 +22,12 @@ public sealed partial class RaftNode
             return;
         }
 
-        var sendIfEmpty = _commitBroadcastPending;
+        var commitChanged = _commitBroadcastPending;
         _appendBroadcastPending = false;
         _commitBroadcastPending = false;
         foreach (var peer in _peers)
         {
-            SendAppend(peer, sendIfEmpty);
+            SendAppend(peer, sendIfEmpty: commitChanged && _progress[peer].SentCommit < _log.Committed);
         }
     }
 
@@ -68,6 +68,7 @@ public sealed partial class RaftNode
             Entries = entries,
             Commit = _log.Committed,
         });
+        pr.SentCommit = _log.Committed;
 
         if (pr.State == ProgressState.Replicate)
         {
@@ -124,7 +125,9 @@ public sealed partial class RaftNode
         foreach (var peer in _peers)
         {
             // Never tell a follower to commit past what it is known to hold.
-            var commit = Math.Min(_progress[peer].Match, _log.Committed);
+            var pr = _progress[peer];
+            var commit = Math.Min(pr.Match, _log.Committed);
+            pr.SentCommit = Math.Max(pr.SentCommit, commit);
             Send(new Message { Type = MessageType.Heartbeat, From = _id, To = peer, Term = _term, Commit = commit, Context = context });
         }
     }

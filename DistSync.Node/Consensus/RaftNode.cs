@@ -127,6 +127,11 @@ public sealed partial class RaftNode
             return ProposeResult.TooLarge();
         }
 
+        if (_log.LastIndex - _log.Committed >= _options.MaxUncommittedEntries)
+        {
+            return ProposeResult.Overloaded(_id);
+        }
+
         var entry = new Entry(_log.LastIndex + 1, _term, EntryType.Command, command);
         AppendAsLeader(entry);
         return ProposeResult.Accepted(entry.Index, entry.Term);
@@ -154,7 +159,7 @@ public sealed partial class RaftNode
             throw new InvalidOperationException($"No term for applied index {appliedIndex}.");
         }
 
-        var snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, _voters), stateMachineSnapshot);
+        var snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, [.. _voters]), stateMachineSnapshot);
         _log.Compact(appliedIndex, snapshot);
     }
 

@@ -25,8 +25,8 @@ internal sealed partial class ClusterSimulation
     public ClusterSimulation(int seed, SimulationSettings? settings = null)
     {
         _seed = seed;
-        _settings = settings ?? new SimulationSettings();
         _random = new Random(seed);
+        _settings = settings ?? RandomSettings(_random);
         var count = _random.Next(2) == 0 ? 3 : 5;
         var ids = new string[count];
         for (var i = 0; i < count; i++)
@@ -60,6 +60,17 @@ internal sealed partial class ClusterSimulation
         _partitionGroup = new int[count];
         _dropRate = _settings.DropRate;
     }
+
+    /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
+    private static SimulationSettings RandomSettings(Random random) => new()
+    {
+        MaxDelayTicks = 1 + random.Next(6),
+        DropRate = random.NextDouble() * 0.2,
+        DuplicateRate = random.NextDouble() * 0.05,
+        CrashRate = random.NextDouble() * 0.01,
+        PartitionRate = random.NextDouble() * 0.02,
+        CompactEvery = 5 + random.Next(50),
+    };
 
     public long CommittedCommands { get; private set; }
 
