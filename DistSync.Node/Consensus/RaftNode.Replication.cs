@@ -1,6 +1,6 @@
 namespace DistSync.Node.Consensus;
 
-/// <summary>Log replication, commit, snapshots and leadership transfer (Raft §5.3, §5.4, §7, thesis §3.10).</summary>
+/// <summary>Log replication, commit and snapshots (Raft §5.3, §5.4, §7).</summary>
 public sealed partial class RaftNode
 {
     // Set when entries or the commit index changed; appends go out once per Ready so proposals batch.
@@ -304,54 +304,4 @@ public sealed partial class RaftNode
     }
 
     private bool CommittedInCurrentTerm => _log.TryTerm(_log.Committed, out var term) && term == _term;
-
-    /// <summary>
-    /// Starts handing leadership to <paramref name="target"/> (thesis §3.10). On a follower, asking for itself,
-    /// the request goes to the leader. Returns false when nothing was started.
-    /// </summary>
-    public bool TransferLeadership(string target)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        if (_role != RaftRole.Leader)
-        {
-            if (target != _id || _leader is null)
-            {
-                return false;
-            }
-
-            Send(new Message { Type = MessageType.TransferLeader, From = _id, To = _leader });
-            return true;
-        }
-
-        return StartTransfer(target);
-    }
-
-    private bool StartTransfer(string target)
-    {
-        if (target == _id || !_progress.TryGetValue(target, out var pr))
-        {
-            return false;
-        }
-
-        if (_transferee == target)
-        {
-            return true;
-        }
-
-        _transferee = target;
-        _electionElapsed = 0;
-        if (pr.Match == _log.LastIndex)
-        {
-            SendTimeoutNow(target);
-        }
-        else
-        {
-            SendAppend(target, sendIfEmpty: true);
-        }
-
-        return true;
-    }
-
-    private void SendTimeoutNow(string to) =>
-        Send(new Message { Type = MessageType.TimeoutNow, From = _id, To = to, Term = _term });
 }

@@ -186,6 +186,90 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
+    public void Compact_SnapshotLost_ResentAfterElectionTimeout_7()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect("node1");
+        cluster.Isolate("node3");
+        for (var i = 0; i < 5; i++)
+        {
+            cluster.Propose("node1", $"c{i}");
+        }
+
+        cluster["node1"].Compact(5, [1]);
+        cluster.HealAll();
+        var dropSnapshots = true;
+        cluster.Drop = m => dropSnapshots && m.Type == MessageType.InstallSnapshot;
+        cluster.TickAll(3);
+        Assert.Equal(ProgressState.Snapshot, cluster["node1"].Status.Progress["node3"].State);
+        Assert.Equal(0, cluster["node3"].Status.SnapshotIndex);
+
+        dropSnapshots = false;
+        cluster.TickAll(12);
+
+        Assert.Equal(5, cluster["node3"].Status.SnapshotIndex);
+        Assert.Equal(6, cluster["node3"].Status.Commit);
+        Assert.Equal(ProgressState.Replicate, cluster["node1"].Status.Progress["node3"].State);
+    }
+
+    [Fact]
+    public void Propose_TooManyUncommitted_Overloaded()
+    {
+        var cluster = new RaftTestCluster(3, o => o.MaxUncommittedEntries = 3);
+        cluster.Elect("node1");
+        cluster.Isolate("node1");
+        var leader = cluster["node1"];
+
+        Assert.True(leader.Propose([1]).IsAccepted);
+        Assert.True(leader.Propose([2]).IsAccepted);
+        Assert.True(leader.Propose([3]).IsAccepted);
+
+        Assert.Equal(ProposeStatus.Overloaded, leader.Propose([4]).Status);
+    }
+
+    [Fact]
+    public void Propose_CommandLargerThanAppendLimit_TooLarge()
+    {
+        var cluster = new RaftTestCluster(1, o => o.MaxBytesPerAppend = 8);
+        cluster.Elect("node1");
+
+        Assert.Equal(ProposeStatus.TooLarge, cluster["node1"].Propose(new byte[9]).Status);
+        Assert.True(cluster["node1"].Propose(new byte[8]).IsAccepted);
+    }
+
+    [Fact]
+    public void Step_DuplicateAppend_LogUnchangedAndAcknowledgedAgain_5_3()
+    {
+        var node = new RaftNode(RaftTestCluster.Options("node2", ["node1", "node2", "node3"]), null, new Random(3));
+        var append = new Message
+        {
+            Type = MessageType.Append, From = "node1", To = "node2", Term = 1, Index = 0, LogTerm = 0, Commit = 0,
+            Entries = [new Entry(1, 1, EntryType.Empty, []), new Entry(2, 1, EntryType.Command, [5])],
+        };
+
+        node.Step(append);
+        node.Advance(node.GetReady());
+        node.Step(append);
+        var ready = node.GetReady();
+
+        Assert.Equal(2, node.Status.LastIndex);
+        Assert.Empty(ready.EntriesToPersist);
+        Assert.Equal(2, Assert.Single(ready.Messages).Index);
+    }
+
+    [Fact]
+    public void Step_MessageFromNonVoterOrForSomeoneElse_Ignored()
+    {
+        var node = new RaftNode(RaftTestCluster.Options("node2", ["node1", "node2", "node3"]), null, new Random(3));
+
+        node.Step(new Message { Type = MessageType.Heartbeat, From = "intruder", To = "node2", Term = 9 });
+        node.Step(new Message { Type = MessageType.Heartbeat, From = "node1", To = "node3", Term = 9 });
+
+        Assert.Equal(0, node.Term);
+        Assert.False(node.HasReady());
+    }
+
+    [Fact]
     public void Compact_BeyondApplied_Throws()
     {
         var cluster = new RaftTestCluster(1);
