@@ -106,6 +106,18 @@ public sealed partial class RaftNode
         return true;
     }
 
+    /// <summary>
+    /// The host could not deliver a message to <paramref name="peer"/>: stop pipelining to it and probe, so the
+    /// lost appends are resent without waiting for a rejection (etcd raft: ReportUnreachable).
+    /// </summary>
+    public void ReportUnreachable(string peer)
+    {
+        if (_role == RaftRole.Leader && peer != _id && _progress.TryGetValue(peer, out var pr) && pr.State == ProgressState.Replicate)
+        {
+            pr.BecomeProbe();
+        }
+    }
+
     private void TickSnapshotRetries()
     {
         foreach (var peer in _peers)

@@ -109,6 +109,27 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
+    public void ReportUnreachable_ReplicatingPeer_BackToProbeAndResends()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect("node1");
+        var leader = cluster["node1"];
+        cluster.Drop = m => m.To == "node3" && m.Type == MessageType.Append;
+        cluster.Propose("node1", "a");
+        Assert.Equal(ProgressState.Replicate, leader.Status.Progress["node3"].State);
+        Assert.Equal(1, leader.Status.Progress["node3"].Match);
+
+        leader.ReportUnreachable("node3");
+        Assert.Equal(ProgressState.Probe, leader.Status.Progress["node3"].State);
+        cluster.Drop = null;
+        leader.Propose(RaftTestCluster.Command("b"));
+        cluster.Stabilize();
+
+        // The probe restarts right after the last acknowledged index, so "a" is resent with "b".
+        Assert.Equal(["a", "b"], RaftTestCluster.Commands(cluster.Applied["node3"]));
+    }
+
+    [Fact]
     public void Propose_FollowerRejoins_CatchesUpThroughProbe_5_3()
     {
         var cluster = new RaftTestCluster(3);

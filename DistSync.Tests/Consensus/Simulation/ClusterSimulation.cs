@@ -282,6 +282,12 @@ internal sealed partial class ClusterSimulation
             var to = _byId[message.To];
             if (to.Raft is not { } raft || !Connected(from, to))
             {
+                // A host whose send failed tells its core, as the HTTP transport would.
+                if (from.Raft is { } sender && _random.Next(2) == 0)
+                {
+                    sender.ReportUnreachable(to.Id);
+                }
+
                 continue;
             }
 
