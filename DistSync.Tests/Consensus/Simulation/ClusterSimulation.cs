@@ -173,6 +173,13 @@ internal sealed partial class ClusterSimulation
             {
                 _partitionGroup[i] = _random.Next(2);
             }
+
+            // Often cut the leader off alone, so a new leader rises while the old one still takes proposals.
+            if (_random.Next(2) == 0 && CurrentLeader() is { } leader)
+            {
+                Array.Fill(_partitionGroup, 0);
+                _partitionGroup[Array.IndexOf(_nodes, leader)] = 1;
+            }
         }
         else if (roll < _settings.PartitionRate + _settings.HealRate)
         {
@@ -181,7 +188,8 @@ internal sealed partial class ClusterSimulation
 
         if (_random.NextDouble() < _settings.CrashRate)
         {
-            var node = _nodes[_random.Next(_nodes.Length)];
+            // Leaders are the interesting victims (Figure 8 needs them to fail mid-replication): pick one half the time.
+            var node = _random.Next(2) == 0 ? CurrentLeader() ?? _nodes[_random.Next(_nodes.Length)] : _nodes[_random.Next(_nodes.Length)];
             if (node.IsUp)
             {
                 Crashes++;
@@ -328,6 +336,20 @@ internal sealed partial class ClusterSimulation
         }
 
         return 0;
+    }
+
+    private SimulatedNode? CurrentLeader()
+    {
+        SimulatedNode? leader = null;
+        foreach (var node in _nodes)
+        {
+            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
+            {
+                leader = node;
+            }
+        }
+
+        return leader;
     }
 
     private void TransferFromLeader()
