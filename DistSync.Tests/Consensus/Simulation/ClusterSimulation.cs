@@ -22,9 +22,13 @@ internal sealed partial class ClusterSimulation
     private long _nextCommand = 1;
     private double _dropRate;
 
-    public ClusterSimulation(int seed, SimulationSettings? settings = null)
+    private readonly bool _throughCodec;
+
+    /// <param name="throughCodec">Encode and decode every message, as the HTTP transport does.</param>
+    public ClusterSimulation(int seed, SimulationSettings? settings = null, bool throughCodec = false)
     {
         _seed = seed;
+        _throughCodec = throughCodec;
         _random = new Random(seed);
         _settings = settings ?? RandomSettings(_random);
         var count = _random.Next(2) == 0 ? 3 : 5;
@@ -269,6 +273,11 @@ internal sealed partial class ClusterSimulation
         if (chaos && _random.NextDouble() < _dropRate)
         {
             return;
+        }
+
+        if (_throughCodec)
+        {
+            message = MessageCodec.Decode(MessageCodec.Encode(message));
         }
 
         var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
