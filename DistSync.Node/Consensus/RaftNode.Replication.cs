@@ -226,7 +226,8 @@ public sealed partial class RaftNode
         }
 
         var wasPaused = pr.IsPaused;
-        if (!pr.MaybeUpdate(m.Index))
+        // A probe answered at exactly the known match also proves where the follower stands (etcd raft v3.6).
+        if (!pr.MaybeUpdate(m.Index) && !(pr.State == ProgressState.Probe && pr.Match == m.Index))
         {
             return;
         }
