@@ -53,6 +53,7 @@ public sealed partial class RaftStorage : IDisposable
     private long _snapshotIndex;
     private long _snapshotTerm;
     private long _lastIndex;
+    private long _markerSegment; // segment holding the newest snapshot marker; compaction keeps it
     private bool _loaded;
     private bool _failed;
     private bool _disposed;
@@ -67,8 +68,21 @@ public sealed partial class RaftStorage : IDisposable
         DataDirectory = Path.GetFullPath(dataDirectory);
         _walDirectory = Path.Combine(DataDirectory, "wal");
         _snapshotDirectory = Path.Combine(DataDirectory, "snap");
+        var createdData = !Directory.Exists(DataDirectory);
+        var createdSubdirectories = !Directory.Exists(_walDirectory) || !Directory.Exists(_snapshotDirectory);
         Directory.CreateDirectory(_walDirectory);
         Directory.CreateDirectory(_snapshotDirectory);
+
+        // New directory entries are only durable once their parent is fsynced.
+        if (createdData && Path.GetDirectoryName(DataDirectory) is { } parent)
+        {
+            SyncDirectory(parent);
+        }
+
+        if (createdSubdirectories)
+        {
+            SyncDirectory(DataDirectory);
+        }
 
         // FileShare.None takes an exclusive advisory lock (flock) on Unix: two nodes on one directory would corrupt it.
         _lock = File.OpenHandle(Path.Combine(DataDirectory, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
