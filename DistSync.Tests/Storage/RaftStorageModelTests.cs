@@ -66,7 +66,28 @@ public sealed class RaftStorageModelTests
                     storage.Save(model.State, []);
                     model.ApplySnapshot(snapshot, retain: false);
                 }
-                else if (roll < 90)
+                else if (roll < 86)
+                {
+                    // A crash mid-write: bytes of an unfinished frame (garbage or zeros) behind the last durable one.
+                    storage.Dispose();
+                    var segment = Directory.GetFiles(dir.Wal).Order(StringComparer.Ordinal).Last();
+                    var garbage = new byte[random.Next(1, 200)];
+                    if (random.Next(2) == 0)
+                    {
+                        random.NextBytes(garbage);
+                    }
+
+                    using (var file = new FileStream(segment, FileMode.Append))
+                    {
+                        file.Write(garbage);
+                    }
+
+                    storage = new RaftStorage(dir.Path, options);
+                    var loaded = storage.Load();
+                    Assert.True(garbage.Length == loaded.Recovery.TruncatedBytes, $"seed {seed}, step {step}: truncated {loaded.Recovery.TruncatedBytes} of {garbage.Length}");
+                    model.Check(loaded, seed, step);
+                }
+                else if (roll < 92)
                 {
                     storage.Dispose();
                     storage = new RaftStorage(dir.Path, options);
