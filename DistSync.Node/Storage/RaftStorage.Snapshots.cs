@@ -106,7 +106,7 @@ public sealed partial class RaftStorage
             File.Move(tempPath, finalPath, overwrite: true);
             SyncDirectory(_snapshotDirectory);
         }
-        catch (IOException)
+        catch (Exception)
         {
             _failed = true;
             throw;

@@ -225,6 +225,32 @@ public sealed class TornTailTests : IDisposable
     }
 
     [Fact]
+    public void Load_TornLastFrameOfSplitSave_KeepsEarlierFramesButNotTheNewHardState()
+    {
+        var options = new RaftStorageOptions { MaxFrameBytes = 1024 };
+        var entries = Enumerable.Range(1, 60).Select(i => Command(i, 1, new string('s', 50))).ToList();
+        using (var storage = new RaftStorage(_dir.Path, options))
+        {
+            storage.Load();
+            storage.Save(new HardState(1, "node-1", 0), entries);
+        }
+
+        var segment = _dir.Segment(1);
+        using (var file = File.OpenHandle(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.SetLength(file, RandomAccess.GetLength(file) - 1);
+        }
+
+        var loaded = Reopen(_dir.Path, options);
+
+        // Each frame of a split Save was fsynced before the next: a prefix survives, the hard state (written last) does not.
+        Assert.InRange(loaded.Entries.Count, 1, entries.Count - 1);
+        AssertEntries(entries[..loaded.Entries.Count], loaded.Entries);
+        Assert.Equal(HardState.Initial, loaded.HardState);
+        Assert.True(loaded.Recovery.TruncatedBytes > 0);
+    }
+
+    [Fact]
     public void Load_MissingMiddleSegment_Throws()
     {
         WriteTwoFrames();
