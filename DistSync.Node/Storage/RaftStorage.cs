@@ -19,6 +19,9 @@
 //   3 snapshot mark  i64 index | i64 term | u8 retainLog (1: the snapshot matched the log, keep entries after it;
 //                    0: it replaced the log, Raft §7)
 //   Replay rules: an entry at index i supersedes every entry >= i; the last hard state wins.
+// Snapshot file = "DSYNCSNP" | u32 version | u32 reserved | i64 index | i64 term | i32 voterCount
+//   | voterCount x (u16 length | UTF-8 id) | i64 dataLength | data | u32 crc32(everything before)
+//   Written to *.snap.tmp, fsynced, renamed, directory fsynced; only then is its marker appended to the WAL.
 // Compaction deletes whole segments, oldest first, whose entries all lie at or below the newest snapshot; never the
 //   active segment nor the one holding the newest snapshot marker.
 // Load: a bad frame in the LAST segment with no valid frame after it is a torn tail: it is cut off (truncate + fsync)
