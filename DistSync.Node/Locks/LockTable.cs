@@ -37,6 +37,9 @@ public sealed partial class LockTable
     /// <summary>Waiting client → the resource it waits for (at most one, see the remarks).</summary>
     private readonly Dictionary<string, string> _waitingOn = new(StringComparer.Ordinal);
 
+    /// <summary>Client → how many resources it holds; a client holding nothing cannot be part of a cycle.</summary>
+    private readonly Dictionary<string, int> _holdCounts = new(StringComparer.Ordinal);
+
     /// <summary>Every lease end and wait deadline, soonest first.</summary>
     private readonly SortedSet<LockDeadline> _deadlines = [];
 
@@ -143,8 +146,7 @@ public sealed partial class LockTable
             return new LockOutcome.LimitReached(nameof(LockLimits.MaxClientsPerResource));
         }
 
-        var targets = WaitTargets(entry, cmd.ClientId, cmd.Mode, entry.Queue.Last);
-        if (FindCycle(cmd.ClientId, targets) is { } cycle)
+        if (FindCycle(entry, cmd.ClientId, cmd.Mode) is { } cycle)
         {
             return new LockOutcome.Deadlock(cycle);
         }
