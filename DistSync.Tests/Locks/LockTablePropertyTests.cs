@@ -254,6 +254,15 @@ public class LockTablePropertyTests
             Assert.True(queueAfter.SequenceEqual(expectedQueue), $"{context}: {resource} queue [{string.Join(",", queueAfter)}], expected [{string.Join(",", expectedQueue)}]");
         }
 
+        // Refused or queued only if it really could not be granted: someone queued, or a conflicting other holder.
+        if (command is LockCommand.Acquire blocked && (outcome is LockOutcome.Busy || (outcome is LockOutcome.Waiting && !queuesBefore[blocked.Resource].Contains(blocked.ClientId))))
+        {
+            var others = holdersBefore[blocked.Resource].Where(h => h.ClientId != blocked.ClientId).ToList();
+            var conflict = others.Any(h => LockModes.Conflicts(blocked.Mode, h.Mode));
+            Assert.True(queuesBefore[blocked.Resource].Count > 0 || conflict, $"{context}: grantable request answered {outcome}");
+            Assert.True(conflict || others.Count == holdersBefore[blocked.Resource].Count, $"{context}: sole holder's upgrade answered {outcome}");
+        }
+
         if (command is LockCommand.Acquire acquire && outcome is LockOutcome.Acquired { AlreadyHeld: false })
         {
             var heldBefore = holdersBefore[acquire.Resource].Any(h => h.ClientId == acquire.ClientId);
