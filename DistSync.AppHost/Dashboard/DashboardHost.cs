@@ -83,6 +83,7 @@ public static class DashboardHost
         app.MapResourcesApi();
         app.MapTelemetryApi();
         app.MapClusterApi();
+        app.MapEventsApi();
         return app;
     }
 

@@ -71,9 +71,8 @@ public sealed class DashboardApiTests
     [Fact]
     public async Task GetClusterLocks_NodeAnswers404_ReportsNotAvailable()
     {
-        // The UI port of a second dashboard answers 404 for /locks/state, like a node without locks yet.
-        await using var other = await TestDashboard.StartAsync(o => o.RequireLogin = false);
-        await using var dashboard = await TestDashboard.StartAsync(catalog: new FakeResourceCatalog(other.Endpoints.UiUrl.ToString()));
+        await using var node = await FakeNode.StartAsync(locksJson: null);
+        await using var dashboard = await TestDashboard.StartAsync(catalog: new FakeResourceCatalog(node.Url));
 
         var view = await dashboard.Client.GetFromJsonAsync<JsonElement>("/api/cluster/node1/locks", Ct);
 

@@ -9,7 +9,7 @@ using Microsoft.Extensions.Logging;
 
 namespace DistSync.Tests.Dashboard;
 
-/// <summary>A stand-in node on a free loopback port that answers GET /locks/state with fixed JSON.</summary>
+/// <summary>A stand-in node on a free loopback port that answers GET /locks/state with fixed JSON (404 when null).</summary>
 internal sealed class FakeNode : IAsyncDisposable
 {
     private readonly WebApplication _app;
@@ -22,13 +22,16 @@ internal sealed class FakeNode : IAsyncDisposable
 
     public string Url { get; }
 
-    public static async Task<FakeNode> StartAsync(string locksJson)
+    public static async Task<FakeNode> StartAsync(string? locksJson)
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.ConfigureKestrel(k => k.Listen(IPAddress.Loopback, 0));
         var app = builder.Build();
-        app.MapGet("/locks/state", () => Results.Text(locksJson, "application/json"));
+        if (locksJson is not null)
+        {
+            app.MapGet("/locks/state", () => Results.Text(locksJson, "application/json"));
+        }
         await app.StartAsync(TestContext.Current.CancellationToken);
         var address = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
         return new FakeNode(app, address);

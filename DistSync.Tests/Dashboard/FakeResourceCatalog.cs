@@ -10,7 +10,7 @@ internal sealed class FakeResourceCatalog : IResourceCatalog
     private readonly List<ConsoleLine> _console = [];
     private readonly List<string> _commands = [];
 
-    public FakeResourceCatalog(string? nodeEndpoint = null)
+    public FakeResourceCatalog(string? nodeEndpoint = null, string? node2Endpoint = null)
     {
         var started = new DateTimeOffset(2026, 11, 24, 1, 0, 0, TimeSpan.Zero);
         var env = new Dictionary<string, string> { ["DistSync__NodeId"] = "node1", ["DistSync__ClusterKey"] = "****" };
@@ -19,7 +19,7 @@ internal sealed class FakeResourceCatalog : IResourceCatalog
             new("redis", "redis", "Running", 4242, started, ["tcp://127.0.0.1:6379"], "Healthy", new Dictionary<string, string>(), 0, null, null),
             new("node1", "node", "Healthy", 4343, started, [nodeEndpoint ?? "http://127.0.0.1:8001"], "Healthy", env, 0, null,
                 new NodeRaftInfo("leader", 3, "node1", 17, 17)),
-            new("node2", "node", "Healthy", 4444, started, ["http://127.0.0.1:8002"], "Healthy", env, 1, null,
+            new("node2", "node", "Healthy", 4444, started, [node2Endpoint ?? "http://127.0.0.1:8002"], "Healthy", env, 1, null,
                 new NodeRaftInfo("follower", 3, "node1", 17, 16)),
         ];
     }
