@@ -34,6 +34,9 @@ public static class DashboardHost
             ApplicationName = typeof(DashboardHost).Assembly.GetName().Name,
             Args = [],
         });
+        // The dashboard is configured by its options only: the AppHost's appsettings, ASPNETCORE_URLS or
+        // Kestrel sections (meant for other things) must not add listeners or change it.
+        ((IConfigurationBuilder)builder.Configuration).Sources.Clear();
         builder.Logging.ClearProviders();
         if (forwardLogs is not null)
         {
@@ -44,10 +47,11 @@ public static class DashboardHost
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.Limits.MaxRequestBodySize = 32 * 1024 * 1024;
-            kestrel.Listen(IPAddress.Loopback, options.UiPort, l => { l.Protocols = HttpProtocols.Http1AndHttp2; listeners.Ui = l; });
-            // gRPC without TLS needs HTTP/2 with prior knowledge on its own listener.
+            // Without TLS, HTTP/2 is only possible with prior knowledge, so the UI and OTLP/HTTP speak HTTP/1.1.
+            kestrel.Listen(IPAddress.Loopback, options.UiPort, l => { l.Protocols = HttpProtocols.Http1; listeners.Ui = l; });
+            // gRPC needs HTTP/2: prior knowledge on its own listener.
             kestrel.Listen(IPAddress.Loopback, options.OtlpGrpcPort, l => { l.Protocols = HttpProtocols.Http2; listeners.OtlpGrpc = l; });
-            kestrel.Listen(IPAddress.Loopback, options.OtlpHttpPort, l => { l.Protocols = HttpProtocols.Http1AndHttp2; listeners.OtlpHttp = l; });
+            kestrel.Listen(IPAddress.Loopback, options.OtlpHttpPort, l => { l.Protocols = HttpProtocols.Http1; listeners.OtlpHttp = l; });
         });
 
         var services = builder.Services;

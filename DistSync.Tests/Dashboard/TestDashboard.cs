@@ -2,6 +2,7 @@ using System.Net;
 using DistSync.AppHost.Dashboard;
 using DistSync.AppHost.Dashboard.Store;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace DistSync.Tests.Dashboard;
 
@@ -31,12 +32,12 @@ internal sealed class TestDashboard : IAsyncDisposable
 
     public TelemetryStore Store => App.GetTelemetryStore();
 
-    public static async Task<TestDashboard> StartAsync(Action<DashboardOptions>? configure = null, FakeResourceCatalog? catalog = null)
+    public static async Task<TestDashboard> StartAsync(Action<DashboardOptions>? configure = null, FakeResourceCatalog? catalog = null, ILoggerProvider? logs = null)
     {
         var options = new DashboardOptions { UiPort = 0, OtlpGrpcPort = 0, OtlpHttpPort = 0 };
         configure?.Invoke(options);
         catalog ??= new FakeResourceCatalog();
-        var app = DashboardHost.Build(options, catalog);
+        var app = DashboardHost.Build(options, catalog, logs);
         await app.StartAsync(TestContext.Current.CancellationToken);
         var endpoints = app.GetEndpoints();
         var client = new HttpClient(new HttpClientHandler { CookieContainer = new CookieContainer() }) { BaseAddress = endpoints.UiUrl };

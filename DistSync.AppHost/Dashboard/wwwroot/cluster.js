@@ -60,7 +60,7 @@
       add("text", { x, y: y + 4, "text-anchor": "middle" }, n.length > 8 ? n.slice(0, 7) + "…" : n);
     }
     return el("div", { class: "panel graph" }, svg,
-      el("div", { class: "muted", style: { padding: "0 12px 10px" } }, edges.map(([a, b]) => `${a} → ${b}`).join("   ")));
+      el("div", { class: "muted", style: { padding: "0 12px 10px" } }, edges.map(([a, b]) => `${a} → ${b}`).join("  ·  ")));
   }
 
   async function refreshLocks() {

@@ -5,7 +5,7 @@
   const main = DS.shell("/traces", "Traces");
   const resource = el("select", { id: "resource" });
   const name = el("input", { id: "name", type: "search", placeholder: "Span name contains", size: 24 });
-  const minDuration = el("input", { id: "min", type: "number", min: 0, placeholder: "Min duration (ms)", style: { width: "150px" } });
+  const minDuration = el("input", { id: "min", type: "number", min: 0, placeholder: "Min duration (ms)", style: { width: "180px" } });
   const errors = el("input", { id: "errors", type: "checkbox" });
   const body = el("tbody");
   const count = el("span", { class: "sub" });
