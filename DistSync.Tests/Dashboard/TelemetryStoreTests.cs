@@ -4,17 +4,17 @@ namespace DistSync.Tests.Dashboard;
 
 public sealed class TelemetryStoreTests
 {
-    private static readonly DateTimeOffset s_t0 = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
-    private static readonly Dictionary<string, string> s_none = [];
+    private static readonly DateTimeOffset _t0 = new(2026, 11, 24, 0, 0, 0, TimeSpan.Zero);
+    private static readonly Dictionary<string, string> _none = [];
 
     private static SpanData Span(string traceId, string spanId, string name = "op", double durationMs = 1, string status = "unset", string? parent = null, int second = 0) =>
-        new(traceId, spanId, parent, name, "node1", "test", "internal", s_t0.AddSeconds(second), durationMs, status, null, s_none, []);
+        new(traceId, spanId, parent, name, "node1", "test", "internal", _t0.AddSeconds(second), durationMs, status, null, _none, []);
 
     private static LogEntry Log(string message, string level = "information", string resource = "node1") =>
-        new(0, s_t0, resource, "test", level, 9, message, null, null, s_none);
+        new(0, _t0, resource, "test", level, 9, message, null, null, _none);
 
     private static MetricSample Point(string name, double value, string series = "a") =>
-        new(new MetricInstrument("node1", "test", name, "ms", "", "gauge", "unspecified"), new Dictionary<string, string> { ["k"] = series }, new MetricPoint(s_t0, value));
+        new(new MetricInstrument("node1", "test", name, "ms", "", "gauge", "unspecified"), new Dictionary<string, string> { ["k"] = series }, new MetricPoint(_t0, value));
 
     [Fact]
     public void AddSpans_PastMaxTraces_DropsOldestTraceFirst()

@@ -35,7 +35,7 @@ internal static class EventsApi
         try
         {
             yield return new SseItem<string>("ready", "changed");
-            while (true)
+            while (!both.IsCancellationRequested)
             {
                 string kind;
                 try

@@ -9,7 +9,7 @@ namespace DistSync.AppHost.Dashboard.Api;
 /// </summary>
 internal static class PagesApi
 {
-    private static readonly ConcurrentDictionary<string, byte[]?> s_cache = new(StringComparer.Ordinal);
+    private static readonly ConcurrentDictionary<string, byte[]?> _cache = new(StringComparer.Ordinal);
 
     public static IEndpointRouteBuilder MapPagesApi(this IEndpointRouteBuilder app)
     {
@@ -45,7 +45,7 @@ internal static class PagesApi
         return TypedResults.File(bytes, type);
     }
 
-    private static byte[]? Load(string file) => s_cache.GetOrAdd(file, static name =>
+    private static byte[]? Load(string file) => _cache.GetOrAdd(file, static name =>
     {
         if (name.Contains('/', StringComparison.Ordinal) || name.Contains("..", StringComparison.Ordinal))
         {

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 
 namespace DistSync.AppHost.Dashboard.Api;
 
@@ -18,7 +19,7 @@ internal static class ResourcesApi
 
     private static Ok<IReadOnlyList<ResourceSnapshot>> GetResources(IResourceCatalog catalog) => TypedResults.Ok(catalog.GetResources());
 
-    private static async Task<Results<Ok<CommandResult>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>, BadRequest<Microsoft.AspNetCore.Mvc.ProblemDetails>>> RunCommandAsync(
+    private static async Task<Results<Ok<CommandResult>, NotFound<ProblemDetails>, BadRequest<ProblemDetails>>> RunCommandAsync(
         string name, string command, IResourceCatalog catalog, CancellationToken ct)
     {
         Func<string, CancellationToken, Task>? run = command switch
@@ -45,7 +46,7 @@ internal static class ResourcesApi
         return TypedResults.Ok(new CommandResult(name, command, "done"));
     }
 
-    private static Results<Ok<ConsolePage>, NotFound<Microsoft.AspNetCore.Mvc.ProblemDetails>> GetConsole(
+    private static Results<Ok<ConsolePage>, NotFound<ProblemDetails>> GetConsole(
         string name, IResourceCatalog catalog, long after = 0, int max = 500)
     {
         try
@@ -59,6 +60,6 @@ internal static class ResourcesApi
         }
     }
 
-    internal static Microsoft.AspNetCore.Mvc.ProblemDetails Problem(int status, string detail) =>
+    internal static ProblemDetails Problem(int status, string detail) =>
         new() { Status = status, Title = status == StatusCodes.Status404NotFound ? "Not found" : "Bad request", Detail = detail };
 }

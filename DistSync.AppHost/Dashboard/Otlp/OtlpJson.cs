@@ -10,8 +10,8 @@ namespace DistSync.AppHost.Dashboard.Otlp;
 internal static class OtlpJson
 {
     private const int MaxDepth = 64;
-    private static readonly JsonParser s_parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
-    private static readonly HashSet<string> s_idFields = new(StringComparer.Ordinal)
+    private static readonly JsonParser _parser = new(JsonParser.Settings.Default.WithIgnoreUnknownFields(true));
+    private static readonly HashSet<string> _idFields = new(StringComparer.Ordinal)
     {
         "traceId", "spanId", "parentSpanId", "trace_id", "span_id", "parent_span_id",
     };
@@ -21,7 +21,7 @@ internal static class OtlpJson
     {
         var root = JsonNode.Parse(json) ?? throw new FormatException("The body is empty JSON.");
         RewriteIds(root, 0);
-        return s_parser.Parse<T>(root.ToJsonString());
+        return _parser.Parse<T>(root.ToJsonString());
     }
 
     private static void RewriteIds(JsonNode node, int depth)
@@ -36,7 +36,7 @@ internal static class OtlpJson
             case JsonObject obj:
                 foreach (var (name, child) in obj.ToArray())
                 {
-                    if (s_idFields.Contains(name) && child is JsonValue value && value.TryGetValue<string>(out var hex))
+                    if (_idFields.Contains(name) && child is JsonValue value && value.TryGetValue<string>(out var hex))
                     {
                         obj[name] = hex.Length == 0 ? "" : Convert.ToBase64String(Convert.FromHexString(hex));
                     }

@@ -2,7 +2,7 @@ namespace DistSync.AppHost.Dashboard.Store;
 
 public sealed partial class TelemetryStore
 {
-    private static readonly string[] s_levels = ["trace", "debug", "information", "warning", "error", "critical"];
+    private static readonly string[] _levels = ["trace", "debug", "information", "warning", "error", "critical"];
     private readonly Lock _logsLock = new();
     private readonly Queue<LogEntry> _logs = new();
     private long _logSequence;
@@ -53,7 +53,7 @@ public sealed partial class TelemetryStore
             all = [.. _logs];
         }
 
-        var minLevel = query.MinLevel is null ? 0 : Math.Max(0, Array.IndexOf(s_levels, query.MinLevel.ToLowerInvariant()));
+        var minLevel = query.MinLevel is null ? 0 : Math.Max(0, Array.IndexOf(_levels, query.MinLevel.ToLowerInvariant()));
         var result = new List<LogEntry>();
         for (var i = all.Length - 1; i >= 0 && result.Count < query.Limit; i--)
         {
@@ -63,7 +63,7 @@ public sealed partial class TelemetryStore
                 break;
             }
 
-            if (Array.IndexOf(s_levels, entry.Level) >= minLevel && Matches(entry, query))
+            if (Array.IndexOf(_levels, entry.Level) >= minLevel && Matches(entry, query))
             {
                 result.Add(entry);
             }
@@ -81,7 +81,7 @@ public sealed partial class TelemetryStore
         >= 13 and <= 16 => "warning",
         >= 17 and <= 20 => "error",
         >= 21 => "critical",
-        _ => s_levels.FirstOrDefault(l => severityText is not null && l.StartsWith(severityText.ToLowerInvariant(), StringComparison.Ordinal)) ?? "information",
+        _ => _levels.FirstOrDefault(l => severityText is not null && l.StartsWith(severityText.ToLowerInvariant(), StringComparison.Ordinal)) ?? "information",
     };
 
     private static bool Matches(LogEntry entry, LogQuery query) =>
