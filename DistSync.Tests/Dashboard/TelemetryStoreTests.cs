@@ -60,6 +60,17 @@ public sealed class TelemetryStoreTests
     }
 
     [Fact]
+    public void AddSpans_SameSpanTwice_KeepsOne()
+    {
+        var store = new TelemetryStore(maxTraces: 2, maxLogRecords: 10, maxMetricPoints: 10);
+
+        store.AddSpans([Span("t1", "s1"), Span("t1", "s2", parent: "s1")]);
+        store.AddSpans([Span("t1", "s1")]);
+
+        Assert.Equal(["s1", "s2"], store.GetTrace("t1")!.Spans.Select(s => s.SpanId));
+    }
+
+    [Fact]
     public void GetTraces_Filters_MatchNameDurationAndErrors()
     {
         var store = new TelemetryStore(maxTraces: 10, maxLogRecords: 10, maxMetricPoints: 10);

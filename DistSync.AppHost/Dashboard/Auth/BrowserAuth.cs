@@ -5,7 +5,8 @@ namespace DistSync.AppHost.Dashboard.Auth;
 
 /// <summary>
 /// Browser login as Aspire's dashboard does it: a token printed by the AppHost is exchanged once
-/// for a cookie. The cookie holds a hash of the token, never the token itself.
+/// for a cookie. The cookie holds a hash of the token, never the token itself; SameSite=Strict keeps
+/// other sites from riding on it to POST commands.
 /// </summary>
 internal sealed class BrowserAuth(DashboardState state)
 {

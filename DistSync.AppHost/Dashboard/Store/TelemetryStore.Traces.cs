@@ -37,7 +37,8 @@ public sealed partial class TelemetryStore
                     _traces.Add(span.TraceId, node);
                 }
 
-                if (node.Value.Spans.Count < _maxSpansPerTrace)
+                // An exporter that retries after a lost answer sends the same span again: keep one.
+                if (node.Value.Spans.Count < _maxSpansPerTrace && node.Value.SpanIds.Add(span.SpanId))
                 {
                     node.Value.Spans.Add(span);
                 }
@@ -121,5 +122,7 @@ public sealed partial class TelemetryStore
         public string TraceId { get; } = traceId;
 
         public List<SpanData> Spans { get; } = [];
+
+        public HashSet<string> SpanIds { get; } = new(StringComparer.Ordinal);
     }
 }

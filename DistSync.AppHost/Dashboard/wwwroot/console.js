@@ -7,7 +7,7 @@
   const follow = el("input", { type: "checkbox", checked: true });
   const out = el("div", { class: "console", id: "console" });
   main.append(el("h1", {}, "Console", el("span", { class: "live" }, "live")),
-    el("div", { class: "toolbar" }, select, el("label", { class: "check" }, follow, "Follow"), el("button", { onclick: () => { out.replaceChildren(); after = 0; } }, "Clear")),
+    el("div", { class: "toolbar" }, select, el("label", { class: "check" }, follow, "Follow"), el("button", { onclick: () => out.replaceChildren() }, "Clear")),
     out);
   let after = 0;
   let resource = DS.param("resource");

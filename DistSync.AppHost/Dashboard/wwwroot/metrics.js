@@ -92,7 +92,7 @@
     const all = series.flatMap(s => s.points);
     if (!all.length) { add("text", { x: W / 2, y: H / 2, "text-anchor": "middle" }, "No data points yet"); return svg; }
     const xs = all.map(p => p[0]), ys = all.map(p => p[1]);
-    const x0 = Math.min(...xs), x1 = Math.max(...xs, x0 + 1000);
+    const x0 = Math.min(...xs), x1 = Math.max(...xs) > x0 ? Math.max(...xs) : x0 + 1000;
     const yt = niceTicks(Math.min(0, ...ys), Math.max(...ys), 5);
     const y0 = yt[0], y1 = yt[yt.length - 1];
     const sx = x => L + (W - L - R) * (x - x0) / (x1 - x0), sy = y => H - B - (H - B - T) * (y - y0) / (y1 - y0 || 1);
@@ -111,7 +111,10 @@
       const color = DS.palette[i % DS.palette.length];
       const pts = s.points.slice().sort((a, b) => a[0] - b[0]);
       if (pts.length > 1) add("polyline", { points: pts.map(p => `${sx(p[0]).toFixed(1)},${sy(p[1]).toFixed(1)}`).join(" "), fill: "none", stroke: color, "stroke-width": 2, "data-series": s.label });
-      for (const p of pts.slice(-60)) add("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: color });
+      for (const p of pts.slice(-60)) {
+        add("circle", { cx: sx(p[0]), cy: sy(p[1]), r: 2.5, fill: color })
+          .append(Object.assign(document.createElementNS(ns, "title"), { textContent: `${s.label}: ${DS.number(p[1])} ${unit || ""} at ${DS.time(new Date(p[0]).toISOString())}` }));
+      }
       s.color = color;
     });
     return svg;
