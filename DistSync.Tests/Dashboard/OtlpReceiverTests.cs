@@ -123,6 +123,27 @@ public sealed class OtlpReceiverTests
         Assert.Single(byTrace.EnumerateArray());
     }
 
+    [Fact]
+    public async Task Export_LogsWithoutFormattedMessage_ShowTemplateFilledFromAttributes()
+    {
+        await using var dashboard = await TestDashboard.StartAsync();
+        using (var factory = LoggerFactory.Create(logging => logging.AddOpenTelemetry(otel =>
+        {
+            otel.SetResourceBuilder(ResourceBuilder.CreateEmpty().AddService("node1"));
+            otel.IncludeFormattedMessage = false;
+            otel.AddOtlpExporter(o => OtlpExporters.Configure(o, dashboard.Endpoints, OtlpExportProtocol.Grpc, "/v1/logs"));
+        })))
+        {
+#pragma warning disable CA1848, CA2254 // A test logs the way any caller does.
+            factory.CreateLogger("DistSync.Consensus").LogInformation("Became {Role} for term {Term:D}", "leader", 5);
+#pragma warning restore CA1848, CA2254
+        }
+
+        var logs = await dashboard.Client.GetFromJsonAsync<JsonElement>("/api/telemetry/logs", Ct);
+
+        Assert.Equal("Became leader for term 5", Assert.Single(logs.EnumerateArray()).GetProperty("message").GetString());
+    }
+
     [Theory]
     [InlineData(OtlpExportProtocol.Grpc)]
     [InlineData(OtlpExportProtocol.HttpProtobuf)]

@@ -14,7 +14,7 @@ using ProtoStatus = DistSync.AppHost.Protos.Trace.Status;
 namespace DistSync.AppHost.Dashboard.Otlp;
 
 /// <summary>Flattens OTLP export requests into the store's records (attribute values become strings).</summary>
-internal static class OtlpConverter
+internal static partial class OtlpConverter
 {
     public static List<SpanData> ToSpans(ExportTraceServiceRequest request)
     {
@@ -67,7 +67,8 @@ internal static class OtlpConverter
                 foreach (var record in scopeLogs.LogRecords)
                 {
                     var severity = (int)record.SeverityNumber;
-                    var message = record.Body is null ? record.EventName : Text(record.Body);
+                    var attributes = Attributes(record.Attributes);
+                    var message = record.Body is null ? record.EventName : FillTemplate(Text(record.Body), attributes);
                     result.Add(new LogEntry(
                         0,
                         Time(record.TimeUnixNano != 0 ? record.TimeUnixNano : record.ObservedTimeUnixNano),
@@ -78,7 +79,7 @@ internal static class OtlpConverter
                         message,
                         Hex(record.TraceId),
                         Hex(record.SpanId),
-                        Attributes(record.Attributes)));
+                        attributes));
                 }
             }
         }
@@ -151,6 +152,23 @@ internal static class OtlpConverter
                 break; // A metric without data carries nothing to show.
         }
     }
+
+    /// <summary>
+    /// Without IncludeFormattedMessage the .NET exporter sends the message template as the body and the
+    /// values as attributes; put the values back so the page reads like the console ("{Name}" or "{Name:format}").
+    /// </summary>
+    private static string FillTemplate(string body, Dictionary<string, string> attributes)
+    {
+        if (attributes.Count == 0 || !body.Contains('{', StringComparison.Ordinal))
+        {
+            return body;
+        }
+
+        return TemplateHole().Replace(body, m => attributes.TryGetValue(m.Groups[1].Value, out var value) ? value : m.Value);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{@?([A-Za-z_][A-Za-z0-9_.]*)(?:[,:][^}]*)?\}")]
+    private static partial System.Text.RegularExpressions.Regex TemplateHole();
 
     private static MetricPoint NumberPoint(NumberDataPoint point) =>
         new(Time(point.TimeUnixNano), point.ValueCase == NumberDataPoint.ValueOneofCase.AsInt ? point.AsInt : point.AsDouble);
