@@ -57,6 +57,10 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
         await Expect(page.Locator(".toast")).ToContainTextAsync("restart node2: done");
         Assert.Equal(["restart:node2"], dashboard.Catalog.Commands);
         await Expect(page.Locator("tr[data-resource='node2'] td").Nth(8)).ToHaveTextAsync("2");
+
+        // A change made by the orchestrator itself shows up without a reload.
+        await dashboard.Catalog.StopAsync("redis", Ct);
+        await Expect(page.Locator("tr[data-resource='redis'] [data-state='Stopped']")).ToBeVisibleAsync();
     }
 
     [Fact]
@@ -79,11 +83,13 @@ public sealed class DashboardBrowserTests(BrowserFixture fixture) : IClassFixtur
     public async Task TracesPage_AfterRealExport_ShowsRaftElectionAndItsWaterfall()
     {
         await using var dashboard = await TestDashboard.StartAsync();
-        ExportElection(dashboard);
         await using var session = await OpenAsync(dashboard);
         var page = session.Page;
-
         await page.GotoAsync(new Uri(dashboard.Endpoints.UiUrl, "/traces").ToString());
+        await Expect(page.Locator("#traces")).ToContainTextAsync("No traces match.");
+
+        ExportElection(dashboard); // After the page is open: it must appear without a reload.
+
         var row = page.Locator("#traces tr[data-trace]", new PageLocatorOptions { HasText = "raft.election" });
         await Expect(row).ToHaveCountAsync(1);
         await Expect(row).ToContainTextAsync("node1");
