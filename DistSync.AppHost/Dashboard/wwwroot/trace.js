@@ -54,7 +54,7 @@
         el("span", {}, "Trace ", el("span", { class: "mono" }, trace.trace_id)), "·", el("span", {}, DS.duration(trace.duration_ms)), "·",
         el("span", {}, `${trace.span_count} spans`), "·", trace.resources.map(DS.resourceChip),
         el("a", { href: `/logs?trace_id=${trace.trace_id}` }, "View logs")));
-    const ticks = [0, 0.25, 0.5, 0.75, 1].map(f => el("span", { style: { left: `${f * 100}%`, transform: f === 0 ? "none" : f === 1 ? "translateX(-100%)" : "translateX(-50%)", paddingLeft: f === 0 ? "4px" : "0", paddingRight: f === 1 ? "4px" : "0" } }, DS.duration(total * f)));
+    const ticks = [0, 1 / 3, 2 / 3, 1].map(f => el("span", { style: { left: `${f * 100}%`, transform: f === 0 ? "none" : f === 1 ? "translateX(-100%)" : "translateX(-50%)", paddingLeft: f === 0 ? "4px" : "0", paddingRight: f === 1 ? "4px" : "0" } }, DS.duration(total * f)));
     const rows = order(trace.spans).map(([s, depth]) => {
       const offset = DS.ms(s.start) - start;
       const left = Math.min(100, 100 * Math.max(0, offset) / total);
