@@ -31,6 +31,9 @@ internal sealed class Progress
 
     public Inflights Inflights { get; }
 
+    /// <summary>The commit index last told to the follower, so a commit-only broadcast can skip those already told.</summary>
+    public long SentCommit { get; set; }
+
     public bool IsPaused => State switch
     {
         ProgressState.Probe => ProbeSent,
@@ -75,6 +78,7 @@ internal sealed class Progress
         ProbeSent = false;
         PendingSnapshot = 0;
         RecentActive = false;
+        SentCommit = 0;
         Inflights.Reset();
     }
 

@@ -14,6 +14,9 @@ public enum ProposeStatus
 
     /// <summary>The command is larger than <see cref="RaftOptions.MaxBytesPerAppend"/>.</summary>
     TooLarge,
+
+    /// <summary>Too many entries await commit (<see cref="RaftOptions.MaxUncommittedEntries"/>); retry later.</summary>
+    Overloaded,
 }
 
 /// <summary>The outcome of <see cref="RaftNode.Propose"/>. An accepted entry is applied when it shows up in a Ready's committed entries with the same index and term.</summary>
@@ -28,4 +31,6 @@ public readonly record struct ProposeResult(ProposeStatus Status, long Index, lo
     public static ProposeResult TransferInProgress(string? leaderHint) => new(ProposeStatus.TransferInProgress, 0, 0, leaderHint);
 
     public static ProposeResult TooLarge() => new(ProposeStatus.TooLarge, 0, 0, null);
+
+    public static ProposeResult Overloaded(string? leaderHint) => new(ProposeStatus.Overloaded, 0, 0, leaderHint);
 }

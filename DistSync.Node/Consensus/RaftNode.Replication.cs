@@ -1,6 +1,6 @@
 namespace DistSync.Node.Consensus;
 
-/// <summary>Log replication, commit, snapshots and leadership transfer (Raft §5.3, §5.4, §7, thesis §3.10).</summary>
+/// <summary>Log replication, commit and snapshots (Raft §5.3, §5.4, §7).</summary>
 public sealed partial class RaftNode
 {
     // Set when entries or the commit index changed; appends go out once per Ready so proposals batch.
@@ -22,12 +22,12 @@ public sealed partial class RaftNode
             return;
         }
 
-        var sendIfEmpty = _commitBroadcastPending;
+        var commitChanged = _commitBroadcastPending;
         _appendBroadcastPending = false;
         _commitBroadcastPending = false;
         foreach (var peer in _peers)
         {
-            SendAppend(peer, sendIfEmpty);
+            SendAppend(peer, sendIfEmpty: commitChanged && _progress[peer].SentCommit < _log.Committed);
         }
     }
 
@@ -68,6 +68,7 @@ public sealed partial class RaftNode
             Entries = entries,
             Commit = _log.Committed,
         });
+        pr.SentCommit = _log.Committed;
 
         if (pr.State == ProgressState.Replicate)
         {
@@ -105,6 +106,18 @@ public sealed partial class RaftNode
         return true;
     }
 
+    /// <summary>
+    /// The host could not deliver a message to <paramref name="peer"/>: stop pipelining to it and probe, so the
+    /// lost appends are resent without waiting for a rejection (etcd raft: ReportUnreachable).
+    /// </summary>
+    public void ReportUnreachable(string peer)
+    {
+        if (_role == RaftRole.Leader && peer != _id && _progress.TryGetValue(peer, out var pr) && pr.State == ProgressState.Replicate)
+        {
+            pr.BecomeProbe();
+        }
+    }
+
     private void TickSnapshotRetries()
     {
         foreach (var peer in _peers)
@@ -124,7 +137,9 @@ public sealed partial class RaftNode
         foreach (var peer in _peers)
         {
             // Never tell a follower to commit past what it is known to hold.
-            var commit = Math.Min(_progress[peer].Match, _log.Committed);
+            var pr = _progress[peer];
+            var commit = Math.Min(pr.Match, _log.Committed);
+            pr.SentCommit = Math.Max(pr.SentCommit, commit);
             Send(new Message { Type = MessageType.Heartbeat, From = _id, To = peer, Term = _term, Commit = commit, Context = context });
         }
     }
@@ -211,7 +226,8 @@ public sealed partial class RaftNode
         }
 
         var wasPaused = pr.IsPaused;
-        if (!pr.MaybeUpdate(m.Index))
+        // A probe answered at exactly the known match also proves where the follower stands (etcd raft v3.6).
+        if (!pr.MaybeUpdate(m.Index) && !(pr.State == ProgressState.Probe && pr.Match == m.Index))
         {
             return;
         }
@@ -301,54 +317,4 @@ public sealed partial class RaftNode
     }
 
     private bool CommittedInCurrentTerm => _log.TryTerm(_log.Committed, out var term) && term == _term;
-
-    /// <summary>
-    /// Starts handing leadership to <paramref name="target"/> (thesis §3.10). On a follower, asking for itself,
-    /// the request goes to the leader. Returns false when nothing was started.
-    /// </summary>
-    public bool TransferLeadership(string target)
-    {
-        ArgumentNullException.ThrowIfNull(target);
-        if (_role != RaftRole.Leader)
-        {
-            if (target != _id || _leader is null)
-            {
-                return false;
-            }
-
-            Send(new Message { Type = MessageType.TransferLeader, From = _id, To = _leader });
-            return true;
-        }
-
-        return StartTransfer(target);
-    }
-
-    private bool StartTransfer(string target)
-    {
-        if (target == _id || !_progress.TryGetValue(target, out var pr))
-        {
-            return false;
-        }
-
-        if (_transferee == target)
-        {
-            return true;
-        }
-
-        _transferee = target;
-        _electionElapsed = 0;
-        if (pr.Match == _log.LastIndex)
-        {
-            SendTimeoutNow(target);
-        }
-        else
-        {
-            SendAppend(target, sendIfEmpty: true);
-        }
-
-        return true;
-    }
-
-    private void SendTimeoutNow(string to) =>
-        Send(new Message { Type = MessageType.TimeoutNow, From = _id, To = to, Term = _term });
 }

@@ -5,6 +5,13 @@ namespace DistSync.Node.Consensus;
 /// <see cref="Tick"/>, <see cref="Step"/> and <see cref="Propose"/>; drain work with <see cref="GetReady"/>,
 /// do it as <see cref="Ready"/> describes, then call <see cref="Advance"/>. Not thread-safe: one host loop owns it.
 /// </summary>
+/// <remarks>
+/// Host loop: <c>while (node.HasReady()) { var r = node.GetReady(); persist(r.SnapshotToPersist, r.EntriesToPersist,
+/// r.HardState); send(r.Messages); apply(r.SnapshotToPersist, r.CommittedEntries); answer(r.ReadStates); node.Advance(r); }</c>.
+/// Send each peer's messages in order (one stream per peer): reordering is safe but costs pipelining.
+/// On restart, restore the state machine from the saved snapshot and pass that snapshot, the entries after it
+/// and the last hard state as <see cref="PersistedState"/>; committed entries after the snapshot are handed out again.
+/// </remarks>
 public sealed partial class RaftNode
 {
     private readonly RaftOptions _options;
@@ -127,6 +134,11 @@ public sealed partial class RaftNode
             return ProposeResult.TooLarge();
         }
 
+        if (_log.LastIndex - _log.Committed >= _options.MaxUncommittedEntries)
+        {
+            return ProposeResult.Overloaded(_id);
+        }
+
         var entry = new Entry(_log.LastIndex + 1, _term, EntryType.Command, command);
         AppendAsLeader(entry);
         return ProposeResult.Accepted(entry.Index, entry.Term);
@@ -154,7 +166,7 @@ public sealed partial class RaftNode
             throw new InvalidOperationException($"No term for applied index {appliedIndex}.");
         }
 
-        var snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, _voters), stateMachineSnapshot);
+        var snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, [.. _voters]), stateMachineSnapshot);
         _log.Compact(appliedIndex, snapshot);
     }
 

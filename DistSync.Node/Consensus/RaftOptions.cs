@@ -33,6 +33,9 @@ public sealed class RaftOptions
     /// <summary>Most committed entries handed out in one <see cref="Ready"/>; bounds the host's apply batch.</summary>
     public int MaxCommittedEntriesPerReady { get; set; } = 4096;
 
+    /// <summary>Most entries a leader holds uncommitted; further proposals are refused until commits catch up.</summary>
+    public int MaxUncommittedEntries { get; set; } = 65536;
+
     /// <summary>Most read requests waiting at a leader; more are refused at once.</summary>
     public int MaxPendingReads { get; set; } = 65536;
 
@@ -96,6 +99,11 @@ public sealed class RaftOptions
         if (MaxCommittedEntriesPerReady < 1)
         {
             throw new ArgumentException("MaxCommittedEntriesPerReady must be at least 1.", nameof(MaxCommittedEntriesPerReady));
+        }
+
+        if (MaxUncommittedEntries < 1)
+        {
+            throw new ArgumentException("MaxUncommittedEntries must be at least 1.", nameof(MaxUncommittedEntries));
         }
 
         if (MaxPendingReads < 1)

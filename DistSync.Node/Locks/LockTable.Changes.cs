@@ -129,6 +129,7 @@ public sealed partial class LockTable
         {
             hold = new LockHold(mode, index, expiresAtMs);
             entry.Holders.Add(clientId, hold);
+            _holdCounts[clientId] = _holdCounts.GetValueOrDefault(clientId) + 1;
         }
 
         entry.FencingToken = index;
@@ -150,6 +151,16 @@ public sealed partial class LockTable
         }
 
         _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+        var count = _holdCounts.GetValueOrDefault(clientId);
+        if (count <= 1)
+        {
+            Require(_holdCounts.Remove(clientId), $"hold of {clientId} on {entry.Name} was not counted");
+        }
+        else
+        {
+            _holdCounts[clientId] = count - 1;
+        }
+
         return hold;
     }
 

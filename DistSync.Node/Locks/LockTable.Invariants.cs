@@ -8,6 +8,7 @@ public sealed partial class LockTable
     {
         var waiters = 0;
         var deadlines = 0;
+        var holds = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, entry) in _resources)
         {
             Require(string.Equals(name, entry.Name, StringComparison.Ordinal), $"resource {name} stored as {entry.Name}");
@@ -19,6 +20,7 @@ public sealed partial class LockTable
                 Require(hold.Token >= 1 && hold.Token <= entry.FencingToken, $"{name}: token {hold.Token} of {client} above {entry.FencingToken}");
                 Require(_deadlines.Contains(LeaseDeadline(entry, client, hold)), $"{name}: lease of {client} not indexed");
                 deadlines++;
+                holds[client] = holds.GetValueOrDefault(client) + 1;
             }
 
             Require(entry.Queue.Count == entry.WaiterNodes.Count, $"{name}: queue and index differ");
@@ -40,6 +42,7 @@ public sealed partial class LockTable
 
         Require(waiters == _waitingOn.Count, $"{_waitingOn.Count} waiting clients recorded, {waiters} queued");
         Require(deadlines == _deadlines.Count, $"{_deadlines.Count} deadlines indexed, {deadlines} expected");
+        Require(holds.Count == _holdCounts.Count && holds.All(h => _holdCounts.GetValueOrDefault(h.Key) == h.Value), "hold counts differ from the holders");
         Require(FindAnyCycle() is null, "the wait-for graph has a cycle");
     }
 
@@ -56,38 +59,39 @@ public sealed partial class LockTable
         return false;
     }
 
-    /// <summary>Any cycle of the whole graph (colouring depth-first search, iterative so deep graphs cannot overflow the stack).</summary>
+    /// <summary>
+    /// Any cycle of the wait-for graph: colouring depth-first search over <see cref="AddBlockers"/> (same cycles as
+    /// the full graph, linear size), iterative so a long chain of waiters cannot overflow the stack.
+    /// </summary>
     private List<string>? FindAnyCycle()
     {
-        var graph = GetWaitForGraph();
-        var state = new Dictionary<string, int>(StringComparer.Ordinal); // 1: on the path, 2: done
-        foreach (var start in graph.Keys)
+        var state = new Dictionary<string, bool>(StringComparer.Ordinal); // true: on the current path
+        foreach (var start in _waitingOn.Keys.Order(StringComparer.Ordinal))
         {
             if (state.ContainsKey(start))
             {
                 continue;
             }
 
-            var stack = new Stack<(string Node, int Next)>();
-            stack.Push((start, 0));
-            state[start] = 1;
+            var stack = new Stack<(string Node, List<string> Next, int At)>();
+            stack.Push((start, BlockersOf(start), 0));
+            state[start] = true;
             while (stack.TryPop(out var frame))
             {
-                var successors = graph.TryGetValue(frame.Node, out var s) ? s : [];
-                if (frame.Next == successors.Count)
+                if (frame.At == frame.Next.Count)
                 {
-                    state[frame.Node] = 2;
+                    state[frame.Node] = false;
                     continue;
                 }
 
-                stack.Push((frame.Node, frame.Next + 1));
-                var next = successors[frame.Next];
-                if (!state.TryGetValue(next, out var mark))
+                stack.Push(frame with { At = frame.At + 1 });
+                var next = frame.Next[frame.At];
+                if (!state.TryGetValue(next, out var onPath))
                 {
-                    state[next] = 1;
-                    stack.Push((next, 0));
+                    state[next] = true;
+                    stack.Push((next, BlockersOf(next), 0));
                 }
-                else if (mark == 1)
+                else if (onPath)
                 {
                     return [.. stack.Select(f => f.Node).Reverse(), next];
                 }
@@ -95,6 +99,19 @@ public sealed partial class LockTable
         }
 
         return null;
+    }
+
+    private List<string> BlockersOf(string clientId)
+    {
+        var blockers = new List<string>();
+        if (_waitingOn.TryGetValue(clientId, out var resource))
+        {
+            var entry = _resources[resource];
+            var node = entry.WaiterNodes[clientId];
+            AddBlockers(entry, clientId, node.Value.Mode, node.Previous, blockers, reached: null);
+        }
+
+        return blockers;
     }
 
     private static void Require(bool condition, string message)

@@ -107,6 +107,7 @@ public sealed partial class LockTable
             var hold = new LockHold(reader.ReadMode(), reader.ReadVarint("token", 1, long.MaxValue), reader.ReadVarint("expires_at", 0, long.MaxValue));
             entry.Holders.Add(client, hold);
             table._deadlines.Add(LeaseDeadline(entry, client, hold));
+            table._holdCounts[client] = table._holdCounts.GetValueOrDefault(client) + 1;
         }
 
         var waiterCount = reader.ReadCount("waiter count", LockLimits.MaxClientsPerResource - holderCount);

@@ -37,6 +37,9 @@ public sealed partial class LockTable
     /// <summary>Waiting client → the resource it waits for (at most one, see the remarks).</summary>
     private readonly Dictionary<string, string> _waitingOn = new(StringComparer.Ordinal);
 
+    /// <summary>Client → how many resources it holds; a client holding nothing cannot be part of a cycle.</summary>
+    private readonly Dictionary<string, int> _holdCounts = new(StringComparer.Ordinal);
+
     /// <summary>Every lease end and wait deadline, soonest first.</summary>
     private readonly SortedSet<LockDeadline> _deadlines = [];
 
@@ -82,26 +85,9 @@ public sealed partial class LockTable
         _resources.TryGetValue(cmd.Resource, out var entry);
         LockHold? held = null;
         entry?.Holders.TryGetValue(cmd.ClientId, out held);
-        var expiresAt = cmd.NowMs + cmd.TtlMs;
-
-        // Already covered: the same mode again, or shared asked by the exclusive holder (exclusive already gives
-        // everything shared does, so it is answered as satisfied and stays exclusive). Same token, lease renewed.
-        if (entry is not null && held is not null && (held.Mode == cmd.Mode || held.Mode == LockMode.Exclusive))
+        if (AnswerRepeat(cmd, entry, held) is { } answer)
         {
-            SetLease(entry, cmd.ClientId, held, expiresAt);
-            return new LockOutcome.Acquired(held.Token, held.ExpiresAtMs, held.Mode, AlreadyHeld: true);
-        }
-
-        if (_waitingOn.TryGetValue(cmd.ClientId, out var waitingFor))
-        {
-            // A repeat of the pending request (e.g. a retried HTTP call) is answered with its place in the queue.
-            if (entry is not null && string.Equals(waitingFor, cmd.Resource, StringComparison.Ordinal)
-                && entry.WaiterNodes[cmd.ClientId].Value is { } pending && pending.Mode == cmd.Mode)
-            {
-                return new LockOutcome.Waiting(entry.PositionOf(cmd.ClientId), pending.DeadlineMs);
-            }
-
-            return new LockOutcome.AlreadyWaiting(waitingFor);
+            return answer;
         }
 
         if (entry is null)
@@ -113,8 +99,7 @@ public sealed partial class LockTable
 
             entry = new LockResourceEntry(cmd.Resource);
             _resources.Add(cmd.Resource, entry);
-            Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt);
-            return new LockOutcome.Acquired(index, expiresAt, cmd.Mode, AlreadyHeld: false);
+            return GrantNow(entry, cmd, index);
         }
 
         // The sole holder upgrades at once (it jumps no one: every waiter was waiting for it anyway). Anyone else is
@@ -124,15 +109,50 @@ public sealed partial class LockTable
             : entry.Queue.Count == 0 && entry.CanGrant(cmd.ClientId, cmd.Mode);
         if (grantable)
         {
-            if (held is null && entry.ClientCount >= LockLimits.MaxClientsPerResource)
-            {
-                return new LockOutcome.LimitReached(nameof(LockLimits.MaxClientsPerResource));
-            }
-
-            Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt);
-            return new LockOutcome.Acquired(index, expiresAt, cmd.Mode, AlreadyHeld: false);
+            return held is null && entry.ClientCount >= LockLimits.MaxClientsPerResource
+                ? new LockOutcome.LimitReached(nameof(LockLimits.MaxClientsPerResource))
+                : GrantNow(entry, cmd, index);
         }
 
+        return Wait(entry, cmd);
+    }
+
+    /// <summary>The answer to a client that already holds or awaits something, or null to go on.</summary>
+    private LockOutcome? AnswerRepeat(LockCommand.Acquire cmd, LockResourceEntry? entry, LockHold? held)
+    {
+        // Already covered: the same mode again, or shared asked by the exclusive holder (exclusive already gives
+        // everything shared does, so it is answered as satisfied and stays exclusive). Same token, lease renewed.
+        if (entry is not null && held is not null && (held.Mode == cmd.Mode || held.Mode == LockMode.Exclusive))
+        {
+            SetLease(entry, cmd.ClientId, held, cmd.NowMs + cmd.TtlMs);
+            return new LockOutcome.Acquired(held.Token, held.ExpiresAtMs, held.Mode, AlreadyHeld: true);
+        }
+
+        if (!_waitingOn.TryGetValue(cmd.ClientId, out var waitingFor))
+        {
+            return null;
+        }
+
+        // A repeat of the pending request (e.g. a retried HTTP call) is answered with its place in the queue.
+        if (entry is not null && string.Equals(waitingFor, cmd.Resource, StringComparison.Ordinal)
+            && entry.WaiterNodes[cmd.ClientId].Value is { } pending && pending.Mode == cmd.Mode)
+        {
+            return new LockOutcome.Waiting(entry.PositionOf(cmd.ClientId), pending.DeadlineMs);
+        }
+
+        return new LockOutcome.AlreadyWaiting(waitingFor);
+    }
+
+    private LockOutcome.Acquired GrantNow(LockResourceEntry entry, LockCommand.Acquire cmd, long index)
+    {
+        var expiresAt = cmd.NowMs + cmd.TtlMs;
+        Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt);
+        return new LockOutcome.Acquired(index, expiresAt, cmd.Mode, AlreadyHeld: false);
+    }
+
+    /// <summary>Queues the request at the tail, unless it does not want to wait, the queue is full, or it would deadlock.</summary>
+    private LockOutcome Wait(LockResourceEntry entry, LockCommand.Acquire cmd)
+    {
         if (cmd.WaitMs == 0)
         {
             return new LockOutcome.Busy([.. entry.Holders.Keys], entry.Queue.Count);
@@ -143,8 +163,7 @@ public sealed partial class LockTable
             return new LockOutcome.LimitReached(nameof(LockLimits.MaxClientsPerResource));
         }
 
-        var targets = WaitTargets(entry, cmd.ClientId, cmd.Mode, entry.Queue.Last);
-        if (FindCycle(cmd.ClientId, targets) is { } cycle)
+        if (FindCycle(entry, cmd.ClientId, cmd.Mode) is { } cycle)
         {
             return new LockOutcome.Deadlock(cycle);
         }

@@ -100,7 +100,22 @@ public sealed partial class RaftStorage
             }
 
             var segment = new WalSegment(sequence, path, header.Value.Salt, bytes.Length);
+            var markersBefore = replay.MarkerCount;
             ReplayFrames(bytes, segment, isLast, replay, recovery);
+            if (replay.MarkerCount != markersBefore)
+            {
+                _markerSegment = sequence;
+            }
+            if (isLast && segment.Length == WalFormat.SegmentHeaderBytes)
+            {
+                // Every segment is created with its hard state frame in the same write; without it the roll never completed.
+                File.Delete(path);
+                SyncDirectory(_walDirectory);
+                recovery.TornSegmentsRemoved++;
+                recovery.Notes.Add($"removed segment '{path}' that holds a header but no frame");
+                continue;
+            }
+
             _segments.Add(segment);
         }
     }

@@ -26,6 +26,7 @@ public sealed partial class RaftStorage
             var retainLog = meta.Index <= _lastIndex && _terms.TermAt(meta.Index) == meta.Term;
             WriteSnapshotFile(snapshot);
             WriteRecords(null, [], new SnapshotMark(meta.Index, meta.Term, retainLog));
+            _markerSegment = _segments[^1].Sequence;
 
             _snapshotIndex = meta.Index;
             _snapshotTerm = meta.Term;
@@ -49,7 +50,7 @@ public sealed partial class RaftStorage
     }
 
     /// <summary>
-    /// Deletes whole WAL segments (oldest first, never the active one) whose entries all lie at or below
+    /// Deletes whole WAL segments (oldest first, never the active one nor the one recording the newest snapshot) whose entries all lie at or below
     /// <paramref name="index"/>, which must not pass the newest snapshot. Returns how many were deleted.
     /// </summary>
     public int CompactTo(long index)
@@ -73,7 +74,8 @@ public sealed partial class RaftStorage
     private int CompactCore(long index)
     {
         var removed = 0;
-        while (_segments.Count > 1 && _segments[0].MaxEntryIndex <= index)
+        // The newest marker's segment stays, so that load can tell a completed snapshot from one cut short by a crash.
+        while (_segments.Count > 1 && _segments[0].MaxEntryIndex <= index && _segments[0].Sequence != _markerSegment)
         {
             File.Delete(_segments[0].Path);
             _segments.RemoveAt(0);
@@ -104,7 +106,7 @@ public sealed partial class RaftStorage
             File.Move(tempPath, finalPath, overwrite: true);
             SyncDirectory(_snapshotDirectory);
         }
-        catch (IOException)
+        catch (Exception)
         {
             _failed = true;
             throw;

@@ -184,7 +184,7 @@ public sealed partial class RaftStorage
                 RandomAccess.Write(_active!, frame, segment.Length);
                 Sync(_active!);
             }
-            catch (IOException)
+            catch (Exception)
             {
                 _failed = true;
                 throw;
@@ -224,7 +224,7 @@ public sealed partial class RaftStorage
                 Sync(handle);
                 SyncDirectory(_walDirectory);
             }
-            catch (IOException)
+            catch (Exception)
             {
                 handle.Dispose();
                 _failed = true;

@@ -19,6 +19,11 @@
 //   3 snapshot mark  i64 index | i64 term | u8 retainLog (1: the snapshot matched the log, keep entries after it;
 //                    0: it replaced the log, Raft §7)
 //   Replay rules: an entry at index i supersedes every entry >= i; the last hard state wins.
+// Snapshot file = "DSYNCSNP" | u32 version | u32 reserved | i64 index | i64 term | i32 voterCount
+//   | voterCount x (u16 length | UTF-8 id) | i64 dataLength | data | u32 crc32(everything before)
+//   Written to *.snap.tmp, fsynced, renamed, directory fsynced; only then is its marker appended to the WAL.
+// Compaction deletes whole segments, oldest first, whose entries all lie at or below the newest snapshot; never the
+//   active segment nor the one holding the newest snapshot marker.
 // Load: a bad frame in the LAST segment with no valid frame after it is a torn tail: it is cut off (truncate + fsync)
 //   and reported. A bad frame followed by a valid one, or a bad frame in an older segment, is corruption: Load throws
 //   WalCorruptionException naming file and offset. The entries returned are contiguous from snapshot index + 1.
@@ -34,6 +39,17 @@ namespace DistSync.Node.Storage;
 /// Durable Raft state on local disk: a segmented, checksummed write-ahead log of entries and hard state, plus
 /// atomically written snapshots. Call <see cref="Load"/> once after opening, then <see cref="Save"/> once per Ready.
 /// </summary>
+/// <example>
+/// <code>
+/// using var storage = new RaftStorage(dataDir);               // DistSync__DataDir
+/// var loaded = storage.Load();                                 // log loaded.Recovery.Notes
+/// var raft = new RaftNode(..., new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries));
+/// // host loop, per Ready:
+/// if (ready.Snapshot is { } s) storage.SaveSnapshot(s);        // before the entries that follow it
+/// storage.Save(ready.HardState, ready.Entries);                // one write + one fsync, then send, apply, Advance()
+/// // after the state machine took its own snapshot at index i: storage.SaveSnapshot(new Snapshot(meta(i), image));
+/// </code>
+/// </example>
 /// <remarks>
 /// Single-threaded by design: one host loop owns it (persist → send → apply → advance). Calls from two threads at
 /// once are detected cheaply and refused with <see cref="InvalidOperationException"/>. After a failed write or fsync
@@ -53,6 +69,7 @@ public sealed partial class RaftStorage : IDisposable
     private long _snapshotIndex;
     private long _snapshotTerm;
     private long _lastIndex;
+    private long _markerSegment; // segment holding the newest snapshot marker; compaction keeps it
     private bool _loaded;
     private bool _failed;
     private bool _disposed;
@@ -67,8 +84,21 @@ public sealed partial class RaftStorage : IDisposable
         DataDirectory = Path.GetFullPath(dataDirectory);
         _walDirectory = Path.Combine(DataDirectory, "wal");
         _snapshotDirectory = Path.Combine(DataDirectory, "snap");
+        var createdData = !Directory.Exists(DataDirectory);
+        var createdSubdirectories = !Directory.Exists(_walDirectory) || !Directory.Exists(_snapshotDirectory);
         Directory.CreateDirectory(_walDirectory);
         Directory.CreateDirectory(_snapshotDirectory);
+
+        // New directory entries are only durable once their parent is fsynced.
+        if (createdData && Path.GetDirectoryName(DataDirectory) is { } parent)
+        {
+            SyncDirectory(parent);
+        }
+
+        if (createdSubdirectories)
+        {
+            SyncDirectory(DataDirectory);
+        }
 
         // FileShare.None takes an exclusive advisory lock (flock) on Unix: two nodes on one directory would corrupt it.
         _lock = File.OpenHandle(Path.Combine(DataDirectory, "LOCK"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);

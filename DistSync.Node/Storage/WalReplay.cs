@@ -17,6 +17,9 @@ internal sealed class WalReplay
 
     public HardState HardState { get; private set; } = HardState.Initial;
 
+    /// <summary>Snapshot markers replayed so far.</summary>
+    public int MarkerCount { get; private set; }
+
     /// <summary>Replays the records of one valid frame; returns the highest entry index in it (0 if none).</summary>
     public long ReplayFrame(ReadOnlySpan<byte> payload, string path, long payloadOffset)
     {
@@ -178,6 +181,7 @@ internal sealed class WalReplay
 
         _base = index;
         _baseTerm = term;
+        MarkerCount++;
     }
 
     private bool Contains(long index) => _log.Count > 0 && index >= _log[0].Index && index <= _log[^1].Index;

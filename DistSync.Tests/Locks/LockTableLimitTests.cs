@@ -38,6 +38,25 @@ public class LockTableLimitTests
     }
 
     [Fact]
+    public void Apply_LongQueueOfWriters_EachWaitChecksCycleAlongTheChainAndLastIsRefused()
+    {
+        // Every writer waits for the one ahead; the cycle search walks that chain once per request, not quadratically.
+        var h = new LockTableHarness(checkInvariants: false);
+        h.Exclusive("holder");
+        for (var i = 1; i < LockLimits.MaxClientsPerResource; i++)
+        {
+            Assert.Equal(new LockOutcome.Waiting(i, LockTableHarness.Start + 60_000), h.Exclusive($"w{i}", waitMs: 60_000));
+        }
+
+        var outcome = h.Exclusive("one-more", waitMs: 60_000);
+
+        Assert.Equal(new LockOutcome.LimitReached(nameof(LockLimits.MaxClientsPerResource)), outcome);
+        h.Table.CheckInvariants();
+        var released = h.Release("holder");
+        Assert.Equal([new LockEvent.Granted(LockTableHarness.R, "w1", LockMode.Exclusive, h.Index, LockTableHarness.Start + LockLimits.DefaultTtlMs)], released.Events);
+    }
+
+    [Fact]
     public void Apply_TableFull_NewResourceLimitReachedButHeldOnesStillServed()
     {
         var h = new LockTableHarness(checkInvariants: false);

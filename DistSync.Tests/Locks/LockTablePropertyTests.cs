@@ -13,12 +13,14 @@ public class LockTablePropertyTests
     private static readonly string[] _clients = ["a", "b", "c", "d", "e", "f"];
     private static readonly string[] _resources = ["r1", "r2", "r3"];
 
-    public static TheoryData<int> Seeds()
+    /// <summary>Seeds for two workloads: a mixed one, and a contended one (long leases and waits, few releases) rich in deadlocks.</summary>
+    public static TheoryData<int, bool> Seeds()
     {
-        var data = new TheoryData<int>();
-        for (var seed = 0; seed < 120; seed++)
+        var data = new TheoryData<int, bool>();
+        for (var seed = 0; seed < 80; seed++)
         {
-            data.Add(seed);
+            data.Add(seed, false);
+            data.Add(seed, true);
         }
 
         return data;
@@ -26,7 +28,7 @@ public class LockTablePropertyTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void Apply_RandomCommands_InvariantsHoldAfterEveryStep(int seed)
+    public void Apply_RandomCommands_InvariantsHoldAfterEveryStep(int seed, bool contended)
     {
         var random = new Random(seed);
         var table = new LockTable();
@@ -38,8 +40,8 @@ public class LockTablePropertyTests
         {
             // Mostly forward; sometimes a little back, as after a change to a leader whose clock lags.
             now += random.Next(-40, 300);
-            var command = NextCommand(random, table, now);
-            var context = $"seed {seed} step {step} command {command}";
+            var command = contended ? NextContendedCommand(random, table, now) : NextCommand(random, table, now);
+            var context = $"seed {seed} contended {contended} step {step} command {command}";
             var bytesBefore = table.Serialize();
             var queuesBefore = _resources.ToDictionary(r => r, r => table.GetState(r)?.Waiters.Select(w => w.ClientId).ToList() ?? []);
             var holdersBefore = _resources.ToDictionary(r => r, r => table.GetState(r)?.Holders.ToList() ?? []);
@@ -53,6 +55,8 @@ public class LockTablePropertyTests
             var invariantError = Record.Exception(table.CheckInvariants);
             Assert.True(invariantError is null, $"{context}: {invariantError?.Message}");
 
+            var fullGraphCycle = FindCycleInFullGraph(table.GetWaitForGraph());
+            Assert.True(fullGraphCycle is null, $"{context}: wait-for cycle [{string.Join(",", fullGraphCycle ?? [])}] was let in");
             CheckExclusion(table, context);
             CheckFencing(table, command, outcome, step, holdersBefore, lastGrant, context);
             CheckFifo(table, command, outcome, queuesBefore, holdersBefore, context);
@@ -98,6 +102,75 @@ public class LockTablePropertyTests
             < 97 => new LockCommand.ExpireDue(now),
             _ => new LockCommand.Acquire(resource, client, LockMode.Shared, 0, 0, now), // invalid ttl: rejected
         };
+    }
+
+    private static LockCommand NextContendedCommand(Random random, LockTable table, long now)
+    {
+        var resource = _resources[random.Next(_resources.Length)];
+        var client = _clients[random.Next(4)];
+        var roll = random.Next(100);
+        if (roll < 80)
+        {
+            var mode = random.Next(3) == 0 ? LockMode.Shared : LockMode.Exclusive;
+            return new LockCommand.Acquire(resource, client, mode, random.Next(20_000, 60_000), random.Next(5_000, 20_000), now);
+        }
+
+        if (roll < 92)
+        {
+            // Release something actually held or awaited, to keep the table moving.
+            var states = table.GetState();
+            if (states.Count > 0)
+            {
+                var state = states[random.Next(states.Count)];
+                var known = state.Holders.Select(h => h.ClientId).Concat(state.Waiters.Select(w => w.ClientId)).ToList();
+                return new LockCommand.Release(state.Resource, known[random.Next(known.Count)], now);
+            }
+        }
+
+        return new LockCommand.ExpireDue(now);
+    }
+
+    /// <summary>The test's own cycle search over the full graph, independent of the table's reduced one.</summary>
+    private static List<string>? FindCycleInFullGraph(IReadOnlyDictionary<string, IReadOnlyList<string>> graph)
+    {
+        var done = new HashSet<string>(StringComparer.Ordinal);
+        var path = new List<string>();
+
+        List<string>? Walk(string node)
+        {
+            var at = path.IndexOf(node);
+            if (at >= 0)
+            {
+                return [.. path.Skip(at), node];
+            }
+
+            if (!done.Add(node))
+            {
+                return null;
+            }
+
+            path.Add(node);
+            foreach (var next in graph.TryGetValue(node, out var targets) ? targets : [])
+            {
+                if (Walk(next) is { } cycle)
+                {
+                    return cycle;
+                }
+            }
+
+            path.RemoveAt(path.Count - 1);
+            return null;
+        }
+
+        foreach (var start in graph.Keys)
+        {
+            if (Walk(start) is { } cycle)
+            {
+                return cycle;
+            }
+        }
+
+        return null;
     }
 
     private static void CheckExclusion(LockTable table, string context)
@@ -179,6 +252,15 @@ public class LockTablePropertyTests
 
             var queueAfter = table.GetState(resource)?.Waiters.Select(x => x.ClientId).ToList() ?? [];
             Assert.True(queueAfter.SequenceEqual(expectedQueue), $"{context}: {resource} queue [{string.Join(",", queueAfter)}], expected [{string.Join(",", expectedQueue)}]");
+        }
+
+        // Refused or queued only if it really could not be granted: someone queued, or a conflicting other holder.
+        if (command is LockCommand.Acquire blocked && (outcome is LockOutcome.Busy || (outcome is LockOutcome.Waiting && !queuesBefore[blocked.Resource].Contains(blocked.ClientId))))
+        {
+            var others = holdersBefore[blocked.Resource].Where(h => h.ClientId != blocked.ClientId).ToList();
+            var conflict = others.Any(h => LockModes.Conflicts(blocked.Mode, h.Mode));
+            Assert.True(queuesBefore[blocked.Resource].Count > 0 || conflict, $"{context}: grantable request answered {outcome}");
+            Assert.True(conflict || others.Count == holdersBefore[blocked.Resource].Count, $"{context}: sole holder's upgrade answered {outcome}");
         }
 
         if (command is LockCommand.Acquire acquire && outcome is LockOutcome.Acquired { AlreadyHeld: false })

@@ -186,6 +186,71 @@ public sealed class TornTailTests : IDisposable
     }
 
     [Fact]
+    public void Load_NewestSegmentCutToItsHeader_RemovesItAndRollsAgainLater()
+    {
+        var options = new RaftStorageOptions { SegmentBytes = 4096 };
+        var expected = new List<Entry>();
+        using (var storage = new RaftStorage(_dir.Path, options))
+        {
+            storage.Load();
+            for (var i = 1; storage.SegmentCount < 2; i++)
+            {
+                storage.Save(new HardState(1, null, i - 1), [Command(i, 1)]);
+                expected.Add(Command(i, 1));
+            }
+        }
+
+        // The roll's single write (header + hard state frame) only half reached the disk, and nothing came after it.
+        var second = _dir.Segment(2);
+        var lastEntry = expected[^1];
+        expected.RemoveAt(expected.Count - 1);
+        using (var file = File.OpenHandle(second, FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.SetLength(file, 40);
+        }
+
+        using (var storage = new RaftStorage(_dir.Path, options))
+        {
+            var loaded = storage.Load();
+            Assert.Equal(1, loaded.Recovery.TornSegmentsRemoved);
+            Assert.False(File.Exists(second));
+            AssertEntries(expected, loaded.Entries);
+            storage.Save(null, [lastEntry]);
+            storage.Save(null, Range(lastEntry.Index + 1, lastEntry.Index + 40, 1));
+            Assert.Equal(2, storage.SegmentCount);
+        }
+
+        var final = Reopen(_dir.Path, options);
+        AssertEntries([.. expected, lastEntry, .. Range(lastEntry.Index + 1, lastEntry.Index + 40, 1)], final.Entries);
+    }
+
+    [Fact]
+    public void Load_TornLastFrameOfSplitSave_KeepsEarlierFramesButNotTheNewHardState()
+    {
+        var options = new RaftStorageOptions { MaxFrameBytes = 1024 };
+        var entries = Enumerable.Range(1, 60).Select(i => Command(i, 1, new string('s', 50))).ToList();
+        using (var storage = new RaftStorage(_dir.Path, options))
+        {
+            storage.Load();
+            storage.Save(new HardState(1, "node-1", 0), entries);
+        }
+
+        var segment = _dir.Segment(1);
+        using (var file = File.OpenHandle(segment, FileMode.Open, FileAccess.ReadWrite))
+        {
+            RandomAccess.SetLength(file, RandomAccess.GetLength(file) - 1);
+        }
+
+        var loaded = Reopen(_dir.Path, options);
+
+        // Each frame of a split Save was fsynced before the next: a prefix survives, the hard state (written last) does not.
+        Assert.InRange(loaded.Entries.Count, 1, entries.Count - 1);
+        AssertEntries(entries[..loaded.Entries.Count], loaded.Entries);
+        Assert.Equal(HardState.Initial, loaded.HardState);
+        Assert.True(loaded.Recovery.TruncatedBytes > 0);
+    }
+
+    [Fact]
     public void Load_MissingMiddleSegment_Throws()
     {
         WriteTwoFrames();

@@ -22,11 +22,15 @@ internal sealed partial class ClusterSimulation
     private long _nextCommand = 1;
     private double _dropRate;
 
-    public ClusterSimulation(int seed, SimulationSettings? settings = null)
+    private readonly bool _throughCodec;
+
+    /// <param name="throughCodec">Encode and decode every message, as the HTTP transport does.</param>
+    public ClusterSimulation(int seed, SimulationSettings? settings = null, bool throughCodec = false)
     {
         _seed = seed;
-        _settings = settings ?? new SimulationSettings();
+        _throughCodec = throughCodec;
         _random = new Random(seed);
+        _settings = settings ?? RandomSettings(_random);
         var count = _random.Next(2) == 0 ? 3 : 5;
         var ids = new string[count];
         for (var i = 0; i < count; i++)
@@ -60,6 +64,17 @@ internal sealed partial class ClusterSimulation
         _partitionGroup = new int[count];
         _dropRate = _settings.DropRate;
     }
+
+    /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
+    private static SimulationSettings RandomSettings(Random random) => new()
+    {
+        MaxDelayTicks = 1 + random.Next(6),
+        DropRate = random.NextDouble() * 0.2,
+        DuplicateRate = random.NextDouble() * 0.05,
+        CrashRate = random.NextDouble() * 0.01,
+        PartitionRate = random.NextDouble() * 0.02,
+        CompactEvery = 5 + random.Next(50),
+    };
 
     public long CommittedCommands { get; private set; }
 
@@ -162,6 +177,13 @@ internal sealed partial class ClusterSimulation
             {
                 _partitionGroup[i] = _random.Next(2);
             }
+
+            // Often cut the leader off alone, so a new leader rises while the old one still takes proposals.
+            if (_random.Next(2) == 0 && CurrentLeader() is { } leader)
+            {
+                Array.Fill(_partitionGroup, 0);
+                _partitionGroup[Array.IndexOf(_nodes, leader)] = 1;
+            }
         }
         else if (roll < _settings.PartitionRate + _settings.HealRate)
         {
@@ -170,7 +192,8 @@ internal sealed partial class ClusterSimulation
 
         if (_random.NextDouble() < _settings.CrashRate)
         {
-            var node = _nodes[_random.Next(_nodes.Length)];
+            // Leaders are the interesting victims (Figure 8 needs them to fail mid-replication): pick one half the time.
+            var node = _random.Next(2) == 0 ? CurrentLeader() ?? _nodes[_random.Next(_nodes.Length)] : _nodes[_random.Next(_nodes.Length)];
             if (node.IsUp)
             {
                 Crashes++;
@@ -252,6 +275,11 @@ internal sealed partial class ClusterSimulation
             return;
         }
 
+        if (_throughCodec)
+        {
+            message = MessageCodec.Decode(MessageCodec.Encode(message));
+        }
+
         var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
         for (var i = 0; i < copies; i++)
         {
@@ -271,6 +299,12 @@ internal sealed partial class ClusterSimulation
             var to = _byId[message.To];
             if (to.Raft is not { } raft || !Connected(from, to))
             {
+                // A host whose send failed tells its core, as the HTTP transport would.
+                if (from.Raft is { } sender && _random.Next(2) == 0)
+                {
+                    sender.ReportUnreachable(to.Id);
+                }
+
                 continue;
             }
 
@@ -311,6 +345,20 @@ internal sealed partial class ClusterSimulation
         }
 
         return 0;
+    }
+
+    private SimulatedNode? CurrentLeader()
+    {
+        SimulatedNode? leader = null;
+        foreach (var node in _nodes)
+        {
+            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
+            {
+                leader = node;
+            }
+        }
+
+        return leader;
     }
 
     private void TransferFromLeader()

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace DistSync.AppHost.Dashboard.Api;
+
+/// <summary>
+/// Serves the pages and their assets from resources embedded in the assembly (Dashboard/wwwroot),
+/// so the dashboard needs no files on disk and no CDN.
+/// </summary>
+internal static class PagesApi
+{
+    private static readonly ConcurrentDictionary<string, byte[]?> _cache = new(StringComparer.Ordinal);
+
+    public static IEndpointRouteBuilder MapPagesApi(this IEndpointRouteBuilder app)
+    {
+        app.MapGet("/", () => Page("index.html")).WithName("ResourcesPage");
+        app.MapGet("/console", () => Page("console.html")).WithName("ConsolePage");
+        app.MapGet("/logs", () => Page("logs.html")).WithName("LogsPage");
+        app.MapGet("/traces", () => Page("traces.html")).WithName("TracesPage");
+        app.MapGet("/traces/{traceId}", (string traceId) => Page("trace.html")).WithName("TracePage");
+        app.MapGet("/metrics", () => Page("metrics.html")).WithName("MetricsPage");
+        app.MapGet("/cluster", () => Page("cluster.html")).WithName("ClusterPage");
+        app.MapGet("/assets/{file}", Asset).WithName("Asset");
+        return app;
+    }
+
+    public static FileContentHttpResult Page(string file) =>
+        TypedResults.File(Load(file) ?? throw new InvalidOperationException($"The page {file} is not embedded."), "text/html; charset=utf-8");
+
+    private static Results<FileContentHttpResult, NotFound> Asset(string file)
+    {
+        var bytes = Load(file);
+        if (bytes is null)
+        {
+            return TypedResults.NotFound();
+        }
+
+        var type = Path.GetExtension(file) switch
+        {
+            ".css" => "text/css; charset=utf-8",
+            ".js" => "text/javascript; charset=utf-8",
+            ".svg" => "image/svg+xml",
+            _ => "application/octet-stream",
+        };
+        return TypedResults.File(bytes, type);
+    }
+
+    private static byte[]? Load(string file) => _cache.GetOrAdd(file, static name =>
+    {
+        if (name.Contains('/', StringComparison.Ordinal) || name.Contains("..", StringComparison.Ordinal))
+        {
+            return null;
+        }
+
+        using var stream = typeof(PagesApi).Assembly.GetManifestResourceStream("Dashboard/" + name);
+        if (stream is null)
+        {
+            return null;
+        }
+
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    });
+}

@@ -1,0 +1,275 @@
+using DistSync.Node.Consensus;
+using DistSync.Node.Storage;
+using static DistSync.Tests.Storage.StorageData;
+
+namespace DistSync.Tests.Storage;
+
+public sealed class SnapshotStorageTests : IDisposable
+{
+    private static readonly RaftStorageOptions SmallSegments = new() { SegmentBytes = 4096 };
+
+    private readonly TempDirectory _dir = new();
+
+    public void Dispose() => _dir.Dispose();
+
+    private static Snapshot SnapshotAt(long index, long term, byte fill = 7) =>
+        new(new SnapshotMetadata(index, term, ["node-1", "node-2", "node-3"]), Enumerable.Repeat(fill, 300).ToArray());
+
+    [Fact]
+    public void SaveSnapshot_MatchingLog_LoadReturnsSnapshotAndLaterEntries()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(new HardState(2, "node-1", 15), [.. Range(1, 10, 1), .. Range(11, 20, 2)]);
+            storage.SaveSnapshot(SnapshotAt(12, 2));
+            storage.Save(null, Range(21, 22, 2));
+        }
+
+        var loaded = Reopen(_dir.Path);
+
+        Assert.NotNull(loaded.Snapshot);
+        Assert.Equal(12, loaded.Snapshot.Metadata.Index);
+        Assert.Equal(2, loaded.Snapshot.Metadata.Term);
+        Assert.Equal(["node-1", "node-2", "node-3"], loaded.Snapshot.Metadata.Voters);
+        Assert.Equal(SnapshotAt(12, 2).Data, loaded.Snapshot.Data);
+        AssertEntries([.. Range(13, 20, 2), .. Range(21, 22, 2)], loaded.Entries);
+        Assert.Equal(new HardState(2, "node-1", 15), loaded.HardState);
+    }
+
+    [Fact]
+    public void SaveSnapshot_CoveringOldSegments_DeletesThemAndReloadStillWorks()
+    {
+        var expected = new List<Entry>();
+        using (var storage = new RaftStorage(_dir.Path, SmallSegments))
+        {
+            storage.Load();
+            for (var i = 1; i <= 300; i++)
+            {
+                storage.Save(null, [Command(i, 1)]);
+            }
+
+            var before = storage.SegmentCount;
+            storage.SaveSnapshot(SnapshotAt(250, 1));
+
+            Assert.True(before > 3, $"expected several segments, had {before}");
+            Assert.True(storage.SegmentCount < before, "covered segments must be deleted");
+            Assert.Equal(storage.SegmentCount, Directory.GetFiles(_dir.Wal).Length);
+            storage.Save(null, Range(301, 305, 1));
+        }
+
+        var loaded = Reopen(_dir.Path, SmallSegments);
+
+        Assert.Equal(250, loaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(251, 305, 1), loaded.Entries);
+    }
+
+    [Fact]
+    public void CompactTo_AfterLaterRolls_KeepsNewestMarkerSegmentAndEntriesAfterSnapshot()
+    {
+        using (var storage = new RaftStorage(_dir.Path, SmallSegments))
+        {
+            storage.Load();
+            storage.Save(null, [.. Enumerable.Range(1, 100).Select(i => Command(i, 1, new string('e', 40)))]);
+            storage.SaveSnapshot(SnapshotAt(100, 1)); // the marker rolls into segment 2; segment 1 goes
+
+            Assert.False(File.Exists(_dir.Segment(1)));
+            for (var i = 101; i <= 300; i++)
+            {
+                storage.Save(new HardState(1, null, i - 1), [Command(i, 1)]);
+            }
+
+            Assert.True(storage.SegmentCount > 2, $"expected rolls, have {storage.SegmentCount} segments");
+            Assert.Equal(0, storage.CompactTo(100));
+            Assert.True(File.Exists(_dir.Segment(2)), "the segment with the newest snapshot marker must stay");
+        }
+
+        var loaded = Reopen(_dir.Path, SmallSegments);
+
+        Assert.Equal(100, loaded.Snapshot!.Metadata.Index);
+        Assert.False(loaded.Recovery.SnapshotAheadOfLog);
+        AssertEntries(Range(101, 300, 1), loaded.Entries);
+        Assert.Equal(299, loaded.HardState.Commit);
+    }
+
+    [Fact]
+    public void CompactTo_OlderSegmentsBeforeNewestMarker_DeletesThem()
+    {
+        using var storage = new RaftStorage(_dir.Path, SmallSegments);
+        storage.Load();
+        for (var i = 1; i <= 300; i++)
+        {
+            storage.Save(null, [Command(i, 1)]);
+        }
+
+        var before = storage.SegmentCount;
+        storage.SaveSnapshot(SnapshotAt(120, 1));
+        var afterSnapshot = storage.SegmentCount;
+
+        Assert.InRange(afterSnapshot, 2, before - 1);
+        Assert.Equal(0, storage.CompactTo(120)); // nothing more is covered
+    }
+
+    [Fact]
+    public void CompactTo_BeyondNewestSnapshot_ThrowsInvalidOperation()
+    {
+        using var storage = new RaftStorage(_dir.Path);
+        storage.Load();
+        storage.Save(null, Range(1, 10, 1));
+        storage.SaveSnapshot(SnapshotAt(5, 1));
+
+        Assert.Throws<InvalidOperationException>(() => storage.CompactTo(6));
+    }
+
+    [Fact]
+    public void SaveSnapshot_ConflictingWithLog_ReplacesWholeLog()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(new HardState(1, null, 3), Range(1, 10, 1));
+            storage.SaveSnapshot(SnapshotAt(8, 2)); // the log's entry 8 has term 1: Raft §7 discards the log
+            Assert.Equal(8, storage.LastIndex);
+        }
+
+        var afterCrash = Reopen(_dir.Path);
+        Assert.Empty(afterCrash.Entries);
+
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(new HardState(2, null, 8), Range(9, 9, 2));
+        }
+
+        AssertEntries(Range(9, 9, 2), Reopen(_dir.Path).Entries);
+    }
+
+    [Fact]
+    public void SaveSnapshot_BeyondLastIndex_NextEntriesFollowSnapshot()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 5, 1));
+            storage.SaveSnapshot(SnapshotAt(100, 3));
+            Assert.Throws<InvalidOperationException>(() => storage.Save(null, Range(6, 6, 3)));
+            storage.Save(null, Range(101, 102, 3));
+        }
+
+        var loaded = Reopen(_dir.Path);
+
+        Assert.Equal(100, loaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(101, 102, 3), loaded.Entries);
+    }
+
+    [Fact]
+    public void Load_LeftoverTempFile_IsRemovedAndIgnored()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 10, 1));
+            storage.SaveSnapshot(SnapshotAt(4, 1));
+        }
+
+        var temp = Path.Combine(_dir.Snap, $"{9:D20}.snap.tmp");
+        File.WriteAllBytes(temp, [1, 2, 3]); // a crash mid SaveSnapshot(9): never renamed
+
+        var loaded = Reopen(_dir.Path);
+
+        Assert.Equal(1, loaded.Recovery.TempFilesRemoved);
+        Assert.False(File.Exists(temp));
+        Assert.Equal(4, loaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(5, 10, 1), loaded.Entries);
+    }
+
+    [Fact]
+    public void Load_SnapshotRenamedButMarkerNeverWritten_AppliesSnapshot()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 10, 1));
+        }
+
+        // Crash after the rename and the directory fsync, before the WAL marker.
+        var snapshot = SnapshotAt(6, 1);
+        File.WriteAllBytes(Path.Combine(_dir.Snap, $"{6:D20}.snap"), SnapshotFile.Encode(snapshot));
+
+        var loaded = Reopen(_dir.Path);
+
+        Assert.True(loaded.Recovery.SnapshotAheadOfLog);
+        Assert.Equal(6, loaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(7, 10, 1), loaded.Entries);
+    }
+
+    [Fact]
+    public void SaveSnapshot_Several_KeepsNewestTwoFiles()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 40, 1));
+            foreach (var index in new long[] { 10, 20, 30 })
+            {
+                storage.SaveSnapshot(SnapshotAt(index, 1, (byte)index));
+            }
+        }
+
+        var names = Directory.GetFiles(_dir.Snap).Select(Path.GetFileName).Order().ToArray();
+        Assert.Equal([$"{20:D20}.snap", $"{30:D20}.snap"], names);
+        var loaded = Reopen(_dir.Path);
+        Assert.Equal(30, loaded.Snapshot!.Metadata.Index);
+        Assert.All(loaded.Snapshot.Data, b => Assert.Equal(30, b));
+    }
+
+    [Fact]
+    public void Load_DamagedNewestSnapshot_ThrowsRatherThanFallingBack()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 20, 1));
+            storage.SaveSnapshot(SnapshotAt(10, 1));
+            storage.SaveSnapshot(SnapshotAt(15, 1));
+        }
+
+        var newest = Path.Combine(_dir.Snap, $"{15:D20}.snap");
+        FlipBit(newest, 100);
+
+        using var reopened = new RaftStorage(_dir.Path);
+        var error = Assert.Throws<WalCorruptionException>(() => reopened.Load());
+        Assert.Equal(newest, error.FilePath);
+    }
+
+    [Fact]
+    public void Load_SnapshotFilesDeletedButWalMarkerRemains_Throws()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 20, 1));
+            storage.SaveSnapshot(SnapshotAt(10, 1));
+        }
+
+        foreach (var file in Directory.GetFiles(_dir.Snap))
+        {
+            File.Delete(file);
+        }
+
+        using var reopened = new RaftStorage(_dir.Path);
+        var error = Assert.Throws<WalCorruptionException>(() => reopened.Load());
+        Assert.Contains("snapshot at index 10", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void SaveSnapshot_NotNewerThanCurrent_ThrowsInvalidOperation()
+    {
+        using var storage = new RaftStorage(_dir.Path);
+        storage.Load();
+        storage.Save(null, Range(1, 20, 1));
+        storage.SaveSnapshot(SnapshotAt(10, 1));
+
+        Assert.Throws<InvalidOperationException>(() => storage.SaveSnapshot(SnapshotAt(10, 1)));
+    }
+}
