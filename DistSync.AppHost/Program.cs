@@ -24,8 +24,9 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
 try
 {
-    await using var app = ClusterTopology.Declare(options).Build();
-    await app.RunAsync(shutdown.Token);
+    await using var session = await AppHostSession.StartAsync(options, shutdown.Token);
+    ConsoleEcho.Summary(session);
+    await session.App.WaitForShutdownAsync(shutdown.Token);
     Console.WriteLine("Stopping...");
     return 0;
 }

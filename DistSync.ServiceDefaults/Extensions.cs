@@ -69,10 +69,11 @@ public static class Extensions
             {
                 tracing.AddSource([.. DistSyncTelemetryNames])
                     .AddAspNetCoreInstrumentation(options =>
-                        // Probes arrive every few seconds and would bury the traces worth reading.
+                        // Probes (health, and the AppHost polling /raft/status) arrive every second and would bury the traces worth reading.
                         options.Filter = context =>
                             !context.Request.Path.StartsWithSegments(HealthEndpointPath)
                             && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                            && !context.Request.Path.StartsWithSegments("/raft/status")
                             && (!context.Request.Path.StartsWithSegments("/internal") || context.Request.Headers.ContainsKey(TracedHeader)))
                     .AddHttpClientInstrumentation(options =>
                         options.FilterHttpRequestMessage = request =>

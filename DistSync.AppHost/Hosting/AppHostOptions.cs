@@ -37,6 +37,21 @@ public sealed record AppHostOptions
     /// <summary>How long start-up may take before the AppHost gives up.</summary>
     public TimeSpan StartupTimeout { get; init; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>Host the observability dashboard and have every node export OTLP to it.</summary>
+    public bool Dashboard { get; init; } = true;
+
+    /// <summary>Require the browser token (printed at start-up) to open the dashboard.</summary>
+    public bool DashboardAuth { get; init; } = true;
+
+    /// <summary>Dashboard UI port (Aspire's default); 0 picks a free one.</summary>
+    public int DashboardPort { get; init; } = 18888;
+
+    /// <summary>OTLP/gRPC receiver port; 0 picks a free one.</summary>
+    public int OtlpGrpcPort { get; init; } = 18889;
+
+    /// <summary>OTLP/HTTP receiver port; 0 picks a free one.</summary>
+    public int OtlpHttpPort { get; init; } = 18890;
+
     /// <summary>Extra environment for every node (tests tune timeouts this way).</summary>
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
@@ -52,6 +67,10 @@ public sealed record AppHostOptions
           --clean              delete the data directory first
           --no-restart         do not restart a crashed resource
           --quiet              do not echo the resources' console output
+          --dashboard-port P   dashboard UI port (default 18888); OTLP/gRPC on --otlp-grpc-port (18889),
+                               OTLP/HTTP on --otlp-http-port (18890)
+          --no-dashboard       run without the dashboard (nodes export no telemetry)
+          --no-auth            open the dashboard without the browser token (local use only)
           --help               show this text
         """;
 
@@ -91,6 +110,11 @@ public sealed record AppHostOptions
                 "--clean" => options with { Clean = true },
                 "--no-restart" => options with { RestartOnCrash = false },
                 "--quiet" => options with { EchoConsole = false },
+                "--dashboard-port" => options with { DashboardPort = Port(1) },
+                "--otlp-grpc-port" => options with { OtlpGrpcPort = Port(1) },
+                "--otlp-http-port" => options with { OtlpHttpPort = Port(1) },
+                "--no-dashboard" => options with { Dashboard = false },
+                "--no-auth" => options with { DashboardAuth = false },
                 "--help" or "-h" => throw new HelpRequestedException(),
                 _ => throw new AppHostException($"Unknown option '{arg}'. Run with --help for the options."),
             };

@@ -34,8 +34,9 @@ internal static class ConsoleEcho
         }
     }
 
-    public static void Summary(DistributedApplication app)
+    public static void Summary(AppHostSession session)
     {
+        var app = session.App;
         lock (Gate)
         {
             Console.WriteLine();
@@ -52,6 +53,12 @@ internal static class ConsoleEcho
                     _ => "",
                 };
                 Console.WriteLine($"  {resource.Name,-8} {state,-9} {resource.Endpoint,-26} {pid,-10}{extra}");
+            }
+
+            if (session.Dashboard is { } dashboard)
+            {
+                Console.WriteLine($"Dashboard: {(app.Options.DashboardAuth ? dashboard.LoginUrl : dashboard.UiUrl)}");
+                Console.WriteLine($"  OTLP/gRPC {dashboard.OtlpGrpcUrl}  OTLP/HTTP {dashboard.OtlpHttpUrl}");
             }
 
             Console.WriteLine("Press Ctrl+C to stop.");

@@ -95,11 +95,9 @@ public sealed class DistributedApplication : IAsyncDisposable
         _healthLoop = WatchHealthAsync(_stopping.Token);
     }
 
-    /// <summary>Start, print where everything is, wait for Ctrl+C or SIGTERM, stop.</summary>
-    public async Task RunAsync(CancellationToken shutdown)
+    /// <summary>Waits for Ctrl+C or SIGTERM (the token), without throwing.</summary>
+    public async Task WaitForShutdownAsync(CancellationToken shutdown)
     {
-        await StartAsync(shutdown);
-        ConsoleEcho.Summary(this);
         try
         {
             await Task.Delay(Timeout.Infinite, shutdown);

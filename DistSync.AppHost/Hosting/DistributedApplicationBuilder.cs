@@ -68,6 +68,26 @@ public sealed class DistributedApplicationBuilder
         return Add(node);
     }
 
+    /// <summary>
+    /// Points every node's OpenTelemetry exporter at an OTLP/gRPC endpoint, with the variables Aspire
+    /// injects (one-second export intervals, so the dashboard is live).
+    /// </summary>
+    public DistributedApplicationBuilder WithOtlpExporter(Uri endpoint, string headers)
+    {
+        foreach (var node in _resources.OfType<NodeResource>())
+        {
+            node.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = endpoint.ToString().TrimEnd('/');
+            node.Environment["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
+            node.Environment["OTEL_EXPORTER_OTLP_HEADERS"] = headers;
+            node.Environment["OTEL_BSP_SCHEDULE_DELAY"] = "1000";
+            node.Environment["OTEL_BLRP_SCHEDULE_DELAY"] = "1000";
+            node.Environment["OTEL_METRIC_EXPORT_INTERVAL"] = "1000";
+            node.Environment["OTEL_TRACES_SAMPLER"] = "always_on";
+        }
+
+        return this;
+    }
+
     public DistributedApplication Build()
     {
         var names = _resources.GroupBy(r => r.Name).FirstOrDefault(g => g.Count() > 1);

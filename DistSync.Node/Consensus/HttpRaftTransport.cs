@@ -51,6 +51,8 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         }
     }
 
+    public event Action<string>? PeerUnreachable;
+
     public void Send(IReadOnlyList<Message> messages)
     {
         foreach (var message in messages)
@@ -116,6 +118,7 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
                 // The peer is down or slow: back off, and drop what piled up meanwhile — Raft resends from
                 // its own state (a heartbeat or a probe), and stale messages only waste the peer's time.
                 failures++;
+                PeerUnreachable?.Invoke(peer);
                 await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 * (1 << Math.Min(failures, 6)))), cancellationToken);
                 while (queue.TryRead(out _))
                 {

@@ -7,6 +7,9 @@ public interface IRaftTransport
     /// Messages may be lost; Raft retries what matters.</summary>
     void Send(IReadOnlyList<Message> messages);
 
+    /// <summary>Raised (on a transport thread) when messages to a peer could not be delivered.</summary>
+    event Action<string>? PeerUnreachable;
+
     /// <summary>Asks <paramref name="leaderId"/> to append a command a client gave this node.</summary>
     Task<ProposeResult> ForwardProposalAsync(string leaderId, byte[] envelope, CancellationToken cancellationToken);
 }

@@ -124,6 +124,9 @@ public sealed partial class RaftHost
             case LoopInput.Transfer transfer:
                 raft.TransferLeadership(transfer.Target);
                 break;
+            case LoopInput.Unreachable unreachable:
+                raft.ReportUnreachable(unreachable.Peer);
+                break;
             case LoopInput.Wake:
                 break;
             default:

@@ -54,6 +54,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             FullMode = BoundedChannelFullMode.DropWrite,
         });
         telemetry.Bind(() => _status);
+        transport.PeerUnreachable += peer => _inputs.Writer.TryWrite(new LoopInput.Unreachable(peer));
     }
 
     public string NodeId => _node.NodeId;
@@ -195,6 +196,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
                     return;
                 case ProposeStatus.TooLarge:
                     throw new ArgumentException("The command is larger than a Raft append may carry.");
+                case ProposeStatus.Overloaded:
+                    throw new RaftUnavailableException("The leader has too many uncommitted commands; retry shortly.", result.LeaderHint);
                 default:
                     await WaitForLeaderAsync(cancellationToken);
                     break;
@@ -258,6 +261,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public sealed record Read(long Id) : LoopInput;
 
         public sealed record Transfer(string Target) : LoopInput;
+
+        public sealed record Unreachable(string Peer) : LoopInput;
 
         public sealed record Wake : LoopInput;
     }

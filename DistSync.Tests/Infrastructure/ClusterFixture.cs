@@ -13,15 +13,17 @@ public class ClusterFixture : IAsyncLifetime
     private readonly bool _restartOnCrash;
     private readonly IReadOnlyDictionary<string, string> _nodeEnvironment;
     private readonly RedisServerKind? _redisServer;
-    private DistributedApplication? _app;
+    private readonly bool _dashboard;
+    private AppHostSession? _session;
 
     public ClusterFixture()
         : this(nodes: 3)
     {
     }
 
-    public ClusterFixture(int nodes, bool restartOnCrash = false, IReadOnlyDictionary<string, string>? nodeEnvironment = null, RedisServerKind? redisServer = null)
+    public ClusterFixture(int nodes, bool restartOnCrash = false, IReadOnlyDictionary<string, string>? nodeEnvironment = null, RedisServerKind? redisServer = null, bool dashboard = false)
     {
+        _dashboard = dashboard;
         _redisServer = redisServer;
         _nodes = nodes;
         _restartOnCrash = restartOnCrash;
@@ -31,15 +33,17 @@ public class ClusterFixture : IAsyncLifetime
 
     public string DataDir { get; }
 
-    public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster has not started.");
+    public AppHostSession Session => _session ?? throw new InvalidOperationException("The cluster has not started.");
+
+    public DistributedApplication App => Session.App;
 
     public IReadOnlyList<string> NodeNames => [.. App.Resources.OfType<NodeResource>().Select(n => n.Name)];
 
     public HttpClient CreateHttpClient(string resource) => App.CreateHttpClient(resource);
 
-    public static async Task<ClusterFixture> StartAsync(int nodes, bool restartOnCrash = false, IReadOnlyDictionary<string, string>? nodeEnvironment = null, RedisServerKind? redisServer = null)
+    public static async Task<ClusterFixture> StartAsync(int nodes, bool restartOnCrash = false, IReadOnlyDictionary<string, string>? nodeEnvironment = null, RedisServerKind? redisServer = null, bool dashboard = false)
     {
-        var fixture = new ClusterFixture(nodes, restartOnCrash, nodeEnvironment, redisServer);
+        var fixture = new ClusterFixture(nodes, restartOnCrash, nodeEnvironment, redisServer, dashboard);
         try
         {
             await fixture.InitializeAsync();
@@ -64,16 +68,19 @@ public class ClusterFixture : IAsyncLifetime
             StartupTimeout = TimeSpan.FromSeconds(60),
             NodeEnvironment = _nodeEnvironment,
             RedisServer = _redisServer,
+            Dashboard = _dashboard,
+            DashboardPort = 0,
+            OtlpGrpcPort = 0,
+            OtlpHttpPort = 0,
         };
-        _app = ClusterTopology.Declare(options).Build();
-        await _app.StartAsync(TestContext.Current.CancellationToken);
+        _session = await AppHostSession.StartAsync(options, TestContext.Current.CancellationToken);
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_app is not null)
+        if (_session is not null)
         {
-            await _app.DisposeAsync();
+            await _session.DisposeAsync();
         }
 
         if (Directory.Exists(DataDir))
