@@ -111,7 +111,7 @@ public sealed class ResourceLifecycleTests
         var port = ((IPEndPoint)squatter.LocalEndpoint).Port;
         var dataDir = Path.Combine(Path.GetTempPath(), "distsync-tests", Guid.NewGuid().ToString("n"));
 
-        var (code, _, stderr) = await RunAppHostAsync(["--nodes", "1", "--base-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir, "--quiet"], TimeSpan.FromSeconds(30));
+        var (code, _, stderr) = await RunAppHostAsync(["--nodes", "1", "--base-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir, "--quiet", .. DashboardPorts()], TimeSpan.FromSeconds(30));
 
         Assert.Equal(1, code);
         Assert.StartsWith($"error: Port {port} (node1) is already in use", stderr.Trim(), StringComparison.Ordinal);
@@ -124,7 +124,7 @@ public sealed class ResourceLifecycleTests
     {
         var port = PortAllocator.GetFreePort();
         var dataDir = Path.Combine(Path.GetTempPath(), "distsync-tests", Guid.NewGuid().ToString("n"));
-        using var apphost = StartAppHost(["--nodes", "1", "--base-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir, "--quiet", "--no-restart"]);
+        using var apphost = StartAppHost(["--nodes", "1", "--base-port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--data-dir", dataDir, "--quiet", "--no-restart", .. DashboardPorts()]);
         using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
         try
         {
@@ -155,6 +155,12 @@ public sealed class ResourceLifecycleTests
         var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync(Ct)).RootElement;
         return new Health(response.StatusCode, body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
     }
+
+    /// <summary>Free ports for the dashboard, so a developer's running AppHost is never in the way.</summary>
+    private static string[] DashboardPorts() =>
+        ["--dashboard-port", Free(), "--otlp-grpc-port", Free(), "--otlp-http-port", Free()];
+
+    private static string Free() => PortAllocator.GetFreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     private sealed record Health(HttpStatusCode Status, string? Redis);
 
