@@ -52,6 +52,13 @@ public sealed record AppHostOptions
     /// <summary>OTLP/HTTP receiver port; 0 picks a free one.</summary>
     public int OtlpHttpPort { get; init; } = 18890;
 
+    /// <summary>Telemetry the dashboard keeps in memory (oldest dropped first).</summary>
+    public int MaxLogRecords { get; init; } = 10_000;
+
+    public int MaxTraces { get; init; } = 10_000;
+
+    public int MaxMetricPoints { get; init; } = 50_000;
+
     /// <summary>Extra environment for every node (tests tune timeouts this way).</summary>
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
@@ -71,6 +78,9 @@ public sealed record AppHostOptions
                                OTLP/HTTP on --otlp-http-port (18890)
           --no-dashboard       run without the dashboard (nodes export no telemetry)
           --no-auth            open the dashboard without the browser token (local use only)
+          --max-logs N         log records the dashboard keeps (default 10000; oldest dropped first)
+          --max-traces N       traces the dashboard keeps (default 10000)
+          --max-metric-points N  metric points the dashboard keeps (default 50000)
           --help               show this text
         """;
 
@@ -99,6 +109,14 @@ public sealed record AppHostOptions
                     : throw new AppHostException($"Option {arg} takes a port number from {min} to 65535, not '{text}'.");
             }
 
+            int Count()
+            {
+                var text = Value();
+                return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var n) && n is >= 1 and <= 10_000_000
+                    ? n
+                    : throw new AppHostException($"Option {arg} takes a whole number from 1 to 10000000, not '{text}'.");
+            }
+
             options = arg switch
             {
                 "--nodes" => options with { Nodes = ParseNodes(Value()) },
@@ -115,6 +133,9 @@ public sealed record AppHostOptions
                 "--otlp-http-port" => options with { OtlpHttpPort = Port(1) },
                 "--no-dashboard" => options with { Dashboard = false },
                 "--no-auth" => options with { DashboardAuth = false },
+                "--max-logs" => options with { MaxLogRecords = Count() },
+                "--max-traces" => options with { MaxTraces = Count() },
+                "--max-metric-points" => options with { MaxMetricPoints = Count() },
                 "--help" or "-h" => throw new HelpRequestedException(),
                 _ => throw new AppHostException($"Unknown option '{arg}'. Run with --help for the options."),
             };

@@ -86,6 +86,9 @@ public sealed class AppHostSession : IAsyncDisposable
             OtlpGrpcPort = options.OtlpGrpcPort,
             OtlpHttpPort = options.OtlpHttpPort,
             RequireLogin = options.DashboardAuth,
+            MaxLogRecords = options.MaxLogRecords,
+            MaxTraces = options.MaxTraces,
+            MaxMetricPoints = options.MaxMetricPoints,
         }, catalog);
         try
         {

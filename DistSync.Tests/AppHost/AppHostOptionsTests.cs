@@ -37,12 +37,24 @@ public class AppHostOptionsTests
     [InlineData(new[] { "--base-port", "65534" }, "leaves no room for 3 nodes")]
     [InlineData(new[] { "--redis-server", "memcached" }, "--redis-server must be 'redis-server' or 'garnet'")]
     [InlineData(new[] { "--frobnicate" }, "Unknown option '--frobnicate'")]
+    [InlineData(new[] { "--max-traces", "0" }, "takes a whole number from 1 to 10000000")]
     public void Parse_BadOption_ThrowsWithWhatToDo(string[] args, string expected)
     {
         var error = Assert.Throws<AppHostException>(() => AppHostOptions.Parse(args));
 
         Assert.Contains(expected, error.Message, StringComparison.Ordinal);
         Assert.DoesNotContain('\n', error.Message);
+    }
+
+    [Fact]
+    public void Parse_DashboardOptions_AreRead()
+    {
+        var options = AppHostOptions.Parse(["--dashboard-port", "19888", "--otlp-grpc-port", "19889", "--otlp-http-port", "19890", "--no-auth", "--max-traces", "500", "--max-logs", "600", "--max-metric-points", "700"]);
+
+        Assert.Equal((19888, 19889, 19890), (options.DashboardPort, options.OtlpGrpcPort, options.OtlpHttpPort));
+        Assert.False(options.DashboardAuth);
+        Assert.Equal((500, 600, 700), (options.MaxTraces, options.MaxLogRecords, options.MaxMetricPoints));
+        Assert.True(AppHostOptions.Parse(["--no-dashboard"]) is { Dashboard: false });
     }
 
     [Fact]
