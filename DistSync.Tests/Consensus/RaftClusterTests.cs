@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Net.Http.Json;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Consensus;
@@ -70,5 +71,35 @@ public sealed class RaftClusterTests
         Assert.True(after.LastIndex >= before.LastIndex, $"log shrank from {before.LastIndex} to {after.LastIndex}");
         Assert.True(after.Term >= before.Term, $"term went back from {before.Term} to {after.Term}");
         Assert.NotEqual("leader", after.Role); // alone, it can never win a majority
+    }
+
+    [Fact]
+    public async Task TransferLeadership_ToAFollower_MakesItTheLeader()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 3);
+        var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
+        var target = cluster.NodeNames.First(n => n != leader.NodeId);
+        using var http = cluster.CreateHttpClient(leader.NodeId);
+
+        using var response = await http.PostAsJsonAsync("/raft/transfer-leadership", new { target }, TestContext.Current.CancellationToken);
+        var next = await Eventually.UntilAsync(
+            async () => await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience) is { } v && v.NodeId == target ? v : null,
+            Patience, $"{target} leads");
+
+        Assert.Equal(System.Net.HttpStatusCode.Accepted, response.StatusCode);
+        Assert.True(next.Term > leader.Term);
+    }
+
+    [Fact]
+    public async Task TransferLeadership_UnknownTarget_Is400()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 1);
+        using var http = cluster.CreateHttpClient("node1");
+
+        using var response = await http.PostAsJsonAsync("/raft/transfer-leadership", new { target = "node9" }, TestContext.Current.CancellationToken);
+        var body = await response.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>(TestContext.Current.CancellationToken);
+
+        Assert.Equal(System.Net.HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("target", body.GetProperty("field").GetString());
     }
 }
