@@ -30,18 +30,23 @@ public sealed class ClusterClient : IDisposable
 
     public IReadOnlyList<Uri> Urls { get; }
 
-    /// <summary>POSTs a pre-encoded JSON body; 2xx is ok, 409 a refusal named by its <c>status</c> word, anything else a failure.</summary>
-    public async Task<OpResult> PostAsync(Uri node, string path, byte[] body, CancellationToken cancellationToken)
+    /// <summary>
+    /// POSTs a pre-encoded JSON body to an absolute URL (built once per client, not per request); 2xx is ok,
+    /// 409 a refusal named by its <c>status</c> word, anything else a failure. A 2xx body is not read into
+    /// memory: disposing the response drains it and keeps the connection.
+    /// </summary>
+    public async Task<OpResult> PostAsync(Uri url, byte[] body, CancellationToken cancellationToken)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(node, path)) { Content = new ByteArrayContent(body) };
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
         request.Content.Headers.ContentType = Json;
-        using var response = await _http.SendAsync(request, cancellationToken);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         return await ClassifyAsync(response, cancellationToken);
     }
 
-    public async Task<OpResult> GetAsync(Uri node, string pathAndQuery, CancellationToken cancellationToken)
+    public async Task<OpResult> GetAsync(Uri url, CancellationToken cancellationToken)
     {
-        using var response = await _http.GetAsync(new Uri(node, pathAndQuery), cancellationToken);
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
         return await ClassifyAsync(response, cancellationToken);
     }
 

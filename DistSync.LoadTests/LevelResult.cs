@@ -16,6 +16,9 @@ public sealed record LevelResult(
     double MaxMs,
     IReadOnlyList<string> Details)
 {
+    /// <summary>CPU this load generator used during the measured time, in cores (1.0 = one core busy); set by the runner.</summary>
+    public double ClientCores { get; init; }
+
     /// <summary>Successful operations per second of measured time.</summary>
     public double OpsPerSecond => Measured.TotalSeconds <= 0 ? 0 : Ok / Measured.TotalSeconds;
 }

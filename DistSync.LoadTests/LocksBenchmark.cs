@@ -36,10 +36,12 @@ public static class LocksBenchmark
         }
 
         results.Add(await PairsAsync(client, settings, targets, "contended", $"{options.ContendedClients} clients, 1 resource", options.ContendedClients, _ => "bench-contended", options.WaitMs));
+        var linearizable = targets.Select(t => new Uri(t, "/locks/state")).ToArray();
+        var local = targets.Select(t => new Uri(t, "/locks/state?consistency=local")).ToArray();
         results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, linearizable", options.StateClients, settings.Duration, settings.Warmup, settings.MaxOps,
-            (i, ct) => client.GetAsync(Targets.For(targets, i), "/locks/state", ct)));
+            (i, ct) => client.GetAsync(Targets.For(linearizable, i), ct)));
         results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, local", options.StateClients, settings.Duration, settings.Warmup, settings.MaxOps,
-            (i, ct) => client.GetAsync(Targets.For(targets, i), "/locks/state?consistency=local", ct)));
+            (i, ct) => client.GetAsync(Targets.For(local, i), ct)));
         ResultTable.WriteText(output, "ops/s", results);
         return results;
     }
@@ -49,16 +51,17 @@ public static class LocksBenchmark
     {
         var acquires = Enumerable.Range(0, clients).Select(i => LockBodies.Acquire(resource(i), $"bench-lock-client-{i}", "exclusive", waitMs, TtlMs)).ToArray();
         var releases = Enumerable.Range(0, clients).Select(i => LockBodies.Release(resource(i), $"bench-lock-client-{i}")).ToArray();
+        var acquireUrls = Enumerable.Range(0, clients).Select(i => new Uri(Targets.For(targets, i), "/locks/acquire")).ToArray();
+        var releaseUrls = Enumerable.Range(0, clients).Select(i => new Uri(Targets.For(targets, i), "/locks/release")).ToArray();
         return TimedRunner.RunAsync(benchmark, level, clients, settings.Duration, settings.Warmup, settings.MaxOps, async (i, ct) =>
         {
-            var node = Targets.For(targets, i);
-            var acquired = await client.PostAsync(node, "/locks/acquire", acquires[i], ct);
+            var acquired = await client.PostAsync(acquireUrls[i], acquires[i], ct);
             if (acquired.Kind != OpKind.Ok)
             {
                 return acquired;
             }
 
-            var released = await client.PostAsync(node, "/locks/release", releases[i], ct);
+            var released = await client.PostAsync(releaseUrls[i], releases[i], ct);
             return released.Kind == OpKind.Ok ? OpResult.Ok : OpResult.Failed($"release {released.Detail}");
         });
     }

@@ -19,6 +19,19 @@ public static class MachineInfo
         return $"{Environment.ProcessorCount} cores (nproc), CPU {CpuModel(cpuinfo) ?? "unknown"}, {Environment.OSVersion}, .NET {Environment.Version}";
     }
 
+    /// <summary>The 1/5/15-minute load averages from <c>/proc/loadavg</c>: other work on the machine skews every number.</summary>
+    public static string LoadAverage()
+    {
+        try
+        {
+            return File.Exists("/proc/loadavg") ? string.Join(' ', File.ReadAllText("/proc/loadavg").Split(' ').Take(3)) : "unknown";
+        }
+        catch (IOException)
+        {
+            return "unknown";
+        }
+    }
+
     /// <summary>The first <c>model name</c> line's value in /proc/cpuinfo text, or null.</summary>
     public static string? CpuModel(string? cpuinfo) =>
         cpuinfo?.Split('\n')

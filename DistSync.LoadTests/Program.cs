@@ -86,7 +86,7 @@ try
             results.AddRange(await LocksBenchmark.RunAsync(client, settings, lockOpts, Console.Out));
             Console.WriteLine("== summary (Markdown) ==");
             Console.WriteLine();
-            Console.WriteLine($"Machine: {MachineInfo.Describe()}; the load generator shared the machine with the three nodes and Redis.");
+            Console.WriteLine($"Machine: {MachineInfo.Describe()}; the load generator shared the machine with the three nodes and Redis; load average at the end {MachineInfo.LoadAverage()}.");
             Console.WriteLine($"Command: `{CommandText(args)}` ({settings.Describe()}; raft proposals sent via the {via}).");
             Console.WriteLine();
             Console.Write(ResultTable.Markdown(results));
@@ -121,7 +121,7 @@ static void PrintPreamble(string[] args)
     Console.WriteLine($"command    {CommandText(args)}");
     Console.WriteLine($"machine    {MachineInfo.Describe()}");
     Console.WriteLine($"note       the load generator shares these {Environment.ProcessorCount} cores with the cluster: its own CPU use lowers the numbers");
-    Console.WriteLine($"started    {DateTimeOffset.UtcNow:u}");
+    Console.WriteLine($"started    {DateTimeOffset.UtcNow:u}, load average {MachineInfo.LoadAverage()} (1/5/15 min, before the run)");
     Console.WriteLine();
 }
 

@@ -28,6 +28,7 @@ public static class RaftBenchmark
 
         var resources = Enumerable.Range(0, proposers).Select(i => $"bench-raft-{i}").ToArray();
         var renewals = resources.Select(r => LockBodies.Renew(r, r, TtlMs)).ToArray();
+        var renewUrls = resources.Select((_, i) => new Uri(Targets.For(targets, i), "/locks/renew")).ToArray();
         await Setup.AcquireAllAsync(client, [.. resources.Select((r, i) => (Targets.For(targets, i), LockBodies.Acquire(r, r, "exclusive", 0, TtlMs)))]);
         try
         {
@@ -35,7 +36,7 @@ public static class RaftBenchmark
             foreach (var level in levels)
             {
                 results.Add(await TimedRunner.RunAsync(Name, $"{level} proposer{(level == 1 ? "" : "s")}", level, settings.Duration, settings.Warmup, settings.MaxOps,
-                    (i, ct) => client.PostAsync(Targets.For(targets, i), "/locks/renew", renewals[i], ct)));
+                    (i, ct) => client.PostAsync(renewUrls[i], renewals[i], ct)));
             }
 
             ResultTable.WriteText(output, "proposals/s", results);

@@ -12,17 +12,18 @@ public static class ResultTable
         ArgumentNullException.ThrowIfNull(results);
         var width = Math.Max(24, results.Max(r => r.Benchmark.Length + r.Level.Length + 1));
         output.WriteLine();
-        output.WriteLine($"  {"level".PadRight(width)} {rateName,12} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"ok",9} {"refused",8} {"failed",7}");
+        output.WriteLine($"  {"level".PadRight(width)} {rateName,12} {"p50 ms",8} {"p90 ms",8} {"p99 ms",8} {"max ms",8} {"ok",9} {"refused",8} {"failed",7} {"client cpu",10}");
         foreach (var r in results)
         {
             output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"  {(r.Benchmark + " " + r.Level).PadRight(width)} {r.OpsPerSecond,12:F0} {r.P50Ms,8:F2} {r.P90Ms,8:F2} {r.P99Ms,8:F2} {r.MaxMs,8:F2} {r.Ok,9} {r.Refused,8} {r.Failed,7}"));
+                $"  {(r.Benchmark + " " + r.Level).PadRight(width)} {r.OpsPerSecond,12:F0} {r.P50Ms,8:F2} {r.P90Ms,8:F2} {r.P99Ms,8:F2} {r.MaxMs,8:F2} {r.Ok,9} {r.Refused,8} {r.Failed,7} {r.ClientCores * 100,9:F0}%"));
             foreach (var detail in r.Details)
             {
                 output.WriteLine($"  {"",-4}{detail}");
             }
         }
 
+        output.WriteLine($"  load average after this benchmark: {MachineInfo.LoadAverage()} (1/5/15 min; 'client cpu' is this process, 100% = one core)");
         output.WriteLine();
     }
 

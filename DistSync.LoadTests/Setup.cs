@@ -8,7 +8,7 @@ public static class Setup
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(acquires);
-        var results = await Task.WhenAll(acquires.Select(a => client.PostAsync(a.Node, "/locks/acquire", a.Body, CancellationToken.None)));
+        var results = await Task.WhenAll(acquires.Select(a => client.PostAsync(new Uri(a.Node, "/locks/acquire"), a.Body, CancellationToken.None)));
         if (results.FirstOrDefault(r => r.Kind != OpKind.Ok) is { Kind: not OpKind.Ok } bad)
         {
             throw new InvalidOperationException($"Setting up the benchmark's locks failed: {bad.Detail} (another run still holding them? they expire by their ttl).");
@@ -22,7 +22,7 @@ public static class Setup
         ArgumentNullException.ThrowIfNull(releases);
         try
         {
-            var results = await Task.WhenAll(releases.Select(r => client.PostAsync(r.Node, "/locks/release", r.Body, CancellationToken.None)));
+            var results = await Task.WhenAll(releases.Select(r => client.PostAsync(new Uri(r.Node, "/locks/release"), r.Body, CancellationToken.None)));
             var failed = results.Count(r => r.Kind == OpKind.Failed);
             if (failed > 0)
             {

@@ -54,14 +54,16 @@ public static class TimedRunner
         await Task.Delay(warmup);
         Interlocked.Exchange(ref measureStart, Stopwatch.GetTimestamp());
         var measuredFrom = Stopwatch.GetTimestamp();
+        var cpuFrom = Environment.CpuUsage.TotalTime;
         await Task.WhenAny(Task.WhenAll(workers), Task.Delay(duration));
         Volatile.Write(ref stop, 1);
         await Task.WhenAll(workers);
         var measured = Stopwatch.GetElapsedTime(measuredFrom);
+        var clientCores = (Environment.CpuUsage.TotalTime - cpuFrom) / measured;
         await progress.DisposeAsync();
         Progress(benchmark, level, stats, clock.Elapsed, warmup);
         Console.Error.WriteLine();
-        return stats.Summarize(benchmark, level, concurrency, measured);
+        return stats.Summarize(benchmark, level, concurrency, measured) with { ClientCores = clientCores };
     }
 
     private static void Progress(string benchmark, string level, LevelStats stats, TimeSpan elapsed, TimeSpan warmup)
