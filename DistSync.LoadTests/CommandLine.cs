@@ -2,7 +2,7 @@ using System.Globalization;
 
 namespace DistSync.LoadTests;
 
-/// <summary>"--name value" pairs, read with typed accessors that reject bad values with a message naming the option.</summary>
+/// <summary>"--name value" (or "-n value") pairs, read with typed accessors that reject bad values with a message naming the option.</summary>
 public sealed class CommandLine
 {
     /// <summary>The cluster the AppHost starts by default.</summary>
@@ -23,7 +23,7 @@ public sealed class CommandLine
         while (e.MoveNext())
         {
             var name = e.Current.TrimStart('-');
-            if (!e.Current.StartsWith("--", StringComparison.Ordinal) || name.Length == 0 || !e.MoveNext())
+            if (!e.Current.StartsWith('-') || name.Length == 0 || !e.MoveNext())
             {
                 throw new ArgumentException($"expected '--{name} value'.");
             }

@@ -5,7 +5,7 @@ const string usage = """
 
     Usage: dotnet run -c Release --project DistSync.LoadTests -- <command> [options]
 
-      http   --url URL [--n 10000] [--c 50] [--method GET|POST] [--body JSON] [--max-seconds 120]
+      http   --url URL [-n 10000] [-c 50] [--method GET|POST] [--body JSON] [--max-seconds 120]
              N requests at concurrency C against one URL (the original system's benchmark)
 
       raft   [--levels 1,16,64] [--via leader|followers] [common options]

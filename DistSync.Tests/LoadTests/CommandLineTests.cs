@@ -17,6 +17,14 @@ public sealed class CommandLineTests
     }
 
     [Fact]
+    public void Parse_SingleDashNames_AreAcceptedAsInTheHttpCommand()
+    {
+        var options = CommandLine.Parse(["-n", "20000", "-c", "50"]);
+
+        Assert.Equal((20_000, 50), (options.Int("n", 1), options.Int("c", 1)));
+    }
+
+    [Fact]
     public void Urls_NotGiven_AreTheAppHostDefaults()
     {
         var urls = CommandLine.Parse([]).Urls();
