@@ -69,14 +69,17 @@ public sealed class LockSimulationTests
             held += simulation.HoldsCheckedAtEnd;
         }
 
-        // The runs must change leaders, crash nodes, expire leases and grant waiters, or they prove little.
+        // The runs must change leaders, crash nodes, install snapshots, expire leases and grant waiters, or they prove little.
         var summary = $"crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}";
         Assert.True(crashes > 0, summary);
         Assert.True(snapshots > 0, summary);
-        Assert.True(leaders > 20, summary);
-        Assert.True(grants > 200, summary);
-        Assert.True(waits > 10, summary);
-        Assert.True(expired > 50, summary);
+        Assert.True(leaders > 40, summary);
+        Assert.True(grants > 500, summary);
+        Assert.True(waits > 100, summary);
+        Assert.True(expired > 150, summary);
+
+        // The durability check at the end must have had live holds to look for.
+        Assert.True(held > 10, summary);
     }
 
     private static void RunSeed(int seed)
