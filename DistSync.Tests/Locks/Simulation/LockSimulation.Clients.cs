@@ -60,6 +60,14 @@ internal sealed partial class LockSimulation
                 client.Belief = belief with { ExpiresAtMs = Math.Min(belief.ExpiresAtMs, renew.NowMs + renew.TtlMs) };
                 client.StartProposal(renew, _tick);
             }
+            else if (roll < 0.26 && belief.Mode == LockMode.Shared)
+            {
+                // Upgrade: granted at once to a sole holder (with a new lease, so trust the shorter one meanwhile), else
+                // queued while the shared hold stays; two upgrading holders make the second a deadlock.
+                var upgrade = new LockCommand.Acquire(belief.Resource, client.Id, LockMode.Exclusive, RandomTtl(), RandomWaitMs(), NowMs);
+                client.Belief = belief with { ExpiresAtMs = Math.Min(belief.ExpiresAtMs, upgrade.NowMs + upgrade.TtlMs) };
+                client.StartProposal(upgrade, _tick);
+            }
 
             // Otherwise it keeps working under the lock, or lets the lease lapse.
         }
@@ -67,8 +75,7 @@ internal sealed partial class LockSimulation
         {
             var resource = Resources[_random.Next(Resources.Length)];
             var mode = _random.Next(3) == 0 ? LockMode.Shared : LockMode.Exclusive;
-            var waitMs = _random.Next(3) == 0 ? 0 : (5 + _random.Next(30)) * MsPerTick;
-            client.StartProposal(new LockCommand.Acquire(resource, client.Id, mode, RandomTtl(), waitMs, NowMs), _tick);
+            client.StartProposal(new LockCommand.Acquire(resource, client.Id, mode, RandomTtl(), RandomWaitMs(), NowMs), _tick);
         }
 
         if (client.Phase == LockSimClientPhase.Proposing)
@@ -78,6 +85,8 @@ internal sealed partial class LockSimulation
     }
 
     private long RandomTtl() => (5 + _random.Next(40)) * MsPerTick;
+
+    private long RandomWaitMs() => _random.Next(3) == 0 ? 0 : (5 + _random.Next(30)) * MsPerTick;
 
     private void ActProposing(LockSimClient client)
     {
@@ -188,6 +197,10 @@ internal sealed partial class LockSimulation
             case (LockCommand.Acquire, LockOutcome.Waiting):
                 client.Phase = LockSimClientPhase.Waiting;
                 client.SinceTick = _tick;
+                break;
+            case (LockCommand.Acquire, LockOutcome.Deadlock):
+                DeadlocksRefused++;
+                client.BecomeIdle();
                 break;
             case (LockCommand.Renew r, LockOutcome.Renewed renewed):
                 // A renew that answers another token renews a hold the client never saw granted: stop trusting the old one.

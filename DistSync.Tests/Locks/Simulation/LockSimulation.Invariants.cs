@@ -28,6 +28,10 @@ internal sealed partial class LockSimulation
 
     public int HoldsCheckedAtEnd { get; private set; }
 
+    public int UpgradesGranted { get; private set; }
+
+    public int DeadlocksRefused { get; private set; }
+
     public long CommittedCommands { get; private set; }
 
     private sealed record AppliedRecord(long Term, byte[] Data, LockOutcome? Outcome, byte[] State);
@@ -204,6 +208,11 @@ internal sealed partial class LockSimulation
         if (client.Phase == LockSimClientPhase.Waiting)
         {
             WaitsGranted++;
+        }
+
+        if (isNew && mode == LockMode.Exclusive && client.Belief is { Mode: LockMode.Shared } held && held.Resource == resource)
+        {
+            UpgradesGranted++;
         }
 
         client.Belief = expiresAtMs > NowMs ? new LockSimBelief(resource, mode, token, expiresAtMs) : null;

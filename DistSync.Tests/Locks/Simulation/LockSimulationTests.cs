@@ -53,9 +53,9 @@ public sealed class LockSimulationTests
     }
 
     [Fact]
-    public void LockSimulation_TwentySeeds_ExerciseFailoverExpiryAndWaits()
+    public void LockSimulation_TwentySeeds_ExerciseFailoverExpiryWaitsAndUpgrades()
     {
-        int crashes = 0, snapshots = 0, leaders = 0, grants = 0, waits = 0, expired = 0, held = 0;
+        int crashes = 0, snapshots = 0, leaders = 0, grants = 0, waits = 0, expired = 0, held = 0, upgrades = 0, deadlocks = 0;
         for (var seed = 1000; seed < 1020; seed++)
         {
             var simulation = new LockSimulation(seed);
@@ -67,16 +67,20 @@ public sealed class LockSimulationTests
             waits += simulation.WaitsGranted;
             expired += simulation.LeasesExpired;
             held += simulation.HoldsCheckedAtEnd;
+            upgrades += simulation.UpgradesGranted;
+            deadlocks += simulation.DeadlocksRefused;
         }
 
         // The runs must change leaders, crash nodes, install snapshots, expire leases and grant waiters, or they prove little.
-        var summary = $"crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}";
+        var summary = $"crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}, upgrades {upgrades}, deadlocks {deadlocks}";
         Assert.True(crashes > 0, summary);
         Assert.True(snapshots > 0, summary);
         Assert.True(leaders > 40, summary);
         Assert.True(grants > 500, summary);
         Assert.True(waits > 100, summary);
         Assert.True(expired > 150, summary);
+        Assert.True(upgrades > 20, summary);
+        Assert.True(deadlocks > 0, summary);
 
         // The durability check at the end must have had live holds to look for.
         Assert.True(held > 10, summary);
