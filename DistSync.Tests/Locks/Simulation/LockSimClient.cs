@@ -2,14 +2,6 @@ using DistSync.Node.Locks;
 
 namespace DistSync.Tests.Locks.Simulation;
 
-/// <summary>What a simulated client is doing: nothing, waiting for a proposal's outcome, or queued for a grant.</summary>
-internal enum LockSimClientPhase
-{
-    Idle,
-    Proposing,
-    Waiting,
-}
-
 /// <summary>
 /// One simulated lock client. It holds at most one resource and believes it holds it only until the lease it was
 /// told (<see cref="Belief"/>), as a real client must: that belief is what the mutual-exclusion check tests.
@@ -56,6 +48,3 @@ internal sealed class LockSimClient(string id)
         Index = 0;
     }
 }
-
-/// <summary>A grant as the client knows it: token and lease end come from the outcome or event it was told.</summary>
-internal sealed record LockSimBelief(string Resource, LockMode Mode, long Token, long ExpiresAtMs);

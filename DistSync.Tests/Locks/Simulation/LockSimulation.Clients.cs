@@ -183,6 +183,11 @@ internal sealed partial class LockSimulation
         }
     }
 
+    /// <remarks>
+    /// An answer's lease can be trusted as is: of one client's proposals, those that commit do so in the order it sent
+    /// them (a later one goes to a leader of the same or a higher term; one sent to a lower term after a higher term's
+    /// election can never commit), so no earlier retry can apply after the answered one.
+    /// </remarks>
     private void Answer(LockSimClient client, LockOutcome outcome, long index)
     {
         switch (client.Command, outcome)

@@ -72,7 +72,7 @@ public sealed class LockSimulationTests
         }
 
         // The runs must change leaders, crash nodes, install snapshots, expire leases and grant waiters, or they prove little.
-        var summary = $"crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}, upgrades {upgrades}, deadlocks {deadlocks}";
+        var summary = $"seeds 1000-1019: crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}, upgrades {upgrades}, deadlocks {deadlocks}";
         Assert.True(crashes > 0, summary);
         Assert.True(snapshots > 0, summary);
         Assert.True(leaders > 40, summary);
