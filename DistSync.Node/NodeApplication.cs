@@ -51,6 +51,15 @@ public static class NodeApplication
                 MaxConnectionsPerServer = 8,
                 UseProxy = false,
             });
+        // Forwarded proposals get their own pool: one request per waiting client, so with the messages' pool of 8
+        // they queued for connections and held up the append responses the leader needs to commit anything.
+        builder.Services.AddHttpClient(HttpRaftTransport.ForwardClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
+                MaxConnectionsPerServer = HttpRaftTransport.MaxForwardConnections,
+                UseProxy = false,
+            });
         builder.Services.AddSingleton<HttpRaftTransport>();
         builder.Services.AddSingleton<IRaftTransport>(sp => sp.GetRequiredService<HttpRaftTransport>());
         builder.Services.AddSingleton<RaftHost>();

@@ -17,6 +17,12 @@ namespace DistSync.Node.Consensus;
 public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 {
     public const string HttpClientName = "raft";
+
+    /// <summary>The client for proposals a follower forwards to the leader, apart from the peer messages' client.</summary>
+    public const string ForwardClientName = "raft-forward";
+
+    /// <summary>Concurrent forwarded proposals per leader; more wait for a connection.</summary>
+    public const int MaxForwardConnections = 256;
     public const string MessagesPath = "/internal/raft/messages";
     public const string ProposePath = "/internal/raft/propose";
 
@@ -67,7 +73,7 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     public async Task<ProposeResult> ForwardProposalAsync(string leaderId, byte[] envelope, CancellationToken cancellationToken)
     {
         using var request = NewRequest(leaderId, ProposePath, envelope);
-        using var response = await _clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+        using var response = await _clients.CreateClient(ForwardClientName).SendAsync(request, cancellationToken);
         if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted)
         {
             var accepted = await response.Content.ReadFromJsonAsync<ForwardAnswer>(NodeJson.Options, cancellationToken);

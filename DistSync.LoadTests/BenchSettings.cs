@@ -1,0 +1,18 @@
+namespace DistSync.LoadTests;
+
+/// <summary>What every level of every benchmark shares: the nodes, measured time, warm-up and an operation cap.</summary>
+public sealed record BenchSettings(IReadOnlyList<Uri> Urls, TimeSpan Duration, TimeSpan Warmup, long MaxOps)
+{
+    public static BenchSettings From(CommandLine options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new BenchSettings(
+            options.Urls(),
+            TimeSpan.FromSeconds(options.Int("seconds", 10)),
+            TimeSpan.FromSeconds(options.NonNegativeInt("warmup", 1)),
+            options.Int("max-ops", 2_000_000));
+    }
+
+    public string Describe() =>
+        $"{Duration.TotalSeconds:F0} s per level after {Warmup.TotalSeconds:F0} s warm-up (not recorded), at most {MaxOps} operations per level";
+}

@@ -1,0 +1,108 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+
+namespace DistSync.LoadTests;
+
+/// <summary>
+/// One pooled <see cref="HttpClient"/> for every benchmark (connections reused across levels), with
+/// helpers that turn a response into an <see cref="OpResult"/> and read <c>/raft/status</c>.
+/// </summary>
+public sealed class ClusterClient : IDisposable
+{
+    private static readonly MediaTypeHeaderValue Json = new("application/json");
+    private readonly SocketsHttpHandler _handler;
+    private readonly HttpClient _http;
+
+    public ClusterClient(IReadOnlyList<Uri> urls, int maxConnectionsPerNode)
+    {
+        Urls = urls;
+        _handler = new SocketsHttpHandler
+        {
+            MaxConnectionsPerServer = maxConnectionsPerNode,
+            PooledConnectionLifetime = TimeSpan.FromMinutes(10),
+            PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+            UseProxy = false,
+            AutomaticDecompression = DecompressionMethods.None,
+        };
+        _http = new HttpClient(_handler) { Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public IReadOnlyList<Uri> Urls { get; }
+
+    /// <summary>
+    /// POSTs a pre-encoded JSON body to an absolute URL (built once per client, not per request); 2xx is ok,
+    /// 409 a refusal named by its <c>status</c> word, anything else a failure. A 2xx body is not read into
+    /// memory: disposing the response drains it and keeps the connection.
+    /// </summary>
+    public async Task<OpResult> PostAsync(Uri url, byte[] body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = Json;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return await ClassifyAsync(response, cancellationToken);
+    }
+
+    public async Task<OpResult> GetAsync(Uri url, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, url);
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        return await ClassifyAsync(response, cancellationToken);
+    }
+
+    /// <summary>Each node's id and its view of the leader, from <c>GET /raft/status</c>; unreachable nodes are left out.</summary>
+    public async Task<IReadOnlyList<NodeView>> GetNodesAsync(CancellationToken cancellationToken)
+    {
+        var views = await Task.WhenAll(Urls.Select(async url =>
+        {
+            try
+            {
+                using var response = await _http.GetAsync(new Uri(url, "/raft/status"), cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    return null;
+                }
+
+                using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+                var root = doc.RootElement;
+                var leader = root.TryGetProperty("leader_id", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null;
+                return new NodeView(url, root.GetProperty("node_id").GetString() ?? "?", leader, root.GetProperty("term").GetInt64());
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+            {
+                return null;
+            }
+        }));
+        return [.. views.OfType<NodeView>()];
+    }
+
+    public void Dispose()
+    {
+        _http.Dispose();
+        _handler.Dispose();
+    }
+
+    private static async Task<OpResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        if (response.IsSuccessStatusCode)
+        {
+            return OpResult.Ok;
+        }
+
+        var code = (int)response.StatusCode;
+        if (response.StatusCode != HttpStatusCode.Conflict)
+        {
+            return OpResult.Failed(code.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        try
+        {
+            using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
+            return OpResult.Refused($"409 {(doc.RootElement.TryGetProperty("status", out var s) ? s.GetString() : "?")}");
+        }
+        catch (JsonException)
+        {
+            return OpResult.Refused("409");
+        }
+    }
+}

@@ -1,0 +1,344 @@
+using DistSync.Node.Consensus;
+using DistSync.Node.Locks;
+using DistSync.Tests.Consensus.Simulation;
+
+namespace DistSync.Tests.Locks.Simulation;
+
+/// <summary>
+/// A deterministic run, driven by one seed, of the real <see cref="LockTable"/> on the real <see cref="RaftNode"/>: three
+/// nodes on an in-memory network that drops, delays, duplicates and reorders messages, partitions and heals, and
+/// crashes nodes (leaders half the time) that restart from what they persisted. Clients acquire, renew and release
+/// through whichever node leads; the leader proposes <see cref="LockCommand.ExpireDue"/> when a deadline passes.
+/// The lock invariants are checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed.
+/// </summary>
+internal sealed partial class LockSimulation
+{
+    /// <summary>The simulated clock's start (Unix ms) and its step: one Raft tick is 10 ms.</summary>
+    public const long StartMs = 1_700_000_000_000;
+
+    public const long MsPerTick = 10;
+
+    private const int NodeCount = 3;
+
+    private readonly int _seed;
+    private readonly SimulationSettings _settings;
+    private readonly Random _random;
+    private readonly LockSimNode[] _nodes;
+    private readonly Dictionary<string, LockSimNode> _byId = new(StringComparer.Ordinal);
+    private readonly PriorityQueue<Message, (long Tick, long Sequence)> _network = new();
+    private readonly int[] _partitionGroup = new int[NodeCount];
+    private long _tick;
+    private long _sequence;
+    private double _dropRate;
+
+    public LockSimulation(int seed, SimulationSettings? settings = null)
+    {
+        _seed = seed;
+        _random = new Random(seed);
+        _settings = settings ?? RandomSettings(_random);
+        var ids = new string[NodeCount];
+        for (var i = 0; i < NodeCount; i++)
+        {
+            ids[i] = $"node{i + 1}";
+        }
+
+        var preVote = _random.NextDouble() < 0.8;
+        var checkQuorum = _random.NextDouble() < 0.8;
+        var maxEntries = 1 + _random.Next(8);
+        var maxInflight = 1 + _random.Next(8);
+        _nodes = new LockSimNode[NodeCount];
+        for (var i = 0; i < NodeCount; i++)
+        {
+            var options = new RaftOptions
+            {
+                Id = ids[i],
+                Voters = ids,
+                ElectionTicks = 10,
+                HeartbeatTicks = 2,
+                PreVote = preVote,
+                CheckQuorum = checkQuorum,
+                MaxEntriesPerAppend = maxEntries,
+                MaxInflightAppends = maxInflight,
+            };
+            _nodes[i] = new LockSimNode(ids[i], options);
+            _byId[ids[i]] = _nodes[i];
+            _nodes[i].Start(new Random(_random.Next()));
+        }
+
+        _clients = new LockSimClient[ClientCount];
+        for (var i = 0; i < ClientCount; i++)
+        {
+            _clients[i] = new LockSimClient($"client{i + 1}");
+        }
+
+        _dropRate = _settings.DropRate;
+    }
+
+    /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
+    private static SimulationSettings RandomSettings(Random random) => new()
+    {
+        ChaosTicks = 600,
+        LivenessBoundTicks = 400,
+        MaxDelayTicks = 1 + random.Next(5),
+        DropRate = random.NextDouble() * 0.15,
+        DuplicateRate = random.NextDouble() * 0.05,
+        CrashRate = random.NextDouble() * 0.01,
+        PartitionRate = random.NextDouble() * 0.02,
+        TransferRate = 0.003,
+        CompactEvery = 5 + random.Next(40),
+    };
+
+    /// <summary>Milliseconds on the simulated clock, which every node and client reads (no skew is modelled).</summary>
+    public long NowMs => StartMs + (_tick * MsPerTick);
+
+    public long Ticks => _tick;
+
+    public int Crashes { get; private set; }
+
+    public int SnapshotsInstalled { get; private set; }
+
+    public int Leaders => _leaderOfTerm.Count;
+
+    /// <summary>Runs the chaos phase, heals everything, lets the cluster settle and checks the final tables.</summary>
+    public void Run()
+    {
+        for (var i = 0; i < _settings.ChaosTicks; i++)
+        {
+            InjectFaults();
+            Step(chaos: true);
+        }
+
+        Heal();
+        Settle();
+        CheckFinalState();
+    }
+
+    private void Step(bool chaos)
+    {
+        _tick++;
+        if (chaos)
+        {
+            ClientsAct();
+            ProposeExpiries();
+            if (_random.NextDouble() < _settings.TransferRate && CurrentLeader() is { Raft: { } leader })
+            {
+                leader.TransferLeadership(_nodes[_random.Next(NodeCount)].Id);
+            }
+        }
+
+        DeliverDue();
+        foreach (var node in _nodes)
+        {
+            // Clocks drift: a node sometimes misses a tick.
+            if (node.Raft is { } raft && (!chaos || _random.NextDouble() < 0.95))
+            {
+                raft.Tick();
+            }
+        }
+
+        foreach (var node in _nodes)
+        {
+            HandleReady(node, chaos);
+        }
+
+        CheckInvariants();
+    }
+
+    /// <summary>
+    /// After healing: no new client requests or expiries; a marker command must commit on every node within the
+    /// liveness bound, then the nodes run until all have applied the same index.
+    /// </summary>
+    private void Settle()
+    {
+        var deadline = _tick + _settings.LivenessBoundTicks;
+        long markerIndex = 0;
+        long markerTick = 0;
+        while (true)
+        {
+            if (_tick >= deadline)
+            {
+                Fail($"liveness: the cluster did not settle within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
+            }
+
+            if (markerIndex == 0 && _tick % 5 == 0)
+            {
+                markerIndex = TryProposeMarker();
+                markerTick = _tick;
+            }
+
+            Step(chaos: false);
+            if (markerIndex > 0 && (!MarkerStillPossible(markerIndex) || _tick - markerTick > 40))
+            {
+                markerIndex = 0;
+            }
+
+            var applied = _nodes[0].AppliedIndex;
+            if (markerIndex > 0 && applied >= markerIndex && Array.TrueForAll(_nodes, n => n.AppliedIndex == applied))
+            {
+                return;
+            }
+        }
+    }
+
+    private void InjectFaults()
+    {
+        var roll = _random.NextDouble();
+        if (roll < _settings.PartitionRate)
+        {
+            for (var i = 0; i < NodeCount; i++)
+            {
+                _partitionGroup[i] = _random.Next(2);
+            }
+
+            // Often cut the leader off alone, so a new leader rises while the old one still takes proposals.
+            if (_random.Next(2) == 0 && CurrentLeader() is { } leader)
+            {
+                Array.Fill(_partitionGroup, 0);
+                _partitionGroup[Array.IndexOf(_nodes, leader)] = 1;
+            }
+        }
+        else if (roll < _settings.PartitionRate + _settings.HealRate)
+        {
+            Array.Clear(_partitionGroup);
+        }
+
+        if (_random.NextDouble() < _settings.CrashRate)
+        {
+            // Leaders are the interesting victims: pick one half the time.
+            var node = _random.Next(2) == 0 ? CurrentLeader() ?? _nodes[_random.Next(NodeCount)] : _nodes[_random.Next(NodeCount)];
+            if (node.IsUp)
+            {
+                Crashes++;
+            }
+
+            node.Crash();
+        }
+
+        foreach (var node in _nodes)
+        {
+            if (!node.IsUp && _random.NextDouble() < _settings.RestartRate)
+            {
+                node.Start(new Random(_random.Next()));
+            }
+        }
+
+        if (_random.NextDouble() < 0.01)
+        {
+            _dropRate = _random.NextDouble() < 0.5 ? 0 : _settings.DropRate * 4 * _random.NextDouble();
+        }
+    }
+
+    private void Heal()
+    {
+        Array.Clear(_partitionGroup);
+        _dropRate = 0;
+        foreach (var node in _nodes)
+        {
+            if (!node.IsUp)
+            {
+                node.Start(new Random(_random.Next()));
+            }
+        }
+    }
+
+    private void HandleReady(LockSimNode node, bool chaos)
+    {
+        // Bounded: a Ready rarely leads to another within the same tick.
+        for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
+        {
+            var ready = raft.GetReady();
+            node.Storage.Persist(ready);
+            foreach (var message in ready.Messages)
+            {
+                Send(message, chaos);
+            }
+
+            if (ready.SnapshotToPersist is { } snapshot)
+            {
+                node.RestoreFrom(snapshot);
+                SnapshotsInstalled++;
+                CheckRestoredState(node, snapshot);
+            }
+
+            foreach (var entry in ready.CommittedEntries)
+            {
+                var outcome = node.Apply(entry);
+                OnApplied(node, entry, outcome);
+            }
+
+            raft.Advance(ready);
+            if (node.AppliedIndex - raft.Log.SnapshotIndex >= _settings.CompactEvery)
+            {
+                raft.Compact(node.AppliedIndex, node.Table.Serialize());
+                node.Storage.SaveSnapshot(raft.Log.Snapshot!);
+            }
+
+            if (raft.Role == RaftRole.Leader)
+            {
+                CheckElectionSafety(node, raft);
+            }
+        }
+    }
+
+    private void Send(Message message, bool chaos)
+    {
+        if (chaos && _random.NextDouble() < _dropRate)
+        {
+            return;
+        }
+
+        var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
+        for (var i = 0; i < copies; i++)
+        {
+            var delay = chaos ? 1 + _random.Next(_settings.MaxDelayTicks) : 1;
+            _network.Enqueue(message, (_tick + delay, _sequence++));
+        }
+    }
+
+    private void DeliverDue()
+    {
+        // Bounded by what is queued now: delivering never enqueues for the current tick.
+        var limit = _network.Count;
+        for (var i = 0; i < limit && _network.TryPeek(out var message, out var due) && due.Tick <= _tick; i++)
+        {
+            _network.Dequeue();
+            var from = _byId[message.From];
+            var to = _byId[message.To];
+            if (to.Raft is not { } raft || !Connected(from, to))
+            {
+                if (from.Raft is { } sender && _random.Next(2) == 0)
+                {
+                    sender.ReportUnreachable(to.Id);
+                }
+
+                continue;
+            }
+
+            raft.Step(message);
+        }
+    }
+
+    private bool Connected(LockSimNode a, LockSimNode b) =>
+        _partitionGroup[Array.IndexOf(_nodes, a)] == _partitionGroup[Array.IndexOf(_nodes, b)];
+
+    private LockSimNode? CurrentLeader()
+    {
+        LockSimNode? leader = null;
+        foreach (var node in _nodes)
+        {
+            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
+            {
+                leader = node;
+            }
+        }
+
+        return leader;
+    }
+
+    private string DescribeNodes() => string.Join("; ", _nodes.Select(n => n.Raft is { } raft
+        ? $"{n.Id} {raft.Role} t{raft.Term} commit={raft.Log.Committed} applied={n.AppliedIndex} last={raft.Log.LastIndex}"
+        : $"{n.Id} down"));
+
+    private void Fail(string invariant) =>
+        throw new SimulationFailure($"seed {_seed}: {invariant} (tick {_tick}). Replay with DISTSYNC_LOCKSIM_SEED={_seed}.");
+}
