@@ -11,6 +11,7 @@ public sealed partial class RaftHost
 
     private readonly PriorityQueue<long, long> _waitingReads = new();
     private SoftState _soft;
+    private HardState _persisted;
     private long _appliedIndex;
     private long _appliedTerm;
     private long _snapshotIndex;
@@ -59,6 +60,7 @@ public sealed partial class RaftHost
             _appliedTerm = snapshot.Metadata.Term;
         }
 
+        _persisted = loaded.HardState;
         var options = new RaftOptions { Id = NodeId, Voters = Voters, ElectionTicks = _options.ElectionTicks, HeartbeatTicks = 1 };
         var raft = new RaftNode(options, new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries), new Random());
         LogOpened(loaded.Entries.Count, loaded.Snapshot?.Metadata.Index ?? 0, loaded.HardState.Term, loaded.HardState.Commit);
@@ -150,7 +152,12 @@ public sealed partial class RaftHost
         if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
         {
             var started = Stopwatch.GetTimestamp();
-            storage.Save(ready.HardState, ready.EntriesToPersist);
+            // A Ready that only moves the commit index needs no fsync: a lost commit index is relearned
+            // from the leader (Raft Figure 2 lists it as volatile). Term, vote and entries always sync.
+            var mustSync = ready.EntriesToPersist.Count > 0 || ready.SnapshotToPersist is not null
+                || ready.HardState is { } hard && (hard.Term != _persisted.Term || hard.VotedFor != _persisted.VotedFor);
+            storage.Save(ready.HardState, ready.EntriesToPersist, mustSync);
+            _persisted = ready.HardState ?? _persisted;
             _telemetry.Persisted(Stopwatch.GetElapsedTime(started), ready.EntriesToPersist.Count);
         }
 

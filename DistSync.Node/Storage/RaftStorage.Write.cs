@@ -12,8 +12,11 @@ public sealed partial class RaftStorage
     /// index at or below the last one overwrites that suffix) and then <paramref name="hardState"/> if given.
     /// All of it goes out in one write and one fsync unless it exceeds <see cref="RaftStorageOptions.MaxFrameBytes"/>.
     /// Returns only once it is on disk; only then may the host send the Ready's messages.
+    /// <paramref name="sync"/> false skips the fsync: only for a Ready that changes nothing but the commit
+    /// index, which Raft may lose in a crash (Figure 2 calls it volatile; etcd skips that fsync too). The
+    /// next synced write makes it durable with everything before it.
     /// </summary>
-    public void Save(HardState? hardState, IReadOnlyList<Entry> entries)
+    public void Save(HardState? hardState, IReadOnlyList<Entry> entries, bool sync = true)
     {
         ArgumentNullException.ThrowIfNull(entries);
         Enter();
@@ -25,7 +28,7 @@ public sealed partial class RaftStorage
             }
 
             ValidateBatch(hardState, entries);
-            WriteRecords(hardState, entries, marker: null);
+            WriteRecords(hardState, entries, marker: null, sync);
             for (var i = 0; i < entries.Count; i++)
             {
                 _terms.Append(entries[i].Index, entries[i].Term);
@@ -105,7 +108,7 @@ public sealed partial class RaftStorage
     }
 
     /// <summary>Writes entries, then the hard state, then a snapshot marker, as frames of at most MaxFrameBytes.</summary>
-    private void WriteRecords(HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker)
+    private void WriteRecords(HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker, bool sync = true)
     {
         var hardStateBytes = hardState is { } state ? WalFormat.HardStateRecordBytes(state) : 0;
         var total = entries.Count + (hardState is null ? 0 : 1) + (marker is null ? 0 : 1);
@@ -126,7 +129,7 @@ public sealed partial class RaftStorage
                 end++;
             }
 
-            WriteFrame(start, end, (int)payload, hardState, entries, marker);
+            WriteFrame(start, end, (int)payload, hardState, entries, marker, sync);
             start = end;
         }
     }
@@ -141,7 +144,7 @@ public sealed partial class RaftStorage
         return record == entries.Count && hardStateBytes > 0 ? hardStateBytes : WalFormat.MarkerRecordBytes;
     }
 
-    private void WriteFrame(int start, int end, int payload, HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker)
+    private void WriteFrame(int start, int end, int payload, HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker, bool sync)
     {
         var frameLength = payload + WalFormat.FrameOverhead;
         var segment = _segments[^1];
@@ -182,7 +185,10 @@ public sealed partial class RaftStorage
             try
             {
                 RandomAccess.Write(_active!, frame, segment.Length);
-                Sync(_active!);
+                if (sync)
+                {
+                    Sync(_active!);
+                }
             }
             catch (Exception)
             {
