@@ -146,7 +146,15 @@ public sealed class ResourceRunner : IAsyncDisposable
 
         // Children a launcher left behind, or a process that ignored SIGTERM.
         ProcessTree.Signal(tree.Where(ProcessTree.IsAlive), ProcessTree.SigKill);
-        await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        try
+        {
+            await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(5));
+        }
+        catch (TimeoutException)
+        {
+            // SIGKILL was sent; the kernel reaps it. Carry on stopping the other resources.
+        }
+
         SetState(ResourceState.Stopped);
     }
 
@@ -157,6 +165,7 @@ public sealed class ResourceRunner : IAsyncDisposable
         lock (_gate)
         {
             _stopRequested = true;
+            _restartDelay.Cancel();
             process = _process;
         }
 
@@ -228,7 +237,16 @@ public sealed class ResourceRunner : IAsyncDisposable
             try
             {
                 await Task.Delay(delay, _time, _restartDelay.Token);
-                Restarts++;
+                lock (_gate)
+                {
+                    if (_stopRequested)
+                    {
+                        return;
+                    }
+
+                    Restarts++;
+                }
+
                 Start();
             }
             catch (OperationCanceledException)

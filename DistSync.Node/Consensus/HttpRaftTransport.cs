@@ -50,7 +50,8 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
             var queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity)
             {
                 SingleReader = true,
-                FullMode = BoundedChannelFullMode.DropWrite,
+                // Wait mode: TryWrite answers false when full (DropWrite would say true and drop it silently).
+            FullMode = BoundedChannelFullMode.Wait,
             });
             _queues[peer] = queue;
             _senders.Add(Task.Run(() => SendLoopAsync(peer, queue.Reader, _stopping.Token)));

@@ -100,6 +100,12 @@ public static class RaftApi
 
     private static async Task<byte[]?> ReadBodyAsync(HttpRequest request)
     {
+        // Kestrel's default (30 MB) is below what a full pipeline of appends may carry.
+        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = MaxBatchBytes;
+        }
+
         if (request.ContentLength is > MaxBatchBytes)
         {
             return null;

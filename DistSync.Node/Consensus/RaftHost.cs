@@ -51,7 +51,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         _inputs = Channel.CreateBounded<LoopInput>(new BoundedChannelOptions(_options.MaxQueuedInputs)
         {
             SingleReader = true,
-            FullMode = BoundedChannelFullMode.DropWrite,
+            // Wait mode: TryWrite answers false when full (DropWrite would say true and drop it silently).
+            FullMode = BoundedChannelFullMode.Wait,
         });
         telemetry.Bind(() => _status);
         transport.PeerUnreachable += peer => _inputs.Writer.TryWrite(new LoopInput.Unreachable(peer));
@@ -131,8 +132,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             }
             catch (RaftUnavailableException) when (attempt < 20)
             {
-                // No leader yet, or leadership just moved: wait for one and ask again.
-                await WaitForLeaderAsync(timeout.Token);
+                // No leader yet, or leadership just moved: wait for one (below) and ask again.
             }
             catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
             {
@@ -141,6 +141,15 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             finally
             {
                 _reads.TryRemove(id, out _);
+            }
+
+            try
+            {
+                await WaitForLeaderAsync(cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new RaftUnavailableException("No leader confirmed a read index in time.", LeaderId);
             }
         }
     }

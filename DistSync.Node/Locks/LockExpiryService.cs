@@ -24,10 +24,11 @@ public sealed partial class LockExpiryService(RaftHost raft, LockStateMachine ma
 
                 try
                 {
-                    await locks.ExpireDueAsync(stoppingToken);
+                    await locks.ExpireDueAsync();
                 }
-                catch (RaftUnavailableException ex)
+                catch (Exception ex) when (ex is not OperationCanceledException)
                 {
+                    // Never let one failed proposal end expiry for good: the next tick tries again.
                     LogExpiryFailed(ex.Message);
                 }
             }

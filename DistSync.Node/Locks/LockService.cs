@@ -8,22 +8,20 @@ namespace DistSync.Node.Locks;
 /// read here once (the table itself never reads a clock); a blocked acquire is answered by this node
 /// when the grant, timeout or cancellation is applied here.
 /// </summary>
-public sealed class LockService(RaftHost raft, LockStateMachine machine, LockTelemetry telemetry, TimeProvider time)
+public sealed class LockService(RaftHost raft, LockTelemetry telemetry, TimeProvider time)
 {
     /// <summary>How long past its <c>wait_ms</c> a caller waits for the committed timeout before giving up itself.</summary>
     private static readonly TimeSpan WaitGrace = TimeSpan.FromSeconds(5);
 
-    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, CancellationToken cancellationToken)
+    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs)
     {
         using var activity = telemetry.StartAcquire(resource, clientId, mode.ToWireName());
         var started = Stopwatch.GetTimestamp();
         var command = new LockCommand.Acquire(resource, clientId, mode, ttlMs, waitMs, Now());
-        var outcome = await ProposeAsync(command, cancellationToken);
-        var answer = outcome switch
-        {
-            LockOutcome.Waiting => await AwaitGrantAsync(resource, clientId, waitMs, started, cancellationToken),
-            _ => Answer(outcome, resource, clientId, started),
-        };
+        var applied = await ProposeAsync(command);
+        var answer = applied is { Outcome: LockOutcome.Waiting, Wait: { } wait }
+            ? await AwaitGrantAsync(wait, resource, clientId, waitMs, started)
+            : Answer(applied.Outcome, resource, clientId, started);
         telemetry.Answered(activity, answer.Outcome, Stopwatch.GetElapsedTime(started), answer.FencingToken);
         if (answer.Outcome is not "acquired")
         {
@@ -33,30 +31,23 @@ public sealed class LockService(RaftHost raft, LockStateMachine machine, LockTel
         return answer;
     }
 
-    public async Task<LockAnswer> ReleaseAsync(string resource, string clientId, CancellationToken cancellationToken) =>
-        Answer(await ProposeAsync(new LockCommand.Release(resource, clientId, Now()), cancellationToken), resource, clientId, Stopwatch.GetTimestamp());
+    public async Task<LockAnswer> ReleaseAsync(string resource, string clientId) =>
+        Answer((await ProposeAsync(new LockCommand.Release(resource, clientId, Now()))).Outcome, resource, clientId, Stopwatch.GetTimestamp());
 
-    public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs, CancellationToken cancellationToken) =>
-        Answer(await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, Now()), cancellationToken), resource, clientId, Stopwatch.GetTimestamp());
+    public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs) =>
+        Answer((await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, Now()))).Outcome, resource, clientId, Stopwatch.GetTimestamp());
 
     /// <summary>The leader's periodic decision that time has passed: ends due leases and waits.</summary>
-    public async Task ExpireDueAsync(CancellationToken cancellationToken) =>
-        await ProposeAsync(new LockCommand.ExpireDue(Now()), cancellationToken);
+    public async Task ExpireDueAsync() =>
+        await ProposeAsync(new LockCommand.ExpireDue(Now()));
 
     public long NowMs => Now();
 
-    private async Task<LockAnswer> AwaitGrantAsync(string resource, string clientId, long waitMs, long started, CancellationToken cancellationToken)
+    private async Task<LockAnswer> AwaitGrantAsync(Task<LockEvent> wait, string resource, string clientId, long waitMs, long started)
     {
-        var wait = machine.WaitFor(resource, clientId);
-        if (wait is null)
-        {
-            // Already decided between our apply and now (possible only if the wait ended in the same batch).
-            return new LockAnswer("timeout", null, new LockConflictResponse("timeout", resource, clientId, "The wait ended before it could be observed.") { WaitedMs = Elapsed(started) });
-        }
-
         try
         {
-            var change = await wait.WaitAsync(TimeSpan.FromMilliseconds(waitMs) + WaitGrace, time, cancellationToken);
+            var change = await wait.WaitAsync(TimeSpan.FromMilliseconds(waitMs) + WaitGrace, time);
             return change switch
             {
                 LockEvent.Granted granted => Granted(resource, clientId, granted.Mode, granted.Token, granted.ExpiresAtMs, alreadyHeld: false, started),
@@ -64,24 +55,12 @@ public sealed class LockService(RaftHost raft, LockStateMachine machine, LockTel
                 _ => new LockAnswer("cancelled", null, new LockConflictResponse("cancelled", resource, clientId, "The wait was cancelled by a release from the same client.") { WaitedMs = Elapsed(started) }),
             };
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException)
+        catch (TimeoutException)
         {
-            // The committed timeout never reached us (no leader?). Withdraw the wait so it cannot be granted
-            // to a client that is no longer listening; the outcome of that withdrawal does not change our answer.
-            _ = WithdrawAsync(resource, clientId);
-            return new LockAnswer("timeout", null, new LockConflictResponse("timeout", resource, clientId, $"Not granted within wait_ms={waitMs}; the wait was withdrawn.") { WaitedMs = Elapsed(started) });
-        }
-    }
-
-    private async Task WithdrawAsync(string resource, string clientId)
-    {
-        try
-        {
-            await ReleaseAsync(resource, clientId, CancellationToken.None);
-        }
-        catch (RaftUnavailableException)
-        {
-            // The wait will still end by its committed deadline.
+            // No committed answer reached this node (no leader for a while). The wait still ends by its
+            // committed deadline; a release here would also drop holds the client has, so none is sent.
+            return new LockAnswer("timeout", null, new LockConflictResponse("timeout", resource, clientId,
+                $"No committed answer within wait_ms={waitMs} (is the cluster electing a leader?); acquire again to learn whether it was granted.") { WaitedMs = Elapsed(started) });
         }
     }
 
@@ -105,8 +84,12 @@ public sealed class LockService(RaftHost raft, LockStateMachine machine, LockTel
     private static LockAnswer Granted(string resource, string clientId, LockMode mode, long token, long expiresAtMs, bool alreadyHeld, long started) =>
         new("acquired", token, new AcquiredResponse("acquired", resource, clientId, mode.ToWireName(), token, DateTimeOffset.FromUnixTimeMilliseconds(expiresAtMs), alreadyHeld, Elapsed(started)));
 
-    private async Task<LockOutcome> ProposeAsync(LockCommand command, CancellationToken cancellationToken) =>
-        (LockOutcome)(await raft.ProposeAsync(LockStateMachine.CommandTag, LockCommandCodec.Encode(command), cancellationToken))!;
+    /// <summary>
+    /// Not cancelled by the caller going away: a command that may commit must be followed to its end, or a
+    /// grant nobody hears of would block the resource until its lease ends. The Raft proposal timeout bounds it.
+    /// </summary>
+    private async Task<LockApplied> ProposeAsync(LockCommand command) =>
+        (LockApplied)(await raft.ProposeAsync(LockStateMachine.CommandTag, LockCommandCodec.Encode(command), CancellationToken.None))!;
 
     private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
 

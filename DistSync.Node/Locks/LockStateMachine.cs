@@ -38,10 +38,13 @@ public sealed class LockStateMachine : IReplicatedStateMachine
             outcome = _table.Apply(decoded!, index);
         }
 
+        Task<LockEvent>? wait = null;
         if (outcome is LockOutcome.Waiting && decoded is LockCommand.Acquire acquire)
         {
-            // Registered here, on the loop thread, before any later command can grant it: no race with the caller.
-            _waiters[(acquire.Resource, acquire.ClientId)] = new TaskCompletionSource<LockEvent>(TaskCreationOptions.RunContinuationsAsynchronously);
+            // Created here, on the loop thread, before any later command can grant it, and handed back with
+            // the outcome: the caller can never miss its grant. A repeated acquire joins the same wait.
+            wait = _waiters.GetOrAdd((acquire.Resource, acquire.ClientId),
+                _ => new TaskCompletionSource<LockEvent>(TaskCreationOptions.RunContinuationsAsynchronously)).Task;
         }
 
         foreach (var change in outcome.Events)
@@ -55,12 +58,8 @@ public sealed class LockStateMachine : IReplicatedStateMachine
             _telemetry.Observed(change);
         }
 
-        return outcome;
+        return new LockApplied(outcome, wait);
     }
-
-    /// <summary>The wait registered when this client's acquire was queued; null if it is already over.</summary>
-    public Task<LockEvent>? WaitFor(string resource, string clientId) =>
-        _waiters.TryGetValue((resource, clientId), out var waiter) ? waiter.Task : null;
 
     public IReadOnlyList<LockResourceState> GetState()
     {
@@ -111,6 +110,22 @@ public sealed class LockStateMachine : IReplicatedStateMachine
         lock (_gate)
         {
             _table = table;
+        }
+
+        // Waits that ended inside the snapshot produced no events here: settle them from the restored table.
+        foreach (var ((resource, clientId), waiter) in _waiters)
+        {
+            var state = table.GetState(resource);
+            if (state?.Waiters.Any(w => w.ClientId == clientId) == true)
+            {
+                continue;
+            }
+
+            _waiters.TryRemove((resource, clientId), out _);
+            var hold = state?.Holders.FirstOrDefault(h => h.ClientId == clientId);
+            waiter.TrySetResult(hold is null
+                ? new LockEvent.WaitTimedOut(resource, clientId, LockMode.Exclusive)
+                : new LockEvent.Granted(resource, clientId, hold.Mode, hold.Token, hold.ExpiresAtMs));
         }
     }
 }

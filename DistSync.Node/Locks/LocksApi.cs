@@ -29,7 +29,7 @@ public static class LocksApi
     }
 
     public static async Task<Results<Ok<AcquiredResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> AcquireAsync(
-        AcquireRequest request, LockService locks, CancellationToken cancellationToken)
+        AcquireRequest request, LockService locks)
     {
         if (LockRequestValidator.ValidateAcquire(request.Resource, request.ClientId, request.Mode, request.WaitMs, request.TtlMs) is { } error)
         {
@@ -38,29 +38,29 @@ public static class LocksApi
 
         LockModes.TryParse(request.Mode ?? "exclusive", out var mode);
         return await RaftCall.RunAsync(async () => ToResult<AcquiredResponse>(await locks.AcquireAsync(
-            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, cancellationToken)), p => p);
+            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs)), p => p);
     }
 
     public static async Task<Results<Ok<ReleasedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> ReleaseAsync(
-        ReleaseRequest request, LockService locks, CancellationToken cancellationToken)
+        ReleaseRequest request, LockService locks)
     {
         if (LockRequestValidator.ValidateRelease(request.Resource, request.ClientId) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await RaftCall.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, cancellationToken)), p => p);
+        return await RaftCall.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!)), p => p);
     }
 
     public static async Task<Results<Ok<RenewedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> RenewAsync(
-        RenewRequest request, LockService locks, CancellationToken cancellationToken)
+        RenewRequest request, LockService locks)
     {
         if (LockRequestValidator.ValidateRenew(request.Resource, request.ClientId, request.TtlMs) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await RaftCall.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, cancellationToken)), p => p);
+        return await RaftCall.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs)), p => p);
     }
 
     public static async Task<Results<Ok<LockStateResponse>, ProblemHttpResult>> GetStateAsync(
