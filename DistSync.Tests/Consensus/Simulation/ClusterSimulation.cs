@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DistSync.Node.Consensus;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Consensus.Simulation;
 
@@ -15,12 +16,10 @@ internal sealed partial class ClusterSimulation
     private readonly Random _random;
     private readonly SimulatedNode[] _nodes;
     private readonly Dictionary<string, SimulatedNode> _byId = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<Message, (long Tick, long Sequence)> _network = new();
-    private readonly int[] _partitionGroup;
+    private readonly SimulatedNetwork _network;
     private long _tick;
-    private long _sequence;
+    private long _nextReadId;
     private long _nextCommand = 1;
-    private double _dropRate;
 
     private readonly bool _throughCodec;
 
@@ -61,8 +60,14 @@ internal sealed partial class ClusterSimulation
             _nodes[i].Start(new Random(_random.Next()));
         }
 
-        _partitionGroup = new int[count];
-        _dropRate = _settings.DropRate;
+        _network = new SimulatedNetwork(
+            _random,
+            _nodes,
+            _settings.MaxDelayTicks,
+            _settings.DropRate,
+            _settings.DuplicateRate,
+            _settings.PartitionRate,
+            _settings.HealRate);
     }
 
     /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
@@ -150,7 +155,7 @@ internal sealed partial class ClusterSimulation
             }
         }
 
-        DeliverDue();
+        _network.DeliverDue(_tick);
         foreach (var node in _nodes)
         {
             // Clocks drift: a node sometimes misses a tick.
@@ -170,63 +175,15 @@ internal sealed partial class ClusterSimulation
 
     private void InjectFaults()
     {
-        var roll = _random.NextDouble();
-        if (roll < _settings.PartitionRate)
-        {
-            for (var i = 0; i < _partitionGroup.Length; i++)
-            {
-                _partitionGroup[i] = _random.Next(2);
-            }
-
-            // Often cut the leader off alone, so a new leader rises while the old one still takes proposals.
-            if (_random.Next(2) == 0 && CurrentLeader() is { } leader)
-            {
-                Array.Fill(_partitionGroup, 0);
-                _partitionGroup[Array.IndexOf(_nodes, leader)] = 1;
-            }
-        }
-        else if (roll < _settings.PartitionRate + _settings.HealRate)
-        {
-            Array.Clear(_partitionGroup);
-        }
-
-        if (_random.NextDouble() < _settings.CrashRate)
-        {
-            // Leaders are the interesting victims (Figure 8 needs them to fail mid-replication): pick one half the time.
-            var node = _random.Next(2) == 0 ? CurrentLeader() ?? _nodes[_random.Next(_nodes.Length)] : _nodes[_random.Next(_nodes.Length)];
-            if (node.IsUp)
-            {
-                Crashes++;
-            }
-
-            node.Crash();
-        }
-
-        foreach (var node in _nodes)
-        {
-            if (!node.IsUp && _random.NextDouble() < _settings.RestartRate)
-            {
-                node.Start(new Random(_random.Next()));
-            }
-        }
-
-        if (_random.NextDouble() < 0.01)
-        {
-            _dropRate = _random.NextDouble() < 0.5 ? 0 : _settings.DropRate * 4 * _random.NextDouble();
-        }
+        _network.InjectPartition(CurrentLeader());
+        Crashes += SimulatedCrashes.Inject(_random, _nodes, CurrentLeader(), _settings.CrashRate, _settings.RestartRate);
+        _network.MaybeChangeDropRate();
     }
 
     private void Heal()
     {
-        Array.Clear(_partitionGroup);
-        _dropRate = 0;
-        foreach (var node in _nodes)
-        {
-            if (!node.IsUp)
-            {
-                node.Start(new Random(_random.Next()));
-            }
-        }
+        _network.Heal();
+        SimulatedCrashes.RestartAll(_random, _nodes);
     }
 
     private void HandleReady(SimulatedNode node, bool chaos)
@@ -238,7 +195,8 @@ internal sealed partial class ClusterSimulation
             node.Storage.Persist(ready);
             foreach (var message in ready.Messages)
             {
-                Send(message, chaos);
+                // Through the codec when asked, as the HTTP transport would carry it.
+                _network.Send(_throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message, _tick, chaos);
             }
 
             if (ready.SnapshotToPersist is { } snapshot)
@@ -267,53 +225,6 @@ internal sealed partial class ClusterSimulation
             }
         }
     }
-
-    private void Send(Message message, bool chaos)
-    {
-        if (chaos && _random.NextDouble() < _dropRate)
-        {
-            return;
-        }
-
-        if (_throughCodec)
-        {
-            message = MessageCodec.Decode(MessageCodec.Encode(message));
-        }
-
-        var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
-        for (var i = 0; i < copies; i++)
-        {
-            var delay = chaos ? 1 + _random.Next(_settings.MaxDelayTicks) : 1;
-            _network.Enqueue(message, (_tick + delay, _sequence++));
-        }
-    }
-
-    private void DeliverDue()
-    {
-        // Bounded by what is queued now: delivering never enqueues for the current tick.
-        var limit = _network.Count;
-        for (var i = 0; i < limit && _network.TryPeek(out var message, out var due) && due.Tick <= _tick; i++)
-        {
-            _network.Dequeue();
-            var from = _byId[message.From];
-            var to = _byId[message.To];
-            if (to.Raft is not { } raft || !Connected(from, to))
-            {
-                // A host whose send failed tells its core, as the HTTP transport would.
-                if (from.Raft is { } sender && _random.Next(2) == 0)
-                {
-                    sender.ReportUnreachable(to.Id);
-                }
-
-                continue;
-            }
-
-            raft.Step(message);
-        }
-    }
-
-    private bool Connected(SimulatedNode a, SimulatedNode b) =>
-        _partitionGroup[Array.IndexOf(_nodes, a)] == _partitionGroup[Array.IndexOf(_nodes, b)];
 
     private void ProposeToRandomNode()
     {
@@ -378,7 +289,7 @@ internal sealed partial class ClusterSimulation
         var node = _nodes[_random.Next(_nodes.Length)];
         if (node.Raft is { } raft)
         {
-            var requestId = _sequence++;
+            var requestId = _nextReadId++;
             _readFloor[(node.Id, requestId)] = _maxAppliedAnywhere;
             raft.ReadIndex(requestId);
         }
