@@ -15,7 +15,6 @@ internal sealed partial class ClusterSimulation
     private readonly SimulationSettings _settings;
     private readonly Random _random;
     private readonly SimulatedNode[] _nodes;
-    private readonly Dictionary<string, SimulatedNode> _byId = new(StringComparer.Ordinal);
     private readonly SimulatedNetwork _network;
     private long _tick;
     private long _nextReadId;
@@ -31,32 +30,11 @@ internal sealed partial class ClusterSimulation
         _random = new Random(seed);
         _settings = settings ?? RandomSettings(_random);
         var count = _random.Next(2) == 0 ? 3 : 5;
-        var ids = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            ids[i] = $"node{i + 1}";
-        }
-
-        var preVote = _random.NextDouble() < 0.8;
-        var checkQuorum = _random.NextDouble() < 0.8;
-        var maxEntries = 1 + _random.Next(8);
-        var maxInflight = 1 + _random.Next(8);
+        var options = SimulatedCluster.DrawOptions(_random, count);
         _nodes = new SimulatedNode[count];
         for (var i = 0; i < count; i++)
         {
-            var options = new RaftOptions
-            {
-                Id = ids[i],
-                Voters = ids,
-                ElectionTicks = 10,
-                HeartbeatTicks = 2,
-                PreVote = preVote,
-                CheckQuorum = checkQuorum,
-                MaxEntriesPerAppend = maxEntries,
-                MaxInflightAppends = maxInflight,
-            };
-            _nodes[i] = new SimulatedNode(ids[i], options);
-            _byId[ids[i]] = _nodes[i];
+            _nodes[i] = new SimulatedNode(options[i].Id, options[i]);
             _nodes[i].Start(new Random(_random.Next()));
         }
 
@@ -156,15 +134,7 @@ internal sealed partial class ClusterSimulation
         }
 
         _network.DeliverDue(_tick);
-        foreach (var node in _nodes)
-        {
-            // Clocks drift: a node sometimes misses a tick.
-            if (node.Raft is { } raft && (!chaos || _random.NextDouble() < 0.95))
-            {
-                raft.Tick();
-            }
-        }
-
+        SimulatedCluster.TickAll(_random, _nodes, chaos);
         foreach (var node in _nodes)
         {
             HandleReady(node, chaos);
@@ -258,19 +228,7 @@ internal sealed partial class ClusterSimulation
         return 0;
     }
 
-    private SimulatedNode? CurrentLeader()
-    {
-        SimulatedNode? leader = null;
-        foreach (var node in _nodes)
-        {
-            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
-            {
-                leader = node;
-            }
-        }
-
-        return leader;
-    }
+    private SimulatedNode? CurrentLeader() => SimulatedCluster.CurrentLeader(_nodes);
 
     private void TransferFromLeader()
     {

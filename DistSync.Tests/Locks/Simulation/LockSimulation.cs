@@ -34,32 +34,12 @@ internal sealed partial class LockSimulation
         _seed = seed;
         _random = new Random(seed);
         _settings = settings ?? RandomSettings(_random);
-        var ids = new string[NodeCount];
-        for (var i = 0; i < NodeCount; i++)
-        {
-            ids[i] = $"node{i + 1}";
-        }
-
-        var preVote = _random.NextDouble() < 0.8;
-        var checkQuorum = _random.NextDouble() < 0.8;
-        var maxEntries = 1 + _random.Next(8);
-        var maxInflight = 1 + _random.Next(8);
+        var options = SimulatedCluster.DrawOptions(_random, NodeCount);
         _nodes = new LockSimNode[NodeCount];
         for (var i = 0; i < NodeCount; i++)
         {
-            var options = new RaftOptions
-            {
-                Id = ids[i],
-                Voters = ids,
-                ElectionTicks = 10,
-                HeartbeatTicks = 2,
-                PreVote = preVote,
-                CheckQuorum = checkQuorum,
-                MaxEntriesPerAppend = maxEntries,
-                MaxInflightAppends = maxInflight,
-            };
-            _nodes[i] = new LockSimNode(ids[i], options);
-            _byId[ids[i]] = _nodes[i];
+            _nodes[i] = new LockSimNode(options[i].Id, options[i]);
+            _byId[options[i].Id] = _nodes[i];
             _nodes[i].Start(new Random(_random.Next()));
         }
 
@@ -132,15 +112,7 @@ internal sealed partial class LockSimulation
         }
 
         _network.DeliverDue(_tick);
-        foreach (var node in _nodes)
-        {
-            // Clocks drift: a node sometimes misses a tick.
-            if (node.Raft is { } raft && (!chaos || _random.NextDouble() < 0.95))
-            {
-                raft.Tick();
-            }
-        }
-
+        SimulatedCluster.TickAll(_random, _nodes, chaos);
         foreach (var node in _nodes)
         {
             HandleReady(node, chaos);
@@ -237,19 +209,7 @@ internal sealed partial class LockSimulation
         }
     }
 
-    private LockSimNode? CurrentLeader()
-    {
-        LockSimNode? leader = null;
-        foreach (var node in _nodes)
-        {
-            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
-            {
-                leader = node;
-            }
-        }
-
-        return leader;
-    }
+    private LockSimNode? CurrentLeader() => SimulatedCluster.CurrentLeader(_nodes);
 
     private string DescribeNodes() => string.Join("; ", _nodes.Select(n => n.Raft is { } raft
         ? $"{n.Id} {raft.Role} t{raft.Term} commit={raft.Log.Committed} applied={n.AppliedIndex} last={raft.Log.LastIndex}"
