@@ -81,30 +81,18 @@ internal sealed partial class ClusterSimulation
         }
 
         Heal();
-        var deadline = _tick + _settings.LivenessBoundTicks;
-        long markerIndex = 0;
-        long markerTick = 0;
+        var liveness = new LivenessMarker(_tick, _settings.LivenessBoundTicks);
         while (true)
         {
-            if (_tick >= deadline)
+            if (liveness.Expired(_tick))
             {
                 Fail($"liveness: no new proposal committed on every node within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
             }
 
-            if (markerIndex == 0 && _tick % 5 == 0)
-            {
-                markerIndex = TryProposeMarker();
-                markerTick = _tick;
-            }
-
+            liveness.MaybePropose(_tick, TryProposeMarker);
             Step(chaos: false);
-
-            // A marker proposed to a leader that then lost office may never commit: propose another.
-            if (markerIndex > 0 && (!MarkerStillPossible(markerIndex) || _tick - markerTick > 40))
-            {
-                markerIndex = 0;
-            }
-
+            liveness.AfterStep(_tick, MarkerStillPossible);
+            var markerIndex = liveness.MarkerIndex;
             if (markerIndex > 0 && Array.TrueForAll(_nodes, n => n.AppliedIndex >= markerIndex))
             {
                 return;

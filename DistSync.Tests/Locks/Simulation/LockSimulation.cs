@@ -127,28 +127,18 @@ internal sealed partial class LockSimulation
     /// </summary>
     private void Settle()
     {
-        var deadline = _tick + _settings.LivenessBoundTicks;
-        long markerIndex = 0;
-        long markerTick = 0;
+        var liveness = new LivenessMarker(_tick, _settings.LivenessBoundTicks);
         while (true)
         {
-            if (_tick >= deadline)
+            if (liveness.Expired(_tick))
             {
                 Fail($"liveness: the cluster did not settle within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
             }
 
-            if (markerIndex == 0 && _tick % 5 == 0)
-            {
-                markerIndex = TryProposeMarker();
-                markerTick = _tick;
-            }
-
+            liveness.MaybePropose(_tick, TryProposeMarker);
             Step(chaos: false);
-            if (markerIndex > 0 && (!MarkerStillPossible(markerIndex) || _tick - markerTick > 40))
-            {
-                markerIndex = 0;
-            }
-
+            liveness.AfterStep(_tick, MarkerStillPossible);
+            var markerIndex = liveness.MarkerIndex;
             var applied = _nodes[0].AppliedIndex;
             if (markerIndex > 0 && applied >= markerIndex && Array.TrueForAll(_nodes, n => n.AppliedIndex == applied))
             {
