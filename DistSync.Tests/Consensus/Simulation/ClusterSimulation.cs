@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DistSync.Node.Consensus;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Consensus.Simulation;
 
@@ -14,13 +15,10 @@ internal sealed partial class ClusterSimulation
     private readonly SimulationSettings _settings;
     private readonly Random _random;
     private readonly SimulatedNode[] _nodes;
-    private readonly Dictionary<string, SimulatedNode> _byId = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<Message, (long Tick, long Sequence)> _network = new();
-    private readonly int[] _partitionGroup;
+    private readonly SimulatedNetwork _network;
     private long _tick;
-    private long _sequence;
+    private long _nextReadId;
     private long _nextCommand = 1;
-    private double _dropRate;
 
     private readonly bool _throughCodec;
 
@@ -32,37 +30,22 @@ internal sealed partial class ClusterSimulation
         _random = new Random(seed);
         _settings = settings ?? RandomSettings(_random);
         var count = _random.Next(2) == 0 ? 3 : 5;
-        var ids = new string[count];
-        for (var i = 0; i < count; i++)
-        {
-            ids[i] = $"node{i + 1}";
-        }
-
-        var preVote = _random.NextDouble() < 0.8;
-        var checkQuorum = _random.NextDouble() < 0.8;
-        var maxEntries = 1 + _random.Next(8);
-        var maxInflight = 1 + _random.Next(8);
+        var options = SimulatedCluster.DrawOptions(_random, count);
         _nodes = new SimulatedNode[count];
         for (var i = 0; i < count; i++)
         {
-            var options = new RaftOptions
-            {
-                Id = ids[i],
-                Voters = ids,
-                ElectionTicks = 10,
-                HeartbeatTicks = 2,
-                PreVote = preVote,
-                CheckQuorum = checkQuorum,
-                MaxEntriesPerAppend = maxEntries,
-                MaxInflightAppends = maxInflight,
-            };
-            _nodes[i] = new SimulatedNode(ids[i], options);
-            _byId[ids[i]] = _nodes[i];
+            _nodes[i] = new SimulatedNode(options[i].Id, options[i]);
             _nodes[i].Start(new Random(_random.Next()));
         }
 
-        _partitionGroup = new int[count];
-        _dropRate = _settings.DropRate;
+        _network = new SimulatedNetwork(
+            _random,
+            _nodes,
+            _settings.MaxDelayTicks,
+            _settings.DropRate,
+            _settings.DuplicateRate,
+            _settings.PartitionRate,
+            _settings.HealRate);
     }
 
     /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
@@ -98,30 +81,18 @@ internal sealed partial class ClusterSimulation
         }
 
         Heal();
-        var deadline = _tick + _settings.LivenessBoundTicks;
-        long markerIndex = 0;
-        long markerTick = 0;
+        var liveness = new LivenessMarker(_tick, _settings.LivenessBoundTicks);
         while (true)
         {
-            if (_tick >= deadline)
+            if (liveness.Expired(_tick))
             {
                 Fail($"liveness: no new proposal committed on every node within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
             }
 
-            if (markerIndex == 0 && _tick % 5 == 0)
-            {
-                markerIndex = TryProposeMarker();
-                markerTick = _tick;
-            }
-
+            liveness.MaybePropose(_tick, TryProposeMarker);
             Step(chaos: false);
-
-            // A marker proposed to a leader that then lost office may never commit: propose another.
-            if (markerIndex > 0 && (!MarkerStillPossible(markerIndex) || _tick - markerTick > 40))
-            {
-                markerIndex = 0;
-            }
-
+            liveness.AfterStep(_tick, MarkerStillPossible);
+            var markerIndex = liveness.MarkerIndex;
             if (markerIndex > 0 && Array.TrueForAll(_nodes, n => n.AppliedIndex >= markerIndex))
             {
                 return;
@@ -150,16 +121,8 @@ internal sealed partial class ClusterSimulation
             }
         }
 
-        DeliverDue();
-        foreach (var node in _nodes)
-        {
-            // Clocks drift: a node sometimes misses a tick.
-            if (node.Raft is { } raft && (!chaos || _random.NextDouble() < 0.95))
-            {
-                raft.Tick();
-            }
-        }
-
+        _network.DeliverDue(_tick);
+        SimulatedCluster.TickAll(_random, _nodes, chaos);
         foreach (var node in _nodes)
         {
             HandleReady(node, chaos);
@@ -170,63 +133,15 @@ internal sealed partial class ClusterSimulation
 
     private void InjectFaults()
     {
-        var roll = _random.NextDouble();
-        if (roll < _settings.PartitionRate)
-        {
-            for (var i = 0; i < _partitionGroup.Length; i++)
-            {
-                _partitionGroup[i] = _random.Next(2);
-            }
-
-            // Often cut the leader off alone, so a new leader rises while the old one still takes proposals.
-            if (_random.Next(2) == 0 && CurrentLeader() is { } leader)
-            {
-                Array.Fill(_partitionGroup, 0);
-                _partitionGroup[Array.IndexOf(_nodes, leader)] = 1;
-            }
-        }
-        else if (roll < _settings.PartitionRate + _settings.HealRate)
-        {
-            Array.Clear(_partitionGroup);
-        }
-
-        if (_random.NextDouble() < _settings.CrashRate)
-        {
-            // Leaders are the interesting victims (Figure 8 needs them to fail mid-replication): pick one half the time.
-            var node = _random.Next(2) == 0 ? CurrentLeader() ?? _nodes[_random.Next(_nodes.Length)] : _nodes[_random.Next(_nodes.Length)];
-            if (node.IsUp)
-            {
-                Crashes++;
-            }
-
-            node.Crash();
-        }
-
-        foreach (var node in _nodes)
-        {
-            if (!node.IsUp && _random.NextDouble() < _settings.RestartRate)
-            {
-                node.Start(new Random(_random.Next()));
-            }
-        }
-
-        if (_random.NextDouble() < 0.01)
-        {
-            _dropRate = _random.NextDouble() < 0.5 ? 0 : _settings.DropRate * 4 * _random.NextDouble();
-        }
+        _network.InjectPartition(CurrentLeader());
+        Crashes += SimulatedCrashes.Inject(_random, _nodes, CurrentLeader(), _settings.CrashRate, _settings.RestartRate);
+        _network.MaybeChangeDropRate();
     }
 
     private void Heal()
     {
-        Array.Clear(_partitionGroup);
-        _dropRate = 0;
-        foreach (var node in _nodes)
-        {
-            if (!node.IsUp)
-            {
-                node.Start(new Random(_random.Next()));
-            }
-        }
+        _network.Heal();
+        SimulatedCrashes.RestartAll(_random, _nodes);
     }
 
     private void HandleReady(SimulatedNode node, bool chaos)
@@ -238,7 +153,8 @@ internal sealed partial class ClusterSimulation
             node.Storage.Persist(ready);
             foreach (var message in ready.Messages)
             {
-                Send(message, chaos);
+                // Through the codec when asked, as the HTTP transport would carry it.
+                _network.Send(_throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message, _tick, chaos);
             }
 
             if (ready.SnapshotToPersist is { } snapshot)
@@ -267,53 +183,6 @@ internal sealed partial class ClusterSimulation
             }
         }
     }
-
-    private void Send(Message message, bool chaos)
-    {
-        if (chaos && _random.NextDouble() < _dropRate)
-        {
-            return;
-        }
-
-        if (_throughCodec)
-        {
-            message = MessageCodec.Decode(MessageCodec.Encode(message));
-        }
-
-        var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
-        for (var i = 0; i < copies; i++)
-        {
-            var delay = chaos ? 1 + _random.Next(_settings.MaxDelayTicks) : 1;
-            _network.Enqueue(message, (_tick + delay, _sequence++));
-        }
-    }
-
-    private void DeliverDue()
-    {
-        // Bounded by what is queued now: delivering never enqueues for the current tick.
-        var limit = _network.Count;
-        for (var i = 0; i < limit && _network.TryPeek(out var message, out var due) && due.Tick <= _tick; i++)
-        {
-            _network.Dequeue();
-            var from = _byId[message.From];
-            var to = _byId[message.To];
-            if (to.Raft is not { } raft || !Connected(from, to))
-            {
-                // A host whose send failed tells its core, as the HTTP transport would.
-                if (from.Raft is { } sender && _random.Next(2) == 0)
-                {
-                    sender.ReportUnreachable(to.Id);
-                }
-
-                continue;
-            }
-
-            raft.Step(message);
-        }
-    }
-
-    private bool Connected(SimulatedNode a, SimulatedNode b) =>
-        _partitionGroup[Array.IndexOf(_nodes, a)] == _partitionGroup[Array.IndexOf(_nodes, b)];
 
     private void ProposeToRandomNode()
     {
@@ -347,19 +216,7 @@ internal sealed partial class ClusterSimulation
         return 0;
     }
 
-    private SimulatedNode? CurrentLeader()
-    {
-        SimulatedNode? leader = null;
-        foreach (var node in _nodes)
-        {
-            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
-            {
-                leader = node;
-            }
-        }
-
-        return leader;
-    }
+    private SimulatedNode? CurrentLeader() => SimulatedCluster.CurrentLeader(_nodes);
 
     private void TransferFromLeader()
     {
@@ -378,7 +235,7 @@ internal sealed partial class ClusterSimulation
         var node = _nodes[_random.Next(_nodes.Length)];
         if (node.Raft is { } raft)
         {
-            var requestId = _sequence++;
+            var requestId = _nextReadId++;
             _readFloor[(node.Id, requestId)] = _maxAppliedAnywhere;
             raft.ReadIndex(requestId);
         }

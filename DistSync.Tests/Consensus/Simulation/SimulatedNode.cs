@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using DistSync.Node.Consensus;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Consensus.Simulation;
 
@@ -7,7 +8,7 @@ namespace DistSync.Tests.Consensus.Simulation;
 /// One node of the simulation: its disk, its (maybe crashed) Raft core, and a toy state machine whose
 /// state is a hash chain of applied entries, so any divergence in applied history shows up.
 /// </summary>
-internal sealed class SimulatedNode(string id, RaftOptions options)
+internal sealed class SimulatedNode(string id, RaftOptions options) : ISimulatedHost
 {
     public string Id { get; } = id;
 

@@ -1,4 +1,4 @@
-using System.Globalization;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Consensus.Simulation;
 
@@ -10,19 +10,11 @@ public sealed class SimulationTests
 {
     private const int DefaultSeeds = 200;
 
-    public static TheoryData<int> Seeds()
-    {
-        var count = int.TryParse(Environment.GetEnvironmentVariable("DISTSYNC_SIM_SEEDS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : DefaultSeeds;
-        var data = new TheoryData<int>();
-        for (var seed = 1; seed <= count; seed++)
-        {
-            data.Add(seed);
-        }
+    private const string SeedsVariable = "DISTSYNC_SIM_SEEDS";
 
-        return data;
-    }
+    private const string SeedVariable = "DISTSYNC_SIM_SEED";
+
+    public static TheoryData<int> Seeds() => SimulationSeeds.Enumerate(SeedsVariable, DefaultSeeds);
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -31,9 +23,7 @@ public sealed class SimulationTests
     [Fact]
     public void Simulation_ReplaySeed_HoldsInvariants()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("DISTSYNC_SIM_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
-            ? s
-            : 424242;
+        var seed = SimulationSeeds.Replay(SeedVariable, 424242);
         RunSeed(seed);
     }
 
@@ -95,20 +85,7 @@ public sealed class SimulationTests
     private static void RunSeed(int seed)
     {
         var simulation = new ClusterSimulation(seed);
-        try
-        {
-            simulation.Run();
-        }
-        catch (InvalidOperationException e)
-        {
-            // A core assertion fired: report it with the seed so it replays.
-            Assert.Fail($"seed {seed}: core invariant broken at tick {simulation.Ticks}: {e.Message}. Replay with DISTSYNC_SIM_SEED={seed}.");
-        }
-        catch (SimulationFailure e)
-        {
-            Assert.Fail(e.Message);
-        }
-
+        SimulationSeeds.Run(seed, SeedVariable, simulation.Run, () => simulation.Ticks);
         Assert.True(simulation.CommittedCommands > 0, $"seed {seed}: nothing was committed");
     }
 }

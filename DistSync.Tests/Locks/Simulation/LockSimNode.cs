@@ -1,6 +1,7 @@
 using DistSync.Node.Consensus;
 using DistSync.Node.Locks;
 using DistSync.Tests.Consensus.Simulation;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Locks.Simulation;
 
@@ -8,7 +9,7 @@ namespace DistSync.Tests.Locks.Simulation;
 /// One node of the lock simulation: its disk (the Raft simulator's <see cref="SimulatedStorage"/>), its maybe-crashed
 /// Raft core and the real <see cref="LockTable"/> fed the committed entries. A crash keeps only the disk.
 /// </summary>
-internal sealed class LockSimNode(string id, RaftOptions options)
+internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHost
 {
     public string Id { get; } = id;
 

@@ -1,6 +1,7 @@
 using DistSync.Node.Consensus;
 using DistSync.Node.Locks;
 using DistSync.Tests.Consensus.Simulation;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Locks.Simulation;
 
@@ -25,43 +26,20 @@ internal sealed partial class LockSimulation
     private readonly Random _random;
     private readonly LockSimNode[] _nodes;
     private readonly Dictionary<string, LockSimNode> _byId = new(StringComparer.Ordinal);
-    private readonly PriorityQueue<Message, (long Tick, long Sequence)> _network = new();
-    private readonly int[] _partitionGroup = new int[NodeCount];
+    private readonly SimulatedNetwork _network;
     private long _tick;
-    private long _sequence;
-    private double _dropRate;
 
     public LockSimulation(int seed, SimulationSettings? settings = null)
     {
         _seed = seed;
         _random = new Random(seed);
         _settings = settings ?? RandomSettings(_random);
-        var ids = new string[NodeCount];
-        for (var i = 0; i < NodeCount; i++)
-        {
-            ids[i] = $"node{i + 1}";
-        }
-
-        var preVote = _random.NextDouble() < 0.8;
-        var checkQuorum = _random.NextDouble() < 0.8;
-        var maxEntries = 1 + _random.Next(8);
-        var maxInflight = 1 + _random.Next(8);
+        var options = SimulatedCluster.DrawOptions(_random, NodeCount);
         _nodes = new LockSimNode[NodeCount];
         for (var i = 0; i < NodeCount; i++)
         {
-            var options = new RaftOptions
-            {
-                Id = ids[i],
-                Voters = ids,
-                ElectionTicks = 10,
-                HeartbeatTicks = 2,
-                PreVote = preVote,
-                CheckQuorum = checkQuorum,
-                MaxEntriesPerAppend = maxEntries,
-                MaxInflightAppends = maxInflight,
-            };
-            _nodes[i] = new LockSimNode(ids[i], options);
-            _byId[ids[i]] = _nodes[i];
+            _nodes[i] = new LockSimNode(options[i].Id, options[i]);
+            _byId[options[i].Id] = _nodes[i];
             _nodes[i].Start(new Random(_random.Next()));
         }
 
@@ -71,7 +49,14 @@ internal sealed partial class LockSimulation
             _clients[i] = new LockSimClient($"client{i + 1}");
         }
 
-        _dropRate = _settings.DropRate;
+        _network = new SimulatedNetwork(
+            _random,
+            _nodes,
+            _settings.MaxDelayTicks,
+            _settings.DropRate,
+            _settings.DuplicateRate,
+            _settings.PartitionRate,
+            _settings.HealRate);
     }
 
     /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
@@ -126,16 +111,8 @@ internal sealed partial class LockSimulation
             }
         }
 
-        DeliverDue();
-        foreach (var node in _nodes)
-        {
-            // Clocks drift: a node sometimes misses a tick.
-            if (node.Raft is { } raft && (!chaos || _random.NextDouble() < 0.95))
-            {
-                raft.Tick();
-            }
-        }
-
+        _network.DeliverDue(_tick);
+        SimulatedCluster.TickAll(_random, _nodes, chaos);
         foreach (var node in _nodes)
         {
             HandleReady(node, chaos);
@@ -150,28 +127,18 @@ internal sealed partial class LockSimulation
     /// </summary>
     private void Settle()
     {
-        var deadline = _tick + _settings.LivenessBoundTicks;
-        long markerIndex = 0;
-        long markerTick = 0;
+        var liveness = new LivenessMarker(_tick, _settings.LivenessBoundTicks);
         while (true)
         {
-            if (_tick >= deadline)
+            if (liveness.Expired(_tick))
             {
                 Fail($"liveness: the cluster did not settle within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
             }
 
-            if (markerIndex == 0 && _tick % 5 == 0)
-            {
-                markerIndex = TryProposeMarker();
-                markerTick = _tick;
-            }
-
+            liveness.MaybePropose(_tick, TryProposeMarker);
             Step(chaos: false);
-            if (markerIndex > 0 && (!MarkerStillPossible(markerIndex) || _tick - markerTick > 40))
-            {
-                markerIndex = 0;
-            }
-
+            liveness.AfterStep(_tick, MarkerStillPossible);
+            var markerIndex = liveness.MarkerIndex;
             var applied = _nodes[0].AppliedIndex;
             if (markerIndex > 0 && applied >= markerIndex && Array.TrueForAll(_nodes, n => n.AppliedIndex == applied))
             {
@@ -182,63 +149,15 @@ internal sealed partial class LockSimulation
 
     private void InjectFaults()
     {
-        var roll = _random.NextDouble();
-        if (roll < _settings.PartitionRate)
-        {
-            for (var i = 0; i < NodeCount; i++)
-            {
-                _partitionGroup[i] = _random.Next(2);
-            }
-
-            // Often cut the leader off alone, so a new leader rises while the old one still takes proposals.
-            if (_random.Next(2) == 0 && CurrentLeader() is { } leader)
-            {
-                Array.Fill(_partitionGroup, 0);
-                _partitionGroup[Array.IndexOf(_nodes, leader)] = 1;
-            }
-        }
-        else if (roll < _settings.PartitionRate + _settings.HealRate)
-        {
-            Array.Clear(_partitionGroup);
-        }
-
-        if (_random.NextDouble() < _settings.CrashRate)
-        {
-            // Leaders are the interesting victims: pick one half the time.
-            var node = _random.Next(2) == 0 ? CurrentLeader() ?? _nodes[_random.Next(NodeCount)] : _nodes[_random.Next(NodeCount)];
-            if (node.IsUp)
-            {
-                Crashes++;
-            }
-
-            node.Crash();
-        }
-
-        foreach (var node in _nodes)
-        {
-            if (!node.IsUp && _random.NextDouble() < _settings.RestartRate)
-            {
-                node.Start(new Random(_random.Next()));
-            }
-        }
-
-        if (_random.NextDouble() < 0.01)
-        {
-            _dropRate = _random.NextDouble() < 0.5 ? 0 : _settings.DropRate * 4 * _random.NextDouble();
-        }
+        _network.InjectPartition(CurrentLeader());
+        Crashes += SimulatedCrashes.Inject(_random, _nodes, CurrentLeader(), _settings.CrashRate, _settings.RestartRate);
+        _network.MaybeChangeDropRate();
     }
 
     private void Heal()
     {
-        Array.Clear(_partitionGroup);
-        _dropRate = 0;
-        foreach (var node in _nodes)
-        {
-            if (!node.IsUp)
-            {
-                node.Start(new Random(_random.Next()));
-            }
-        }
+        _network.Heal();
+        SimulatedCrashes.RestartAll(_random, _nodes);
     }
 
     private void HandleReady(LockSimNode node, bool chaos)
@@ -250,7 +169,7 @@ internal sealed partial class LockSimulation
             node.Storage.Persist(ready);
             foreach (var message in ready.Messages)
             {
-                Send(message, chaos);
+                _network.Send(message, _tick, chaos);
             }
 
             if (ready.SnapshotToPersist is { } snapshot)
@@ -280,60 +199,7 @@ internal sealed partial class LockSimulation
         }
     }
 
-    private void Send(Message message, bool chaos)
-    {
-        if (chaos && _random.NextDouble() < _dropRate)
-        {
-            return;
-        }
-
-        var copies = chaos && _random.NextDouble() < _settings.DuplicateRate ? 2 : 1;
-        for (var i = 0; i < copies; i++)
-        {
-            var delay = chaos ? 1 + _random.Next(_settings.MaxDelayTicks) : 1;
-            _network.Enqueue(message, (_tick + delay, _sequence++));
-        }
-    }
-
-    private void DeliverDue()
-    {
-        // Bounded by what is queued now: delivering never enqueues for the current tick.
-        var limit = _network.Count;
-        for (var i = 0; i < limit && _network.TryPeek(out var message, out var due) && due.Tick <= _tick; i++)
-        {
-            _network.Dequeue();
-            var from = _byId[message.From];
-            var to = _byId[message.To];
-            if (to.Raft is not { } raft || !Connected(from, to))
-            {
-                if (from.Raft is { } sender && _random.Next(2) == 0)
-                {
-                    sender.ReportUnreachable(to.Id);
-                }
-
-                continue;
-            }
-
-            raft.Step(message);
-        }
-    }
-
-    private bool Connected(LockSimNode a, LockSimNode b) =>
-        _partitionGroup[Array.IndexOf(_nodes, a)] == _partitionGroup[Array.IndexOf(_nodes, b)];
-
-    private LockSimNode? CurrentLeader()
-    {
-        LockSimNode? leader = null;
-        foreach (var node in _nodes)
-        {
-            if (node.Raft is { Role: RaftRole.Leader } raft && (leader is null || raft.Term > leader.Raft!.Term))
-            {
-                leader = node;
-            }
-        }
-
-        return leader;
-    }
+    private LockSimNode? CurrentLeader() => SimulatedCluster.CurrentLeader(_nodes);
 
     private string DescribeNodes() => string.Join("; ", _nodes.Select(n => n.Raft is { } raft
         ? $"{n.Id} {raft.Role} t{raft.Term} commit={raft.Log.Committed} applied={n.AppliedIndex} last={raft.Log.LastIndex}"

@@ -1,5 +1,4 @@
-using System.Globalization;
-using DistSync.Tests.Consensus.Simulation;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Locks.Simulation;
 
@@ -12,19 +11,11 @@ public sealed class LockSimulationTests
 {
     private const int DefaultSeeds = 100;
 
-    public static TheoryData<int> Seeds()
-    {
-        var count = int.TryParse(Environment.GetEnvironmentVariable("DISTSYNC_LOCKSIM_SEEDS"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var n) && n > 0
-            ? n
-            : DefaultSeeds;
-        var data = new TheoryData<int>();
-        for (var seed = 1; seed <= count; seed++)
-        {
-            data.Add(seed);
-        }
+    private const string SeedsVariable = "DISTSYNC_LOCKSIM_SEEDS";
 
-        return data;
-    }
+    private const string SeedVariable = "DISTSYNC_LOCKSIM_SEED";
+
+    public static TheoryData<int> Seeds() => SimulationSeeds.Enumerate(SeedsVariable, DefaultSeeds);
 
     [Theory]
     [MemberData(nameof(Seeds))]
@@ -33,9 +24,7 @@ public sealed class LockSimulationTests
     [Fact]
     public void LockSimulation_ReplaySeed_HoldsLockInvariants()
     {
-        var seed = int.TryParse(Environment.GetEnvironmentVariable("DISTSYNC_LOCKSIM_SEED"), NumberStyles.Integer, CultureInfo.InvariantCulture, out var s)
-            ? s
-            : 424242;
+        var seed = SimulationSeeds.Replay(SeedVariable, 424242);
         RunSeed(seed);
     }
 
@@ -89,20 +78,7 @@ public sealed class LockSimulationTests
     private static void RunSeed(int seed)
     {
         var simulation = new LockSimulation(seed);
-        try
-        {
-            simulation.Run();
-        }
-        catch (InvalidOperationException e)
-        {
-            // A core assertion (Raft or lock table) fired: report it with the seed so it replays.
-            Assert.Fail($"seed {seed}: core invariant broken at tick {simulation.Ticks}: {e.Message}. Replay with DISTSYNC_LOCKSIM_SEED={seed}.");
-        }
-        catch (SimulationFailure e)
-        {
-            Assert.Fail(e.Message);
-        }
-
+        SimulationSeeds.Run(seed, SeedVariable, simulation.Run, () => simulation.Ticks);
         Assert.True(simulation.GrantsObserved > 0, $"seed {seed}: no client was ever granted a lock");
     }
 }
