@@ -33,6 +33,7 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problems, 
         if (field is not null)
         {
             problem.Extensions["field"] = field;
+            problem.Extensions["rule"] = "must be a JSON value of the documented type (see /openapi/v1.json)";
         }
 
         return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
