@@ -143,6 +143,16 @@ public sealed partial class RaftHost
             OnSoftState(soft);
         }
 
+        // A leader may send its appends while it writes them (Raft thesis §10.2.1): the core counts the
+        // leader's own copy toward a quorum only after Advance, i.e. once it is on disk. Anything that
+        // changes term or vote, and every follower's answer, waits for the fsync.
+        var sendFirst = _soft.Role == RaftRole.Leader && ready.SnapshotToPersist is null
+            && (ready.HardState is not { } next || (next.Term == _persisted.Term && next.VotedFor == _persisted.VotedFor));
+        if (sendFirst && ready.Messages.Count > 0)
+        {
+            _transport.Send(ready.Messages);
+        }
+
         // 1. Persist: nothing below may be sent or applied before it is on disk.
         if (ready.SnapshotToPersist is { } received)
         {
@@ -162,7 +172,7 @@ public sealed partial class RaftHost
         }
 
         // 2. Send.
-        if (ready.Messages.Count > 0)
+        if (!sendFirst && ready.Messages.Count > 0)
         {
             _transport.Send(ready.Messages);
         }

@@ -262,7 +262,7 @@ public sealed partial class RaftNode
         var last = _log.LastIndex;
         foreach (var (voter, pr) in _progress)
         {
-            pr.Reset(voter == _id ? last : 0, last + 1);
+            pr.Reset(voter == _id ? Math.Min(last, _log.Stable) : 0, last + 1);
         }
 
         var self = _progress[_id];

@@ -79,6 +79,10 @@ public sealed partial class RaftNode
         {
             var last = ready.EntriesToPersist[^1];
             _log.StableTo(last.Index, last.Term);
+            if (_role == RaftRole.Leader && _progress[_id].MaybeUpdate(_log.Stable) && MaybeCommit())
+            {
+                _commitBroadcastPending = true;
+            }
         }
 
         if (ready.CommittedEntries.Count > 0)

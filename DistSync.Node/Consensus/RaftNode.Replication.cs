@@ -10,9 +10,9 @@ public sealed partial class RaftNode
     private void AppendAsLeader(Entry entry)
     {
         _log.Append(entry);
-        _progress[_id].MaybeUpdate(entry.Index);
+        // The leader's own copy counts toward a quorum only once it is on disk (Advance), so the host may
+        // send appends while it is still writing them (Raft thesis §10.2.1).
         _appendBroadcastPending = true;
-        MaybeCommit();
     }
 
     private void FlushBroadcast()

@@ -144,17 +144,45 @@ internal sealed partial class ClusterSimulation
         SimulatedCrashes.RestartAll(_random, _nodes);
     }
 
+    /// <summary>How often a leader dies between sending its appends and writing them.</summary>
+    private const double LeaderCrashBeforePersistRate = 0.01;
+
+    private void Send(Ready ready, bool chaos)
+    {
+        foreach (var message in ready.Messages)
+        {
+            // Through the codec when asked, as the HTTP transport would carry it.
+            _network.Send(_throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message, _tick, chaos);
+        }
+    }
+
     private void HandleReady(SimulatedNode node, bool chaos)
     {
         // Bounded: a Ready rarely leads to another within the same tick.
         for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
         {
             var ready = raft.GetReady();
-            node.Storage.Persist(ready);
-            foreach (var message in ready.Messages)
+
+            // As the host does (thesis §10.2.1): a leader sends its appends before they are on its own disk,
+            // and sometimes crashes right then, losing what it had not written.
+            var persisted = node.Storage.HardState;
+            var sendFirst = raft.Role == RaftRole.Leader && ready.SnapshotToPersist is null
+                && (ready.HardState is not { } next || (next.Term == persisted.Term && next.VotedFor == persisted.VotedFor));
+            if (sendFirst)
             {
-                // Through the codec when asked, as the HTTP transport would carry it.
-                _network.Send(_throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message, _tick, chaos);
+                Send(ready, chaos);
+                if (chaos && ready.EntriesToPersist.Count > 0 && _random.NextDouble() < LeaderCrashBeforePersistRate)
+                {
+                    node.Crash();
+                    Crashes++;
+                    return;
+                }
+            }
+
+            node.Storage.Persist(ready);
+            if (!sendFirst)
+            {
+                Send(ready, chaos);
             }
 
             if (ready.SnapshotToPersist is { } snapshot)
