@@ -150,7 +150,9 @@ public sealed class OtlpReceiverTests
     public async Task Export_Metrics_AppearInMetricsApiWithUnitsAndDimensions(OtlpExportProtocol protocol)
     {
         await using var dashboard = await TestDashboard.StartAsync();
-        using var meter = new Meter("DistSync.Cache");
+        // A meter name of its own: listeners subscribe by name process-wide, and another test running in
+        // parallel with a "DistSync.Cache" meter would add its measurements to this one's.
+        using var meter = new Meter($"DistSync.Cache.{Guid.NewGuid():n}");
         var hits = meter.CreateCounter<long>("distsync.cache.hits", "{hit}", "Reads served from the local cache.");
         var wait = meter.CreateHistogram<double>("distsync.lock.wait.duration", "ms");
         using (var meters = Sdk.CreateMeterProviderBuilder()
