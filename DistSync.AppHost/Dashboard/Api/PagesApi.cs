@@ -13,16 +13,25 @@ internal static class PagesApi
 
     public static IEndpointRouteBuilder MapPagesApi(this IEndpointRouteBuilder app)
     {
-        app.MapGet("/", () => Page("index.html")).WithName("ResourcesPage");
-        app.MapGet("/console", () => Page("console.html")).WithName("ConsolePage");
-        app.MapGet("/logs", () => Page("logs.html")).WithName("LogsPage");
-        app.MapGet("/traces", () => Page("traces.html")).WithName("TracesPage");
-        app.MapGet("/traces/{traceId}", (string traceId) => Page("trace.html")).WithName("TracePage");
-        app.MapGet("/metrics", () => Page("metrics.html")).WithName("MetricsPage");
-        app.MapGet("/cluster", () => Page("cluster.html")).WithName("ClusterPage");
+        app.MapGet("/", () => Shell("resources")).WithName("ResourcesPage");
+        app.MapGet("/console", () => Shell("console")).WithName("ConsolePage");
+        app.MapGet("/logs", () => Shell("logs")).WithName("LogsPage");
+        app.MapGet("/traces", () => Shell("traces")).WithName("TracesPage");
+        app.MapGet("/traces/{traceId}", (string traceId) => Shell("trace")).WithName("TracePage");
+        app.MapGet("/metrics", () => Shell("metrics")).WithName("MetricsPage");
+        app.MapGet("/cluster", () => Shell("cluster")).WithName("ClusterPage");
         app.MapGet("/assets/{file}", Asset).WithName("Asset");
         return app;
     }
+
+    private static readonly ConcurrentDictionary<string, byte[]> _shells = new(StringComparer.Ordinal);
+
+    /// <summary>The shared page shell with the script that builds one page (<c>/assets/{script}.js</c>).</summary>
+    public static FileContentHttpResult Shell(string script) =>
+        TypedResults.File(_shells.GetOrAdd(script, static name =>
+            System.Text.Encoding.UTF8.GetBytes(System.Text.Encoding.UTF8.GetString(
+                Load("page.html") ?? throw new InvalidOperationException("The page shell is not embedded.")).Replace("{{page}}", name, StringComparison.Ordinal))),
+            "text/html; charset=utf-8");
 
     public static FileContentHttpResult Page(string file) =>
         TypedResults.File(Load(file) ?? throw new InvalidOperationException($"The page {file} is not embedded."), "text/html; charset=utf-8");
