@@ -43,21 +43,12 @@ public static class NodeApplication
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<RaftTelemetry>();
-        builder.Services.AddHttpClient(HttpRaftTransport.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
+        // One never-ending request per peer (the transport times out its own writes), so no client timeout.
+        builder.Services.AddHttpClient(HttpRaftTransport.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
             {
                 // Raft retries on its own terms; a resilience pipeline here would only delay and duplicate.
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = 8,
-                UseProxy = false,
-            });
-        // Forwarded proposals get their own pool: one request per waiting client, so with the messages' pool of 8
-        // they queued for connections and held up the append responses the leader needs to commit anything.
-        builder.Services.AddHttpClient(HttpRaftTransport.ForwardClientName, http => http.Timeout = TimeSpan.FromSeconds(10))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
-            {
-                PooledConnectionIdleTimeout = TimeSpan.FromMinutes(5),
-                MaxConnectionsPerServer = HttpRaftTransport.MaxForwardConnections,
+                ConnectTimeout = TimeSpan.FromSeconds(2),
                 UseProxy = false,
             });
         builder.Services.AddSingleton<HttpRaftTransport>();

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DistSync.Node.Cluster;
 using Microsoft.Extensions.Options;
@@ -9,25 +9,22 @@ using Microsoft.Extensions.Options;
 namespace DistSync.Node.Consensus;
 
 /// <summary>
-/// Raft over the node's own HTTP port: one sender per peer drains that peer's bounded queue into one
-/// binary batch per request (<c>POST /internal/raft/messages</c>), so a slow peer only delays itself and
-/// a burst of appends travels as one request. Appends carrying entries are traced (<c>raft.append_entries</c>),
-/// heartbeats are not.
+/// Raft over the node's own HTTP port. Each peer gets one long-lived request (<c>POST /internal/raft/stream</c>)
+/// whose chunked body carries <see cref="RaftStreamFrame"/>s: a sender drains that peer's bounded queue into one
+/// frame and flushes it, so a message costs a socket write rather than a request and its response, a burst of
+/// appends travels as one frame, and a slow peer only delays itself. Appends carrying entries are traced
+/// (<c>raft.append_entries</c>, its context inside the frame); heartbeats are not. Commands a follower forwards to
+/// the leader travel the same way (<see cref="MessageType.Forward"/>).
 /// </summary>
 public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 {
     public const string HttpClientName = "raft";
 
-    /// <summary>The client for proposals a follower forwards to the leader, apart from the peer messages' client.</summary>
-    public const string ForwardClientName = "raft-forward";
-
-    /// <summary>Concurrent forwarded proposals per leader; more wait for a connection.</summary>
-    public const int MaxForwardConnections = 256;
-    public const string MessagesPath = "/internal/raft/messages";
-    public const string ProposePath = "/internal/raft/propose";
+    public const string StreamPath = "/internal/raft/stream";
 
     private const int QueueCapacity = 16_384;
-    private const int MaxMessagesPerRequest = 1_024;
+    private const int MaxMessagesPerFrame = 1_024;
+    private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
 
     private readonly Dictionary<string, Channel<Message>> _queues = new(StringComparer.Ordinal);
     private readonly List<Task> _senders = [];
@@ -60,6 +57,8 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 
     public event Action<string>? PeerUnreachable;
 
+    public event Action<Message>? Undelivered;
+
     public void Send(IReadOnlyList<Message> messages)
     {
         foreach (var message in messages)
@@ -67,27 +66,9 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
             if (_queues.TryGetValue(message.To, out var queue) && !queue.Writer.TryWrite(message))
             {
                 _telemetry.MessageDropped(message.To);
+                ReportUndelivered(message);
             }
         }
-    }
-
-    public async Task<ProposeResult> ForwardProposalAsync(string leaderId, byte[] envelope, CancellationToken cancellationToken)
-    {
-        using var request = NewRequest(leaderId, ProposePath, envelope);
-        using var response = await _clients.CreateClient(ForwardClientName).SendAsync(request, cancellationToken);
-        if (response.StatusCode is HttpStatusCode.OK or HttpStatusCode.Accepted)
-        {
-            var accepted = await response.Content.ReadFromJsonAsync<ForwardAnswer>(NodeJson.Options, cancellationToken);
-            return ProposeResult.Accepted(accepted!.Index, accepted.Term);
-        }
-
-        if (response.StatusCode == HttpStatusCode.MisdirectedRequest)
-        {
-            var answer = await response.Content.ReadFromJsonAsync<ForwardAnswer>(NodeJson.Options, cancellationToken);
-            return ProposeResult.NotLeader(answer?.LeaderId);
-        }
-
-        throw new RaftUnavailableException($"Leader {leaderId} answered {(int)response.StatusCode} to a forwarded proposal.", leaderId);
     }
 
     public async ValueTask DisposeAsync()
@@ -104,93 +85,141 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 
     private async Task SendLoopAsync(string peer, ChannelReader<Message> queue, CancellationToken cancellationToken)
     {
-        var batch = new List<Message>(MaxMessagesPerRequest);
+        // The loop outlives whatever request constructed the transport: it must not inherit its span.
+        Activity.Current = null;
         var failures = 0;
-        try
+        while (!cancellationToken.IsCancellationRequested)
         {
-            while (await queue.WaitToReadAsync(cancellationToken))
+            var sent = new StrongBox<long>();
+            var failure = await StreamAsync(peer, queue, sent, cancellationToken);
+            if (cancellationToken.IsCancellationRequested)
             {
-                batch.Clear();
-                while (batch.Count < MaxMessagesPerRequest && queue.TryRead(out var message))
-                {
-                    batch.Add(message);
-                }
-
-                if (await TrySendAsync(peer, batch, cancellationToken))
-                {
-                    failures = 0;
-                    continue;
-                }
-
-                // The peer is down or slow: back off, and drop what piled up meanwhile — Raft resends from
-                // its own state (a heartbeat or a probe), and stale messages only waste the peer's time.
-                failures++;
-                PeerUnreachable?.Invoke(peer);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 25 * (1 << Math.Min(failures, 6)))), cancellationToken);
-                while (queue.TryRead(out _))
-                {
-                }
+                break;
             }
-        }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-        {
-            // Shutting down.
+
+            // A stream that carried frames before it broke was healthy: reconnect at once. One that never got
+            // a frame through means the peer is down or refusing us: back off. Either way drop what piled up
+            // meanwhile: Raft resends from its own state, and stale messages only waste the peer's time.
+            failures = sent.Value > 0 ? 1 : failures + 1;
+            LogStreamEnded(peer, sent.Value, failure);
+            while (queue.TryRead(out var dropped))
+            {
+                ReportUndelivered(dropped);
+            }
+
+            PeerUnreachable?.Invoke(peer);
+
+            try
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(1000, 10 * (1 << Math.Min(failures, 7)))), cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
         }
     }
 
-    private async Task<bool> TrySendAsync(string peer, List<Message> batch, CancellationToken cancellationToken)
+    private void ReportUndelivered(Message message)
     {
-        var appends = 0;
+        if (message.Type == MessageType.Forward)
+        {
+            Undelivered?.Invoke(message);
+        }
+    }
+
+    /// <summary>Runs one stream to <paramref name="peer"/> until it breaks; returns why.</summary>
+    private async Task<string> StreamAsync(string peer, ChannelReader<Message> queue, StrongBox<long> sent, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var request = NewRequest(peer, StreamPath, new PumpContent((stream, ct) => PumpAsync(peer, queue, stream, sent, ct)));
+            using var response = await _clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            return $"peer answered HTTP {(int)response.StatusCode}";
+        }
+        catch (Exception ex)
+        {
+            // Whatever broke the stream (refused, reset, write timeout), the answer is the same: reconnect.
+            return ex.InnerException?.Message ?? ex.Message;
+        }
+    }
+
+    /// <summary>Writes the peer's queue into the request body, one frame per drained batch, until cancelled or broken.</summary>
+    private async Task PumpAsync(string peer, ChannelReader<Message> queue, Stream stream, StrongBox<long> sent, CancellationToken cancellationToken)
+    {
+        var batch = new List<Message>(MaxMessagesPerFrame);
+        using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // An empty first frame makes the peer's handler start now, so a refusal shows before there is traffic.
+        await WriteFrameAsync(stream, RaftStreamFrame.Encode([], null), writeTimeout);
+        while (await queue.WaitToReadAsync(cancellationToken))
+        {
+            batch.Clear();
+            while (batch.Count < MaxMessagesPerFrame && queue.TryRead(out var message))
+            {
+                batch.Add(message);
+            }
+
+            using var activity = StartAppendSpan(peer, batch);
+            try
+            {
+                await WriteFrameAsync(stream, RaftStreamFrame.Encode(batch, activity?.Context), writeTimeout);
+                sent.Value++;
+            }
+            catch (Exception ex)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+                throw;
+            }
+        }
+    }
+
+    private static async Task WriteFrameAsync(Stream stream, byte[] frame, CancellationTokenSource timeout)
+    {
+        // A peer that stops reading (hung, or gone without a reset) must not hold the stream forever.
+        timeout.CancelAfter(WriteTimeout);
+        await stream.WriteAsync(frame, timeout.Token);
+        await stream.FlushAsync(timeout.Token);
+        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+    }
+
+    private Activity? StartAppendSpan(string peer, List<Message> batch)
+    {
         var entries = 0;
         foreach (var message in batch)
         {
-            if (message.Type == MessageType.Append && message.Entries.Count > 0)
+            if (message.Type == MessageType.Append)
             {
-                appends++;
                 entries += message.Entries.Count;
             }
         }
 
-        using var activity = appends > 0 ? _telemetry.StartAppendEntries(peer, entries, batch[^1].Term) : null;
-        try
-        {
-            using var request = NewRequest(peer, MessagesPath, MessageCodec.EncodeBatch(batch));
-            if (activity is not null)
-            {
-                request.Headers.Add(Microsoft.Extensions.Hosting.Extensions.TracedHeader, "1");
-            }
-
-            using var response = await _clients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
-            if (!response.IsSuccessStatusCode)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, $"HTTP {(int)response.StatusCode}");
-                LogSendFailed(peer, $"HTTP {(int)response.StatusCode}");
-                return false;
-            }
-
-            return true;
-        }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-            LogSendFailed(peer, ex.Message);
-            return false;
-        }
+        return entries > 0 ? _telemetry.StartAppendEntries(peer, entries, batch[^1].Term) : null;
     }
 
-    private HttpRequestMessage NewRequest(string peer, string path, byte[] body)
+    private HttpRequestMessage NewRequest(string peer, string path, HttpContent content)
     {
-        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_peers.AddressOf(peer), path))
-        {
-            Content = new ByteArrayContent(body) { Headers = { ContentType = new MediaTypeHeaderValue("application/octet-stream") } },
-        };
+        content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_peers.AddressOf(peer), path)) { Content = content };
         request.Headers.Add(ClusterKeyFilter.HeaderName, _clusterKey);
         return request;
     }
 
-    [LoggerMessage(2101, LogLevel.Debug, "Raft messages to {Peer} failed: {Reason}")]
-    private partial void LogSendFailed(string peer, string reason);
-}
+    [LoggerMessage(2101, LogLevel.Debug, "Raft stream to {Peer} ended after {Frames} frames: {Reason}")]
+    private partial void LogStreamEnded(string peer, long frames, string reason);
 
-/// <summary>The leader's answer to a forwarded proposal.</summary>
-public sealed record ForwardAnswer(long Index, long Term, string? LeaderId);
+    /// <summary>A request body that never ends by itself: the pump writes frames until the stream breaks.</summary>
+    private sealed class PumpContent(Func<Stream, CancellationToken, Task> pump) : HttpContent
+    {
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
+            pump(stream, CancellationToken.None);
+
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            pump(stream, cancellationToken);
+
+        protected override bool TryComputeLength(out long length)
+        {
+            length = 0;
+            return false;
+        }
+    }
+}

@@ -7,9 +7,12 @@ public interface IRaftTransport
     /// Messages may be lost; Raft retries what matters.</summary>
     void Send(IReadOnlyList<Message> messages);
 
-    /// <summary>Raised (on a transport thread) when messages to a peer could not be delivered.</summary>
+    /// <summary>
+    /// Raised (on a transport thread) when the connection to a peer failed: what was sent on it may or may not
+    /// have arrived. Raised after <see cref="Undelivered"/> for the messages it dropped unsent.
+    /// </summary>
     event Action<string>? PeerUnreachable;
 
-    /// <summary>Asks <paramref name="leaderId"/> to append a command a client gave this node.</summary>
-    Task<ProposeResult> ForwardProposalAsync(string leaderId, byte[] envelope, CancellationToken cancellationToken);
+    /// <summary>Raised for each <see cref="MessageType.Forward"/> message dropped before it was written to its peer.</summary>
+    event Action<Message>? Undelivered;
 }

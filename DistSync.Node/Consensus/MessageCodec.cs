@@ -154,7 +154,7 @@ public static partial class MessageCodec
     private static Message Read(ref Reader r)
     {
         var type = (MessageType)r.Byte();
-        if (type < MessageType.PreVote || type > MessageType.TransferLeader)
+        if (type < MessageType.PreVote || type > MessageType.ForwardAnswer)
         {
             throw new FormatException($"Unknown message type {(byte)type}.");
         }

@@ -26,4 +26,17 @@ public enum MessageType : byte
 
     /// <summary>A follower forwards a leadership-transfer request to the leader; <see cref="Message.Index"/> is unused.</summary>
     TransferLeader = 13,
+
+    /// <summary>
+    /// Not Raft: a follower hands a client's command to the leader over the same stream. <see cref="Message.Entries"/>
+    /// holds the one command envelope and <see cref="Message.Context"/> its proposal id. The host handles it; the core never sees it.
+    /// </summary>
+    Forward = 14,
+
+    /// <summary>
+    /// Not Raft: the leader's answer to <see cref="Forward"/>, with the same <see cref="Message.Context"/>. Appended at
+    /// <see cref="Message.Index"/>/<see cref="Message.Term"/>, or <see cref="Message.Reject"/> with the
+    /// <see cref="ProposeStatus"/> in <see cref="Message.RejectHint"/>.
+    /// </summary>
+    ForwardAnswer = 15,
 }

@@ -1,14 +1,15 @@
+using System.Buffers;
 using System.Net;
 using DistSync.Node.Cluster;
+using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 
 namespace DistSync.Node.Consensus;
 
 /// <summary><c>/raft/*</c> for people and tools; <c>/internal/raft/*</c> for peers (cluster key required).</summary>
 public static class RaftApi
 {
-    private const int MaxBatchBytes = 64 * 1024 * 1024;
-
     public static IEndpointRouteBuilder MapRaftApi(this IEndpointRouteBuilder app)
     {
         var raft = app.MapGroup("/raft").WithTags("Raft");
@@ -20,8 +21,7 @@ public static class RaftApi
             .WithSummary("Asks the leader to hand leadership to another node (e.g. before maintenance).");
 
         var internalRaft = app.MapGroup("/internal/raft").ExcludeFromDescription().AddEndpointFilter<ClusterKeyFilter>();
-        internalRaft.MapPost("/messages", ReceiveMessagesAsync);
-        internalRaft.MapPost("/propose", AcceptProposalAsync);
+        internalRaft.MapPost("/stream", ReceiveStreamAsync);
         return app;
     }
 
@@ -51,69 +51,56 @@ public static class RaftApi
         return TypedResults.Accepted("/raft/status", new TransferResponse("transferring", request.Target, host.LeaderId));
     }
 
-    private static async Task<IResult> ReceiveMessagesAsync(HttpRequest request, RaftHost host)
+    /// <summary>
+    /// A peer's stream of <see cref="RaftStreamFrame"/>s, read until the peer goes away or this node stops. Frames are
+    /// handed to the loop as they arrive; if its queue is full they are dropped, and Raft resends what matters.
+    /// </summary>
+    private static async Task ReceiveStreamAsync(HttpContext context, RaftHost host, RaftTelemetry telemetry, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
-        var body = await ReadBodyAsync(request);
-        if (body is null)
+        var features = context.Features;
+        if (features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Batch too large");
+            size.MaxRequestBodySize = null;
         }
 
-        IReadOnlyList<Message> messages;
+        if (features.Get<IHttpMinRequestBodyDataRateFeature>() is { } rate)
+        {
+            rate.MinDataRate = null; // an idle follower's stream is quiet between elections
+        }
+
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var reader = context.Request.BodyReader;
         try
         {
-            messages = MessageCodec.DecodeBatch(body);
+            while (true)
+            {
+                var read = await reader.ReadAsync(stop.Token);
+                var buffer = read.Buffer;
+                while (RaftStreamFrame.TryRead(ref buffer, out var frame))
+                {
+                    var (messages, trace) = RaftStreamFrame.Decode(frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray());
+                    using var activity = trace == default ? null : telemetry.StartAppendReceived(trace, messages);
+                    host.Receive(messages);
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stop.IsCancellationRequested)
+        {
+            // The peer went away, or this node is stopping.
         }
         catch (FormatException ex)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed Raft batch", detail: ex.Message);
+            loggers.CreateLogger(typeof(RaftApi)).LogWarning("Malformed Raft stream from a peer, dropped: {Reason}", ex.Message);
         }
 
-        return host.Receive(messages)
-            ? TypedResults.NoContent()
-            : TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Overloaded", detail: "The Raft loop's queue is full.");
-    }
-
-    private static async Task<IResult> AcceptProposalAsync(HttpRequest request, RaftHost host, CancellationToken cancellationToken)
-    {
-        var body = await ReadBodyAsync(request);
-        if (body is null || body.Length < CommandEnvelope.HeaderBytes)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status400BadRequest, title: "Malformed proposal");
-        }
-
-        try
-        {
-            var result = await host.AcceptForwardedAsync(body, cancellationToken);
-            return result.Status switch
-            {
-                ProposeStatus.Accepted => TypedResults.Json(new ForwardAnswer(result.Index, result.Term, host.NodeId), NodeJson.Options, statusCode: StatusCodes.Status202Accepted),
-                ProposeStatus.TooLarge => TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Command too large"),
-                _ => TypedResults.Json(new ForwardAnswer(0, 0, result.LeaderHint), NodeJson.Options, statusCode: (int)HttpStatusCode.MisdirectedRequest),
-            };
-        }
-        catch (RaftUnavailableException ex)
-        {
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Unavailable", detail: ex.Message);
-        }
-    }
-
-    private static async Task<byte[]?> ReadBodyAsync(HttpRequest request)
-    {
-        // Kestrel's default (30 MB) is below what a full pipeline of appends may carry.
-        if (request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
-        {
-            limit.MaxRequestBodySize = MaxBatchBytes;
-        }
-
-        if (request.ContentLength is > MaxBatchBytes)
-        {
-            return null;
-        }
-
-        using var buffer = new MemoryStream(request.ContentLength is { } length ? (int)length : 4096);
-        await request.Body.CopyToAsync(buffer, request.HttpContext.RequestAborted);
-        return buffer.Length > MaxBatchBytes ? null : buffer.ToArray();
+        // Never answer normally: the sender is still writing, and a closed connection tells it to reconnect at once.
+        context.Abort();
     }
 }
 

@@ -114,6 +114,9 @@ public sealed partial class RaftHost
     {
         switch (input)
         {
+            case LoopInput.Step { Message.Type: MessageType.Forward } forward:
+                AcceptForwarded(raft, forward.Message);
+                break;
             case LoopInput.Step step:
                 raft.Step(step.Message);
                 break;
@@ -356,4 +359,7 @@ public sealed partial class RaftHost
 
     [LoggerMessage(2007, LogLevel.Critical, "Raft loop failed; stopping the process")]
     private partial void LogLoopFailed(Exception exception);
+
+    [LoggerMessage(2008, LogLevel.Warning, "Malformed forwarded command from {Peer}; dropped")]
+    private partial void LogMalformedForward(string peer);
 }

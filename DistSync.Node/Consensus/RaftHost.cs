@@ -25,6 +25,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     private readonly Channel<LoopInput> _inputs;
     private readonly ConcurrentDictionary<long, PendingProposal> _proposals = new();
     private readonly ConcurrentDictionary<long, TaskCompletionSource> _reads = new();
+    private readonly ConcurrentDictionary<long, ForwardedProposal> _forwards = new();
     private readonly long _proposalIdBase = RandomNumberGenerator.GetInt32(1, int.MaxValue) * (1L << 32);
     private long _nextProposalId;
     private long _nextReadId;
@@ -55,7 +56,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             FullMode = BoundedChannelFullMode.Wait,
         });
         telemetry.Bind(() => _status);
-        transport.PeerUnreachable += peer => _inputs.Writer.TryWrite(new LoopInput.Unreachable(peer));
+        transport.PeerUnreachable += OnPeerUnreachable;
+        transport.Undelivered += OnUndelivered;
     }
 
     public string NodeId => _node.NodeId;
@@ -97,7 +99,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         timeout.CancelAfter(_options.ProposalTimeout);
         try
         {
-            await SubmitAsync(envelope, timeout.Token);
+            await SubmitAsync(id, envelope, timeout.Token);
             return await pending.Applied.Task.WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -170,7 +172,12 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     {
         foreach (var message in messages)
         {
-            if (!_inputs.Writer.TryWrite(new LoopInput.Step(message)))
+            if (message.Type == MessageType.ForwardAnswer)
+            {
+                // Nothing for the loop to do: hand the answer straight to the waiting proposer.
+                AnswerForward(message);
+            }
+            else if (!_inputs.Writer.TryWrite(new LoopInput.Step(message)))
             {
                 return false;
             }
@@ -179,15 +186,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         return true;
     }
 
-    /// <summary>A follower forwarded a client's command: append it if this node leads.</summary>
-    public Task<ProposeResult> AcceptForwardedAsync(byte[] envelope, CancellationToken cancellationToken)
-    {
-        var answer = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-        Enqueue(new LoopInput.Propose(envelope, answer));
-        return answer.Task.WaitAsync(cancellationToken);
-    }
-
-    private async Task SubmitAsync(byte[] envelope, CancellationToken cancellationToken)
+    private async Task SubmitAsync(long id, byte[] envelope, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
@@ -196,7 +195,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             var result = await answer.Task.WaitAsync(cancellationToken);
             if (result.Status == ProposeStatus.NotLeader && result.LeaderHint is { } leader && leader != NodeId)
             {
-                result = await ForwardAsync(leader, envelope, cancellationToken);
+                result = await ForwardAsync(leader, id, envelope, cancellationToken);
             }
 
             switch (result.Status)
@@ -217,23 +216,89 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     }
 
     /// <summary>
-    /// Hands the command to the leader. Only a definite "not appended" (refused connection, "not the
-    /// leader") is retried by the caller, so a command is never appended twice.
+    /// Hands the command to the leader over the peer stream and waits for its answer. Only a definite "not
+    /// appended" (dropped unsent, or "not the leader") comes back for the caller to retry, so a command is never
+    /// appended twice; a stream that broke after sending it fails the proposal as "outcome unknown".
     /// </summary>
-    private async Task<ProposeResult> ForwardAsync(string leader, byte[] envelope, CancellationToken cancellationToken)
+    private async Task<ProposeResult> ForwardAsync(string leader, long id, byte[] envelope, CancellationToken cancellationToken)
     {
+        var forward = new ForwardedProposal(leader);
+        _forwards[id] = forward;
         try
         {
-            return await _transport.ForwardProposalAsync(leader, envelope, cancellationToken);
+            _transport.Send([new Message
+            {
+                Type = MessageType.Forward,
+                From = NodeId,
+                To = leader,
+                Context = id,
+                // The index only satisfies the codec's rule for entries (from 1): the leader picks the real one.
+                Entries = [new Entry(1, 0, EntryType.Command, envelope)],
+            }]);
+            return await forward.Answer.Task.WaitAsync(cancellationToken);
         }
-        catch (HttpRequestException ex) when (ex.HttpRequestError == HttpRequestError.ConnectionError)
+        finally
         {
-            // The request never reached the leader (it is down): nothing was appended.
-            return ProposeResult.NotLeader(null);
+            _forwards.TryRemove(id, out _);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+    }
+
+    /// <summary>The leader's side of <see cref="ForwardAsync"/>, on the loop: append each command and answer.</summary>
+    private void AcceptForwarded(RaftNode raft, Message forward)
+    {
+        if (forward.Entries.Count != 1 || forward.Entries[0].Data.Length < CommandEnvelope.HeaderBytes)
         {
-            throw new RaftUnavailableException($"Leader {leader} did not answer the forwarded command; it may or may not be applied.", leader);
+            LogMalformedForward(forward.From);
+            return;
+        }
+
+        var result = raft.Propose(forward.Entries[0].Data);
+        _transport.Send([new Message
+        {
+            Type = MessageType.ForwardAnswer,
+            From = NodeId,
+            To = forward.From,
+            Context = forward.Context,
+            Term = result.Term,
+            Index = result.Index,
+            Reject = !result.IsAccepted,
+            RejectHint = (long)result.Status,
+        }]);
+    }
+
+    private void AnswerForward(Message answer)
+    {
+        if (!_forwards.TryGetValue(answer.Context, out var forward) || forward.Leader != answer.From)
+        {
+            return; // the proposer gave up already
+        }
+
+        var status = (ProposeStatus)answer.RejectHint;
+        forward.Answer.TrySetResult(!answer.Reject ? ProposeResult.Accepted(answer.Index, answer.Term)
+            : status is ProposeStatus.TooLarge or ProposeStatus.Overloaded ? new ProposeResult(status, 0, 0, answer.From)
+            : ProposeResult.NotLeader(null));
+    }
+
+    /// <summary>The transport dropped a forwarded command before writing it: certainly not appended.</summary>
+    private void OnUndelivered(Message message)
+    {
+        if (_forwards.TryGetValue(message.Context, out var forward))
+        {
+            forward.Answer.TrySetResult(ProposeResult.NotLeader(null));
+        }
+    }
+
+    /// <summary>The stream to <paramref name="peer"/> broke: commands sent on it may or may not have arrived.</summary>
+    private void OnPeerUnreachable(string peer)
+    {
+        _inputs.Writer.TryWrite(new LoopInput.Unreachable(peer));
+        foreach (var forward in _forwards.Values)
+        {
+            if (forward.Leader == peer)
+            {
+                forward.Answer.TrySetException(new RaftUnavailableException(
+                    $"The connection to leader {peer} broke after the command was sent; it may or may not be applied.", peer));
+            }
         }
     }
 
@@ -251,6 +316,14 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         {
             throw new RaftUnavailableException("The node is overloaded: too many queued requests.", LeaderId);
         }
+    }
+
+    /// <summary>A command handed to <see cref="Leader"/>, waiting for its answer.</summary>
+    private sealed class ForwardedProposal(string leader)
+    {
+        public string Leader { get; } = leader;
+
+        public TaskCompletionSource<ProposeResult> Answer { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class PendingProposal(long startedAt)

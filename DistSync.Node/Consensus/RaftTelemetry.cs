@@ -87,6 +87,21 @@ public sealed class RaftTelemetry : IDisposable
         return activity;
     }
 
+    /// <summary>The receiving side of a traced append: a child of the sender's span, across the stream.</summary>
+    public Activity? StartAppendReceived(ActivityContext parent, IReadOnlyList<Message> messages)
+    {
+        var activity = Source.StartActivity("raft.append_entries.receive", ActivityKind.Server, parent);
+        if (activity is not null && messages.Count > 0)
+        {
+            activity.SetTag(NodeIdAttribute, _nodeId);
+            activity.SetTag("raft.peer", messages[0].From);
+            activity.SetTag("raft.entries", messages.Sum(m => m.Entries.Count));
+            activity.SetTag("raft.term", messages[^1].Term);
+        }
+
+        return activity;
+    }
+
     public void Committed(TimeSpan sinceProposed) =>
         _commitDuration.Record(sinceProposed.TotalMilliseconds, new KeyValuePair<string, object?>(NodeIdAttribute, _nodeId));
 

@@ -79,9 +79,22 @@ public sealed class MessageCodecTests
     [InlineData(MessageType.ReadIndex)]
     [InlineData(MessageType.ReadIndexResponse)]
     [InlineData(MessageType.TransferLeader)]
+    [InlineData(MessageType.ForwardAnswer)]
     public void Decode_EveryEntrylessType_RoundTrips(MessageType type)
     {
         var message = new Message { Type = type, From = "a", To = "b", Term = 1, Index = 300, Context = long.MinValue, Commit = 0 };
+
+        AssertSame(message, MessageCodec.Decode(MessageCodec.Encode(message)));
+    }
+
+    [Fact]
+    public void Decode_ForwardedCommand_RoundTrips()
+    {
+        var message = new Message
+        {
+            Type = MessageType.Forward, From = "node2", To = "node1", Context = 1L << 40,
+            Entries = [new Entry(1, 0, EntryType.Command, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])],
+        };
 
         AssertSame(message, MessageCodec.Decode(MessageCodec.Encode(message)));
     }
