@@ -21,13 +21,20 @@ public sealed partial class RaftHost
         await Task.Yield(); // let start-up continue; the loop runs on its own from here
         using var storage = new RaftStorage(Path.Combine(_node.ResolveDataDir(), "raft"), new RaftStorageOptions { SyncToDisk = _options.SyncToDisk });
         var raft = Open(storage);
+        using var writer = new RaftWalWriter(storage, _transport, _telemetry,
+            (index, term) => _inputs.Writer.TryWrite(new LoopInput.Persisted(index, term)),
+            ex =>
+            {
+                LogLoopFailed(ex);
+                Environment.FailFast($"Raft log write failed: {ex.Message}", ex);
+            });
         using var ticker = new PeriodicTimer(_options.TickInterval);
         var ticks = TickAsync(ticker, stoppingToken);
         try
         {
             while (await _inputs.Reader.WaitToReadAsync(stoppingToken))
             {
-                Turn(raft, storage);
+                Turn(raft, storage, writer);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -86,7 +93,7 @@ public sealed partial class RaftHost
     }
 
     /// <summary>One turn: take what is queued, then persist → send → apply → advance until nothing is ready.</summary>
-    private void Turn(RaftNode raft, RaftStorage storage)
+    private void Turn(RaftNode raft, RaftStorage storage, RaftWalWriter writer)
     {
         for (var taken = 0; taken < MaxInputsPerTurn && _inputs.Reader.TryRead(out var input); taken++)
         {
@@ -102,9 +109,9 @@ public sealed partial class RaftHost
         while (raft.HasReady())
         {
             var ready = raft.GetReady();
-            Process(storage, ready);
-            raft.Advance(ready);
-            CompactIfDue(raft, storage);
+            var persisted = Process(storage, writer, ready);
+            raft.Advance(ready, persisted);
+            CompactIfDue(raft, storage, writer);
         }
 
         _status = raft.Status;
@@ -132,6 +139,9 @@ public sealed partial class RaftHost
             case LoopInput.Unreachable unreachable:
                 raft.ReportUnreachable(unreachable.Peer);
                 break;
+            case LoopInput.Persisted persisted:
+                raft.MarkPersisted(persisted.Index, persisted.Term);
+                break;
             case LoopInput.Wake:
                 break;
             default:
@@ -139,48 +149,63 @@ public sealed partial class RaftHost
         }
     }
 
-    private void Process(RaftStorage storage, Ready ready)
+    /// <summary>
+    /// Hands the Ready's writes to the WAL writer and goes on: messages that claim what is being written (a
+    /// follower's acknowledgement, a vote) leave after it is on disk; a leader's appends leave now, since the core
+    /// counts the leader's own copy only once <see cref="RaftNode.MarkPersisted"/> says it is written (Raft thesis
+    /// §10.2.1). Committed entries are applied at once: a quorum already holds them. Returns whether the Ready's
+    /// entries are already on disk (only after the rare synchronous path for a snapshot).
+    /// </summary>
+    private bool Process(RaftStorage storage, RaftWalWriter writer, Ready ready)
     {
         if (ready.SoftState is { } soft)
         {
             OnSoftState(soft);
         }
 
-        // A leader may send its appends while it writes them (Raft thesis §10.2.1): the core counts the
-        // leader's own copy toward a quorum only after Advance, i.e. once it is on disk. Anything that
-        // changes term or vote, and every follower's answer, waits for the fsync.
-        var sendFirst = _soft.Role == RaftRole.Leader && ready.SnapshotToPersist is null
-            && (ready.HardState is not { } next || (next.Term == _persisted.Term && next.VotedFor == _persisted.VotedFor));
-        if (sendFirst && ready.Messages.Count > 0)
-        {
-            _transport.Send(ready.Messages);
-        }
-
-        // 1. Persist: nothing below may be sent or applied before it is on disk.
+        var persisted = false;
         if (ready.SnapshotToPersist is { } received)
         {
+            // Rare (a follower far behind): finish every queued write, then do it all here, in order.
+            writer.WaitIdle();
             storage.SaveSnapshot(received);
-        }
-
-        if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
-        {
-            var started = Stopwatch.GetTimestamp();
-            // A Ready that only moves the commit index needs no fsync: a lost commit index is relearned
-            // from the leader (Raft Figure 2 lists it as volatile). Term, vote and entries always sync.
-            var mustSync = ready.EntriesToPersist.Count > 0 || ready.SnapshotToPersist is not null
-                || ready.HardState is { } hard && (hard.Term != _persisted.Term || hard.VotedFor != _persisted.VotedFor);
-            storage.Save(ready.HardState, ready.EntriesToPersist, mustSync);
+            storage.Save(ready.HardState, ready.EntriesToPersist, sync: true);
             _persisted = ready.HardState ?? _persisted;
-            _telemetry.Persisted(Stopwatch.GetElapsedTime(started), ready.EntriesToPersist.Count);
-        }
-
-        // 2. Send.
-        if (!sendFirst && ready.Messages.Count > 0)
-        {
             _transport.Send(ready.Messages);
+            persisted = true;
+        }
+        else
+        {
+            // Term and vote must be on disk before any message that relies on them; so must a follower's entries.
+            var termOrVoteChanged = ready.HardState is { } next && (next.Term != _persisted.Term || next.VotedFor != _persisted.VotedFor);
+            var sendNow = _soft.Role == RaftRole.Leader && !termOrVoteChanged;
+            if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
+            {
+                if (sendNow)
+                {
+                    _transport.Send(ready.Messages);
+                }
+
+                // A Ready that only moves the commit index needs no fsync: a lost commit index is relearned from
+                // the leader (Raft Figure 2 lists it as volatile). Term, vote and entries always sync.
+                writer.Enqueue(ready.HardState, ready.EntriesToPersist, sync: ready.EntriesToPersist.Count > 0 || termOrVoteChanged,
+                    after: sendNow ? [] : ready.Messages);
+                _persisted = ready.HardState ?? _persisted;
+            }
+            else if (ready.Messages.Count > 0)
+            {
+                // Nothing to write, but messages queued behind a write must not be overtaken.
+                if (sendNow || writer.IsIdle)
+                {
+                    _transport.Send(ready.Messages);
+                }
+                else
+                {
+                    writer.EnqueueSend(ready.Messages);
+                }
+            }
         }
 
-        // 3. Apply.
         if (ready.SnapshotToPersist is { } snapshot)
         {
             RestoreMachines(snapshot.Data);
@@ -214,6 +239,7 @@ public sealed partial class RaftHost
             }
         }
 
+        return persisted;
     }
 
     private void Apply(Entry entry)
@@ -279,12 +305,14 @@ public sealed partial class RaftHost
         }
     }
 
-    private void CompactIfDue(RaftNode raft, RaftStorage storage)
+    private void CompactIfDue(RaftNode raft, RaftStorage storage, RaftWalWriter writer)
     {
         if (_appliedIndex - _snapshotIndex < _options.SnapshotEvery)
         {
             return;
         }
+
+        writer.WaitIdle(); // the snapshot and the compaction rewrite log files the writer appends to
 
         var data = SnapshotMachines();
         storage.SaveSnapshot(new Snapshot(new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters), data));

@@ -347,5 +347,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public sealed record Unreachable(string Peer) : LoopInput;
 
         public sealed record Wake : LoopInput;
+
+        /// <summary>The WAL writer made the log durable up to this entry.</summary>
+        public sealed record Persisted(long Index, long Term) : LoopInput;
     }
 }

@@ -22,6 +22,9 @@ internal sealed class RaftLog
     /// <summary>Highest index the host has persisted; entries after it go into the next Ready.</summary>
     public long Stable { get; private set; }
 
+    /// <summary>Last index handed to the host for writing; between <see cref="Stable"/> and here a write is in flight.</summary>
+    public long InProgress { get; private set; }
+
     public long SnapshotIndex => _snapshotIndex;
 
     public long FirstIndex => _snapshotIndex + 1;
@@ -65,7 +68,7 @@ internal sealed class RaftLog
 
         Committed = commit;
         Applied = _snapshotIndex;
-        Stable = LastIndex;
+        Stable = InProgress = LastIndex;
     }
 
     public bool TryTerm(long index, out long term)
@@ -165,6 +168,7 @@ internal sealed class RaftLog
         var keep = (int)(index - _snapshotIndex - 1);
         _entries.RemoveRange(keep, _entries.Count - keep);
         Stable = Math.Min(Stable, index - 1);
+        InProgress = Math.Min(InProgress, index - 1);
     }
 
     public void CommitTo(long commit)
@@ -251,7 +255,7 @@ internal sealed class RaftLog
         _snapshotIndex = snapshot.Metadata.Index;
         _snapshotTerm = snapshot.Metadata.Term;
         Committed = _snapshotIndex;
-        Stable = _snapshotIndex;
+        Stable = InProgress = _snapshotIndex;
     }
 
     /// <summary>The host snapshotted its state machine at <paramref name="index"/>: drop the entries it covers.</summary>
@@ -263,13 +267,15 @@ internal sealed class RaftLog
         _snapshotIndex = index;
         _snapshotTerm = snapshot.Metadata.Term;
         Stable = Math.Max(Stable, index);
+        InProgress = Math.Max(InProgress, index);
     }
 
-    public bool HasUnstable => LastIndex > Stable;
+    /// <summary>Entries past <see cref="InProgress"/>: not yet handed to the host to write.</summary>
+    public bool HasUnstable => LastIndex > InProgress;
 
     public Entry[] UnstableEntries()
     {
-        var from = Math.Max(Stable + 1, FirstIndex);
+        var from = Math.Max(InProgress + 1, FirstIndex);
         if (from > LastIndex)
         {
             return [];
@@ -287,8 +293,12 @@ internal sealed class RaftLog
         if (index > Stable && MatchTerm(index, term))
         {
             Stable = index;
+            InProgress = Math.Max(InProgress, index);
         }
     }
+
+    /// <summary>The host took the entries up to <paramref name="index"/> to write (they are not on disk yet).</summary>
+    public void InProgressTo(long index) => InProgress = Math.Max(InProgress, Math.Min(index, LastIndex));
 
     public bool HasCommittedToApply => PendingSnapshot is null && Committed > Applied;
 

@@ -60,8 +60,12 @@ public sealed partial class RaftNode
         return ready;
     }
 
-    /// <summary>The host persisted, sent and applied <paramref name="ready"/>.</summary>
-    public void Advance(Ready ready)
+    /// <summary>
+    /// The host sent and applied <paramref name="ready"/>, and wrote what it had to persist unless
+    /// <paramref name="persisted"/> is false: then its entries are being written elsewhere (etcd raft's asynchronous
+    /// storage writes) and count as on disk only once the host calls <see cref="MarkPersisted"/>.
+    /// </summary>
+    public void Advance(Ready ready, bool persisted = true)
     {
         ArgumentNullException.ThrowIfNull(ready);
         if (!ReferenceEquals(ready, _outstanding))
@@ -78,16 +82,29 @@ public sealed partial class RaftNode
         if (ready.EntriesToPersist.Count > 0)
         {
             var last = ready.EntriesToPersist[^1];
-            _log.StableTo(last.Index, last.Term);
-            if (_role == RaftRole.Leader && _progress[_id].MaybeUpdate(_log.Stable) && MaybeCommit())
+            _log.InProgressTo(last.Index);
+            if (persisted)
             {
-                _commitBroadcastPending = true;
+                MarkPersisted(last.Index, last.Term);
             }
         }
 
         if (ready.CommittedEntries.Count > 0)
         {
             _log.AppliedTo(ready.CommittedEntries[^1].Index);
+        }
+    }
+
+    /// <summary>
+    /// The entries up to <paramref name="index"/> (of <paramref name="term"/>) are on this node's disk. Ignored when
+    /// that entry was overwritten meanwhile. Only now does a leader count its own copy toward a quorum.
+    /// </summary>
+    public void MarkPersisted(long index, long term)
+    {
+        _log.StableTo(index, term);
+        if (_role == RaftRole.Leader && _progress[_id].MaybeUpdate(_log.Stable) && MaybeCommit())
+        {
+            _commitBroadcastPending = true;
         }
     }
 }

@@ -125,6 +125,11 @@ internal sealed partial class ClusterSimulation
         SimulatedCluster.TickAll(_random, _nodes, chaos);
         foreach (var node in _nodes)
         {
+            if (node.IsUp)
+            {
+                FinishWrites(node, chaos, all: !chaos);
+            }
+
             HandleReady(node, chaos);
         }
 
@@ -147,42 +152,68 @@ internal sealed partial class ClusterSimulation
     /// <summary>How often a leader dies between sending its appends and writing them.</summary>
     private const double LeaderCrashBeforePersistRate = 0.01;
 
-    private void Send(Ready ready, bool chaos)
+    private void Send(IReadOnlyList<Message> messages, bool chaos)
     {
-        foreach (var message in ready.Messages)
+        foreach (var message in messages)
         {
             // Through the codec when asked, as the HTTP transport would carry it.
             _network.Send(_throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message, _tick, chaos);
         }
     }
 
+    /// <summary>
+    /// As the host does: a Ready's writes go to the node's write queue (the WAL writer thread), finished at some
+    /// later step by <see cref="FinishWrites"/>; messages that rely on them wait with them; a leader's appends
+    /// go at once (thesis §10.2.1), and sometimes the leader crashes right then, losing what it had not written.
+    /// </summary>
     private void HandleReady(SimulatedNode node, bool chaos)
     {
         // Bounded: a Ready rarely leads to another within the same tick.
         for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
         {
             var ready = raft.GetReady();
-
-            // As the host does (thesis §10.2.1): a leader sends its appends before they are on its own disk,
-            // and sometimes crashes right then, losing what it had not written.
-            var persisted = node.Storage.HardState;
-            var sendFirst = raft.Role == RaftRole.Leader && ready.SnapshotToPersist is null
-                && (ready.HardState is not { } next || (next.Term == persisted.Term && next.VotedFor == persisted.VotedFor));
-            if (sendFirst)
+            var persisted = false;
+            if (ready.SnapshotToPersist is not null)
             {
-                Send(ready, chaos);
-                if (chaos && ready.EntriesToPersist.Count > 0 && _random.NextDouble() < LeaderCrashBeforePersistRate)
-                {
-                    node.Crash();
-                    Crashes++;
-                    return;
-                }
+                // The host's rare synchronous path: drain the writer, then write and send here.
+                FinishWrites(node, chaos, all: true);
+                node.Storage.Persist(ready);
+                node.HandedHardState = node.Storage.HardState;
+                Send(ready.Messages, chaos);
+                persisted = true;
             }
-
-            node.Storage.Persist(ready);
-            if (!sendFirst)
+            else
             {
-                Send(ready, chaos);
+                var termOrVoteChanged = ready.HardState is { } next
+                    && (next.Term != node.HandedHardState.Term || next.VotedFor != node.HandedHardState.VotedFor);
+                var sendNow = raft.Role == RaftRole.Leader && !termOrVoteChanged;
+                if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
+                {
+                    if (sendNow)
+                    {
+                        Send(ready.Messages, chaos);
+                        if (chaos && ready.EntriesToPersist.Count > 0 && _random.NextDouble() < LeaderCrashBeforePersistRate)
+                        {
+                            node.Crash();
+                            Crashes++;
+                            return;
+                        }
+                    }
+
+                    node.PendingWrites.Enqueue(new PendingWrite(ready.HardState, ready.EntriesToPersist, sendNow ? [] : ready.Messages));
+                    node.HandedHardState = ready.HardState ?? node.HandedHardState;
+                }
+                else if (ready.Messages.Count > 0)
+                {
+                    if (sendNow || node.PendingWrites.Count == 0)
+                    {
+                        Send(ready.Messages, chaos);
+                    }
+                    else
+                    {
+                        node.PendingWrites.Enqueue(new PendingWrite(null, [], ready.Messages));
+                    }
+                }
             }
 
             if (ready.SnapshotToPersist is { } snapshot)
@@ -203,12 +234,32 @@ internal sealed partial class ClusterSimulation
                 CheckRead(node, read);
             }
 
-            raft.Advance(ready);
+            raft.Advance(ready, persisted);
             if (node.AppliedIndex - raft.Log.SnapshotIndex >= _settings.CompactEvery)
             {
+                FinishWrites(node, chaos, all: true);
                 raft.Compact(node.AppliedIndex, node.EncodeState());
                 node.Storage.SaveSnapshot(raft.Log.Snapshot!);
             }
+        }
+    }
+
+    /// <summary>The WAL writer finishes some (or all) queued writes in order: write, send what waited, report.</summary>
+    private void FinishWrites(SimulatedNode node, bool chaos, bool all)
+    {
+        var count = all ? node.PendingWrites.Count : _random.Next(node.PendingWrites.Count + 1);
+        Entry? last = null;
+        for (var i = 0; i < count; i++)
+        {
+            var write = node.PendingWrites.Dequeue();
+            node.Storage.Persist(new Ready { HardState = write.HardState, EntriesToPersist = write.Entries });
+            Send(write.After, chaos);
+            last = write.Entries.Count > 0 ? write.Entries[^1] : last;
+        }
+
+        if (last is not null)
+        {
+            node.Raft?.MarkPersisted(last.Index, last.Term);
         }
     }
 

@@ -24,14 +24,26 @@ internal sealed class SimulatedNode(string id, RaftOptions options) : ISimulated
 
     public ulong StateHash { get; private set; }
 
+    /// <summary>Writes handed to this node's WAL writer and not yet done; a crash loses them.</summary>
+    public Queue<PendingWrite> PendingWrites { get; } = new();
+
+    /// <summary>The last hard state handed to the writer (what the host calls "persisted" when deciding what may go first).</summary>
+    public HardState HandedHardState { get; set; }
+
     public void Start(Random random)
     {
         var persisted = Storage.Load();
+        PendingWrites.Clear();
+        HandedHardState = persisted.HardState;
         Raft = new RaftNode(Options, persisted, random);
         (AppliedIndex, StateHash) = persisted.Snapshot is { } snapshot ? DecodeState(snapshot.Data) : (0, 0UL);
     }
 
-    public void Crash() => Raft = null;
+    public void Crash()
+    {
+        Raft = null;
+        PendingWrites.Clear();
+    }
 
     public void RestoreFrom(Snapshot snapshot) => (AppliedIndex, StateHash) = DecodeState(snapshot.Data);
 

@@ -1,0 +1,131 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using DistSync.Node.Cluster;
+using DistSync.Node.Consensus;
+using DistSync.Node.Storage;
+using DistSync.Tests.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
+using static DistSync.Tests.Storage.StorageData;
+
+namespace DistSync.Tests.Consensus;
+
+/// <summary>
+/// The WAL writer on the real disk with fsync: what it reports durable is on disk, messages that waited for a
+/// write leave only after it and in order, an overwrite queued behind a write lands, and a disk failure is reported.
+/// </summary>
+public sealed class RaftWalWriterTests : IDisposable
+{
+    private readonly TempDirectory _dir = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly RecordingTransport _transport = new();
+    private readonly BlockingCollection<(long Index, long Term)> _persisted = [];
+    private readonly BlockingCollection<Exception> _failures = [];
+
+    public void Dispose()
+    {
+        _services.Dispose();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public void Enqueue_Entries_AreOnDiskWhenReportedAndMessagesFollowInOrder()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            using var writer = NewWriter(storage);
+            var ack1 = Ack(2);
+            var ack2 = Ack(3);
+
+            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: [ack1]);
+            writer.Enqueue(null, Range(3, 3, 1), sync: true, after: [ack2]);
+            writer.EnqueueSend([Ack(4)]);
+            writer.WaitIdle();
+
+            Assert.True(writer.IsIdle);
+            Assert.Equal([2L, 3L, 4L], _transport.Sent.Select(m => m.Index));
+            Assert.Equal((3L, 1L), LastReported());
+        }
+
+        var reloaded = Reopen(_dir.Path);
+        AssertEntries(Range(1, 3, 1), reloaded.Entries);
+        Assert.Equal(new HardState(1, "node1", 0), reloaded.HardState);
+    }
+
+    [Fact]
+    public void Enqueue_OverwriteQueuedBehindAWrite_LeavesTheNewSuffix()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            using var writer = NewWriter(storage);
+
+            writer.Enqueue(new HardState(1, null, 0), Range(1, 4, 1), sync: true, after: []);
+            writer.Enqueue(new HardState(2, null, 0), Range(3, 5, 2), sync: true, after: []);
+            writer.WaitIdle();
+
+            Assert.Equal((5L, 2L), LastReported());
+        }
+
+        var reloaded = Reopen(_dir.Path);
+        AssertEntries([.. Range(1, 2, 1), .. Range(3, 5, 2)], reloaded.Entries);
+        Assert.Equal(2, reloaded.HardState.Term);
+    }
+
+    [Fact]
+    public void Enqueue_WriteTheDiskRefuses_ReportsTheFailureAndSendsNothing()
+    {
+        using var storage = new RaftStorage(_dir.Path);
+        storage.Load();
+        using var writer = NewWriter(storage);
+
+        // Entry 5 cannot follow an empty log: the storage refuses it, as it would a failed disk write.
+        writer.Enqueue(null, Range(5, 5, 1), sync: true, after: [Ack(5)]);
+
+        Assert.True(_failures.TryTake(out var failure, TimeSpan.FromSeconds(30)), "no failure reported");
+        Assert.IsType<InvalidOperationException>(failure);
+        Assert.Empty(_transport.Sent);
+        Assert.Empty(_persisted);
+    }
+
+    private RaftWalWriter NewWriter(RaftStorage storage)
+    {
+        var telemetry = new RaftTelemetry(_services.GetRequiredService<IMeterFactory>(), Options.Create(new NodeOptions { NodeId = "node1" }));
+        return new RaftWalWriter(storage, _transport, telemetry, (index, term) => _persisted.Add((index, term)), _failures.Add);
+    }
+
+    private (long Index, long Term) LastReported()
+    {
+        var last = (0L, 0L);
+        while (_persisted.TryTake(out var reported))
+        {
+            Assert.True(reported.Index >= last.Item1, $"reported {reported.Index} after {last.Item1}");
+            last = reported;
+        }
+
+        return last;
+    }
+
+    private static Message Ack(long index) => new() { Type = MessageType.AppendResponse, From = "node1", To = "node2", Term = 1, Index = index };
+
+    private sealed class RecordingTransport : IRaftTransport
+    {
+        private readonly ConcurrentQueue<Message> _sent = new();
+
+        // The writer never listens to these: the transport's failures are the loop's business.
+        public event Action<string>? PeerUnreachable { add { } remove { } }
+
+        public event Action<Message>? Undelivered { add { } remove { } }
+
+        public IReadOnlyList<Message> Sent => [.. _sent];
+
+        public void Send(IReadOnlyList<Message> messages)
+        {
+            foreach (var message in messages)
+            {
+                _sent.Enqueue(message);
+            }
+        }
+    }
+}
