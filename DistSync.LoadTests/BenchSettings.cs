@@ -9,7 +9,7 @@ public sealed record BenchSettings(IReadOnlyList<Uri> Urls, TimeSpan Duration, T
         return new BenchSettings(
             options.Urls(),
             TimeSpan.FromSeconds(options.Int("seconds", 10)),
-            TimeSpan.FromSeconds(options.NonNegativeInt("warmup", 1)),
+            TimeSpan.FromSeconds(options.NonNegativeInt("warmup", 3)),
             options.Int("max-ops", 2_000_000));
     }
 

@@ -21,7 +21,7 @@ const string usage = """
     Common options:
       --urls URL,URL,...   the nodes (default http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003)
       --seconds S          measured seconds per level (default 10)
-      --warmup S           unrecorded seconds before each level (default 1; 0 for none)
+      --warmup S           unrecorded seconds before each level (default 3: the nodes' JIT settles; 0 for none)
       --max-ops N          stop a level after N operations (default 2000000)
 
     The load generator runs on the same machine as the cluster unless you move it: its CPU use is
