@@ -24,7 +24,9 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 
     private const int QueueCapacity = 16_384;
     private const int MaxMessagesPerFrame = 1_024;
+    private const long MaxFrameBatchBytes = 8 * 1024 * 1024;
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan HealthyStreamAge = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<string, Channel<Message>> _queues = new(StringComparer.Ordinal);
     private readonly List<Task> _senders = [];
@@ -91,23 +93,26 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         while (!cancellationToken.IsCancellationRequested)
         {
             var sent = new StrongBox<long>();
+            var opened = Stopwatch.GetTimestamp();
             var failure = await StreamAsync(peer, queue, sent, cancellationToken);
             if (cancellationToken.IsCancellationRequested)
             {
                 break;
             }
 
-            // A stream that carried frames before it broke was healthy: reconnect at once. One that never got
-            // a frame through means the peer is down or refusing us: back off. Either way drop what piled up
-            // meanwhile: Raft resends from its own state, and stale messages only waste the peer's time.
-            failures = sent.Value > 0 ? 1 : failures + 1;
+            // A stream that carried frames for a while was healthy: reconnect at once. One that broke at once
+            // (the peer is down, or refuses us: a wrong cluster key shows only as a reset) backs off further.
+            var healthy = sent.Value > 0 && Stopwatch.GetElapsedTime(opened) > HealthyStreamAge;
+            failures = healthy ? 1 : failures + 1;
             LogStreamEnded(peer, sent.Value, failure);
+
+            // First say the stream broke, then drop what is still queued (Raft resends from its own state): a
+            // forwarded command queued in between is then reported unsent, never failed and then sent later.
+            PeerUnreachable?.Invoke(peer);
             while (queue.TryRead(out var dropped))
             {
                 ReportUndelivered(dropped);
             }
-
-            PeerUnreachable?.Invoke(peer);
 
             try
             {
@@ -147,22 +152,26 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     /// <summary>Writes the peer's queue into the request body, one frame per drained batch, until cancelled or broken.</summary>
     private async Task PumpAsync(string peer, ChannelReader<Message> queue, Stream stream, StrongBox<long> sent, CancellationToken cancellationToken)
     {
+        // This runs inside the stream request's (unrecorded) HttpClient span: append spans must not be its children.
+        Activity.Current = null;
         var batch = new List<Message>(MaxMessagesPerFrame);
-        using var writeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // An empty first frame makes the peer's handler start now, so a refusal shows before there is traffic.
-        await WriteFrameAsync(stream, RaftStreamFrame.Encode([], null), writeTimeout);
+        await WriteFrameAsync(stream, RaftStreamFrame.Encode([], null), cancellationToken);
         while (await queue.WaitToReadAsync(cancellationToken))
         {
             batch.Clear();
-            while (batch.Count < MaxMessagesPerFrame && queue.TryRead(out var message))
+            long bytes = 0;
+            // Bounded by count and by bytes, so a follower catching up never gets a frame over the limit.
+            while (batch.Count < MaxMessagesPerFrame && bytes < MaxFrameBatchBytes && queue.TryRead(out var message))
             {
                 batch.Add(message);
+                bytes += PayloadBytes(message);
             }
 
             using var activity = StartAppendSpan(peer, batch);
             try
             {
-                await WriteFrameAsync(stream, RaftStreamFrame.Encode(batch, activity?.Context), writeTimeout);
+                await WriteFrameAsync(stream, RaftStreamFrame.Encode(batch, activity?.Context), cancellationToken);
                 sent.Value++;
             }
             catch (Exception ex)
@@ -173,13 +182,25 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         }
     }
 
-    private static async Task WriteFrameAsync(Stream stream, byte[] frame, CancellationTokenSource timeout)
+    private static async Task WriteFrameAsync(Stream stream, byte[] frame, CancellationToken cancellationToken)
     {
-        // A peer that stops reading (hung, or gone without a reset) must not hold the stream forever.
-        timeout.CancelAfter(WriteTimeout);
+        // A peer that stops reading (hung, or gone without a reset) must not hold the stream forever; a big
+        // frame (a snapshot, a catch-up batch) gets time for its size at a modest 16 MB/s.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(WriteTimeout + TimeSpan.FromSeconds(frame.Length / (16.0 * 1024 * 1024)));
         await stream.WriteAsync(frame, timeout.Token);
         await stream.FlushAsync(timeout.Token);
-        timeout.CancelAfter(Timeout.InfiniteTimeSpan);
+    }
+
+    private static long PayloadBytes(Message message)
+    {
+        long bytes = 64 + (message.Snapshot?.Data.Length ?? 0);
+        foreach (var entry in message.Entries)
+        {
+            bytes += 32 + entry.Data.Length;
+        }
+
+        return bytes;
     }
 
     private Activity? StartAppendSpan(string peer, List<Message> batch)

@@ -10,6 +10,9 @@ public sealed partial class RaftHost
     private const int MaxTicksPerTurn = 10;
 
     private readonly PriorityQueue<long, long> _waitingReads = new();
+    private readonly Lock _durableGate = new();
+    private (long Index, long Term) _durable;
+    private (long Index, long Term) _durableMarked;
     private SoftState _soft;
     private HardState _persisted;
     private long _appliedIndex;
@@ -21,8 +24,7 @@ public sealed partial class RaftHost
         await Task.Yield(); // let start-up continue; the loop runs on its own from here
         using var storage = new RaftStorage(Path.Combine(_node.ResolveDataDir(), "raft"), new RaftStorageOptions { SyncToDisk = _options.SyncToDisk });
         var raft = Open(storage);
-        using var writer = new RaftWalWriter(storage, _transport, _telemetry,
-            (index, term) => _inputs.Writer.TryWrite(new LoopInput.Persisted(index, term)),
+        using var writer = new RaftWalWriter(storage, _transport, _telemetry, OnDurable,
             ex =>
             {
                 LogLoopFailed(ex);
@@ -76,6 +78,17 @@ public sealed partial class RaftHost
         return raft;
     }
 
+    /// <summary>Called by the WAL writer after each write: remember how far the log is durable and wake the loop.</summary>
+    private void OnDurable(long index, long term)
+    {
+        lock (_durableGate)
+        {
+            _durable = (index, term);
+        }
+
+        _inputs.Writer.TryWrite(new LoopInput.Wake());
+    }
+
     private async Task TickAsync(PeriodicTimer ticker, CancellationToken stoppingToken)
     {
         try
@@ -98,6 +111,19 @@ public sealed partial class RaftHost
         for (var taken = 0; taken < MaxInputsPerTurn && _inputs.Reader.TryRead(out var input); taken++)
         {
             Handle(raft, input);
+        }
+
+        // What the WAL writer made durable: a field, not a queued input, so a full queue cannot lose it.
+        (long Index, long Term) durable;
+        lock (_durableGate)
+        {
+            durable = _durable;
+        }
+
+        if (durable != _durableMarked)
+        {
+            raft.MarkPersisted(durable.Index, durable.Term);
+            _durableMarked = durable;
         }
 
         var ticks = Math.Min(MaxTicksPerTurn, Interlocked.Exchange(ref _pendingTicks, 0));
@@ -138,9 +164,6 @@ public sealed partial class RaftHost
                 break;
             case LoopInput.Unreachable unreachable:
                 raft.ReportUnreachable(unreachable.Peer);
-                break;
-            case LoopInput.Persisted persisted:
-                raft.MarkPersisted(persisted.Index, persisted.Term);
                 break;
             case LoopInput.Wake:
                 break;
@@ -296,6 +319,11 @@ public sealed partial class RaftHost
         if (soft.LeaderId != previous.LeaderId)
         {
             LogLeaderChanged(soft.LeaderId ?? "none", soft.Term, soft.Role.ToString());
+            if (previous.LeaderId is { } old && old != NodeId)
+            {
+                FailForwardsTo(old, $"Leadership moved from {old} while the command was with it; it may or may not be applied.");
+            }
+
             if (soft.LeaderId is not null)
             {
                 var known = _leaderKnown;

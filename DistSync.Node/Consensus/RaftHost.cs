@@ -167,9 +167,14 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         Enqueue(new LoopInput.Transfer(target));
     }
 
-    /// <summary>Messages from a peer (the transport's receiving side).</summary>
+    /// <summary>
+    /// Messages from a peer (the transport's receiving side). When the loop's queue is full, Raft messages are
+    /// dropped (Raft resends what matters) and a forwarded command is refused at once as overloaded: it never
+    /// reached the loop, so its proposer may safely retry. Returns false if anything was dropped.
+    /// </summary>
     public bool Receive(IReadOnlyList<Message> messages)
     {
+        var all = true;
         foreach (var message in messages)
         {
             if (message.Type == MessageType.ForwardAnswer)
@@ -179,11 +184,15 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             }
             else if (!_inputs.Writer.TryWrite(new LoopInput.Step(message)))
             {
-                return false;
+                all = false;
+                if (message.Type == MessageType.Forward)
+                {
+                    _transport.Send([ForwardAnswerFor(message, ProposeResult.Overloaded(NodeId))]);
+                }
             }
         }
 
-        return true;
+        return all;
     }
 
     private async Task SubmitAsync(long id, byte[] envelope, CancellationToken cancellationToken)
@@ -252,19 +261,20 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             return;
         }
 
-        var result = raft.Propose(forward.Entries[0].Data);
-        _transport.Send([new Message
-        {
-            Type = MessageType.ForwardAnswer,
-            From = NodeId,
-            To = forward.From,
-            Context = forward.Context,
-            Term = result.Term,
-            Index = result.Index,
-            Reject = !result.IsAccepted,
-            RejectHint = (long)result.Status,
-        }]);
+        _transport.Send([ForwardAnswerFor(forward, raft.Propose(forward.Entries[0].Data))]);
     }
+
+    private Message ForwardAnswerFor(Message forward, ProposeResult result) => new()
+    {
+        Type = MessageType.ForwardAnswer,
+        From = NodeId,
+        To = forward.From,
+        Context = forward.Context,
+        Term = result.Term,
+        Index = result.Index,
+        Reject = !result.IsAccepted,
+        RejectHint = (long)result.Status,
+    };
 
     private void AnswerForward(Message answer)
     {
@@ -288,16 +298,25 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         }
     }
 
-    /// <summary>The stream to <paramref name="peer"/> broke: commands sent on it may or may not have arrived.</summary>
+    /// <summary>
+    /// The stream to <paramref name="peer"/> broke: commands sent on it may or may not have arrived. The transport
+    /// raises this before it drops what was still queued, so every command failed here was either sent on the
+    /// broken stream or is dropped unsent right after; none is sent later on a new stream.
+    /// </summary>
     private void OnPeerUnreachable(string peer)
     {
         _inputs.Writer.TryWrite(new LoopInput.Unreachable(peer));
+        FailForwardsTo(peer, $"The connection to leader {peer} broke after the command was sent; it may or may not be applied.");
+    }
+
+    /// <summary>Leadership moved on: the old leader will answer nothing more, and may or may not have appended.</summary>
+    private void FailForwardsTo(string leader, string reason)
+    {
         foreach (var forward in _forwards.Values)
         {
-            if (forward.Leader == peer)
+            if (forward.Leader == leader)
             {
-                forward.Answer.TrySetException(new RaftUnavailableException(
-                    $"The connection to leader {peer} broke after the command was sent; it may or may not be applied.", peer));
+                forward.Answer.TrySetException(new RaftUnavailableException(reason, leader));
             }
         }
     }
@@ -347,8 +366,5 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public sealed record Unreachable(string Peer) : LoopInput;
 
         public sealed record Wake : LoopInput;
-
-        /// <summary>The WAL writer made the log durable up to this entry.</summary>
-        public sealed record Persisted(long Index, long Term) : LoopInput;
     }
 }

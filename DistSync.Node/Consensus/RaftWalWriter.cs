@@ -25,7 +25,8 @@ public sealed class RaftWalWriter : IDisposable
     private int _unfinished;
     private bool _stopping;
 
-    /// <param name="persisted">Called on the writer's thread with the last durable (index, term) after each write.</param>
+    /// <param name="persisted">Called on the writer's thread with the last durable (index, term) after each write;
+    /// it must not block or wait for the writer.</param>
     /// <param name="failed">Called once if the disk fails; the writer stops (the node must not go on without its log).</param>
     public RaftWalWriter(RaftStorage storage, IRaftTransport transport, RaftTelemetry telemetry, Action<long, long> persisted, Action<Exception> failed)
     {

@@ -34,6 +34,7 @@ public sealed class RaftWalWriterTests : IDisposable
         using (var storage = new RaftStorage(_dir.Path))
         {
             storage.Load();
+            _transport.Durable = () => storage.LastIndex;
             using var writer = NewWriter(storage);
             var ack1 = Ack(2);
             var ack2 = Ack(3);
@@ -45,6 +46,9 @@ public sealed class RaftWalWriterTests : IDisposable
 
             Assert.True(writer.IsIdle);
             Assert.Equal([2L, 3L, 4L], _transport.Sent.Select(m => m.Index));
+            // Each acknowledgement left only once what it acknowledges was on disk.
+            Assert.All(_transport.Sent.Zip(_transport.DurableAtSend).Take(2), pair => Assert.True(pair.Second >= pair.First.Index,
+                $"ack {pair.First.Index} sent when the log was durable to {pair.Second}"));
             Assert.Equal((3L, 1L), LastReported());
         }
 
@@ -112,6 +116,12 @@ public sealed class RaftWalWriterTests : IDisposable
     private sealed class RecordingTransport : IRaftTransport
     {
         private readonly ConcurrentQueue<Message> _sent = new();
+        private readonly ConcurrentQueue<long> _durableAtSend = new();
+
+        /// <summary>How far the log is on disk, read at each send.</summary>
+        public Func<long> Durable { get; set; } = () => 0;
+
+        public IReadOnlyList<long> DurableAtSend => [.. _durableAtSend];
 
         // The writer never listens to these: the transport's failures are the loop's business.
         public event Action<string>? PeerUnreachable { add { } remove { } }
@@ -124,6 +134,7 @@ public sealed class RaftWalWriterTests : IDisposable
         {
             foreach (var message in messages)
             {
+                _durableAtSend.Enqueue(Durable());
                 _sent.Enqueue(message);
             }
         }

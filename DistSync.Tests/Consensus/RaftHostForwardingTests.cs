@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using System.Diagnostics.Metrics;
+using System.Text;
+using DistSync.Node.Cluster;
+using DistSync.Node.Consensus;
+using DistSync.Tests.Infrastructure;
+using DistSync.Tests.Storage;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Tests.Consensus;
+
+/// <summary>
+/// A follower's RaftHost (real loop, real WAL on disk) forwarding a client's command to the leader, with the
+/// transport played by the test: the answer path, a retry after a command dropped unsent, and the two
+/// "outcome unknown" endings (the stream broke after sending; leadership moved) that must not hang.
+/// </summary>
+public sealed class RaftHostForwardingTests : IAsyncLifetime
+{
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
+    private readonly TempDirectory _dir = new();
+    private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
+    private readonly ScriptedTransport _transport = new();
+    private RaftHost _host = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var node = Options.Create(new NodeOptions { NodeId = "node2", DataDir = _dir.Path });
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["services:node1:http:0"] = "http://127.0.0.1:9",
+            ["services:node3:http:0"] = "http://127.0.0.1:9",
+        }).Build();
+        // Long election timeouts: this follower must not campaign during a test; the test plays the leader.
+        var options = Options.Create(new RaftHostOptions { TickInterval = TimeSpan.FromMilliseconds(20), ElectionTicks = 250 });
+        _host = new RaftHost(node, options, new PeerDirectory(configuration, node), _transport, [new EchoMachine()],
+            new RaftTelemetry(_services.GetRequiredService<IMeterFactory>(), node), NullLogger<RaftHost>.Instance);
+        await _host.StartAsync(TestContext.Current.CancellationToken);
+        await FollowAsync("node1", term: 1);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _host.StopAsync(CancellationToken.None);
+        _host.Dispose();
+        await _services.DisposeAsync();
+        _dir.Dispose();
+    }
+
+    [Fact]
+    public async Task ProposeAsync_OnFollower_ForwardsToLeaderAndReturnsTheResultAppliedHere()
+    {
+        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, Encoding.UTF8.GetBytes("hello"), TestContext.Current.CancellationToken);
+
+        var forward = await NextForwardAsync("node1", count: 1);
+        _host.Receive([Answer(forward, index: 1, term: 1)]);
+        _host.Receive([AppendCommitted(forward, index: 1, term: 1)]);
+
+        Assert.Equal("applied hello at 1", await proposal.WaitAsync(Wait, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task ProposeAsync_ForwardDroppedUnsent_IsForwardedAgainWithTheSameId()
+    {
+        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, Encoding.UTF8.GetBytes("again"), TestContext.Current.CancellationToken);
+        var first = await NextForwardAsync("node1", count: 1);
+
+        _transport.RaiseUndelivered(first);
+        // The retry waits for a leader (at most an election timeout); keep node1's leadership fresh meanwhile.
+        var second = await NextForwardAsync("node1", count: 2, keepLeader: true);
+        _host.Receive([Answer(second, index: 1, term: 1)]);
+        _host.Receive([AppendCommitted(second, index: 1, term: 1)]);
+
+        Assert.Equal(first.Context, second.Context);
+        Assert.Equal("applied again at 1", await proposal.WaitAsync(Wait, TestContext.Current.CancellationToken));
+    }
+
+    [Fact]
+    public async Task ProposeAsync_StreamToLeaderBrokeAfterSending_FailsAtOnceAsOutcomeUnknown()
+    {
+        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, new byte[] { 1 }, TestContext.Current.CancellationToken);
+        await NextForwardAsync("node1", count: 1);
+
+        _transport.RaisePeerUnreachable("node1");
+
+        var error = await Assert.ThrowsAsync<RaftUnavailableException>(() => proposal.WaitAsync(Wait, TestContext.Current.CancellationToken));
+        Assert.Contains("may or may not be applied", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProposeAsync_LeadershipMovesBeforeTheAnswer_FailsAtOnceAsOutcomeUnknown()
+    {
+        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, new byte[] { 2 }, TestContext.Current.CancellationToken);
+        await NextForwardAsync("node1", count: 1);
+
+        await FollowAsync("node3", term: 2);
+
+        var error = await Assert.ThrowsAsync<RaftUnavailableException>(() => proposal.WaitAsync(Wait, TestContext.Current.CancellationToken));
+        Assert.Contains("Leadership moved from node1", error.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task ProposeAsync_LeaderRefusesAsNotLeader_RetriesRatherThanFailing()
+    {
+        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, Encoding.UTF8.GetBytes("later"), TestContext.Current.CancellationToken);
+        var first = await NextForwardAsync("node1", count: 1);
+
+        _host.Receive([Answer(first, index: 0, term: 0) with { Reject = true, RejectHint = (long)ProposeStatus.NotLeader }]);
+        var second = await NextForwardAsync("node1", count: 2, keepLeader: true);
+
+        Assert.False(proposal.IsCompleted);
+        Assert.Equal(first.Context, second.Context);
+    }
+
+    private async Task FollowAsync(string leader, long term)
+    {
+        _host.Receive([new Message { Type = MessageType.Heartbeat, From = leader, To = "node2", Term = term }]);
+        await Eventually.UntilAsync(() => _host.LeaderId == leader, Wait, $"node2 follows {leader}");
+    }
+
+    private async Task<Message> NextForwardAsync(string leader, int count, bool keepLeader = false) =>
+        await Eventually.UntilAsync(() =>
+        {
+            if (keepLeader)
+            {
+                _host.Receive([new Message { Type = MessageType.Heartbeat, From = leader, To = "node2", Term = _host.Term }]);
+            }
+
+            var forwards = _transport.Sent.Where(m => m.Type == MessageType.Forward && m.To == leader).ToList();
+            return Task.FromResult(forwards.Count >= count ? forwards[count - 1] : null);
+        }, Wait, $"forward #{count} to {leader}");
+
+    private static Message Answer(Message forward, long index, long term) => new()
+    {
+        Type = MessageType.ForwardAnswer, From = forward.To, To = "node2", Context = forward.Context, Index = index, Term = term,
+    };
+
+    private static Message AppendCommitted(Message forward, long index, long term) => new()
+    {
+        Type = MessageType.Append, From = forward.To, To = "node2", Term = term, Index = index - 1, LogTerm = index == 1 ? 0 : term,
+        Entries = [new Entry(index, term, EntryType.Command, forward.Entries[0].Data)], Commit = index,
+    };
+
+    private sealed class EchoMachine : IReplicatedStateMachine
+    {
+        public const byte MachineTag = 42;
+
+        public byte Tag => MachineTag;
+
+        public object? Apply(long index, ReadOnlySpan<byte> command) => $"applied {Encoding.UTF8.GetString(command)} at {index}";
+
+        public byte[] Snapshot() => [];
+
+        public void Restore(ReadOnlySpan<byte> snapshot)
+        {
+        }
+    }
+
+    private sealed class ScriptedTransport : IRaftTransport
+    {
+        private readonly ConcurrentQueue<Message> _sent = new();
+
+        public event Action<string>? PeerUnreachable;
+
+        public event Action<Message>? Undelivered;
+
+        public IReadOnlyList<Message> Sent => [.. _sent];
+
+        public void Send(IReadOnlyList<Message> messages)
+        {
+            foreach (var message in messages)
+            {
+                _sent.Enqueue(message);
+            }
+        }
+
+        public void RaisePeerUnreachable(string peer) => PeerUnreachable?.Invoke(peer);
+
+        public void RaiseUndelivered(Message message) => Undelivered?.Invoke(message);
+    }
+}
