@@ -31,6 +31,7 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     private readonly Dictionary<string, Channel<Message>> _queues = new(StringComparer.Ordinal);
     private readonly List<Task> _senders = [];
     private readonly CancellationTokenSource _stopping = new();
+    private int _disposed;
     private readonly IHttpClientFactory _clients;
     private readonly PeerDirectory _peers;
     private readonly string _clusterKey;
@@ -75,6 +76,12 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        // Registered as itself and as IRaftTransport, so the container disposes it twice.
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
+
         await _stopping.CancelAsync();
         foreach (var queue in _queues.Values)
         {

@@ -28,6 +28,18 @@ public sealed class ResourceLifecycleTests
         Assert.False(Directory.Exists(cluster.DataDir));
     }
 
+    [Fact]
+    public async Task Stop_Node_ShutsDownCleanlyWithExitCodeZero()
+    {
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 1);
+
+        await cluster.App.StopResourceAsync("node1");
+
+        var node = cluster.App.GetRunner("node1");
+        Assert.Equal(ResourceState.Stopped, node.State);
+        Assert.Equal(0, node.ExitCode);
+    }
+
     [Theory]
     [InlineData(RedisServerKind.RedisServer)]
     [InlineData(RedisServerKind.Garnet)]
