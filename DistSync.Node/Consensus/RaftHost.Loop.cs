@@ -105,7 +105,8 @@ public sealed partial class RaftHost
         }
     }
 
-    /// <summary>One turn: take what is queued, then persist → send → apply → advance until nothing is ready.</summary>
+    /// <summary>One turn: take what is queued, note what the writer made durable, then for each Ready hand its
+    /// writes to the WAL writer → send → apply → advance, until nothing is ready.</summary>
     private void Turn(RaftNode raft, RaftStorage storage, RaftWalWriter writer)
     {
         for (var taken = 0; taken < MaxInputsPerTurn && _inputs.Reader.TryRead(out var input); taken++)

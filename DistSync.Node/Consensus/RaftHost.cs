@@ -10,7 +10,8 @@ namespace DistSync.Node.Consensus;
 
 /// <summary>
 /// Drives one <see cref="RaftNode"/>: a single loop takes inputs (peer messages, proposals, reads,
-/// ticks), then for each Ready persists (one fsync), sends, applies to the state machines and advances.
+/// ticks), then for each Ready hands its writes to the <see cref="RaftWalWriter"/> (which fsyncs and then sends what
+/// had to wait), sends what need not wait, applies to the state machines and advances.
 /// Callers on any thread use <see cref="ProposeAsync"/> and <see cref="ReadBarrierAsync"/>.
 /// </summary>
 public sealed partial class RaftHost : BackgroundService, INodeStatus

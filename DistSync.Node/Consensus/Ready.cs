@@ -11,6 +11,9 @@ namespace DistSync.Node.Consensus;
 /// answer <see cref="ReadStates"/> once applied reaches their index.</item>
 /// <item>Call <see cref="RaftNode.Advance"/> with this Ready before asking for the next one.</item>
 /// </list>
+/// A host may instead write on another thread (etcd raft's asynchronous storage writes): it sends the messages
+/// that rely on the write only after it, applies the committed entries at once (a quorum holds them), calls
+/// <c>Advance(ready, persisted: false)</c>, and reports the write with <see cref="RaftNode.MarkPersisted"/>.
 /// </summary>
 public sealed class Ready
 {
