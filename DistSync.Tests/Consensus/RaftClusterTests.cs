@@ -74,6 +74,43 @@ public sealed class RaftClusterTests
     }
 
     [Fact]
+    public async Task FollowerBehindACompactedLog_CatchesUpBySnapshot_WithTheSameLockTable()
+    {
+        // Snapshot every 50 entries, so the leader compacts away what the stopped follower lacks.
+        await using var cluster = await ClusterFixture.StartAsync(nodes: 3, nodeEnvironment: new Dictionary<string, string> { ["DistSync__Raft__SnapshotEvery"] = "50" });
+        var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
+        var lagging = cluster.NodeNames.First(n => n != leader.NodeId);
+        await cluster.App.KillResourceAsync(lagging);
+
+        var locks = new LockClient(cluster.CreateHttpClient(leader.NodeId));
+        for (var i = 0; i < 120; i++)
+        {
+            Assert.Equal("acquired", (await locks.AcquireAsync($"snap-{i}", $"owner-{i % 7}", ttlMs: 600_000)).Status);
+        }
+
+        Assert.True(await SnapshotIndexAsync(cluster, leader.NodeId) >= 50, "the leader never compacted its log");
+        await cluster.App.StartResourceAsync(lagging, TestContext.Current.CancellationToken);
+
+        var leaderTable = await LocalLocksAsync(cluster, leader.NodeId);
+        await Eventually.UntilAsync(async () => await LocalLocksAsync(cluster, lagging) == leaderTable, Patience, $"{lagging} holds the leader's lock table");
+        Assert.True(await SnapshotIndexAsync(cluster, lagging) >= 50, $"{lagging} caught up without a snapshot");
+    }
+
+    private static async Task<long> SnapshotIndexAsync(ClusterFixture cluster, string node)
+    {
+        using var http = cluster.CreateHttpClient(node);
+        var status = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/raft/status", TestContext.Current.CancellationToken);
+        return status.GetProperty("snapshot_index").GetInt64();
+    }
+
+    private static async Task<string> LocalLocksAsync(ClusterFixture cluster, string node)
+    {
+        using var http = cluster.CreateHttpClient(node);
+        var state = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/locks/state?consistency=local", TestContext.Current.CancellationToken);
+        return state.GetProperty("locks").GetRawText();
+    }
+
+    [Fact]
     public async Task TransferLeadership_ToAFollower_MakesItTheLeader()
     {
         await using var cluster = await ClusterFixture.StartAsync(nodes: 3);
