@@ -162,9 +162,9 @@ internal sealed partial class ClusterSimulation
     }
 
     /// <summary>
-    /// As the host does: a Ready's writes go to the node's write queue (the WAL writer thread), finished at some
-    /// later step by <see cref="FinishWrites"/>; messages that rely on them wait with them; a leader's appends
-    /// go at once (thesis §10.2.1), and sometimes the leader crashes right then, losing what it had not written.
+    /// As the host does: a Ready's writes go to the node's simulated WAL writer, finished at some later step by
+    /// <see cref="FinishWrites"/>; a leader's appends go at once (thesis §10.2.1), and sometimes the leader crashes
+    /// right then, losing what it had not written.
     /// </summary>
     private void HandleReady(SimulatedNode node, bool chaos)
     {
@@ -175,44 +175,17 @@ internal sealed partial class ClusterSimulation
             var persisted = false;
             if (ready.SnapshotToPersist is not null)
             {
-                // The host's rare synchronous path: drain the writer, then write and send here.
-                FinishWrites(node, chaos, all: true);
-                node.Storage.Persist(ready);
-                node.HandedHardState = node.Storage.HardState;
-                Send(ready.Messages, chaos);
+                node.Writer.WriteDirectly(ready, node.Storage, raft, messages => Send(messages, chaos));
                 persisted = true;
             }
             else
             {
-                var termOrVoteChanged = ready.HardState is { } next
-                    && (next.Term != node.HandedHardState.Term || next.VotedFor != node.HandedHardState.VotedFor);
-                var sendNow = raft.Role == RaftRole.Leader && !termOrVoteChanged;
-                if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
+                Send(node.Writer.Hand(ready, raft.Role, out var leaderSentFirst), chaos);
+                if (chaos && leaderSentFirst && _random.NextDouble() < LeaderCrashBeforePersistRate)
                 {
-                    if (sendNow)
-                    {
-                        Send(ready.Messages, chaos);
-                        if (chaos && ready.EntriesToPersist.Count > 0 && _random.NextDouble() < LeaderCrashBeforePersistRate)
-                        {
-                            node.Crash();
-                            Crashes++;
-                            return;
-                        }
-                    }
-
-                    node.PendingWrites.Enqueue(new PendingWrite(ready.HardState, ready.EntriesToPersist, sendNow ? [] : ready.Messages));
-                    node.HandedHardState = ready.HardState ?? node.HandedHardState;
-                }
-                else if (ready.Messages.Count > 0)
-                {
-                    if (sendNow || node.PendingWrites.Count == 0)
-                    {
-                        Send(ready.Messages, chaos);
-                    }
-                    else
-                    {
-                        node.PendingWrites.Enqueue(new PendingWrite(null, [], ready.Messages));
-                    }
+                    node.Crash();
+                    Crashes++;
+                    return;
                 }
             }
 
@@ -244,24 +217,9 @@ internal sealed partial class ClusterSimulation
         }
     }
 
-    /// <summary>The WAL writer finishes some (or all) queued writes in order: write, send what waited, report.</summary>
-    private void FinishWrites(SimulatedNode node, bool chaos, bool all)
-    {
-        var count = all ? node.PendingWrites.Count : _random.Next(node.PendingWrites.Count + 1);
-        Entry? last = null;
-        for (var i = 0; i < count; i++)
-        {
-            var write = node.PendingWrites.Dequeue();
-            node.Storage.Persist(new Ready { HardState = write.HardState, EntriesToPersist = write.Entries });
-            Send(write.After, chaos);
-            last = write.Entries.Count > 0 ? write.Entries[^1] : last;
-        }
-
-        if (last is not null)
-        {
-            node.Raft?.MarkPersisted(last.Index, last.Term);
-        }
-    }
+    /// <summary>The WAL writer finishes some (or all) of what is queued, in order.</summary>
+    private void FinishWrites(SimulatedNode node, bool chaos, bool all) =>
+        node.Writer.Finish(all ? node.Writer.Queued : _random.Next(node.Writer.Queued + 1), node.Storage, node.Raft, messages => Send(messages, chaos));
 
     private void ProposeToRandomNode()
     {

@@ -24,17 +24,13 @@ internal sealed class SimulatedNode(string id, RaftOptions options) : ISimulated
 
     public ulong StateHash { get; private set; }
 
-    /// <summary>Writes handed to this node's WAL writer and not yet done; a crash loses them.</summary>
-    public Queue<PendingWrite> PendingWrites { get; } = new();
-
-    /// <summary>The last hard state handed to the writer (what the host calls "persisted" when deciding what may go first).</summary>
-    public HardState HandedHardState { get; set; }
+    /// <summary>Writes handed over and not yet done; a crash loses them.</summary>
+    public SimulatedWalWriter Writer { get; } = new();
 
     public void Start(Random random)
     {
         var persisted = Storage.Load();
-        PendingWrites.Clear();
-        HandedHardState = persisted.HardState;
+        Writer.Reset(persisted.HardState);
         Raft = new RaftNode(Options, persisted, random);
         (AppliedIndex, StateHash) = persisted.Snapshot is { } snapshot ? DecodeState(snapshot.Data) : (0, 0UL);
     }
@@ -42,7 +38,7 @@ internal sealed class SimulatedNode(string id, RaftOptions options) : ISimulated
     public void Crash()
     {
         Raft = null;
-        PendingWrites.Clear();
+        Writer.Reset(Storage.HardState);
     }
 
     public void RestoreFrom(Snapshot snapshot) => (AppliedIndex, StateHash) = DecodeState(snapshot.Data);

@@ -15,6 +15,9 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
 
     public SimulatedStorage Storage { get; } = new();
 
+    /// <summary>Writes handed over and not yet done, as the host's WAL writer holds them; a crash loses them.</summary>
+    public SimulatedWalWriter Writer { get; } = new();
+
     public RaftNode? Raft { get; private set; }
 
     public bool IsUp => Raft is not null;
@@ -32,6 +35,7 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
     public void Start(Random random)
     {
         var persisted = Storage.Load();
+        Writer.Reset(persisted.HardState);
         Raft = new RaftNode(options, persisted, random);
         Incarnation++;
         PendingExpiryIndex = 0;
@@ -46,7 +50,11 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
         }
     }
 
-    public void Crash() => Raft = null;
+    public void Crash()
+    {
+        Raft = null;
+        Writer.Reset(Storage.HardState);
+    }
 
     public void RestoreFrom(Snapshot snapshot)
     {

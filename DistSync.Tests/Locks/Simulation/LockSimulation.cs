@@ -115,6 +115,11 @@ internal sealed partial class LockSimulation
         SimulatedCluster.TickAll(_random, _nodes, chaos);
         foreach (var node in _nodes)
         {
+            if (node.IsUp)
+            {
+                FinishWrites(node, chaos, all: !chaos);
+            }
+
             HandleReady(node, chaos);
         }
 
@@ -166,10 +171,15 @@ internal sealed partial class LockSimulation
         for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
         {
             var ready = raft.GetReady();
-            node.Storage.Persist(ready);
-            foreach (var message in ready.Messages)
+            var persisted = false;
+            if (ready.SnapshotToPersist is not null)
             {
-                _network.Send(message, _tick, chaos);
+                node.Writer.WriteDirectly(ready, node.Storage, raft, messages => Send(messages, chaos));
+                persisted = true;
+            }
+            else
+            {
+                Send(node.Writer.Hand(ready, raft.Role, out _), chaos);
             }
 
             if (ready.SnapshotToPersist is { } snapshot)
@@ -185,9 +195,10 @@ internal sealed partial class LockSimulation
                 OnApplied(node, entry, outcome);
             }
 
-            raft.Advance(ready);
+            raft.Advance(ready, persisted);
             if (node.AppliedIndex - raft.Log.SnapshotIndex >= _settings.CompactEvery)
             {
+                FinishWrites(node, chaos, all: true);
                 raft.Compact(node.AppliedIndex, node.Table.Serialize());
                 node.Storage.SaveSnapshot(raft.Log.Snapshot!);
             }
@@ -196,6 +207,18 @@ internal sealed partial class LockSimulation
             {
                 CheckElectionSafety(node, raft);
             }
+        }
+    }
+
+    /// <summary>The node's WAL writer (as the host runs it) finishes some or all of what is queued, in order.</summary>
+    private void FinishWrites(LockSimNode node, bool chaos, bool all) =>
+        node.Writer.Finish(all ? node.Writer.Queued : _random.Next(node.Writer.Queued + 1), node.Storage, node.Raft, messages => Send(messages, chaos));
+
+    private void Send(IReadOnlyList<Message> messages, bool chaos)
+    {
+        foreach (var message in messages)
+        {
+            _network.Send(message, _tick, chaos);
         }
     }
 
