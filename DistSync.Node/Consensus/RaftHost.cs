@@ -293,7 +293,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     /// <summary>The transport dropped a forwarded command before writing it: certainly not appended.</summary>
     private void OnUndelivered(Message message)
     {
-        if (_forwards.TryGetValue(message.Context, out var forward))
+        // Only for the attempt it belongs to: a retry to another leader reuses the id.
+        if (_forwards.TryGetValue(message.Context, out var forward) && forward.Leader == message.To)
         {
             forward.Answer.TrySetResult(ProposeResult.NotLeader(null));
         }
