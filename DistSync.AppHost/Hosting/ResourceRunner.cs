@@ -155,6 +155,15 @@ public sealed class ResourceRunner : IAsyncDisposable
             // SIGKILL was sent; the kernel reaps it. Carry on stopping the other resources.
         }
 
+        lock (_gate)
+        {
+            // The exit watcher records it too, but may run after this: a stopped resource shows its exit code now.
+            if (ReferenceEquals(process, _process) && process.HasExited)
+            {
+                ExitCode = process.ExitCode;
+            }
+        }
+
         SetState(ResourceState.Stopped);
     }
 

@@ -201,8 +201,7 @@ public sealed partial class RaftHost
         else
         {
             // Term and vote must be on disk before any message that relies on them; so must a follower's entries.
-            var termOrVoteChanged = ready.HardState is { } next && (next.Term != _persisted.Term || next.VotedFor != _persisted.VotedFor);
-            var sendNow = _soft.Role == RaftRole.Leader && !termOrVoteChanged;
+            var sendNow = ready.MaySendBeforeWrite(_soft.Role, _persisted);
             if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
             {
                 if (sendNow)
@@ -212,7 +211,7 @@ public sealed partial class RaftHost
 
                 // A Ready that only moves the commit index needs no fsync: a lost commit index is relearned from
                 // the leader (Raft Figure 2 lists it as volatile). Term, vote and entries always sync.
-                writer.Enqueue(ready.HardState, ready.EntriesToPersist, sync: ready.EntriesToPersist.Count > 0 || termOrVoteChanged,
+                writer.Enqueue(ready.HardState, ready.EntriesToPersist, sync: ready.EntriesToPersist.Count > 0 || ready.ChangesTermOrVote(_persisted),
                     after: sendNow ? [] : ready.Messages);
                 _persisted = ready.HardState ?? _persisted;
             }

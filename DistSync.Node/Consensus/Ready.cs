@@ -38,6 +38,16 @@ public sealed class Ready
     /// <summary>Answers to ReadIndex requests (successful or failed).</summary>
     public IReadOnlyList<ReadState> ReadStates { get; init; } = [];
 
+    /// <summary>True when this Ready changes the term or the vote from <paramref name="written"/>: that must be on disk first.</summary>
+    public bool ChangesTermOrVote(HardState written) =>
+        HardState is { } next && (next.Term != written.Term || next.VotedFor != written.VotedFor);
+
+    /// <summary>
+    /// True when the messages may leave before this Ready's writes are on disk: a leader's appends, term and vote
+    /// unchanged (Raft thesis §10.2.1; the core counts the leader's own copy only once it is persisted).
+    /// </summary>
+    public bool MaySendBeforeWrite(RaftRole role, HardState written) => role == RaftRole.Leader && !ChangesTermOrVote(written);
+
     /// <summary>True when something must be fsynced before the messages go out.</summary>
     public bool MustSync => HardState is not null || EntriesToPersist.Count > 0 || SnapshotToPersist is not null;
 }

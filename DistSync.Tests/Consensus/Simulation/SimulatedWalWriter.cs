@@ -26,8 +26,7 @@ internal sealed class SimulatedWalWriter
     /// <summary>Takes a Ready's writes (one without a snapshot); returns the messages to send now.</summary>
     public IReadOnlyList<Message> Hand(Ready ready, RaftRole role, out bool leaderSentFirst)
     {
-        var termOrVoteChanged = ready.HardState is { } next && (next.Term != _handed.Term || next.VotedFor != _handed.VotedFor);
-        var sendNow = role == RaftRole.Leader && !termOrVoteChanged;
+        var sendNow = ready.MaySendBeforeWrite(role, _handed);
         leaderSentFirst = false;
         if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
         {
