@@ -127,6 +127,14 @@ public sealed partial class RaftStorage
         while (offset < bytes.Length)
         {
             var payload = WalFormat.TryReadFrame(bytes, offset, segment.Salt);
+            if (payload < 0 && isLast && bytes.AsSpan(offset).IndexOfAnyExcept((byte)0) < 0)
+            {
+                // Zero-filled space ahead of the frames (see RaftStorageOptions.PreallocateBytes): the log ends here.
+                // A frame always starts with its segment's non-zero salt, so zeros are never part of one.
+                segment.Length = offset;
+                break;
+            }
+
             if (payload < 0)
             {
                 var next = WalFormat.FindValidFrame(bytes, offset + 1, segment.Salt);
@@ -159,6 +167,7 @@ public sealed partial class RaftStorage
         }
 
         segment.Length = offset;
+        segment.Allocated = offset;
         recovery.TruncatedBytes = fileLength - offset;
         recovery.TruncatedFile = segment.Path;
         recovery.TruncatedAtOffset = offset;

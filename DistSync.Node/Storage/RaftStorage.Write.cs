@@ -7,6 +7,8 @@ namespace DistSync.Node.Storage;
 
 public sealed partial class RaftStorage
 {
+    private static readonly byte[] Zeros = new byte[64 * 1024];
+
     /// <summary>
     /// Makes one Ready durable: <paramref name="entries"/> (contiguous, starting at most one past the last index; an
     /// index at or below the last one overwrites that suffix) and then <paramref name="hardState"/> if given.
@@ -153,6 +155,8 @@ public sealed partial class RaftStorage
             segment = CreateSegment(segment.Sequence + 1);
         }
 
+        EnsureAllocated(segment, segment.Length + frameLength);
+
         var buffer = ArrayPool<byte>.Shared.Rent(frameLength);
         try
         {
@@ -206,9 +210,63 @@ public sealed partial class RaftStorage
         }
     }
 
+    /// <summary>Zero-fills the active segment past <paramref name="needed"/> bytes, durably, when the frames are about to reach its end.</summary>
+    private void EnsureAllocated(WalSegment segment, long needed)
+    {
+        if (needed <= segment.Allocated || _options.PreallocateBytes == 0)
+        {
+            return;
+        }
+
+        var target = Math.Max(needed, Math.Min(segment.Allocated + _options.PreallocateBytes, _options.SegmentBytes));
+        try
+        {
+            for (var offset = segment.Allocated; offset < target; offset += Zeros.Length)
+            {
+                RandomAccess.Write(_active!, Zeros.AsSpan(0, (int)Math.Min(Zeros.Length, target - offset)), offset);
+            }
+
+            Sync(_active!); // the new size and blocks are journalled once here, not at every append
+        }
+        catch (Exception)
+        {
+            _failed = true;
+            throw;
+        }
+
+        segment.Allocated = target;
+    }
+
+    /// <summary>
+    /// Cuts the zero-filled space off the end of the active segment before the next one is created: only the last
+    /// segment may end in zeros, so damage anywhere else is never mistaken for unused space.
+    /// </summary>
+    private void TrimActiveSegment()
+    {
+        if (_active is null || _segments.Count == 0 || _segments[^1].Allocated == _segments[^1].Length)
+        {
+            return;
+        }
+
+        var segment = _segments[^1];
+        try
+        {
+            RandomAccess.SetLength(_active, segment.Length);
+            Sync(_active);
+        }
+        catch (Exception)
+        {
+            _failed = true;
+            throw;
+        }
+
+        segment.Allocated = segment.Length;
+    }
+
     /// <summary>Creates segment <paramref name="sequence"/> with its header and the current hard state, durably, and makes it active.</summary>
     private WalSegment CreateSegment(long sequence)
     {
+        TrimActiveSegment();
         var path = Path.Combine(_walDirectory, WalFormat.SegmentFileName(sequence));
         Span<byte> saltBytes = stackalloc byte[4];
         RandomNumberGenerator.Fill(saltBytes);

@@ -4,10 +4,13 @@
 //   {dataDir}/wal/{seq:D20}.wal         write-ahead log segments, seq = 1, 2, 3, ... (a compacted prefix is deleted)
 //   {dataDir}/snap/{index:D20}.snap     snapshots (newest wins; *.snap.tmp are unfinished and removed on load)
 //
-// Segment  = header (32 bytes) then frames until end of file.
+// Segment  = header (32 bytes) then frames, then (active segment only) zeros up to the end of the file.
 //   header = "DSYNCWAL" | u32 version | u32 salt | i64 seq | u32 reserved | u32 crc32(first 28 bytes)
 //   The salt is random per segment. Every segment's first frame holds the current hard state, so deleting
 //   older segments never loses it. A segment is rolled when the next frame would pass SegmentBytes.
+//   The active segment is zero-filled PreallocateBytes at a time ahead of its frames (fsynced once), so an append's
+//   fsync writes data into existing blocks and has no file size or block map to journal. Before a roll the zeros are
+//   cut off, so only the last segment ever ends in zeros. Zeros never start a frame (the salt is never 0).
 // Frame    = u32 salt | i32 payloadLength | payload (records) | u32 crc32(salt, length, payload)
 //   One Save = one frame = one write + one fsync (group commit). A Save above MaxFrameBytes becomes several frames,
 //   each fsynced in turn, so only the very last frame of the log can be torn by a crash.
@@ -24,8 +27,9 @@
 //   Written to *.snap.tmp, fsynced, renamed, directory fsynced; only then is its marker appended to the WAL.
 // Compaction deletes whole segments, oldest first, whose entries all lie at or below the newest snapshot; never the
 //   active segment nor the one holding the newest snapshot marker.
-// Load: a bad frame in the LAST segment with no valid frame after it is a torn tail: it is cut off (truncate + fsync)
-//   and reported. A bad frame followed by a valid one, or a bad frame in an older segment, is corruption: Load throws
+// Load: in the LAST segment, a run of zeros to the end of the file is unused space: the log ends there and the next
+//   frame is written over it. A bad frame in the LAST segment with no valid frame after it is a torn tail: it is cut
+//   off (truncate + fsync) and reported. A bad frame followed by a valid one, or a bad frame in an older segment, is corruption: Load throws
 //   WalCorruptionException naming file and offset. The entries returned are contiguous from snapshot index + 1.
 // Checksum: CRC-32 (IEEE) from System.IO.Hashing. Version 10.0.14 offers Crc32, Crc64 and XxHash but no CRC-32C;
 //   CRC-32 is vectorised there, detects every burst error up to 32 bits (XxHash guarantees nothing of the sort), and

@@ -10,6 +10,14 @@ public sealed class RaftStorageOptions
     public long SegmentBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
+    /// The active segment is extended by this many zero bytes at a time, ahead of the frames (as etcd preallocates
+    /// its WAL files). An fsync after appending into existing blocks flushes only the data; one after growing the
+    /// file also commits the file system's journal, which on the machines measured costs about half as much again.
+    /// Default 4 MiB; 0 appends without preallocating.
+    /// </summary>
+    public long PreallocateBytes { get; set; } = 4L * 1024 * 1024;
+
+    /// <summary>
     /// Largest frame payload written. A <see cref="RaftStorage.Save"/> bigger than this is split into several frames,
     /// each fsynced before the next is written, so that only the last frame of the log can ever be torn. Default 16 MiB;
     /// one entry must fit in one frame.
@@ -30,6 +38,11 @@ public sealed class RaftStorageOptions
         if (SegmentBytes is < 4096 or > 1024L * 1024 * 1024)
         {
             throw new ArgumentOutOfRangeException(nameof(SegmentBytes), SegmentBytes, "must be between 4 KiB and 1 GiB");
+        }
+
+        if (PreallocateBytes is < 0 or > 1024L * 1024 * 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PreallocateBytes), PreallocateBytes, "must be between 0 and 1 GiB");
         }
 
         if (MaxFrameBytes is < 1024 or > AbsoluteMaxFrameBytes)

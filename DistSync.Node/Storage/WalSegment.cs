@@ -9,8 +9,14 @@ internal sealed class WalSegment(long sequence, string path, uint salt, long len
 
     public uint Salt { get; } = salt;
 
-    /// <summary>Bytes in the file (the append offset for the active segment).</summary>
+    /// <summary>Bytes of frames in the file (the append offset for the active segment).</summary>
     public long Length { get; set; } = length;
+
+    /// <summary>
+    /// Size of the file: the active segment is zero-filled ahead of <see cref="Length"/>, so that an append
+    /// overwrites blocks that already exist and its fsync has no file size or block map to journal.
+    /// </summary>
+    public long Allocated { get; set; } = length;
 
     /// <summary>Highest entry index written in this segment, 0 if none: it can go once a snapshot covers this.</summary>
     public long MaxEntryIndex { get; set; }

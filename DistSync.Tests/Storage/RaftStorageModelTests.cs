@@ -11,15 +11,20 @@ namespace DistSync.Tests.Storage;
 public sealed class RaftStorageModelTests
 {
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    [InlineData(4)]
-    [InlineData(5)]
-    public void Load_AfterRandomHistory_MatchesModel(int seed)
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(3, 0)]
+    [InlineData(4, 0)]
+    [InlineData(5, 0)]
+    [InlineData(1, 700)]
+    [InlineData(2, 700)]
+    [InlineData(3, 700)]
+    [InlineData(4, 700)]
+    [InlineData(5, 700)]
+    public void Load_AfterRandomHistory_MatchesModel(int seed, long preallocateBytes)
     {
         using var dir = new TempDirectory();
-        var options = new RaftStorageOptions { SyncToDisk = false, SegmentBytes = 4096, MaxFrameBytes = 1024 };
+        var options = new RaftStorageOptions { SyncToDisk = false, SegmentBytes = 4096, MaxFrameBytes = 1024, PreallocateBytes = preallocateBytes };
         var random = new Random(seed);
         var model = new Model();
         var storage = new RaftStorage(dir.Path, options);
@@ -68,23 +73,28 @@ public sealed class RaftStorageModelTests
                 }
                 else if (roll < 86)
                 {
-                    // A crash mid-write: bytes of an unfinished frame (garbage or zeros) behind the last durable one.
+                    // A crash mid-write: bytes of an unfinished frame (garbage or zeros) behind the last durable one,
+                    // over the zero-filled space when there is some, else past the end of the file.
                     storage.Dispose();
                     var segment = Directory.GetFiles(dir.Wal).Order(StringComparer.Ordinal).Last();
+                    var end = EndOfFrames(segment);
                     var garbage = new byte[random.Next(1, 200)];
                     if (random.Next(2) == 0)
                     {
                         random.NextBytes(garbage);
+                        garbage[0] |= 1;
                     }
 
-                    using (var file = new FileStream(segment, FileMode.Append))
+                    using (var file = File.OpenHandle(segment, FileMode.Open, FileAccess.ReadWrite))
                     {
-                        file.Write(garbage);
+                        RandomAccess.Write(file, garbage, end);
                     }
 
+                    // Damage is cut off up to the end of the file; zeros are unused space, not damage.
+                    var expected = garbage[0] == 0 ? 0 : new FileInfo(segment).Length - end;
                     storage = new RaftStorage(dir.Path, options);
                     var loaded = storage.Load();
-                    Assert.True(garbage.Length == loaded.Recovery.TruncatedBytes, $"seed {seed}, step {step}: truncated {loaded.Recovery.TruncatedBytes} of {garbage.Length}");
+                    Assert.True(expected == loaded.Recovery.TruncatedBytes, $"seed {seed}, step {step}: truncated {loaded.Recovery.TruncatedBytes}, expected {expected}");
                     model.Check(loaded, seed, step);
                 }
                 else if (roll < 92)

@@ -13,6 +13,18 @@ public sealed class RaftStorageOptionsTests
         Assert.Equal(64L * 1024 * 1024, options.SegmentBytes);
         Assert.Equal(16 * 1024 * 1024, options.MaxFrameBytes);
         Assert.Equal(2, options.SnapshotsToKeep);
+        Assert.Equal(4L * 1024 * 1024, options.PreallocateBytes);
+    }
+
+    [Theory]
+    [InlineData(-1)]
+    [InlineData(2L * 1024 * 1024 * 1024)]
+    public void Open_WithOutOfRangePreallocation_Throws(long preallocateBytes)
+    {
+        var path = Path.Combine(Path.GetTempPath(), "distsync-never-" + Guid.NewGuid().ToString("N"));
+
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => new RaftStorage(path, new RaftStorageOptions { PreallocateBytes = preallocateBytes }));
+        Assert.Equal(nameof(RaftStorageOptions.PreallocateBytes), error.ParamName);
     }
 
     [Theory]

@@ -127,14 +127,14 @@ public sealed class RaftStorageTests : IDisposable
     {
         using var storage = new RaftStorage(_dir.Path);
         storage.Load();
-        var before = new FileInfo(_dir.Segment(1)).Length;
+        var before = EndOfFrames(_dir.Segment(1));
         var entries = Range(1, 256, 1);
         var state = new HardState(1, "n1", 0);
 
         storage.Save(state, entries);
 
         var records = entries.Sum(e => 5 + 17 + e.Data.Length) + 5 + 20 + 2;
-        Assert.Equal(before + 12 + records, new FileInfo(_dir.Segment(1)).Length);
+        Assert.Equal(before + 12 + records, EndOfFrames(_dir.Segment(1)));
     }
 
     [Fact]

@@ -9,6 +9,23 @@ internal static class StorageData
 {
     public static readonly RaftStorageOptions Fast = new() { SyncToDisk = false };
 
+    /// <summary>No zero-filled space ahead of the frames: the log ends where the file ends, as in logs written before preallocation.</summary>
+    public static readonly RaftStorageOptions Appending = new() { SyncToDisk = false, PreallocateBytes = 0 };
+
+    /// <summary>Where the frames of a segment end: the first offset that holds no valid frame.</summary>
+    public static long EndOfFrames(string segmentPath)
+    {
+        var bytes = File.ReadAllBytes(segmentPath);
+        var salt = WalFormat.TryReadSegmentHeader(bytes, segmentPath)!.Value.Salt;
+        var offset = WalFormat.SegmentHeaderBytes;
+        while (WalFormat.TryReadFrame(bytes, offset, salt) is var payload and >= 0)
+        {
+            offset += payload + WalFormat.FrameOverhead;
+        }
+
+        return offset;
+    }
+
     public static Entry Command(long index, long term, string text = "") =>
         new(index, term, EntryType.Command, Encoding.UTF8.GetBytes(text.Length == 0 ? $"cmd-{index}-{term}" : text));
 

@@ -4,7 +4,11 @@ using static DistSync.Tests.Storage.StorageData;
 
 namespace DistSync.Tests.Storage;
 
-/// <summary>Crashes simulated by damaging bytes on disk directly, as a killed writer between write and fsync would.</summary>
+/// <summary>
+/// Crashes simulated by damaging bytes on disk directly, as a killed writer between write and fsync would. These cut
+/// and damage the end of the file, which is where the log ends when segments are not preallocated
+/// (<see cref="StorageData.Appending"/>); <see cref="PreallocatedSegmentTests"/> covers the zero-filled layout.
+/// </summary>
 public sealed class TornTailTests : IDisposable
 {
     private static readonly HardState FirstState = new(1, "node-1", 2);
@@ -17,7 +21,7 @@ public sealed class TornTailTests : IDisposable
     /// <summary>Writes two Saves; returns the segment length after the first (where the last frame starts) and after both.</summary>
     private (long FirstEnd, long SecondEnd) WriteTwoFrames(RaftStorageOptions? options = null)
     {
-        using var storage = new RaftStorage(_dir.Path, options);
+        using var storage = new RaftStorage(_dir.Path, options ?? Appending);
         storage.Load();
         storage.Save(FirstState, Range(1, 3, 1));
         var firstEnd = new FileInfo(_dir.Segment(1)).Length;
@@ -28,7 +32,7 @@ public sealed class TornTailTests : IDisposable
     [Fact]
     public void Load_FileCutAtEveryOffsetInsideLastFrame_RecoversPrefixAndTruncates()
     {
-        var (firstEnd, secondEnd) = WriteTwoFrames(Fast);
+        var (firstEnd, secondEnd) = WriteTwoFrames();
         for (var cut = firstEnd + 1; cut < secondEnd; cut++)
         {
             using var copy = _dir.CopyTo();
@@ -62,7 +66,7 @@ public sealed class TornTailTests : IDisposable
     [Fact]
     public void Load_BitFlippedAnywhereInLastFrame_TruncatesIt()
     {
-        var (firstEnd, secondEnd) = WriteTwoFrames(Fast);
+        var (firstEnd, secondEnd) = WriteTwoFrames();
         for (var offset = firstEnd; offset < secondEnd; offset++)
         {
             using var copy = _dir.CopyTo();
@@ -90,7 +94,7 @@ public sealed class TornTailTests : IDisposable
     }
 
     [Fact]
-    public void Load_ZeroFilledTail_TruncatesIt()
+    public void Load_ZeroFilledTail_IsUnusedSpaceAndTheLogContinuesBeforeIt()
     {
         var (_, secondEnd) = WriteTwoFrames();
         using (var file = File.OpenHandle(_dir.Segment(1), FileMode.Open, FileAccess.ReadWrite))
@@ -98,10 +102,18 @@ public sealed class TornTailTests : IDisposable
             RandomAccess.SetLength(file, secondEnd + 4096); // size extended, data never written
         }
 
-        var loaded = Reopen(_dir.Path);
+        using (var storage = new RaftStorage(_dir.Path, Appending))
+        {
+            var loaded = storage.Load();
+            Assert.False(loaded.Recovery.Repaired);
+            Assert.Equal(5, loaded.Entries.Count);
+            storage.Save(null, Range(6, 6, 2));
+        }
 
-        Assert.Equal(4096, loaded.Recovery.TruncatedBytes);
-        Assert.Equal(5, loaded.Entries.Count);
+        // The new frame went where the frames ended, not after the zeros.
+        Assert.True(EndOfFrames(_dir.Segment(1)) > secondEnd);
+        Assert.Equal(secondEnd + 4096, new FileInfo(_dir.Segment(1)).Length);
+        AssertEntries([.. Range(1, 3, 1), .. Range(4, 6, 2)], Reopen(_dir.Path).Entries);
     }
 
     [Fact]
@@ -122,7 +134,7 @@ public sealed class TornTailTests : IDisposable
     [Fact]
     public void Load_DamageInOlderSegment_ThrowsEvenAtItsEnd()
     {
-        var options = new RaftStorageOptions { SyncToDisk = false, SegmentBytes = 4096 };
+        var options = new RaftStorageOptions { PreallocateBytes = 0, SyncToDisk = false, SegmentBytes = 4096 };
         using (var storage = new RaftStorage(_dir.Path, options))
         {
             storage.Load();
@@ -149,7 +161,7 @@ public sealed class TornTailTests : IDisposable
         // A killed writer: half of a would-be third frame reached the disk.
         using (var scratch = new TempDirectory())
         {
-            using (var other = new RaftStorage(scratch.Path))
+            using (var other = new RaftStorage(scratch.Path, Appending))
             {
                 other.Load();
                 other.Save(null, Range(1, 3, 1));
@@ -188,7 +200,7 @@ public sealed class TornTailTests : IDisposable
     [Fact]
     public void Load_NewestSegmentCutToItsHeader_RemovesItAndRollsAgainLater()
     {
-        var options = new RaftStorageOptions { SegmentBytes = 4096 };
+        var options = new RaftStorageOptions { PreallocateBytes = 0, SegmentBytes = 4096 };
         var expected = new List<Entry>();
         using (var storage = new RaftStorage(_dir.Path, options))
         {
@@ -227,7 +239,7 @@ public sealed class TornTailTests : IDisposable
     [Fact]
     public void Load_TornLastFrameOfSplitSave_KeepsEarlierFramesButNotTheNewHardState()
     {
-        var options = new RaftStorageOptions { MaxFrameBytes = 1024 };
+        var options = new RaftStorageOptions { PreallocateBytes = 0, MaxFrameBytes = 1024 };
         var entries = Enumerable.Range(1, 60).Select(i => Command(i, 1, new string('s', 50))).ToList();
         using (var storage = new RaftStorage(_dir.Path, options))
         {
