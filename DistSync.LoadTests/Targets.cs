@@ -37,6 +37,13 @@ public static class Targets
         return targets[client % targets.Count];
     }
 
+    /// <summary>
+    /// Which of <paramref name="count"/> targets serves a client's <paramref name="round"/>-th operation when every
+    /// client walks all targets in turn, starting at its own (<see cref="For"/>): one client's figure then mixes
+    /// leader and followers in a fixed proportion instead of depending on where the leader happens to be.
+    /// </summary>
+    public static int Rotating(int count, int client, long round) => (int)((client + round) % count);
+
     /// <summary>Waits (bounded) for a leader to be known, e.g. right after the cluster starts.</summary>
     public static async Task<IReadOnlyList<NodeView>> DiscoverAsync(ClusterClient client, TimeSpan timeout)
     {

@@ -56,4 +56,13 @@ public sealed class TargetsTests
 
         Assert.Equal([Url1, Url2, Url3, Url1, Url2], Enumerable.Range(0, 5).Select(i => Targets.For(targets, i)));
     }
+
+    [Fact]
+    public void Rotating_OneClient_VisitsEveryTargetInTurnFromItsOwn()
+    {
+        Uri[] targets = [Url1, Url2, Url3];
+
+        Assert.Equal([Url1, Url2, Url3, Url1], Enumerable.Range(0, 4).Select(k => targets[Targets.Rotating(3, 0, k)]));
+        Assert.Equal([Url3, Url1, Url2], Enumerable.Range(0, 3).Select(k => targets[Targets.Rotating(3, 2, k)]));
+    }
 }
