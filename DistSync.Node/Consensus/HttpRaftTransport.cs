@@ -14,8 +14,7 @@ namespace DistSync.Node.Consensus;
 /// frame and flushes it, so a message costs a socket write rather than a request and its response, a burst of
 /// appends travels as one frame, and a slow peer only delays itself. Appends carrying entries are traced
 /// (<c>raft.append_entries</c>, its context inside the frame); heartbeats are not. Commands a follower forwards to
-/// the leader travel the same way (<see cref="MessageType.Forward"/>). The sender runs on the thread that called
-/// <see cref="Send"/> until a write would wait, so a frame usually leaves without a hand-off between threads.
+/// the leader travel the same way (<see cref="MessageType.Forward"/>).
 /// </summary>
 public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 {
@@ -30,7 +29,6 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     private static readonly TimeSpan HealthyStreamAge = TimeSpan.FromSeconds(1);
 
     private readonly Dictionary<string, Channel<Message>> _queues = new(StringComparer.Ordinal);
-    private readonly Dictionary<string, Channel<bool>> _doorbells = new(StringComparer.Ordinal);
     private readonly List<Task> _senders = [];
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
@@ -55,18 +53,8 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
                 // Wait mode: TryWrite answers false when full (DropWrite would say true and drop it silently).
             FullMode = BoundedChannelFullMode.Wait,
             });
-            // Rung once per Send after all of its messages are queued. Its waiting sender continues on the ringing
-            // thread, so a frame is usually written there and then, with no hand-off to another thread; a write
-            // that cannot finish at once (the socket is full) goes on asynchronously and the ringer moves on.
-            var doorbell = Channel.CreateBounded<bool>(new BoundedChannelOptions(1)
-            {
-                SingleReader = true,
-                FullMode = BoundedChannelFullMode.DropWrite,
-                AllowSynchronousContinuations = true,
-            });
             _queues[peer] = queue;
-            _doorbells[peer] = doorbell;
-            _senders.Add(Task.Run(() => SendLoopAsync(peer, queue.Reader, doorbell.Reader, _stopping.Token)));
+            _senders.Add(Task.Run(() => SendLoopAsync(peer, queue.Reader, _stopping.Token)));
         }
     }
 
@@ -84,28 +72,6 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
                 ReportUndelivered(message);
             }
         }
-
-        // After queueing all of them, so that one frame carries everything this call sent to a peer.
-        foreach (var (peer, doorbell) in _doorbells)
-        {
-            if (AnyTo(messages, peer))
-            {
-                doorbell.Writer.TryWrite(true);
-            }
-        }
-    }
-
-    private static bool AnyTo(IReadOnlyList<Message> messages, string peer)
-    {
-        for (var i = 0; i < messages.Count; i++)
-        {
-            if (messages[i].To == peer)
-            {
-                return true;
-            }
-        }
-
-        return false;
     }
 
     public async ValueTask DisposeAsync()
@@ -122,16 +88,11 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
             queue.Writer.TryComplete();
         }
 
-        foreach (var doorbell in _doorbells.Values)
-        {
-            doorbell.Writer.TryComplete();
-        }
-
         await Task.WhenAll(_senders).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
         _stopping.Dispose();
     }
 
-    private async Task SendLoopAsync(string peer, ChannelReader<Message> queue, ChannelReader<bool> doorbell, CancellationToken cancellationToken)
+    private async Task SendLoopAsync(string peer, ChannelReader<Message> queue, CancellationToken cancellationToken)
     {
         // The loop outlives whatever request constructed the transport: it must not inherit its span.
         Activity.Current = null;
@@ -140,7 +101,7 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         {
             var sent = new StrongBox<long>();
             var opened = Stopwatch.GetTimestamp();
-            var failure = await StreamAsync(peer, queue, doorbell, sent, cancellationToken);
+            var failure = await StreamAsync(peer, queue, sent, cancellationToken);
             if (cancellationToken.IsCancellationRequested)
             {
                 break;
@@ -180,11 +141,11 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     }
 
     /// <summary>Runs one stream to <paramref name="peer"/> until it breaks; returns why.</summary>
-    private async Task<string> StreamAsync(string peer, ChannelReader<Message> queue, ChannelReader<bool> doorbell, StrongBox<long> sent, CancellationToken cancellationToken)
+    private async Task<string> StreamAsync(string peer, ChannelReader<Message> queue, StrongBox<long> sent, CancellationToken cancellationToken)
     {
         try
         {
-            using var request = NewRequest(peer, StreamPath, new PumpContent((stream, ct) => PumpAsync(peer, queue, doorbell, stream, sent, ct)));
+            using var request = NewRequest(peer, StreamPath, new PumpContent((stream, ct) => PumpAsync(peer, queue, stream, sent, ct)));
             using var response = await _clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
             return $"peer answered HTTP {(int)response.StatusCode}";
         }
@@ -196,27 +157,15 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     }
 
     /// <summary>Writes the peer's queue into the request body, one frame per drained batch, until cancelled or broken.</summary>
-    private async Task PumpAsync(string peer, ChannelReader<Message> queue, ChannelReader<bool> doorbell, Stream stream, StrongBox<long> sent, CancellationToken cancellationToken)
+    private async Task PumpAsync(string peer, ChannelReader<Message> queue, Stream stream, StrongBox<long> sent, CancellationToken cancellationToken)
     {
         // This runs inside the stream request's (unrecorded) HttpClient span: append spans must not be its children.
         Activity.Current = null;
         var batch = new List<Message>(MaxMessagesPerFrame);
         // An empty first frame makes the peer's handler start now, so a refusal shows before there is traffic.
         await WriteFrameAsync(stream, RaftStreamFrame.Encode([], null), cancellationToken);
-        while (true)
+        while (await queue.WaitToReadAsync(cancellationToken))
         {
-            if (!queue.TryPeek(out _))
-            {
-                // Nothing queued: wait for the next Send to ring. A ring after this check finds its messages.
-                if (!await doorbell.WaitToReadAsync(cancellationToken))
-                {
-                    return;
-                }
-
-                doorbell.TryRead(out _);
-                continue;
-            }
-
             batch.Clear();
             long bytes = 0;
             // Bounded by count and by bytes, so a follower catching up never gets a frame over the limit.

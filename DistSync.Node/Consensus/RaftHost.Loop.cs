@@ -177,9 +177,8 @@ public sealed partial class RaftHost
     /// Hands the Ready's writes to the WAL writer and goes on: messages that claim what is being written (a
     /// follower's acknowledgement, a vote) leave after it is on disk; a leader's appends leave now, since the core
     /// counts the leader's own copy only once <see cref="RaftNode.MarkPersisted"/> says it is written (Raft thesis
-    /// §10.2.1). Committed entries are applied at once: a quorum already holds them. A Ready that changes nothing
-    /// durable (at most the commit index) writes nothing. Returns whether the Ready's entries are already on disk
-    /// (only after the rare synchronous path for a snapshot).
+    /// §10.2.1). Committed entries are applied at once: a quorum already holds them. Returns whether the Ready's
+    /// entries are already on disk (only after the rare synchronous path for a snapshot).
     /// </summary>
     private bool Process(RaftStorage storage, RaftWalWriter writer, Ready ready)
     {
@@ -198,42 +197,48 @@ public sealed partial class RaftHost
             _persisted = ready.HardState ?? _persisted;
             _transport.Send(ready.Messages);
             persisted = true;
-            ApplyCommitted(ready);
         }
         else
         {
             // Term and vote must be on disk before any message that relies on them; so must a follower's entries.
             var sendNow = ready.MaySendBeforeWrite(_soft.Role, _persisted);
-            if (ready.EntriesToPersist.Count > 0 || ready.ChangesTermOrVote(_persisted))
+            if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
             {
                 if (sendNow)
                 {
-                    _transport.Send(ready.Messages); // a leader's appends leave while its own copy is written
+                    _transport.Send(ready.Messages);
                 }
 
-                writer.Enqueue(ready.HardState, ready.EntriesToPersist, sync: true, after: sendNow ? [] : ready.Messages);
+                // A Ready that only moves the commit index needs no fsync: a lost commit index is relearned from
+                // the leader (Raft Figure 2 lists it as volatile). Term, vote and entries always sync.
+                writer.Enqueue(ready.HardState, ready.EntriesToPersist, sync: ready.EntriesToPersist.Count > 0 || ready.ChangesTermOrVote(_persisted),
+                    after: sendNow ? [] : ready.Messages);
                 _persisted = ready.HardState ?? _persisted;
-                ApplyCommitted(ready);
             }
-            else
+            else if (ready.Messages.Count > 0)
             {
-                // At most the commit index moved. It is not written: Raft keeps it in volatile state (Figure 2) and a
-                // restarted node relearns it from the leader; the next write of entries carries it anyway. Applying
-                // comes before sending, so a waiting proposer's answer does not wait for the socket writes.
-                ApplyCommitted(ready);
-                if (ready.Messages.Count > 0)
+                // Nothing to write, but messages queued behind a write must not be overtaken.
+                if (sendNow || writer.IsIdle)
                 {
-                    // Messages queued behind a write must not overtake it.
-                    if (sendNow || writer.IsIdle)
-                    {
-                        _transport.Send(ready.Messages);
-                    }
-                    else
-                    {
-                        writer.EnqueueSend(ready.Messages);
-                    }
+                    _transport.Send(ready.Messages);
+                }
+                else
+                {
+                    writer.EnqueueSend(ready.Messages);
                 }
             }
+        }
+
+        if (ready.SnapshotToPersist is { } snapshot)
+        {
+            RestoreMachines(snapshot.Data);
+            _appliedIndex = _snapshotIndex = snapshot.Metadata.Index;
+            _appliedTerm = snapshot.Metadata.Term;
+        }
+
+        foreach (var entry in ready.CommittedEntries)
+        {
+            Apply(entry);
         }
 
         foreach (var read in ready.ReadStates)
@@ -258,22 +263,6 @@ public sealed partial class RaftHost
         }
 
         return persisted;
-    }
-
-    /// <summary>Restores a received snapshot, then applies the Ready's committed entries.</summary>
-    private void ApplyCommitted(Ready ready)
-    {
-        if (ready.SnapshotToPersist is { } snapshot)
-        {
-            RestoreMachines(snapshot.Data);
-            _appliedIndex = _snapshotIndex = snapshot.Metadata.Index;
-            _appliedTerm = snapshot.Metadata.Term;
-        }
-
-        foreach (var entry in ready.CommittedEntries)
-        {
-            Apply(entry);
-        }
     }
 
     private void Apply(Entry entry)

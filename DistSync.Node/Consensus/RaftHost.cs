@@ -200,20 +200,9 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
-            ProposeResult result;
-            if (attempt == 0 && _status is { Role: RaftRole.Follower, LeaderId: { } known } && known != NodeId)
-            {
-                // A follower that knows its leader forwards at once, without asking its own loop first; a stale
-                // guess is answered "not the leader" and retried like any other.
-                result = ProposeResult.NotLeader(known);
-            }
-            else
-            {
-                var answer = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
-                Enqueue(new LoopInput.Propose(envelope, answer));
-                result = await answer.Task.WaitAsync(cancellationToken);
-            }
-
+            var answer = new TaskCompletionSource<ProposeResult>(TaskCreationOptions.RunContinuationsAsynchronously);
+            Enqueue(new LoopInput.Propose(envelope, answer));
+            var result = await answer.Task.WaitAsync(cancellationToken);
             if (result.Status == ProposeStatus.NotLeader && result.LeaderHint is { } leader && leader != NodeId)
             {
                 result = await ForwardAsync(leader, id, envelope, cancellationToken);
