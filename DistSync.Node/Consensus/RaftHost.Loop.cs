@@ -192,8 +192,9 @@ public sealed partial class RaftHost
         {
             // Rare (a follower far behind): finish every queued write, then do it all here, in order.
             writer.WaitIdle();
+            writer.DiscardDeferred();
             storage.SaveSnapshot(received);
-            storage.Save(ready.HardState, ready.EntriesToPersist, sync: true);
+            storage.Save(ready.HardState, ready.EntriesToPersist);
             _persisted = ready.HardState ?? _persisted;
             _transport.Send(ready.Messages);
             persisted = true;
@@ -210,7 +211,8 @@ public sealed partial class RaftHost
                 }
 
                 // A Ready that only moves the commit index needs no fsync: a lost commit index is relearned from
-                // the leader (Raft Figure 2 lists it as volatile). Term, vote and entries always sync.
+                // the leader (Raft Figure 2 lists it as volatile), so the writer carries it with its next write.
+                // Term, vote and entries always sync.
                 writer.Enqueue(ready.HardState, ready.EntriesToPersist, sync: ready.EntriesToPersist.Count > 0 || ready.ChangesTermOrVote(_persisted),
                     after: sendNow ? [] : ready.Messages);
                 _persisted = ready.HardState ?? _persisted;

@@ -25,6 +25,9 @@ public sealed class RaftWalWriter : IDisposable
     private int _unfinished;
     private bool _stopping;
 
+    /// <summary>A hard state that only moved the commit index, not yet written: the next write carries it.</summary>
+    private HardState? _deferred;
+
     /// <param name="persisted">Called on the writer's thread with the last durable (index, term) after each write;
     /// it must not block or wait for the writer.</param>
     /// <param name="failed">Called once if the disk fails; the writer stops (the node must not go on without its log).</param>
@@ -51,7 +54,13 @@ public sealed class RaftWalWriter : IDisposable
         }
     }
 
-    /// <summary>Queues a write; <paramref name="after"/> is sent once it (and every write before it) is on disk.</summary>
+    /// <summary>
+    /// Queues a write; <paramref name="after"/> is sent once it (and every write before it) is on disk.
+    /// <paramref name="sync"/> false (only the commit index moved, which Raft keeps in volatile state) writes nothing
+    /// by itself: the hard state goes to disk with the next write that must be made durable. Every frame on disk is
+    /// therefore fsynced before the next one is written, so a crash can only ever tear the last frame; an unsynced
+    /// frame could be lost while a later one survives, which load would rightly refuse as corruption.
+    /// </summary>
     public void Enqueue(HardState? hardState, IReadOnlyList<Entry> entries, bool sync, IReadOnlyList<Message> after) =>
         Add(new Job(hardState, entries, sync, after));
 
@@ -67,6 +76,18 @@ public sealed class RaftWalWriter : IDisposable
             {
                 Monitor.Wait(_gate);
             }
+        }
+    }
+
+    /// <summary>
+    /// Forgets a deferred hard state: for the loop's own synchronous write of a received snapshot, whose hard state
+    /// supersedes it (writing the older one after it would move the commit index backwards). Call after <see cref="WaitIdle"/>.
+    /// </summary>
+    public void DiscardDeferred()
+    {
+        lock (_gate)
+        {
+            _deferred = null;
         }
     }
 
@@ -165,8 +186,7 @@ public sealed class RaftWalWriter : IDisposable
             // A job that overwrites a suffix (a follower's conflict) starts its own write, after the ones before it.
             if (entries.Count > 0 && job.Entries.Count > 0 && job.Entries[0].Index != entries[^1].Index + 1)
             {
-                _storage.Save(hardState, entries, sync);
-                written += entries.Count;
+                written += Save(hardState, entries, sync);
                 (entries, hardState, sync) = ([], null, false);
             }
 
@@ -177,8 +197,7 @@ public sealed class RaftWalWriter : IDisposable
 
         if (hardState is not null || entries.Count > 0)
         {
-            _storage.Save(hardState, entries, sync);
-            written += entries.Count;
+            written += Save(hardState, entries, sync);
         }
 
         if (written > 0 || hardState is not null)
@@ -203,6 +222,21 @@ public sealed class RaftWalWriter : IDisposable
                 break;
             }
         }
+    }
+
+    /// <summary>Writes and fsyncs, with a deferred hard state if this one has none; defers it instead when nothing must be durable.</summary>
+    private int Save(HardState? hardState, List<Entry> entries, bool sync)
+    {
+        if (!sync && entries.Count == 0)
+        {
+            _deferred = hardState ?? _deferred;
+            return 0;
+        }
+
+        // A hard state given here is newer than the deferred one (each Ready's is the whole state).
+        _storage.Save(hardState ?? _deferred, entries);
+        _deferred = null;
+        return entries.Count;
     }
 
     private sealed record Job(HardState? HardState, IReadOnlyList<Entry> Entries, bool Sync, IReadOnlyList<Message> After);

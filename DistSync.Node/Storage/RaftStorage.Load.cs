@@ -145,7 +145,7 @@ public sealed partial class RaftStorage
                         : "damaged frame in a segment that is not the last");
                 }
 
-                TruncateTornTail(segment, offset, bytes.Length, recovery);
+                TruncateTornTail(segment, offset, bytes, recovery);
                 break;
             }
 
@@ -158,8 +158,9 @@ public sealed partial class RaftStorage
         }
     }
 
-    private static void TruncateTornTail(WalSegment segment, int offset, int fileLength, RecoveryBuilder recovery)
+    private static void TruncateTornTail(WalSegment segment, int offset, byte[] bytes, RecoveryBuilder recovery)
     {
+        var fileLength = bytes.Length;
         using (var handle = File.OpenHandle(segment.Path, FileMode.Open, FileAccess.ReadWrite, FileShare.Read))
         {
             RandomAccess.SetLength(handle, offset);
@@ -171,7 +172,11 @@ public sealed partial class RaftStorage
         recovery.TruncatedBytes = fileLength - offset;
         recovery.TruncatedFile = segment.Path;
         recovery.TruncatedAtOffset = offset;
-        recovery.Notes.Add($"truncated a torn tail of {fileLength - offset} bytes at offset {offset} of '{segment.Path}'");
+        // In a zero-filled segment most of what is cut is unused space: say how much was actually damaged.
+        var damaged = bytes.AsSpan(offset).LastIndexOfAnyExcept((byte)0) + 1;
+        recovery.Notes.Add(damaged == fileLength - offset
+            ? $"truncated a torn tail of {fileLength - offset} bytes at offset {offset} of '{segment.Path}'"
+            : $"truncated a torn tail of {damaged} bytes at offset {offset} of '{segment.Path}' (and {fileLength - offset - damaged} bytes of zero-filled space after it)");
     }
 
     /// <summary>Segment files by sequence; they must be consecutive (only a prefix is ever deleted).</summary>

@@ -13,12 +13,11 @@ public sealed partial class RaftStorage
     /// Makes one Ready durable: <paramref name="entries"/> (contiguous, starting at most one past the last index; an
     /// index at or below the last one overwrites that suffix) and then <paramref name="hardState"/> if given.
     /// All of it goes out in one write and one fsync unless it exceeds <see cref="RaftStorageOptions.MaxFrameBytes"/>.
-    /// Returns only once it is on disk; only then may the host send the Ready's messages.
-    /// <paramref name="sync"/> false skips the fsync: only for a Ready that changes nothing but the commit
-    /// index, which Raft may lose in a crash (Figure 2 calls it volatile; etcd skips that fsync too). The
-    /// next synced write makes it durable with everything before it.
+    /// Returns only once it is on disk; only then may the host send the Ready's messages. Every frame is fsynced
+    /// before the next is written, so only the last frame of the log can ever be torn: in a zero-filled segment
+    /// nothing else would keep a later frame from reaching the disk before an earlier one.
     /// </summary>
-    public void Save(HardState? hardState, IReadOnlyList<Entry> entries, bool sync = true)
+    public void Save(HardState? hardState, IReadOnlyList<Entry> entries)
     {
         ArgumentNullException.ThrowIfNull(entries);
         Enter();
@@ -30,7 +29,7 @@ public sealed partial class RaftStorage
             }
 
             ValidateBatch(hardState, entries);
-            WriteRecords(hardState, entries, marker: null, sync);
+            WriteRecords(hardState, entries, marker: null);
             for (var i = 0; i < entries.Count; i++)
             {
                 _terms.Append(entries[i].Index, entries[i].Term);
@@ -110,7 +109,7 @@ public sealed partial class RaftStorage
     }
 
     /// <summary>Writes entries, then the hard state, then a snapshot marker, as frames of at most MaxFrameBytes.</summary>
-    private void WriteRecords(HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker, bool sync = true)
+    private void WriteRecords(HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker)
     {
         var hardStateBytes = hardState is { } state ? WalFormat.HardStateRecordBytes(state) : 0;
         var total = entries.Count + (hardState is null ? 0 : 1) + (marker is null ? 0 : 1);
@@ -131,7 +130,7 @@ public sealed partial class RaftStorage
                 end++;
             }
 
-            WriteFrame(start, end, (int)payload, hardState, entries, marker, sync);
+            WriteFrame(start, end, (int)payload, hardState, entries, marker);
             start = end;
         }
     }
@@ -146,7 +145,7 @@ public sealed partial class RaftStorage
         return record == entries.Count && hardStateBytes > 0 ? hardStateBytes : WalFormat.MarkerRecordBytes;
     }
 
-    private void WriteFrame(int start, int end, int payload, HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker, bool sync)
+    private void WriteFrame(int start, int end, int payload, HardState? hardState, IReadOnlyList<Entry> entries, SnapshotMark? marker)
     {
         var frameLength = payload + WalFormat.FrameOverhead;
         var segment = _segments[^1];
@@ -189,10 +188,7 @@ public sealed partial class RaftStorage
             try
             {
                 RandomAccess.Write(_active!, frame, segment.Length);
-                if (sync)
-                {
-                    Sync(_active!);
-                }
+                Sync(_active!);
             }
             catch (Exception)
             {

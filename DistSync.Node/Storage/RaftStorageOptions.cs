@@ -10,10 +10,11 @@ public sealed class RaftStorageOptions
     public long SegmentBytes { get; set; } = 64L * 1024 * 1024;
 
     /// <summary>
-    /// The active segment is extended by this many zero bytes at a time, ahead of the frames (as etcd preallocates
-    /// its WAL files). An fsync after appending into existing blocks flushes only the data; one after growing the
-    /// file also commits the file system's journal, which on the machines measured costs about half as much again.
-    /// Default 4 MiB; 0 appends without preallocating.
+    /// The active segment is extended by this many zero bytes at a time, ahead of the frames (etcd preallocates its
+    /// WAL files too, with fallocate). An fsync after writing into blocks that already exist has no new blocks or file
+    /// size to commit to the file system's journal; on the machine measured (ext4 on a virtual disk) it took 160 µs
+    /// at p50 against 236 µs for an append. Filling costs about 1 ms per MiB, once. Default 4 MiB; 0 appends without
+    /// preallocating.
     /// </summary>
     public long PreallocateBytes { get; set; } = 4L * 1024 * 1024;
 

@@ -58,6 +58,35 @@ public sealed class RaftWalWriterTests : IDisposable
     }
 
     [Fact]
+    public void Enqueue_CommitOnlyHardState_IsNotWrittenByItself_ButWithTheNextWrite()
+    {
+        long frameEnd;
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            using var writer = NewWriter(storage);
+            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
+            writer.WaitIdle();
+            frameEnd = EndOfFrames(_dir.Segment(1));
+
+            // Only the commit index moved: no frame of its own (an unsynced frame could be lost while a later one
+            // survives), but the messages queued with it still leave in order.
+            writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: [Ack(2)]);
+            writer.WaitIdle();
+            Assert.Equal(frameEnd, EndOfFrames(_dir.Segment(1)));
+            Assert.Equal([2L], _transport.Sent.Select(m => m.Index));
+
+            writer.Enqueue(null, Range(3, 3, 1), sync: true, after: []);
+            writer.WaitIdle();
+            Assert.True(EndOfFrames(_dir.Segment(1)) > frameEnd);
+        }
+
+        var reloaded = Reopen(_dir.Path);
+        AssertEntries(Range(1, 3, 1), reloaded.Entries);
+        Assert.Equal(new HardState(1, "node1", 2), reloaded.HardState);
+    }
+
+    [Fact]
     public void Enqueue_OverwriteQueuedBehindAWrite_LeavesTheNewSuffix()
     {
         using (var storage = new RaftStorage(_dir.Path))

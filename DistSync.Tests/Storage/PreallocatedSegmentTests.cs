@@ -151,6 +151,7 @@ public sealed class PreallocatedSegmentTests : IDisposable
             var loaded = storage.Load();
             Assert.Equal(size - end, loaded.Recovery.TruncatedBytes);
             Assert.Equal(end, loaded.Recovery.TruncatedAtOffset);
+            Assert.Contains($"torn tail of 20 bytes at offset {end}", Assert.Single(loaded.Recovery.Notes), StringComparison.Ordinal);
             AssertEntries(Range(1, 5, 1), loaded.Entries);
             storage.Save(null, Range(6, 8, 1));
         }

@@ -14,6 +14,9 @@ internal sealed class SimulatedWalWriter
     /// <summary>The last hard state handed over (what the host compares with to decide what may go first).</summary>
     private HardState _handed;
 
+    /// <summary>A hard state that only moved the commit index: like the host's writer, it goes to disk with the next write.</summary>
+    private HardState? _deferred;
+
     public int Queued => _pending.Count;
 
     /// <summary>A start from disk, or a crash: nothing queued survives.</summary>
@@ -21,6 +24,7 @@ internal sealed class SimulatedWalWriter
     {
         _pending.Clear();
         _handed = persisted;
+        _deferred = null;
     }
 
     /// <summary>Takes a Ready's writes (one without a snapshot); returns the messages to send now.</summary>
@@ -30,7 +34,8 @@ internal sealed class SimulatedWalWriter
         leaderSentFirst = false;
         if (ready.HardState is not null || ready.EntriesToPersist.Count > 0)
         {
-            _pending.Enqueue(new PendingWrite(ready.HardState, ready.EntriesToPersist, sendNow ? [] : ready.Messages));
+            var sync = ready.EntriesToPersist.Count > 0 || ready.ChangesTermOrVote(_handed);
+            _pending.Enqueue(new PendingWrite(ready.HardState, ready.EntriesToPersist, sendNow ? [] : ready.Messages, sync));
             _handed = ready.HardState ?? _handed;
             leaderSentFirst = sendNow && ready.EntriesToPersist.Count > 0;
             return sendNow ? ready.Messages : [];
@@ -41,7 +46,7 @@ internal sealed class SimulatedWalWriter
             return ready.Messages;
         }
 
-        _pending.Enqueue(new PendingWrite(null, [], ready.Messages));
+        _pending.Enqueue(new PendingWrite(null, [], ready.Messages, Sync: false));
         return [];
     }
 
@@ -49,6 +54,7 @@ internal sealed class SimulatedWalWriter
     public void WriteDirectly(Ready ready, SimulatedStorage storage, RaftNode raft, Action<IReadOnlyList<Message>> send)
     {
         Finish(_pending.Count, storage, raft, send);
+        _deferred = null; // the snapshot's hard state supersedes it
         storage.Persist(ready);
         _handed = storage.HardState;
         send(ready.Messages);
@@ -61,7 +67,16 @@ internal sealed class SimulatedWalWriter
         for (var i = 0; i < count && _pending.Count > 0; i++)
         {
             var write = _pending.Dequeue();
-            storage.Persist(new Ready { HardState = write.HardState, EntriesToPersist = write.Entries });
+            if (write.Sync)
+            {
+                storage.Persist(new Ready { HardState = write.HardState ?? _deferred, EntriesToPersist = write.Entries });
+                _deferred = null;
+            }
+            else
+            {
+                _deferred = write.HardState ?? _deferred;
+            }
+
             send(write.After);
             last = write.Entries.Count > 0 ? write.Entries[^1] : last;
         }

@@ -1,0 +1,134 @@
+using System.Buffers;
+using DistSync.Node.Cluster;
+using DistSync.Node.Consensus;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Tests.Consensus;
+
+/// <summary>
+/// The sending side of the peer stream against a real HTTP peer on loopback: whoever calls
+/// <see cref="HttpRaftTransport.Send"/> (the Raft loop, the WAL writer) is never held by a peer that stops reading.
+/// </summary>
+public sealed class HttpRaftTransportTests
+{
+    private static Message Append(long index, int bytes) => new()
+    {
+        Type = MessageType.Append, From = "node1", To = "node2", Term = 1, Index = index - 1, LogTerm = 1,
+        Entries = [new Entry(index, 1, EntryType.Command, new byte[bytes])],
+    };
+
+    [Fact]
+    public async Task Send_ToAPeerThatStoppedReading_ReturnsAtOnceWhileTheWritesWait()
+    {
+        // The peer reads the opening frame and nothing more, so the socket buffers fill and writes cannot finish:
+        // the sender goes on asynchronously and Send (the Raft loop, the WAL writer) must not wait for it.
+        await using var peer = await FakePeer.StartAsync(stopReadingAfter: 1);
+        await using var transport = peer.NewTransport();
+        await peer.WaitForFramesAsync(1);
+
+        var sending = Task.Run(() =>
+        {
+            for (var i = 1; i <= 200; i++)
+            {
+                transport.Send([Append(i, bytes: 256 * 1024)]); // 50 MB in all, far beyond what loopback buffers hold
+            }
+        }, TestContext.Current.CancellationToken);
+
+        await sending.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        Assert.Equal(1, peer.Frames);
+    }
+
+    /// <summary>A peer's stream endpoint on a real Kestrel server that counts the frames it reads, then stops reading.</summary>
+    private sealed class FakePeer : IAsyncDisposable
+    {
+        private readonly WebApplication _app;
+        private readonly SemaphoreSlim _frameRead = new(0);
+        private readonly TaskCompletionSource _stop = new(TaskCreationOptions.RunContinuationsAsynchronously);
+        private int _frames;
+
+        private FakePeer(WebApplication app) => _app = app;
+
+        public int Frames => Volatile.Read(ref _frames);
+
+        public Uri Address { get; private set; } = null!;
+
+        public static async Task<FakePeer> StartAsync(int stopReadingAfter)
+        {
+            var builder = WebApplication.CreateSlimBuilder();
+            builder.WebHost.UseUrls("http://127.0.0.1:0");
+            builder.Logging.ClearProviders();
+            var app = builder.Build();
+            var peer = new FakePeer(app);
+            app.MapPost(HttpRaftTransport.StreamPath, (HttpContext context) => peer.ReadAsync(context, stopReadingAfter));
+            await app.StartAsync();
+            peer.Address = new Uri(app.Urls.First());
+            return peer;
+        }
+
+        public HttpRaftTransport NewTransport()
+        {
+            var services = new ServiceCollection();
+            services.AddMetrics();
+            services.AddHttpClient(HttpRaftTransport.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
+            var provider = services.BuildServiceProvider();
+            var node = Options.Create(new NodeOptions { NodeId = "node1", ClusterKey = "test" });
+            var configuration = new ConfigurationBuilder()
+                .AddInMemoryCollection(new Dictionary<string, string?> { ["services:node2:http:0"] = Address.ToString() })
+                .Build();
+            return new HttpRaftTransport(
+                provider.GetRequiredService<IHttpClientFactory>(),
+                new PeerDirectory(configuration, node),
+                node,
+                new RaftTelemetry(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node),
+                NullLogger<HttpRaftTransport>.Instance);
+        }
+
+        public async Task WaitForFramesAsync(int count)
+        {
+            while (Frames < count)
+            {
+                await _frameRead.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            _stop.TrySetResult();
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+
+        private async Task ReadAsync(HttpContext context, int stopReadingAfter)
+        {
+            context.Features.Get<IHttpMaxRequestBodySizeFeature>()!.MaxRequestBodySize = null;
+            var reader = context.Request.BodyReader;
+            while (Frames < stopReadingAfter)
+            {
+                var read = await reader.ReadAsync(context.RequestAborted);
+                var buffer = read.Buffer;
+                while (RaftStreamFrame.TryRead(ref buffer, out var frame))
+                {
+                    RaftStreamFrame.Decode(frame.ToArray()); // throws on a malformed frame
+                    Interlocked.Increment(ref _frames);
+                    _frameRead.Release();
+                }
+
+                reader.AdvanceTo(buffer.Start, buffer.End);
+                if (read.IsCompleted)
+                {
+                    return;
+                }
+            }
+
+            await _stop.Task; // hold the stream open without reading another byte
+        }
+    }
+}
