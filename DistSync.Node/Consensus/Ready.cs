@@ -20,7 +20,10 @@ public sealed class Ready
     /// <summary>Role or leader changed since the last Ready; no persistence needed.</summary>
     public SoftState? SoftState { get; init; }
 
-    /// <summary>Term, vote or commit changed: must be on disk before <see cref="Messages"/> are sent.</summary>
+    /// <summary>
+    /// Term, vote or commit changed: must be on disk before <see cref="Messages"/> are sent. A change of the commit
+    /// index alone may wait (Raft keeps it in volatile state); our host writes it with the next durable write.
+    /// </summary>
     public HardState? HardState { get; init; }
 
     /// <summary>New or overwritten log entries: must be on disk before <see cref="Messages"/> are sent.</summary>
