@@ -1,3 +1,4 @@
+using DistSync.Node.Consensus;
 using DistSync.Node.Storage;
 using static DistSync.Tests.Storage.StorageData;
 
@@ -17,17 +18,28 @@ public sealed class PreallocatedSegmentTests : IDisposable
     private static RaftStorageOptions Options(long preallocate, long segmentBytes = 64L * 1024 * 1024) =>
         new() { SyncToDisk = false, PreallocateBytes = preallocate, SegmentBytes = segmentBytes };
 
+    /// <summary>Opens the log, makes each Save (one frame each), closes it.</summary>
+    private void Write(RaftStorageOptions options, params IEnumerable<List<Entry>> saves)
+    {
+        using var storage = new RaftStorage(_dir.Path, options);
+        storage.Load();
+        foreach (var entries in saves)
+        {
+            storage.Save(null, entries);
+        }
+    }
+
+    /// <summary>Entries 1..<paramref name="count"/>, one Save each.</summary>
+    private void SaveOneByOne(RaftStorageOptions options, int count) =>
+        Write(options, Enumerable.Range(1, count).Select(i => Range(i, i, 1)));
+
     private static bool AllZeroFrom(string path, long offset) =>
         File.ReadAllBytes(path).AsSpan((int)offset).IndexOfAnyExcept((byte)0) < 0;
 
     [Fact]
     public void Save_FillsZerosAheadOfTheFrames_ThatLoadTreatsAsUnusedSpace()
     {
-        using (var storage = new RaftStorage(_dir.Path, Options(64 * 1024)))
-        {
-            storage.Load();
-            storage.Save(null, Range(1, 10, 1));
-        }
+        Write(Options(64 * 1024), Range(1, 10, 1));
 
         var segment = _dir.Segment(1);
         var end = EndOfFrames(segment);
@@ -42,19 +54,11 @@ public sealed class PreallocatedSegmentTests : IDisposable
     [Fact]
     public void Save_AfterReopen_WritesWhereTheFramesEnd_NotAtTheEndOfTheFile()
     {
-        using (var storage = new RaftStorage(_dir.Path, Options(64 * 1024)))
-        {
-            storage.Load();
-            storage.Save(null, Range(1, 10, 1));
-        }
+        Write(Options(64 * 1024), Range(1, 10, 1));
 
         var segment = _dir.Segment(1);
         var (endBefore, sizeBefore) = (EndOfFrames(segment), new FileInfo(segment).Length);
-        using (var storage = new RaftStorage(_dir.Path, Options(64 * 1024)))
-        {
-            storage.Load();
-            storage.Save(null, Range(11, 12, 1));
-        }
+        Write(Options(64 * 1024), Range(11, 12, 1));
 
         Assert.True(EndOfFrames(segment) > endBefore);
         Assert.Equal(sizeBefore, new FileInfo(segment).Length);
@@ -64,14 +68,7 @@ public sealed class PreallocatedSegmentTests : IDisposable
     [Fact]
     public void Save_PastTheZeroFilledSpace_FillsMore()
     {
-        using (var storage = new RaftStorage(_dir.Path, Options(4096)))
-        {
-            storage.Load();
-            for (var i = 1; i <= 300; i++)
-            {
-                storage.Save(null, [Command(i, 1)]);
-            }
-        }
+        SaveOneByOne(Options(4096), 300);
 
         var segment = _dir.Segment(1);
         var end = EndOfFrames(segment);
@@ -83,14 +80,7 @@ public sealed class PreallocatedSegmentTests : IDisposable
     [Fact]
     public void Roll_CutsTheZerosOffTheSegmentItLeaves()
     {
-        using (var storage = new RaftStorage(_dir.Path, Options(1024, segmentBytes: 4096)))
-        {
-            storage.Load();
-            for (var i = 1; i <= 200; i++)
-            {
-                storage.Save(null, [Command(i, 1)]);
-            }
-        }
+        SaveOneByOne(Options(1024, segmentBytes: 4096), 200);
 
         var segments = Directory.GetFiles(_dir.Wal).Order(StringComparer.Ordinal).ToList();
         Assert.True(segments.Count >= 3, $"{segments.Count} segments");
@@ -107,14 +97,7 @@ public sealed class PreallocatedSegmentTests : IDisposable
     [Fact]
     public void Load_ZerosAtTheEndOfAnOlderSegment_AreDamage()
     {
-        using (var storage = new RaftStorage(_dir.Path, Options(1024, segmentBytes: 4096)))
-        {
-            storage.Load();
-            for (var i = 1; i <= 200; i++)
-            {
-                storage.Save(null, [Command(i, 1)]);
-            }
-        }
+        SaveOneByOne(Options(1024, segmentBytes: 4096), 200);
 
         // Only the active segment may end in zeros; anywhere else they mean lost data.
         var first = _dir.Segment(1);
@@ -131,11 +114,7 @@ public sealed class PreallocatedSegmentTests : IDisposable
     [Fact]
     public void Load_TornFrameInTheZeroFilledSpace_IsCutOff_AndTheLogGoesOn()
     {
-        using (var storage = new RaftStorage(_dir.Path, Options(64 * 1024)))
-        {
-            storage.Load();
-            storage.Save(null, Range(1, 5, 1));
-        }
+        Write(Options(64 * 1024), Range(1, 5, 1));
 
         // A killed writer: the start of a frame reached the disk, inside the zeros.
         var segment = _dir.Segment(1);
@@ -164,11 +143,7 @@ public sealed class PreallocatedSegmentTests : IDisposable
     [Fact]
     public void PreallocateZero_KeepsTheFileExactlyAsLongAsItsFrames()
     {
-        using (var storage = new RaftStorage(_dir.Path, Appending))
-        {
-            storage.Load();
-            storage.Save(null, Range(1, 10, 1));
-        }
+        Write(Appending, Range(1, 10, 1));
 
         Assert.Equal(EndOfFrames(_dir.Segment(1)), new FileInfo(_dir.Segment(1)).Length);
     }
