@@ -181,12 +181,18 @@ public sealed class RaftWalWriter : IDisposable
         HardState? hardState = null;
         var sync = false;
         var written = 0;
+        var frames = 0;
         foreach (var job in batch)
         {
             // A job that overwrites a suffix (a follower's conflict) starts its own write, after the ones before it.
             if (entries.Count > 0 && job.Entries.Count > 0 && job.Entries[0].Index != entries[^1].Index + 1)
             {
-                written += Save(hardState, entries, sync);
+                if (Save(hardState, entries, sync))
+                {
+                    written += entries.Count;
+                    frames++;
+                }
+
                 (entries, hardState, sync) = ([], null, false);
             }
 
@@ -195,12 +201,13 @@ public sealed class RaftWalWriter : IDisposable
             sync |= job.Sync;
         }
 
-        if (hardState is not null || entries.Count > 0)
+        if ((hardState is not null || entries.Count > 0) && Save(hardState, entries, sync))
         {
-            written += Save(hardState, entries, sync);
+            written += entries.Count;
+            frames++;
         }
 
-        if (written > 0 || hardState is not null)
+        if (frames > 0)
         {
             _telemetry.Persisted(Stopwatch.GetElapsedTime(started), written);
         }
@@ -224,19 +231,22 @@ public sealed class RaftWalWriter : IDisposable
         }
     }
 
-    /// <summary>Writes and fsyncs, with a deferred hard state if this one has none; defers it instead when nothing must be durable.</summary>
-    private int Save(HardState? hardState, List<Entry> entries, bool sync)
+    /// <summary>
+    /// Writes and fsyncs, with the deferred hard state if this write has none; returns false, having deferred the
+    /// hard state instead, when nothing here must be durable.
+    /// </summary>
+    private bool Save(HardState? hardState, List<Entry> entries, bool sync)
     {
         if (!sync && entries.Count == 0)
         {
             _deferred = hardState ?? _deferred;
-            return 0;
+            return false;
         }
 
         // A hard state given here is newer than the deferred one (each Ready's is the whole state).
         _storage.Save(hardState ?? _deferred, entries);
         _deferred = null;
-        return entries.Count;
+        return true;
     }
 
     private sealed record Job(HardState? HardState, IReadOnlyList<Entry> Entries, bool Sync, IReadOnlyList<Message> After);
