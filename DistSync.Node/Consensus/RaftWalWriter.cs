@@ -56,8 +56,8 @@ public sealed class RaftWalWriter : IDisposable
 
     /// <summary>
     /// Queues a write; <paramref name="after"/> is sent once it (and every write before it) is on disk.
-    /// <paramref name="sync"/> false (only the commit index moved, which Raft keeps in volatile state) writes nothing
-    /// by itself: the hard state goes to disk with the next write that must be made durable. Every frame on disk is
+    /// <paramref name="sync"/> false with no entries (only the commit index moved, which Raft keeps in volatile state)
+    /// writes nothing by itself: the hard state goes to disk with the next write that must be made durable. Every frame on disk is
     /// therefore fsynced before the next one is written, so a crash can only ever tear the last frame; an unsynced
     /// frame could be lost while a later one survives, which load would rightly refuse as corruption.
     /// </summary>
@@ -137,6 +137,7 @@ public sealed class RaftWalWriter : IDisposable
 
                 if (_jobs.Count == 0)
                 {
+                    WriteDeferredOnStop();
                     return; // stopping, and everything queued is written
                 }
 
@@ -181,7 +182,7 @@ public sealed class RaftWalWriter : IDisposable
         HardState? hardState = null;
         var sync = false;
         var written = 0;
-        var frames = 0;
+        var saves = 0;
         foreach (var job in batch)
         {
             // A job that overwrites a suffix (a follower's conflict) starts its own write, after the ones before it.
@@ -190,7 +191,7 @@ public sealed class RaftWalWriter : IDisposable
                 if (Save(hardState, entries, sync))
                 {
                     written += entries.Count;
-                    frames++;
+                    saves++;
                 }
 
                 (entries, hardState, sync) = ([], null, false);
@@ -204,10 +205,10 @@ public sealed class RaftWalWriter : IDisposable
         if ((hardState is not null || entries.Count > 0) && Save(hardState, entries, sync))
         {
             written += entries.Count;
-            frames++;
+            saves++;
         }
 
-        if (frames > 0)
+        if (saves > 0)
         {
             _telemetry.Persisted(Stopwatch.GetElapsedTime(started), written);
         }
@@ -228,6 +229,25 @@ public sealed class RaftWalWriter : IDisposable
                 _persisted(last.Index, last.Term);
                 break;
             }
+        }
+    }
+
+    /// <summary>A clean stop leaves the newest commit index on disk too, so a restarted node re-applies what it had.</summary>
+    private void WriteDeferredOnStop()
+    {
+        if (_deferred is not { } state)
+        {
+            return;
+        }
+
+        try
+        {
+            _storage.Save(state, []);
+            _deferred = null;
+        }
+        catch (Exception ex)
+        {
+            _failed(ex);
         }
     }
 

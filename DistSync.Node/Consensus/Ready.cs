@@ -51,6 +51,6 @@ public sealed class Ready
     /// </summary>
     public bool MaySendBeforeWrite(RaftRole role, HardState written) => role == RaftRole.Leader && !ChangesTermOrVote(written);
 
-    /// <summary>True when something must be fsynced before the messages go out.</summary>
+    /// <summary>True when there is anything to persist (a host may let a change of the commit index alone wait; see <see cref="HardState"/>).</summary>
     public bool MustSync => HardState is not null || EntriesToPersist.Count > 0 || SnapshotToPersist is not null;
 }

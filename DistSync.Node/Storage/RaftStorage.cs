@@ -41,21 +41,22 @@ namespace DistSync.Node.Storage;
 
 /// <summary>
 /// Durable Raft state on local disk: a segmented, checksummed write-ahead log of entries and hard state, plus
-/// atomically written snapshots. Call <see cref="Load"/> once after opening, then <see cref="Save"/> once per Ready.
+/// atomically written snapshots. Call <see cref="Load"/> once after opening, then <see cref="Save"/> for what must be durable.
 /// </summary>
 /// <example>
 /// <code>
 /// using var storage = new RaftStorage(dataDir);               // DistSync__DataDir
 /// var loaded = storage.Load();                                 // log loaded.Recovery.Notes
 /// var raft = new RaftNode(..., new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries));
-/// // host loop, per Ready:
-/// if (ready.Snapshot is { } s) storage.SaveSnapshot(s);        // before the entries that follow it
-/// storage.Save(ready.HardState, ready.Entries);                // one write + one fsync, then send, apply, Advance()
+/// // per Ready (the host's WAL writer merges several into one Save):
+/// if (ready.SnapshotToPersist is { } s) storage.SaveSnapshot(s); // before the entries that follow it
+/// storage.Save(ready.HardState, ready.EntriesToPersist);       // one write + one fsync; then the messages that wait for it
 /// // after the state machine took its own snapshot at index i: storage.SaveSnapshot(new Snapshot(meta(i), image));
 /// </code>
 /// </example>
 /// <remarks>
-/// Single-threaded by design: one host loop owns it (persist → send → apply → advance). Calls from two threads at
+/// Single-threaded by design: the host's WAL writer writes, and the loop uses it directly only after waiting for the
+/// writer to go idle (snapshots, compaction). Calls from two threads at
 /// once are detected cheaply and refused with <see cref="InvalidOperationException"/>. After a failed write or fsync
 /// the instance refuses further use (the page cache state is unknown after a failed fsync); reopen and Load again.
 /// </remarks>

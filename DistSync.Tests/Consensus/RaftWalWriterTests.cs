@@ -87,6 +87,45 @@ public sealed class RaftWalWriterTests : IDisposable
     }
 
     [Fact]
+    public void Dispose_WithADeferredCommitIndex_WritesItOnTheWayOut()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            using var writer = NewWriter(storage);
+            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
+            writer.WaitIdle(); // else both may go in one write, which carries commit 2 at once
+            writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: []);
+            writer.WaitIdle();
+        }
+
+        Assert.Equal(new HardState(1, "node1", 2), Reopen(_dir.Path).HardState);
+    }
+
+    [Fact]
+    public void DiscardDeferred_TheDeferredCommitIndexIsNeverWritten()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            using var writer = NewWriter(storage);
+            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
+            writer.WaitIdle(); // else both may go in one write, which carries commit 2 at once
+            writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: []);
+            writer.WaitIdle();
+
+            // What the loop does before writing a received snapshot (whose hard state supersedes the deferred one).
+            writer.DiscardDeferred();
+            writer.Enqueue(null, Range(3, 3, 1), sync: true, after: []);
+            writer.WaitIdle();
+        }
+
+        var reloaded = Reopen(_dir.Path);
+        AssertEntries(Range(1, 3, 1), reloaded.Entries);
+        Assert.Equal(new HardState(1, "node1", 0), reloaded.HardState);
+    }
+
+    [Fact]
     public void Enqueue_OverwriteQueuedBehindAWrite_LeavesTheNewSuffix()
     {
         using (var storage = new RaftStorage(_dir.Path))

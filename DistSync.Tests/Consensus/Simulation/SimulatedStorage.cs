@@ -45,6 +45,12 @@ internal sealed class SimulatedStorage
 
         if (ready.HardState is { } hardState)
         {
+            // As RaftStorage refuses it: a hard state written out of order would show as term or commit going back.
+            if (hardState.Term < HardState.Term || hardState.Commit < HardState.Commit)
+            {
+                throw new InvalidOperationException($"hard state went backwards: {HardState} → {hardState}");
+            }
+
             HardState = hardState;
         }
     }

@@ -56,7 +56,7 @@ internal sealed class SimulatedWalWriter
         Finish(_pending.Count, storage, raft, send);
         _deferred = null; // the snapshot's hard state supersedes it
         storage.Persist(ready);
-        _handed = storage.HardState;
+        _handed = ready.HardState ?? _handed;
         send(ready.Messages);
     }
 
