@@ -61,7 +61,7 @@ public static class LocksBenchmark
         var rounds = new long[clients]; // each client is one worker, so its slot needs no synchronisation
         return TimedRunner.RunAsync(benchmark, level, clients, settings.Duration, settings.Warmup, settings.MaxOps, async (i, ct) =>
         {
-            var node = rotate ? Targets.Rotating(targets.Count, i, rounds[i]++) : i % targets.Count;
+            var node = Targets.Rotating(targets.Count, i, rotate ? rounds[i]++ : 0); // round 0 is client i mod count, as Targets.For
             var acquired = await client.PostAsync(acquireUrls[node], acquires[i], ct);
             if (acquired.Kind != OpKind.Ok)
             {

@@ -65,14 +65,9 @@ public sealed class RaftWalWriterTests : IDisposable
         {
             storage.Load();
             using var writer = NewWriter(storage);
-            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
-            writer.WaitIdle();
-            frameEnd = EndOfFrames(_dir.Segment(1));
-
             // Only the commit index moved: no frame of its own (an unsynced frame could be lost while a later one
             // survives), but the messages queued with it still leave in order.
-            writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: [Ack(2)]);
-            writer.WaitIdle();
+            frameEnd = WriteEntriesThenDeferCommit(writer, after: [Ack(2)]);
             Assert.Equal(frameEnd, EndOfFrames(_dir.Segment(1)));
             Assert.Equal([2L], _transport.Sent.Select(m => m.Index));
 
@@ -93,10 +88,7 @@ public sealed class RaftWalWriterTests : IDisposable
         {
             storage.Load();
             using var writer = NewWriter(storage);
-            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
-            writer.WaitIdle(); // else both may go in one write, which carries commit 2 at once
-            writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: []);
-            writer.WaitIdle();
+            WriteEntriesThenDeferCommit(writer, after: []);
         }
 
         Assert.Equal(new HardState(1, "node1", 2), Reopen(_dir.Path).HardState);
@@ -109,10 +101,7 @@ public sealed class RaftWalWriterTests : IDisposable
         {
             storage.Load();
             using var writer = NewWriter(storage);
-            writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
-            writer.WaitIdle(); // else both may go in one write, which carries commit 2 at once
-            writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: []);
-            writer.WaitIdle();
+            WriteEntriesThenDeferCommit(writer, after: []);
 
             // What the loop does before writing a received snapshot (whose hard state supersedes the deferred one).
             writer.DiscardDeferred();
@@ -159,6 +148,20 @@ public sealed class RaftWalWriterTests : IDisposable
         Assert.IsType<InvalidOperationException>(failure);
         Assert.Empty(_transport.Sent);
         Assert.Empty(_persisted);
+    }
+
+    /// <summary>
+    /// Entries 1-2 written with commit 0, then a hard state moving only the commit index to 2 handed over on its own;
+    /// returns where the frames ended after the first write.
+    /// </summary>
+    private long WriteEntriesThenDeferCommit(RaftWalWriter writer, IReadOnlyList<Message> after)
+    {
+        writer.Enqueue(new HardState(1, "node1", 0), Range(1, 2, 1), sync: true, after: []);
+        writer.WaitIdle(); // else both may go in one write, which carries commit 2 at once
+        var frameEnd = EndOfFrames(_dir.Segment(1));
+        writer.Enqueue(new HardState(1, "node1", 2), [], sync: false, after: after);
+        writer.WaitIdle();
+        return frameEnd;
     }
 
     private RaftWalWriter NewWriter(RaftStorage storage)
