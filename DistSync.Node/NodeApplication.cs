@@ -28,9 +28,10 @@ public static class NodeApplication
         builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("internal", StringComparison.Ordinal) != true);
 
         builder.Services.AddSingleton(TimeProvider.System);
-        builder.Services.AddSingleton<RedisConnection>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<RedisConnection>());
-        builder.Services.AddHealthChecks().AddCheck<RedisHealthCheck>("redis", tags: ["ready"]);
+        // Aspire's Redis client: the multiplexer, a health check in /health, and Redis commands in the traces.
+        builder.AddRedisClient(RedisConnection.ConnectionStringName);
+        builder.Services.AddHostedService<RedisConnection>();
+        builder.Services.AddHttpClient(ClusterViewApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(1));
         builder.AddConsensus();
         builder.AddLocks();
         return builder;
@@ -65,6 +66,7 @@ public static class NodeApplication
         builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<LockStateMachine>());
         builder.Services.AddSingleton<LockService>();
         builder.Services.AddHostedService<LockExpiryService>();
+        builder.Services.AddSingleton<IClusterViewSection, LockClusterViewSection>();
     }
 
     public static WebApplication MapNodeApis(this WebApplication app)
@@ -77,6 +79,7 @@ public static class NodeApplication
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
         app.MapLocksApi();
+        app.MapClusterViewApi();
 
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var peers = app.Services.GetRequiredService<PeerDirectory>();

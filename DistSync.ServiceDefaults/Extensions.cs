@@ -69,16 +69,10 @@ public static class Extensions
             {
                 tracing.AddSource([.. DistSyncTelemetryNames])
                     .AddAspNetCoreInstrumentation(options =>
-                        // Probes (health, and the AppHost polling /raft/status) arrive every second and would bury the traces worth reading.
-                        options.Filter = context =>
-                            !context.Request.Path.StartsWithSegments(HealthEndpointPath)
-                            && !context.Request.Path.StartsWithSegments(AlivenessEndpointPath)
-                            && !context.Request.Path.StartsWithSegments("/raft/status")
-                            && (!context.Request.Path.StartsWithSegments("/internal") || context.Request.Headers.ContainsKey(TracedHeader)))
+                        options.Filter = context => IsWorthTracing(context.Request.Path, context.Request.Headers.ContainsKey(TracedHeader)))
                     .AddHttpClientInstrumentation(options =>
                         options.FilterHttpRequestMessage = request =>
-                            request.RequestUri?.AbsolutePath.StartsWith("/internal/", StringComparison.Ordinal) != true
-                            || request.Headers.Contains(TracedHeader));
+                            request.RequestUri is not { } uri || IsWorthTracing(uri.AbsolutePath, request.Headers.Contains(TracedHeader)));
             });
 
         builder.AddOpenTelemetryExporters();
@@ -91,9 +85,25 @@ public static class Extensions
         // there is nobody to export to, so nothing is turned on.
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))
         {
+            // 10 s by default; a dashboard on the same machine answers in milliseconds, and a node must not spend
+            // its stop retrying a dashboard that is stopping too (the AppHost stops both at once).
+            if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_TIMEOUT"]))
+            {
+                builder.Configuration["OTEL_EXPORTER_OTLP_TIMEOUT"] = "2000";
+            }
+
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
     }
+
+    /// <summary>
+    /// Paths polled every second or faster (health probes, the AppHost reading each node's Raft state, the cluster
+    /// page and its peer reads) would bury the traces worth reading; peer traffic is traced only when marked.
+    /// </summary>
+    private static readonly string[] PolledPaths = [HealthEndpointPath, AlivenessEndpointPath, "/raft/status", "/cluster"];
+
+    private static bool IsWorthTracing(PathString path, bool marked) =>
+        !PolledPaths.Any(p => path.StartsWithSegments(p)) && (!path.StartsWithSegments("/internal") || marked);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

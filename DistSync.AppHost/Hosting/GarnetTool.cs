@@ -2,25 +2,29 @@ using System.Diagnostics;
 
 namespace DistSync.AppHost.Hosting;
 
-/// <summary>Garnet runs as a local dotnet tool; restoring it first makes a fresh checkout work with no extra step.</summary>
+/// <summary>Garnet runs from the repo's local tool manifest; restoring it first makes a fresh clone work with no extra step.</summary>
 internal static class GarnetTool
 {
-    public static async Task RestoreAsync(CancellationToken cancellationToken)
+    /// <summary>The repo root, where <c>.config/dotnet-tools.json</c> names the tool.</summary>
+    public static string ManifestDirectory(string appHostDirectory) => Path.GetFullPath(Path.Combine(appHostDirectory, ".."));
+
+    public static void Restore(string appHostDirectory)
     {
+        Console.WriteLine("redis-server is not on PATH: using Garnet (dotnet tool restore)...");
         var info = new ProcessStartInfo("dotnet", ["tool", "restore"])
         {
-            WorkingDirectory = DistributedApplicationBuilder.RepoRoot(),
+            WorkingDirectory = ManifestDirectory(appHostDirectory),
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using var process = Process.Start(info) ?? throw new AppHostException("Cannot run 'dotnet tool restore' for Garnet.");
-        var output = process.StandardOutput.ReadToEndAsync(cancellationToken);
-        var errors = process.StandardError.ReadToEndAsync(cancellationToken);
-        await process.WaitForExitAsync(cancellationToken);
+        using var process = Process.Start(info) ?? throw new DistSyncConfigurationException("Cannot run 'dotnet tool restore' for Garnet.");
+        var errors = process.StandardError.ReadToEndAsync();
+        var output = process.StandardOutput.ReadToEnd();
+        process.WaitForExit();
         if (process.ExitCode != 0)
         {
-            var why = (await errors + await output).Trim().ReplaceLineEndings(" ");
-            throw new AppHostException($"No redis-server on PATH and 'dotnet tool restore' for Garnet failed ({why}): install redis-server (apt-get install redis-server) or pass --redis.");
+            throw new DistSyncConfigurationException(
+                $"No redis-server on PATH and 'dotnet tool restore' for Garnet failed ({(errors.Result + output).Trim().ReplaceLineEndings(" ")}): install redis-server (apt-get install redis-server) or use --redis external.");
         }
     }
 }

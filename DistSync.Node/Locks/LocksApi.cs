@@ -84,16 +84,21 @@ public static class LocksApi
                 await raft.ReadBarrierAsync(cancellationToken);
             }
 
-            var locks = machine.GetState().ToDictionary(r => r.Resource, r => new LockView(
-                r.Mode.ToWireName(),
-                [.. r.Holders.Select(h => h.ClientId)],
-                [.. r.Waiters.Select(w => w.ClientId)],
-                r.FencingToken,
-                [.. r.Holders.Select(h => new LockHolderView(h.ClientId, h.Mode.ToWireName(), h.Token, DateTimeOffset.FromUnixTimeMilliseconds(h.ExpiresAtMs)))],
-                [.. r.Waiters.Select(w => new LockWaiterView(w.ClientId, w.Mode.ToWireName(), DateTimeOffset.FromUnixTimeMilliseconds(w.DeadlineMs), w.TtlMs))]), StringComparer.Ordinal);
-            return (Results<Ok<LockStateResponse>, ProblemHttpResult>)TypedResults.Ok(
-                new LockStateResponse(locks, machine.GetWaitForGraph(), raft.NodeId, local == true ? "local" : "linearizable"));
+            return (Results<Ok<LockStateResponse>, ProblemHttpResult>)TypedResults.Ok(State(machine, raft.NodeId, local == true ? "local" : "linearizable"));
         }, p => p);
+    }
+
+    /// <summary>This node's applied lock table and wait-for graph, as <c>GET /locks/state</c> and the cluster view show it.</summary>
+    public static LockStateResponse State(LockStateMachine machine, string nodeId, string consistency)
+    {
+        var locks = machine.GetState().ToDictionary(r => r.Resource, r => new LockView(
+            r.Mode.ToWireName(),
+            [.. r.Holders.Select(h => h.ClientId)],
+            [.. r.Waiters.Select(w => w.ClientId)],
+            r.FencingToken,
+            [.. r.Holders.Select(h => new LockHolderView(h.ClientId, h.Mode.ToWireName(), h.Token, DateTimeOffset.FromUnixTimeMilliseconds(h.ExpiresAtMs)))],
+            [.. r.Waiters.Select(w => new LockWaiterView(w.ClientId, w.Mode.ToWireName(), DateTimeOffset.FromUnixTimeMilliseconds(w.DeadlineMs), w.TtlMs))]), StringComparer.Ordinal);
+        return new LockStateResponse(locks, machine.GetWaitForGraph(), nodeId, consistency);
     }
 
     private static Results<Ok<T>, Conflict<LockConflictResponse>, ProblemHttpResult> ToResult<T>(LockAnswer answer) => answer.Body switch

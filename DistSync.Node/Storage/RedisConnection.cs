@@ -3,42 +3,21 @@ using StackExchange.Redis;
 namespace DistSync.Node.Storage;
 
 /// <summary>
-/// The process's one Redis multiplexer. Connected asynchronously at start-up (a synchronous connect
-/// inside a DI factory starved the thread pool under a burst of first requests) and without aborting
-/// when Redis is not up yet: the multiplexer keeps retrying and /health says Redis is unreachable.
+/// Opens the Redis connection (registered by Aspire's <c>AddRedisClient</c>) while the node starts, before Kestrel
+/// takes requests: Aspire's factory connects synchronously on first use, and a burst of first requests blocked on it
+/// starved the thread pool (seconds with nothing served). The multiplexer does not abort when Redis is not up yet;
+/// it keeps retrying, and <c>/health</c> says Redis is unreachable until it answers.
 /// </summary>
-public sealed class RedisConnection(IConfiguration configuration, ILogger<RedisConnection> logger) : IHostedService, IAsyncDisposable
+public sealed class RedisConnection(IServiceProvider services, ILogger<RedisConnection> logger) : IHostedService
 {
     public const string ConnectionStringName = "redis";
 
-    private ConnectionMultiplexer? _multiplexer;
-
-    public IConnectionMultiplexer Multiplexer =>
-        _multiplexer ?? throw new InvalidOperationException("Redis is used before the node started.");
-
-    public async Task StartAsync(CancellationToken cancellationToken)
-    {
-        var connectionString = configuration.GetConnectionString(ConnectionStringName);
-        if (string.IsNullOrWhiteSpace(connectionString))
+    public Task StartAsync(CancellationToken cancellationToken) =>
+        Task.Run(() =>
         {
-            throw new InvalidOperationException(
-                "No Redis connection string: set ConnectionStrings__redis (e.g. '127.0.0.1:6379,password=...').");
-        }
-
-        var options = ConfigurationOptions.Parse(connectionString);
-        options.AbortOnConnectFail = false;
-        options.ClientName = configuration["DistSync:NodeId"];
-        _multiplexer = await ConnectionMultiplexer.ConnectAsync(options);
-        logger.RedisConnecting(string.Join(",", options.EndPoints), _multiplexer.IsConnected);
-    }
+            var multiplexer = services.GetRequiredService<IConnectionMultiplexer>();
+            logger.RedisConnecting(string.Join(",", multiplexer.GetEndPoints().Select(e => e.ToString())), multiplexer.IsConnected);
+        }, cancellationToken);
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
-
-    public async ValueTask DisposeAsync()
-    {
-        if (_multiplexer is not null)
-        {
-            await _multiplexer.DisposeAsync();
-        }
-    }
 }

@@ -23,7 +23,7 @@ public sealed class ClusterStartupTests(ClusterStartupTests.Cluster cluster) : I
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal(name, body.GetProperty("node_id").GetString());
             Assert.Contains(body.GetProperty("role").GetString(), new[] { "leader", "follower", "candidate" });
-            Assert.Equal("healthy", body.GetProperty("checks").GetProperty("redis").GetProperty("status").GetString());
+            Assert.Equal("healthy", body.GetProperty("checks").GetProperty("StackExchange.Redis").GetProperty("status").GetString());
         }
     }
 
@@ -63,12 +63,36 @@ public sealed class ClusterStartupTests(ClusterStartupTests.Cluster cluster) : I
     }
 
     [Fact]
-    public void Runners_EveryResource_HasALiveProcess()
+    public void Resources_RedisAndEveryNode_RunUnderAspireWithALiveProcess()
     {
-        foreach (var runner in cluster.App.Runners)
+        Assert.True(cluster.IsRunning("redis"), $"redis is {cluster.StateOf("redis")}");
+        foreach (var name in cluster.NodeNames)
         {
-            Assert.NotNull(runner.Pid);
-            Assert.False(System.Diagnostics.Process.GetProcessById(runner.Pid.Value).HasExited);
+            Assert.True(cluster.IsRunning(name), $"{name} is {cluster.StateOf(name)}");
+            var pid = cluster.NodePid(name);
+            Assert.NotNull(pid);
+            Assert.False(System.Diagnostics.Process.GetProcessById(pid.Value).HasExited);
+        }
+    }
+
+    [Fact]
+    public async Task ClusterView_EveryNode_ServesThePageAndTheSameRaftPicture()
+    {
+        using var http = cluster.CreateHttpClient("node3");
+        var page = await http.GetStringAsync(new Uri("/cluster", UriKind.Relative), TestContext.Current.CancellationToken);
+        Assert.Contains("DistSync cluster", page, StringComparison.Ordinal);
+
+        var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, TimeSpan.FromSeconds(30));
+        foreach (var name in cluster.NodeNames)
+        {
+            using var client = cluster.CreateHttpClient(name);
+            var state = JsonDocument.Parse(await client.GetStringAsync(new Uri("/cluster/state", UriKind.Relative), TestContext.Current.CancellationToken)).RootElement;
+            Assert.Equal(name, state.GetProperty("served_by").GetString());
+            var nodes = state.GetProperty("nodes").EnumerateArray().ToList();
+            Assert.Equal(cluster.NodeNames, nodes.Select(n => n.GetProperty("node_id").GetString()));
+            Assert.All(nodes, n => Assert.True(n.GetProperty("reachable").GetBoolean()));
+            Assert.Equal(leader.NodeId, Assert.Single(nodes, n => n.GetProperty("role").GetString() == "leader").GetProperty("node_id").GetString());
+            Assert.True(state.GetProperty("sections").TryGetProperty("locks", out _), "the lock section is missing");
         }
     }
 }

@@ -4,7 +4,7 @@ using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Consensus;
 
-/// <summary>Raft across real node processes started by the AppHost's orchestration, with default timeouts.</summary>
+/// <summary>Raft across real node processes started by the Aspire AppHost, with default timeouts.</summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class RaftClusterTests
@@ -34,7 +34,7 @@ public sealed class RaftClusterTests
         var survivors = cluster.NodeNames.Where(n => n != first.NodeId).ToList();
 
         var killedAt = Stopwatch.StartNew();
-        await cluster.App.KillResourceAsync(first.NodeId);
+        await cluster.KillAsync(first.NodeId);
         var second = await RaftProbe.AgreedLeaderAsync(cluster, survivors, Patience);
         var failover = killedAt.Elapsed;
 
@@ -42,7 +42,7 @@ public sealed class RaftClusterTests
         Assert.True(second.Term > first.Term, $"new term {second.Term} must exceed {first.Term}");
         TestContext.Current.SendDiagnosticMessage($"failover took {failover.TotalMilliseconds:F0} ms");
 
-        await cluster.App.StartResourceAsync(first.NodeId, TestContext.Current.CancellationToken);
+        await cluster.StartAsync(first.NodeId);
         var rejoined = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
         var leaderCommit = (await RaftProbe.StatusAsync(cluster, rejoined.NodeId))!.CommitIndex;
         await Eventually.UntilAsync(
@@ -62,10 +62,10 @@ public sealed class RaftClusterTests
         // Stop everyone, then start the follower alone: nothing can reach it, so all it knows comes from its disk.
         foreach (var node in cluster.NodeNames)
         {
-            await cluster.App.KillResourceAsync(node);
+            await cluster.KillAsync(node);
         }
 
-        await cluster.App.StartResourceAsync(follower, TestContext.Current.CancellationToken);
+        await cluster.StartAsync(follower);
         var after = await Eventually.UntilAsync(() => RaftProbe.StatusAsync(cluster, follower), Patience, "restarted follower answers");
 
         Assert.True(after.LastIndex >= before.LastIndex, $"log shrank from {before.LastIndex} to {after.LastIndex}");
@@ -77,10 +77,10 @@ public sealed class RaftClusterTests
     public async Task FollowerBehindACompactedLog_CatchesUpBySnapshot_WithTheSameLockTable()
     {
         // Snapshot every 50 entries, so the leader compacts away what the stopped follower lacks.
-        await using var cluster = await ClusterFixture.StartAsync(nodes: 3, nodeEnvironment: new Dictionary<string, string> { ["DistSync__Raft__SnapshotEvery"] = "50" });
+        await using var cluster = await ClusterFixture.StartAsync(new ClusterSettings { NodeEnvironment = new Dictionary<string, string> { ["DistSync__Raft__SnapshotEvery"] = "50" } });
         var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
         var lagging = cluster.NodeNames.First(n => n != leader.NodeId);
-        await cluster.App.KillResourceAsync(lagging);
+        await cluster.KillAsync(lagging);
 
         var locks = new LockClient(cluster.CreateHttpClient(leader.NodeId));
         for (var i = 0; i < 120; i++)
@@ -89,7 +89,7 @@ public sealed class RaftClusterTests
         }
 
         Assert.True(await SnapshotIndexAsync(cluster, leader.NodeId) >= 50, "the leader never compacted its log");
-        await cluster.App.StartResourceAsync(lagging, TestContext.Current.CancellationToken);
+        await cluster.StartAsync(lagging);
 
         var leaderTable = await LocalLocksAsync(cluster, leader.NodeId);
         await Eventually.UntilAsync(async () => await LocalLocksAsync(cluster, lagging) == leaderTable, Patience, $"{lagging} holds the leader's lock table");

@@ -1,49 +1,57 @@
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using Aspire.Hosting;
+using Aspire.Hosting.ApplicationModel;
 using DistSync.AppHost.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace DistSync.Tests.Infrastructure;
 
 /// <summary>
-/// A real cluster for tests, in the shape of Aspire's testing builder: declared by the AppHost's own
-/// <see cref="ClusterTopology"/>, started by its own orchestrator (Redis + node processes on free
-/// loopback ports, a temp data folder), waited on until healthy, disposed with every process.
+/// A real cluster for tests: the AppHost's own app model started through Aspire.Hosting.Testing (Redis + node
+/// processes under DCP, on free loopback ports, in a temp data folder), waited on until every node is healthy, and
+/// disposed with every process. Faults go through the AppHost's own commands (Kill, Pause, Resume) or Aspire's.
 /// </summary>
 public class ClusterFixture : IAsyncLifetime
 {
-    private readonly int _nodes;
-    private readonly bool _restartOnCrash;
-    private readonly IReadOnlyDictionary<string, string> _nodeEnvironment;
-    private readonly RedisServerKind? _redisServer;
-    private readonly bool _dashboard;
-    private AppHostSession? _session;
+    /// <summary>Start-up to healthy nodes (DCP runs each node through <c>dotnet run</c>): generous for a loaded 2-core CI machine.</summary>
+    public static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(120);
+
+    private readonly ClusterSettings _settings;
+    private DistributedApplication? _app;
 
     public ClusterFixture()
-        : this(nodes: 3)
+        : this(new ClusterSettings())
     {
     }
 
-    public ClusterFixture(int nodes, bool restartOnCrash = false, IReadOnlyDictionary<string, string>? nodeEnvironment = null, RedisServerKind? redisServer = null, bool dashboard = false)
+    public ClusterFixture(int nodes)
+        : this(new ClusterSettings { Nodes = nodes })
     {
-        _dashboard = dashboard;
-        _redisServer = redisServer;
-        _nodes = nodes;
-        _restartOnCrash = restartOnCrash;
-        _nodeEnvironment = nodeEnvironment ?? new Dictionary<string, string>();
+    }
+
+    public ClusterFixture(ClusterSettings settings)
+    {
+        _settings = settings;
         DataDir = Path.Combine(Path.GetTempPath(), "distsync-tests", Guid.NewGuid().ToString("n"));
     }
 
     public string DataDir { get; }
 
-    public AppHostSession Session => _session ?? throw new InvalidOperationException("The cluster has not started.");
+    public DistributedApplication App => _app ?? throw new InvalidOperationException("The cluster has not started.");
 
-    public DistributedApplication App => Session.App;
+    public IReadOnlyList<string> NodeNames => [.. Enumerable.Range(1, _settings.Nodes).Select(i => $"node{i}")];
 
-    public IReadOnlyList<string> NodeNames => [.. App.Resources.OfType<NodeResource>().Select(n => n.Name)];
+    /// <summary>Where the Aspire dashboard listens, its telemetry API key and browser token; null when it is off.</summary>
+    public DashboardAccess? Dashboard { get; private set; }
 
-    public HttpClient CreateHttpClient(string resource) => App.CreateHttpClient(resource);
+    public HttpClient CreateHttpClient(string resource) => App.CreateHttpClient(resource, NodeHosting.EndpointName);
 
-    public static async Task<ClusterFixture> StartAsync(int nodes, bool restartOnCrash = false, IReadOnlyDictionary<string, string>? nodeEnvironment = null, RedisServerKind? redisServer = null, bool dashboard = false)
+    public static async Task<ClusterFixture> StartAsync(ClusterSettings settings)
     {
-        var fixture = new ClusterFixture(nodes, restartOnCrash, nodeEnvironment, redisServer, dashboard);
+        var fixture = new ClusterFixture(settings);
         try
         {
             await fixture.InitializeAsync();
@@ -56,36 +64,144 @@ public class ClusterFixture : IAsyncLifetime
         }
     }
 
+    public static Task<ClusterFixture> StartAsync(int nodes) => StartAsync(new ClusterSettings { Nodes = nodes });
+
     public async ValueTask InitializeAsync()
     {
-        var options = new AppHostOptions
+        var ct = TestContext.Current.CancellationToken;
+        List<string> args =
+        [
+            $"--DistSync:Nodes={_settings.Nodes}",
+            "--DistSync:BasePort=0",
+            $"--DistSync:DataDir={DataDir}",
+            $"--DistSync:RestartOnCrash={_settings.RestartOnCrash}",
+            $"--DistSync:Redis={_settings.Redis}",
+            .. _settings.NodeEnvironment.Select(e => $"--DistSync:NodeEnvironment:{e.Key}={e.Value}"),
+        ];
+        if (_settings.Dashboard)
         {
-            Nodes = _nodes,
-            BasePort = 0,
-            DataDir = DataDir,
-            RestartOnCrash = _restartOnCrash,
-            EchoConsole = false,
-            StartupTimeout = TimeSpan.FromSeconds(60),
-            NodeEnvironment = _nodeEnvironment,
-            RedisServer = _redisServer,
-            Dashboard = _dashboard,
-            DashboardPort = 0,
-            OtlpGrpcPort = 0,
-            OtlpHttpPort = 0,
-        };
-        _session = await AppHostSession.StartAsync(options, TestContext.Current.CancellationToken);
+            Dashboard = new DashboardAccess(FreePort(), FreePort(), FreePort(), FreePort(), Guid.NewGuid().ToString("n"), Guid.NewGuid().ToString("n"));
+            args.AddRange(Dashboard.Arguments());
+        }
+
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DistSync_AppHost>(
+            [.. args], (options, _) => options.DisableDashboard = !_settings.Dashboard, ct);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.Hosting.Dcp", LogLevel.Error));
+        _app = await builder.BuildAsync(ct).WaitAsync(StartupTimeout, ct);
+        await _app.StartAsync(ct).WaitAsync(StartupTimeout, ct);
+        // Fail fast: a node that exits during start-up ends the wait at once instead of at the timeout.
+        await Task.WhenAll(NodeNames.Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, WaitBehavior.StopOnResourceUnavailable, ct)))
+            .WaitAsync(StartupTimeout, ct);
+    }
+
+    /// <summary>The resource's current snapshot state (<c>Running</c>, <c>Finished</c>, …), or null before it has one.</summary>
+    public string? StateOf(string resource) =>
+        App.ResourceNotifications.TryGetCurrentState(resource, out var current) ? current.Snapshot.State?.Text : null;
+
+    public bool IsRunning(string resource) => StateOf(resource) == KnownResourceStates.Running;
+
+    /// <summary>The node's own process (below DCP's <c>dotnet run</c>), or null when it has none.</summary>
+    public int? NodePid(string node) =>
+        App.ResourceNotifications.TryGetCurrentState(node, out var current) && NodeProcess.LauncherPid(current.Snapshot) is { } launcher
+            ? NodeProcess.Descendants(launcher).Cast<int?>().FirstOrDefault()
+            : null;
+
+    /// <summary>Runs a resource command and fails the test if it does not succeed.</summary>
+    public async Task CommandAsync(string resource, string command)
+    {
+        var result = await App.ResourceCommands.ExecuteCommandAsync(resource, command, TestContext.Current.CancellationToken);
+        Assert.True(result.Success, $"{command} on {resource} failed: {result.Message}");
+    }
+
+    /// <summary>SIGKILL the node (the AppHost's Kill command) and wait until Aspire sees it gone.</summary>
+    public async Task KillAsync(string node)
+    {
+        await CommandAsync(node, NodeCommands.Kill);
+        await WaitForStateAsync(node, s => s is "Exited" or "Finished" or "FailedToStart", "stopped");
+    }
+
+    /// <summary>Start a stopped resource (Aspire's Start command) and wait until it is healthy again.</summary>
+    public async Task StartAsync(string resource)
+    {
+        await CommandAsync(resource, KnownResourceCommands.StartCommand);
+        await App.ResourceNotifications.WaitForResourceHealthyAsync(resource, WaitBehavior.StopOnResourceUnavailable, TestContext.Current.CancellationToken)
+            .WaitAsync(StartupTimeout, TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Stop a resource the way Aspire's Stop does (SIGTERM, a clean exit) and wait until it has stopped.</summary>
+    public async Task StopAsync(string resource)
+    {
+        await CommandAsync(resource, KnownResourceCommands.StopCommand);
+        await WaitForStateAsync(resource, s => s is "Exited" or "Finished", "stopped");
+    }
+
+    public async Task<ResourceEvent> WaitForStateAsync(string resource, Func<string?, bool> state, string what)
+    {
+        try
+        {
+            return await App.ResourceNotifications.WaitForResourceAsync(resource, e => state(e.Snapshot.State?.Text), TestContext.Current.CancellationToken)
+                .WaitAsync(StartupTimeout, TestContext.Current.CancellationToken);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{resource} not {what} within {StartupTimeout.TotalSeconds:F0} s (state {StateOf(resource)}).", ex);
+        }
     }
 
     public async ValueTask DisposeAsync()
     {
-        if (_session is not null)
+        if (_app is not null)
         {
-            await _session.DisposeAsync();
+            await _app.DisposeAsync();
         }
 
         if (Directory.Exists(DataDir))
         {
             Directory.Delete(DataDir, recursive: true);
         }
+
+        GC.SuppressFinalize(this);
     }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
+
+/// <summary>What cluster a test needs; the defaults are <c>dotnet run</c>'s, except that crashed nodes stay down.</summary>
+public sealed record ClusterSettings
+{
+    public int Nodes { get; init; } = 3;
+
+    public bool RestartOnCrash { get; init; }
+
+    public string Redis { get; init; } = "auto";
+
+    /// <summary>Run the real Aspire dashboard, and have the nodes export telemetry to it.</summary>
+    public bool Dashboard { get; init; }
+
+    public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>How a test reaches the Aspire dashboard it started.</summary>
+public sealed record DashboardAccess(int UiPort, int OtlpGrpcPort, int OtlpHttpPort, int ResourceServicePort, string ApiKey, string BrowserToken)
+{
+    public Uri Url => new($"http://127.0.0.1:{UiPort}");
+
+    public Uri LoginUrl => new(Url, $"/login?t={BrowserToken}");
+
+    public IEnumerable<string> Arguments() =>
+    [
+        $"--ASPNETCORE_URLS={Url}",
+        string.Create(CultureInfo.InvariantCulture, $"--ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL=http://127.0.0.1:{OtlpGrpcPort}"),
+        string.Create(CultureInfo.InvariantCulture, $"--ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL=http://127.0.0.1:{OtlpHttpPort}"),
+        string.Create(CultureInfo.InvariantCulture, $"--ASPIRE_RESOURCE_SERVICE_ENDPOINT_URL=http://127.0.0.1:{ResourceServicePort}"),
+        $"--AppHost:DashboardApiKey={ApiKey}",
+        $"--ASPIRE_DASHBOARD_FRONTEND_BROWSERTOKEN={BrowserToken}",
+        // The testing builder randomizes proxied ports; the dashboard's must stay where this test looks for it.
+        "--DcpPublisher:RandomizePorts=false",
+    ];
 }

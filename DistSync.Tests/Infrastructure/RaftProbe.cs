@@ -12,7 +12,7 @@ public static class RaftProbe
 {
     public static async Task<RaftView?> StatusAsync(ClusterFixture cluster, string node)
     {
-        if (cluster.App.GetRunner(node).State is not (DistSync.AppHost.Hosting.ResourceState.Healthy or DistSync.AppHost.Hosting.ResourceState.Starting or DistSync.AppHost.Hosting.ResourceState.Unhealthy))
+        if (!cluster.IsRunning(node))
         {
             return null;
         }

@@ -63,7 +63,7 @@ public sealed class LockFailoverTests
 
         var workers = Enumerable.Range(0, clients).Select(ClientAsync).ToList();
         await Eventually.UntilAsync(() => grants.Count >= clients * grantsPerClient / 3, TimeSpan.FromSeconds(60), "a third of the grants done");
-        await cluster.App.KillResourceAsync(leader.NodeId);
+        await cluster.KillAsync(leader.NodeId);
         try
         {
             await Task.WhenAll(workers).WaitAsync(TimeSpan.FromMinutes(2), TestContext.Current.CancellationToken);
@@ -100,7 +100,7 @@ public sealed class LockFailoverTests
         var held = await new LockClient(cluster.CreateHttpClient(follower)).AcquireAsync("survivor", "keeper", ttlMs: 120_000);
         Assert.Equal("acquired", held.Status);
 
-        await cluster.App.KillResourceAsync(leader.NodeId);
+        await cluster.KillAsync(leader.NodeId);
         var survivors = cluster.NodeNames.Where(n => n != leader.NodeId).ToList();
         await RaftProbe.AgreedLeaderAsync(cluster, survivors, TimeSpan.FromSeconds(30));
 

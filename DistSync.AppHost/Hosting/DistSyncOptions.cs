@@ -1,0 +1,126 @@
+using System.Globalization;
+using Microsoft.Extensions.Configuration;
+
+namespace DistSync.AppHost.Hosting;
+
+/// <summary>Which Redis the AppHost runs in run mode.</summary>
+public enum RedisKind
+{
+    /// <summary><c>redis-server</c> when it is on PATH, else Garnet.</summary>
+    Auto,
+
+    /// <summary><c>redis-server</c> from PATH (Debian package <c>redis-server</c>) as an executable resource.</summary>
+    RedisServer,
+
+    /// <summary>Microsoft Garnet from the repo's dotnet tool manifest, as an executable resource.</summary>
+    Garnet,
+
+    /// <summary>Aspire's Redis container (<c>AddRedis</c>); needs a container runtime.</summary>
+    Container,
+
+    /// <summary>A Redis the user runs, named by <c>ConnectionStrings:redis</c>; nothing is started.</summary>
+    External,
+}
+
+/// <summary>
+/// The <c>DistSync</c> section of the AppHost's configuration (command line <c>--DistSync:Nodes=5</c>, or the short
+/// forms of <see cref="DistSyncArguments"/>, or environment <c>DistSync__Nodes=5</c>).
+/// </summary>
+public sealed record DistSyncOptions
+{
+    public const string SectionName = "DistSync";
+
+    public static readonly int[] AllowedNodeCounts = [1, 3, 5, 7];
+
+    /// <summary>How many nodes: 1, 3, 5 or 7 (odd, so a majority always exists).</summary>
+    public int Nodes { get; init; } = 3;
+
+    /// <summary>node1 listens on this port, node2 on the next, … (the original system's 8001..); 0 picks free ports.</summary>
+    public int BasePort { get; init; } = 8001;
+
+    public RedisKind Redis { get; init; } = RedisKind.Auto;
+
+    /// <summary>Port of the Redis the AppHost starts; 0 picks a free one.</summary>
+    public int RedisPort { get; init; }
+
+    /// <summary>Raft logs, snapshots and Redis's append-only file. Default: <c>.data</c> beside the AppHost project.</summary>
+    public string? DataDir { get; init; }
+
+    /// <summary>Delete <see cref="DataDir"/> before starting (a fresh cluster).</summary>
+    public bool Clean { get; init; }
+
+    /// <summary>Restart a node that exits with a non-zero code (a crash, or the Kill command), with backoff 1 s … 30 s.</summary>
+    public bool RestartOnCrash { get; init; } = true;
+
+    /// <summary>Run the Aspire dashboard and have every node export telemetry to it.</summary>
+    public bool Dashboard { get; init; } = true;
+
+    /// <summary>Extra configuration for every node (<c>DistSync:NodeEnvironment:DistSync__Raft__SnapshotEvery=50</c>).</summary>
+    public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The data folder as an absolute path (a relative one is taken from the AppHost's project folder).</summary>
+    public string ResolveDataDir(string appHostDirectory) =>
+        Path.GetFullPath(DataDir ?? ".data", appHostDirectory);
+
+    public static DistSyncOptions Read(IConfiguration configuration)
+    {
+        var section = configuration.GetSection(SectionName);
+        var defaults = new DistSyncOptions();
+        var options = new DistSyncOptions
+        {
+            Nodes = Int(section, nameof(Nodes), defaults.Nodes),
+            BasePort = Int(section, nameof(BasePort), defaults.BasePort),
+            Redis = Kind(section[nameof(Redis)]),
+            RedisPort = Int(section, nameof(RedisPort), defaults.RedisPort),
+            DataDir = section[nameof(DataDir)] is { Length: > 0 } dir ? dir : null,
+            Clean = Bool(section, nameof(Clean), defaults.Clean),
+            RestartOnCrash = Bool(section, nameof(RestartOnCrash), defaults.RestartOnCrash),
+            Dashboard = Bool(section, nameof(Dashboard), defaults.Dashboard),
+            NodeEnvironment = section.GetSection(nameof(NodeEnvironment)).GetChildren()
+                .ToDictionary(c => c.Key, c => c.Value ?? "", StringComparer.Ordinal),
+        };
+        options.Validate();
+        return options;
+    }
+
+    private void Validate()
+    {
+        if (!AllowedNodeCounts.Contains(Nodes))
+        {
+            throw new DistSyncConfigurationException($"DistSync:Nodes must be 1, 3, 5 or 7 (an odd number, so a majority exists), not {Nodes}.");
+        }
+
+        if (BasePort is < 0 or > 65535 || (BasePort > 0 && BasePort + Nodes - 1 > 65535))
+        {
+            throw new DistSyncConfigurationException($"DistSync:BasePort {BasePort} leaves no room for {Nodes} nodes below port 65536 (0 picks free ports).");
+        }
+
+        if (RedisPort is < 0 or > 65535)
+        {
+            throw new DistSyncConfigurationException($"DistSync:RedisPort must be a port number (0 picks a free one), not {RedisPort}.");
+        }
+    }
+
+    private static int Int(IConfigurationSection section, string key, int fallback) =>
+        section[key] is not { Length: > 0 } text ? fallback
+        : int.TryParse(text, NumberStyles.Integer, CultureInfo.InvariantCulture, out var value) ? value
+        : throw new DistSyncConfigurationException($"DistSync:{key} must be a whole number, not '{text}'.");
+
+    private static bool Bool(IConfigurationSection section, string key, bool fallback) =>
+        section[key] is not { Length: > 0 } text ? fallback
+        : bool.TryParse(text, out var value) ? value
+        : throw new DistSyncConfigurationException($"DistSync:{key} must be true or false, not '{text}'.");
+
+    private static RedisKind Kind(string? text) => text?.ToLowerInvariant() switch
+    {
+        null or "" or "auto" => RedisKind.Auto,
+        "redis-server" or "redis" => RedisKind.RedisServer,
+        "garnet" => RedisKind.Garnet,
+        "container" => RedisKind.Container,
+        "external" => RedisKind.External,
+        _ => throw new DistSyncConfigurationException($"DistSync:Redis must be auto, redis-server, garnet, container or external, not '{text}'."),
+    };
+}
+
+/// <summary>A configuration value the AppHost cannot use; the message says which and what to do.</summary>
+public sealed class DistSyncConfigurationException(string message) : Exception(message);

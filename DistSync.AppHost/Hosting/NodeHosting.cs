@@ -1,0 +1,100 @@
+using Microsoft.Extensions.DependencyInjection;
+
+namespace DistSync.AppHost.Hosting;
+
+/// <summary>
+/// <c>AddDistSyncNodes</c>: node1..nodeN, each a project resource on its own port with no proxy in between (DCP's
+/// proxy halved throughput), referencing Redis and every other node (so each gets <c>services__{peer}__http__0</c>),
+/// healthy when <c>/health</c> is, and carrying DistSync's commands and live Raft state.
+/// </summary>
+public static class NodeHosting
+{
+    public const string EndpointName = "http";
+
+    public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddDistSyncNodes(
+        this IDistributedApplicationBuilder builder, DistSyncOptions options, IResourceBuilder<IResourceWithConnectionString> redis)
+    {
+        var publish = builder.ExecutionContext.IsPublishMode;
+        var clusterKey = builder.AddParameter("cluster-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+        var dataDir = options.ResolveDataDir(builder.AppHostDirectory);
+        var nodes = new List<IResourceBuilder<ProjectResource>>();
+        for (var i = 1; i <= options.Nodes; i++)
+        {
+            var name = $"node{i}";
+            // A published node is a container of its own, so the fixed ports only matter in run mode; 0 = free ports (tests).
+            var basePort = publish ? new DistSyncOptions().BasePort : options.BasePort;
+            var port = basePort > 0 ? basePort + i - 1 : FreePorts.Take();
+            if (!publish && basePort > 0 && !FreePorts.IsFree(port))
+            {
+                throw new DistSyncConfigurationException(
+                    $"Port {port} ({name}) is already in use: stop what holds it (is another AppHost running?) or pick other ports with --base-port.");
+            }
+
+            var node = builder.AddProject<Projects.DistSync_Node>(name, launchProfileName: null)
+                .WithHttpEndpoint(port: port, name: EndpointName, isProxied: false)
+                .WithEnvironment("DistSync__NodeId", name)
+                .WithEnvironment("DistSync__ClusterKey", clusterKey)
+                // In a container the log lives on the volume mounted at /data (see the README's Azure section).
+                .WithEnvironment("DistSync__DataDir", publish ? "/data" : Path.Combine(dataDir, name))
+                .WithReference(redis)
+                .WaitFor(redis)
+                .WithHttpHealthCheck("/health")
+                .WithEnvironment(NoExportWithoutDashboard)
+                .WithAnnotation(new DistSyncNodeAnnotation(name, options.RestartOnCrash))
+                .WithUrls(NodeUrls)
+                .WithNodeCommands();
+            foreach (var (key, value) in options.NodeEnvironment)
+            {
+                node.WithEnvironment(key, value);
+            }
+
+            nodes.Add(node);
+        }
+
+        foreach (var node in nodes)
+        {
+            foreach (var peer in nodes.Where(p => p != node))
+            {
+                node.WithReference(peer);
+            }
+        }
+
+        if (builder.ExecutionContext.IsRunMode)
+        {
+            builder.Services.AddHttpClient(RaftStatePublisher.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
+            builder.Services.AddHostedService<RaftStatePublisher>();
+            builder.Services.AddHostedService<CrashRestarter>();
+        }
+
+        return nodes;
+    }
+
+    /// <summary>
+    /// Without a dashboard nobody receives telemetry, yet Aspire still hands nodes the launch profile's OTLP endpoint:
+    /// exporting to a closed port costs work on every request and about 10 s of retries at every stop.
+    /// </summary>
+    private static void NoExportWithoutDashboard(EnvironmentCallbackContext context)
+    {
+        if (context.ExecutionContext.IsRunMode && context.ExecutionContext.Services.GetRequiredService<DistributedApplicationOptions>().DisableDashboard)
+        {
+            foreach (var key in context.EnvironmentVariables.Keys.Where(k => k.StartsWith("OTEL_EXPORTER_OTLP_", StringComparison.Ordinal)).ToList())
+            {
+                context.EnvironmentVariables.Remove(key);
+            }
+        }
+    }
+
+    /// <summary>The API itself, its interactive docs and the cluster view, in the dashboard's URL column.</summary>
+    private static void NodeUrls(ResourceUrlsCallbackContext context)
+    {
+        if (context.Urls.FirstOrDefault(u => u.Endpoint?.EndpointName == EndpointName) is not { } api)
+        {
+            return;
+        }
+
+        api.DisplayText = "API";
+        var root = api.Url.TrimEnd('/');
+        context.Urls.Add(new ResourceUrlAnnotation { Url = $"{root}/docs", DisplayText = "docs" });
+        context.Urls.Add(new ResourceUrlAnnotation { Url = $"{root}{RaftStatePublisher.ClusterPath}", DisplayText = RaftStatePublisher.ClusterLabel });
+    }
+}

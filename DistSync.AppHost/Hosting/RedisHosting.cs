@@ -1,0 +1,91 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
+namespace DistSync.AppHost.Hosting;
+
+/// <summary>
+/// <c>AddDistSyncRedis</c>: the Redis every node uses for queue messages and cache memory. In run mode a local
+/// <c>redis-server</c> or Garnet process (no container runtime here); where one answers, Aspire's container; in
+/// publish mode always Aspire's container with a data volume, so the manifest describes what Azure Container Apps runs.
+/// </summary>
+public static class RedisHosting
+{
+    public static IResourceBuilder<IResourceWithConnectionString> AddDistSyncRedis(this IDistributedApplicationBuilder builder, string name, DistSyncOptions options)
+    {
+        var password = builder.AddParameter($"{name}-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+        if (builder.ExecutionContext.IsPublishMode || options.Redis == RedisKind.Container)
+        {
+            return builder.AddRedis(name, port: null, password).WithDataVolume().WithArgs(AppendOnlyAlways);
+        }
+
+        if (options.Redis == RedisKind.External)
+        {
+            return builder.AddConnectionString(name);
+        }
+
+        var kind = options.Redis == RedisKind.Auto ? (OnPath("redis-server") ? RedisKind.RedisServer : RedisKind.Garnet) : options.Redis;
+        var dataDir = Path.Combine(options.ResolveDataDir(builder.AppHostDirectory), name);
+        Directory.CreateDirectory(dataDir);
+        var port = options.RedisPort > 0 ? options.RedisPort : FreePorts.Take();
+        if (options.RedisPort > 0 && !FreePorts.IsFree(port))
+        {
+            throw new DistSyncConfigurationException($"Port {port} (redis) is already in use: pick another with --redis-port, or --redis external to use the Redis that holds it.");
+        }
+        var redis = kind == RedisKind.RedisServer
+            ? builder.AddResource(new RedisServerResource(name, "redis-server", dataDir, password.Resource))
+                .WithArgs(context => context.Args.Add(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                    "--requirepass", password.Resource, "--dir", dataDir, "--protected-mode", "yes", "--daemonize", "no", "--save", "",
+                    // Every write reaches the disk before Redis answers: an acknowledged publish survives a crash.
+                    "--appendonly", "yes", "--appendfsync", "always"]))
+            : builder.AddResource(new RedisServerResource(name, "dotnet", GarnetTool.ManifestDirectory(builder.AppHostDirectory), password.Resource))
+                .WithArgs(context => context.Args.Add(["tool", "run", "garnet-server", "--",
+                    "--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                    "--auth", "Password", "--password", password.Resource, "--lua", "--memory", "256m",
+                    // The managed file device: the native one needs libaio, which Debian 12 lacks.
+                    "--device-type", "RandomAccess",
+                    // Garnet's equivalent of appendfsync always: answer only once the AOF commit is flushed; recover it on start.
+                    "--aof", "--aof-commit-wait", "--recover", "--checkpointdir", dataDir]));
+        if (kind == RedisKind.Garnet)
+        {
+            GarnetTool.Restore(builder.AppHostDirectory);
+        }
+
+        var healthCheck = $"{name}-ping";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
+            _ => new RedisPingHealthCheck(redis.Resource), failureStatus: HealthStatus.Unhealthy, tags: null));
+        return redis
+            .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: RedisServerResource.EndpointName, isProxied: false)
+            .WithHealthCheck(healthCheck)
+            .WithIconName("Database");
+    }
+
+    /// <summary>
+    /// The same durability as the local server: an append-only file fsynced before each write is answered (Aspire's
+    /// WithPersistence only takes RDB snapshots). Aspire's container runs <c>sh -c "redis-server …"</c> in a published
+    /// manifest and passes separate arguments in run mode, so the flags join whichever form its own callback wrote.
+    /// </summary>
+    private static void AppendOnlyAlways(CommandLineArgsCallbackContext context)
+    {
+        string[] flags = ["--appendonly", "yes", "--appendfsync", "always"];
+        if (context.ExecutionContext.IsRunMode)
+        {
+            context.Args.Add(flags);
+        }
+        else if (context.Args is [.., string command])
+        {
+            context.Args[^1] = $"{command} {string.Join(' ', flags)}";
+        }
+    }
+
+    private static void Add(this IList<object> args, IEnumerable<object> values)
+    {
+        foreach (var value in values)
+        {
+            args.Add(value);
+        }
+    }
+
+    private static bool OnPath(string command) =>
+        (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries)
+            .Any(dir => File.Exists(Path.Combine(dir, command)));
+}
