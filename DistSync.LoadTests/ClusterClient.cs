@@ -43,6 +43,22 @@ public sealed class ClusterClient : IDisposable
         return await ClassifyAsync(response, cancellationToken);
     }
 
+    /// <summary>As <see cref="PostAsync"/>, but a 2xx body is read and parsed (for operations that need the answer).</summary>
+    public async Task<(OpResult Result, JsonElement Body)> PostReadAsync(Uri url, byte[] body, CancellationToken cancellationToken)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, url) { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = Json;
+        using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            return (await ClassifyAsync(response, cancellationToken), default);
+        }
+
+        await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
+        using var document = await JsonDocument.ParseAsync(stream, cancellationToken: cancellationToken);
+        return (OpResult.Ok, document.RootElement.Clone());
+    }
+
     public async Task<OpResult> GetAsync(Uri url, CancellationToken cancellationToken)
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);

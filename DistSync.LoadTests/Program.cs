@@ -15,6 +15,10 @@ const string usage = """
       locks  [--levels 1,10,50] [--contended-clients 10] [--wait-ms 5000] [--state-clients 50] [common options]
              uncontended acquire+release pairs/s, contended grants/s on one resource, GET /locks/state req/s
 
+      queue  [--levels 1,10,50] [--batch-clients 10] [--batch-size 100] [--redeliveries 100] [--visibility 1] [common options]
+             publish->consume->ack round trips/s, publish alone, publish batches (msgs/s), and the
+             redelivery delay after a consumer dies (consumes, never acks)
+
       all    [--raft-levels 1,16,64] [--via leader|followers] [--lock-levels 1,10,50] [locks options] [common options]
              raft, then locks, then a Markdown table for the README with the machine and command line
 
@@ -69,6 +73,20 @@ try
             using var client = new ClusterClient(settings.Urls, Math.Max(lockOpts.Levels.Max(), Math.Max(lockOpts.ContendedClients, lockOpts.StateClients)) + 8);
             PrintPreamble(args);
             var results = await LocksBenchmark.RunAsync(client, settings, lockOpts, Console.Out);
+            return results.Any(r => r.Failed > 0) ? 1 : 0;
+        }
+
+        case "queue":
+        {
+            options.OnlyAllow([.. common, "levels", "batch-clients", "batch-size", "redeliveries", "visibility"]);
+            var settings = BenchSettings.From(options);
+            var queueOptions = new QueueBenchmark.Options(options.IntList("levels", [1, 10, 50]), options.Int("batch-clients", 10), options.Int("batch-size", 100),
+                options.Int("redeliveries", 100), options.Int("visibility", 1));
+            using var client = new ClusterClient(settings.Urls, Math.Max(queueOptions.Levels.Max(), queueOptions.BatchClients) + 8);
+            PrintPreamble(args);
+            var results = await QueueBenchmark.RunAsync(client, settings, queueOptions, Console.Out);
+            Console.WriteLine();
+            Console.Write(ResultTable.Markdown(results));
             return results.Any(r => r.Failed > 0) ? 1 : 0;
         }
 

@@ -2,6 +2,7 @@ using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
 using DistSync.Node.Locks;
+using DistSync.Node.Queue;
 using DistSync.Node.Storage;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -33,7 +34,9 @@ public static class NodeApplication
         builder.Services.AddHostedService<RedisConnection>();
         builder.Services.AddHttpClient(ClusterViewApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(1));
         builder.AddConsensus();
+        builder.AddMembership();
         builder.AddLocks();
+        builder.AddQueue();
         return builder;
     }
 
@@ -59,6 +62,41 @@ public static class NodeApplication
         builder.Services.AddSingleton<INodeStatus>(sp => sp.GetRequiredService<RaftHost>());
     }
 
+    /// <summary>The ring's membership: replicated through Raft, changed by the leader when a node is lost or back.</summary>
+    private static void AddMembership(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<MembershipOptions>()
+            .BindConfiguration(MembershipOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<MembershipStateMachine>();
+        builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<MembershipStateMachine>());
+        builder.Services.AddHostedService<MembershipMonitor>();
+    }
+
+    private static void AddQueue(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<QueueOptions>()
+            .BindConfiguration(QueueOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton<TopicRegistry>();
+        builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<TopicRegistry>());
+        builder.Services.AddSingleton<QueueTelemetry>();
+        builder.Services.AddSingleton<QueueRing>();
+        builder.Services.AddSingleton<QueueStore>();
+        builder.Services.AddSingleton<OwnedPartitions>();
+        builder.Services.AddSingleton<QueueOwner>();
+        builder.Services.AddHttpClient(QueueForwarder.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5))
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1), UseProxy = false });
+        builder.Services.AddSingleton<QueueForwarder>();
+        builder.Services.AddSingleton<QueueNotifications>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueNotifications>());
+        builder.Services.AddSingleton<QueueService>();
+        builder.Services.AddHostedService<RedeliveryScheduler>();
+        builder.Services.AddSingleton<IClusterViewSection, QueueClusterViewSection>();
+    }
+
     private static void AddLocks(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LockTelemetry>();
@@ -79,6 +117,8 @@ public static class NodeApplication
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
         app.MapLocksApi();
+        app.MapQueueApi();
+        app.MapQueueInternalApi();
         app.MapClusterViewApi();
 
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;

@@ -26,12 +26,11 @@ public sealed class AppHostProcess : IDisposable
 
     public Process Process => _process;
 
-    /// <summary>The AppHost's build output, next to this test assembly's configuration (Debug or Release).</summary>
-    public static string Executable
+    /// <summary>The checkout this test assembly was built in (the folder with DistSync.sln).</summary>
+    public static string RepoRoot
     {
         get
         {
-            var configuration = typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug";
             var dir = new DirectoryInfo(AppContext.BaseDirectory);
             while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "DistSync.sln")))
             {
@@ -39,9 +38,14 @@ public sealed class AppHostProcess : IDisposable
             }
 
             Assert.NotNull(dir);
-            return Path.Combine(dir.FullName, "DistSync.AppHost", "bin", configuration, "net10.0", "DistSync.AppHost");
+            return dir.FullName;
         }
     }
+
+    /// <summary>The AppHost's build output, next to this test assembly's configuration (Debug or Release).</summary>
+    public static string Executable =>
+        Path.Combine(RepoRoot, "DistSync.AppHost", "bin",
+            typeof(AppHostProcess).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Debug", "net10.0", "DistSync.AppHost");
 
     public static AppHostProcess Start(IEnumerable<string> args, string? dataDir = null)
     {

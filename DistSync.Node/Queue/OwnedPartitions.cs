@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+
+namespace DistSync.Node.Queue;
+
+/// <summary>
+/// The owner's exact view of each partition it owns: how many messages are ready and when the next visibility
+/// timeout or delay ends. Exact because in its epoch the owner is the only writer (the fence stopped the previous one
+/// at take-over), and every script answers with both numbers. It lets an empty partition be skipped without asking
+/// Redis, and the redelivery scheduler sleep until the exact next deadline.
+/// </summary>
+public sealed class OwnedPartitions
+{
+    private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionView> _views = new();
+
+    /// <summary>Raised when a partition's next deadline moves earlier, so the scheduler wakes sooner.</summary>
+    public event Action? DeadlineMovedEarlier;
+
+    /// <summary>The view if this node took the partition over in <paramref name="epoch"/>, else null (take it over first).</summary>
+    public PartitionView? Get(string topic, int partition, long epoch) =>
+        _views.TryGetValue((topic, partition), out var view) && view.Epoch == epoch ? view : null;
+
+    public void Set(string topic, int partition, long epoch, long ready, long nextDueMs)
+    {
+        var before = _views.TryGetValue((topic, partition), out var old) ? old : null;
+        _views[(topic, partition)] = new PartitionView(epoch, ready, nextDueMs);
+        if (nextDueMs >= 0 && (before is null || before.NextDueMs < 0 || nextDueMs < before.NextDueMs))
+        {
+            DeadlineMovedEarlier?.Invoke();
+        }
+    }
+
+    /// <summary>Forgets partitions this node no longer owns.</summary>
+    public void RetainOnly(Func<string, int, bool> owned)
+    {
+        foreach (var key in _views.Keys.Where(k => !owned(k.Topic, k.Partition)).ToList())
+        {
+            _views.TryRemove(key, out _);
+        }
+    }
+
+    /// <summary>Owned partitions whose next deadline is due by <paramref name="nowMs"/>, and the earliest one after it (-1: none).</summary>
+    public (IReadOnlyList<(string Topic, int Partition)> Due, long NextMs) Due(long nowMs, long epoch)
+    {
+        var due = new List<(string, int)>();
+        var next = -1L;
+        foreach (var ((topic, partition), view) in _views)
+        {
+            if (view.Epoch != epoch || view.NextDueMs < 0)
+            {
+                continue;
+            }
+
+            if (view.NextDueMs <= nowMs)
+            {
+                due.Add((topic, partition));
+            }
+            else if (next < 0 || view.NextDueMs < next)
+            {
+                next = view.NextDueMs;
+            }
+        }
+
+        return (due, next);
+    }
+
+    public IEnumerable<KeyValuePair<(string Topic, int Partition), PartitionView>> All => _views;
+}
+
+public sealed record PartitionView(long Epoch, long Ready, long NextDueMs);

@@ -1,0 +1,60 @@
+using System.Net.Http.Json;
+using DistSync.Node.Cluster;
+using DistSync.Node.Http;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Node.Queue;
+
+/// <summary>Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required).</summary>
+public sealed class QueueForwarder(IHttpClientFactory httpClients, PeerDirectory peers, IOptions<NodeOptions> options)
+{
+    public const string HttpClientName = "queue-forward";
+
+    private readonly string _clusterKey = options.Value.ClusterKey ?? "";
+
+    public Task<OwnerReply<IReadOnlyList<ForwardedPublished>>> PublishAsync(string owner, ForwardPublish request, CancellationToken cancellationToken) =>
+        PostAsync<ForwardPublish, IReadOnlyList<ForwardedPublished>>(owner, "/internal/queue/publish", request, cancellationToken);
+
+    public Task<OwnerReply<IReadOnlyList<ForwardedDelivery>>> ConsumeAsync(string owner, ForwardConsume request, CancellationToken cancellationToken) =>
+        PostAsync<ForwardConsume, IReadOnlyList<ForwardedDelivery>>(owner, "/internal/queue/consume", request, cancellationToken);
+
+    public Task<OwnerReply<ForwardedChange>> ChangeAsync(string owner, ForwardChange request, CancellationToken cancellationToken) =>
+        PostAsync<ForwardChange, ForwardedChange>(owner, "/internal/queue/change", request, cancellationToken);
+
+    private async Task<OwnerReply<TReply>> PostAsync<TRequest, TReply>(string owner, string path, TRequest body, CancellationToken cancellationToken)
+    {
+        if (!peers.TryGetAddress(owner, out var address))
+        {
+            throw new QueuePeerUnreachableException(owner, "not a peer of this node");
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, path)) { Content = JsonContent.Create(body, options: NodeJson.Options) };
+        request.Headers.Add(ClusterKeyFilter.HeaderName, _clusterKey);
+        if (System.Diagnostics.Activity.Current is { Recorded: true })
+        {
+            request.Headers.Add(Microsoft.Extensions.Hosting.Extensions.TracedHeader, "1"); // a sampled request's hop is traced too
+        }
+
+        try
+        {
+            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            response.EnsureSuccessStatusCode();
+            var reply = await response.Content.ReadFromJsonAsync<ForwardReply<TReply>>(NodeJson.Options, cancellationToken)
+                ?? throw new QueuePeerUnreachableException(owner, "an empty answer");
+            return reply.ToOwnerReply();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new QueuePeerUnreachableException(owner, ex.Message);
+        }
+    }
+}
+
+/// <summary>The owner of a partition did not answer (down, partitioned, or overloaded).</summary>
+public sealed class QueuePeerUnreachableException(string peer, string reason) : Exception($"{peer} did not answer: {reason}")
+{
+    public string Peer { get; } = peer;
+}
+
+/// <summary>No owner could take the request within the retry budget: the ring is moving or the owner is down. Retry.</summary>
+public sealed class QueueUnavailableException(string message) : Exception(message);

@@ -1,0 +1,217 @@
+using DistSync.Node.Cluster;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Node.Queue;
+
+/// <summary>
+/// What this node does for the partitions it owns: every queue write of the cluster runs here, for the partitions
+/// this node owns in its current epoch, and nowhere else. A request for a partition it does not own is answered
+/// <see cref="OwnerStatus.NotOwner"/> (with this node's epoch and the owner it sees), and one the fence refused
+/// (a newer epoch wrote first) <see cref="OwnerStatus.Stale"/>: either way the caller retries where it belongs.
+/// </summary>
+public sealed class QueueOwner(
+    QueueRing ring,
+    QueueStore store,
+    OwnedPartitions owned,
+    TopicRegistry topics,
+    PeerDirectory peers,
+    QueueTelemetry telemetry,
+    IOptions<QueueOptions> options,
+    TimeProvider time)
+{
+    private const int RequeueBatch = 1000;
+
+    private readonly string _self = peers.SelfId;
+    private readonly long _dedupWindowMs = (long)options.Value.DedupWindow.TotalMilliseconds;
+
+    public async Task<OwnerReply<IReadOnlyList<PublishResult>>> PublishAsync(string topic, int partition, IReadOnlyList<OutgoingMessage> messages)
+    {
+        var (epoch, refusal) = await PrepareAsync(topic, partition);
+        if (refusal is not null)
+        {
+            return refusal.As<IReadOnlyList<PublishResult>>();
+        }
+
+        var now = NowMs();
+        // Pipelined on one connection, so Redis runs them in the order given: a key's messages keep their order.
+        var results = await Task.WhenAll(messages.Select(m => store.PublishAsync(topic, partition, epoch, now, m.Id, m.Record, m.DelayMs, _dedupWindowMs)));
+        if (results.FirstOrDefault(r => r.Status == PublishStatus.Stale) is { } stale)
+        {
+            return OwnerReply<IReadOnlyList<PublishResult>>.Stale(epoch, stale.StoredEpoch);
+        }
+
+        owned.Set(topic, partition, epoch, results.Max(r => r.Ready), results.Where(r => r.NextDueMs >= 0).Select(r => r.NextDueMs).DefaultIfEmpty(-1).Min());
+        if (results.Any(r => r.Status == PublishStatus.Queued && r.Ready == 1))
+        {
+            await store.NotifyAsync(topic); // the partition was empty: wake long-polling consumers
+        }
+
+        telemetry.Published(topic, results.Count(r => r.Status == PublishStatus.Queued));
+        return OwnerReply<IReadOnlyList<PublishResult>>.Ok(epoch, results);
+    }
+
+    /// <summary>Takes up to <paramref name="max"/> messages from the given partitions that this node owns, in the order given.</summary>
+    public async Task<OwnerReply<IReadOnlyList<(int Partition, StoredMessage Message)>>> ConsumeAsync(string topic, IReadOnlyList<int> partitions, long visibilityMs, int max)
+    {
+        var taken = new List<(int, StoredMessage)>();
+        var epoch = ring.Membership.Epoch;
+        foreach (var partition in partitions)
+        {
+            if (taken.Count >= max)
+            {
+                break;
+            }
+
+            (epoch, var refusal) = await PrepareAsync(topic, partition);
+            if (refusal is { Status: OwnerStatus.Stale })
+            {
+                return refusal.As<IReadOnlyList<(int, StoredMessage)>>();
+            }
+
+            if (refusal is not null || owned.Get(topic, partition, epoch) is not { Ready: > 0 })
+            {
+                continue; // not ours, or exactly known to be empty: no Redis call
+            }
+
+            var result = await store.ConsumeAsync(topic, partition, epoch, NowMs(), visibilityMs, max - taken.Count);
+            if (result.Stale)
+            {
+                return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
+            }
+
+            owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+            taken.AddRange(result.Messages.Select(m => (partition, m)));
+        }
+
+        return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Ok(epoch, taken);
+    }
+
+    public Task<OwnerReply<ChangeResult>> AckAsync(string topic, int partition, string id, long? delivery) =>
+        ChangeAsync(topic, partition, epoch => store.AckAsync(topic, partition, epoch, id, delivery));
+
+    public Task<OwnerReply<ChangeResult>> NackAsync(string topic, int partition, string id, long delayMs, long? delivery) =>
+        ChangeAsync(topic, partition, epoch => store.NackAsync(topic, partition, epoch, NowMs(), id, delayMs, MaxDeliveries(topic), delivery));
+
+    public Task<OwnerReply<ChangeResult>> ExtendAsync(string topic, int partition, string id, long visibilityMs, long? delivery) =>
+        ChangeAsync(topic, partition, epoch => store.ExtendAsync(topic, partition, epoch, NowMs(), id, visibilityMs, delivery));
+
+    /// <summary>Returns due messages to the queue (or the dead letters) now; the scheduler calls it at each deadline.</summary>
+    public async Task<OwnerReply<RequeueResult>> RequeueDueAsync(string topic, int partition)
+    {
+        var (epoch, refusal) = await PrepareAsync(topic, partition);
+        return refusal is not null ? refusal.As<RequeueResult>() : await RequeueCoreAsync(topic, partition, epoch);
+    }
+
+    public async Task<OwnerReply<RedriveResult>> RedriveAsync(string topic, int partition)
+    {
+        var (epoch, refusal) = await PrepareAsync(topic, partition);
+        if (refusal is not null)
+        {
+            return refusal.As<RedriveResult>();
+        }
+
+        var result = await store.RedriveAsync(topic, partition, epoch, int.MaxValue);
+        if (result.Stale)
+        {
+            return OwnerReply<RedriveResult>.Stale(epoch, result.Epoch);
+        }
+
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+        if (result.Moved > 0)
+        {
+            await store.NotifyAsync(topic);
+        }
+
+        return OwnerReply<RedriveResult>.Ok(epoch, result);
+    }
+
+    public bool Owns(string topic, int partition) => ring.OwnerOf(topic, partition) == _self;
+
+    private async Task<OwnerReply<ChangeResult>> ChangeAsync(string topic, int partition, Func<long, Task<ChangeResult>> change)
+    {
+        var (epoch, refusal) = await PrepareAsync(topic, partition);
+        if (refusal is not null)
+        {
+            return refusal.As<ChangeResult>();
+        }
+
+        var result = await change(epoch);
+        if (result.Status == ChangeStatus.Stale)
+        {
+            return OwnerReply<ChangeResult>.Stale(epoch, result.StoredEpoch);
+        }
+
+        var wasEmpty = owned.Get(topic, partition, epoch) is { Ready: 0 };
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+        if (wasEmpty && result.Ready > 0)
+        {
+            await store.NotifyAsync(topic);
+        }
+
+        return OwnerReply<ChangeResult>.Ok(epoch, result);
+    }
+
+    /// <summary>
+    /// The epoch to write in, and no refusal, when this node owns the partition in its current epoch and has taken
+    /// it over. Taking over is one requeue script: it raises the partition's fence to this epoch (the previous owner
+    /// can write no more) and reads the exact ready count and next deadline.
+    /// </summary>
+    private async Task<(long Epoch, OwnerReply<bool>? Refusal)> PrepareAsync(string topic, int partition)
+    {
+        var membership = ring.Membership;
+        var owner = QueueRing.OwnerOf(membership, topic, partition);
+        if (owner != _self)
+        {
+            return (membership.Epoch, OwnerReply<bool>.NotOwner(membership.Epoch, owner));
+        }
+
+        if (owned.Get(topic, partition, membership.Epoch) is not null)
+        {
+            return (membership.Epoch, null);
+        }
+
+        var takeover = await RequeueCoreAsync(topic, partition, membership.Epoch);
+        return (membership.Epoch, takeover.Status == OwnerStatus.Ok ? null : takeover.As<bool>());
+    }
+
+    private async Task<OwnerReply<RequeueResult>> RequeueCoreAsync(string topic, int partition, long epoch)
+    {
+        var result = await store.RequeueDueAsync(topic, partition, epoch, NowMs(), MaxDeliveries(topic), RequeueBatch, _dedupWindowMs);
+        if (result.Stale)
+        {
+            return OwnerReply<RequeueResult>.Stale(epoch, result.Epoch);
+        }
+
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+        if (result.Requeued + result.Dead + result.Promoted > 0)
+        {
+            telemetry.Redelivered(topic, partition, epoch, result.Requeued, result.Dead, result.Promoted);
+            await store.NotifyAsync(topic);
+        }
+
+        return OwnerReply<RequeueResult>.Ok(epoch, result);
+    }
+
+    private int MaxDeliveries(string topic) => topics.TryGet(topic, out var config) ? config.MaxDeliveries : options.Value.DefaultMaxDeliveries;
+
+    private long NowMs() => time.GetUtcNow().ToUnixTimeMilliseconds();
+}
+
+/// <summary>A message ready to store: its id (which names its partition), its record, and how long to hold it back.</summary>
+public sealed record OutgoingMessage(string Id, MessageRecord Record, long DelayMs);
+
+public enum OwnerStatus { Ok, NotOwner, Stale }
+
+/// <summary>An owner's answer: the value, or why this node could not act (and what it knows about who can).</summary>
+public sealed record OwnerReply<T>(OwnerStatus Status, long Epoch, T? Value, string? Owner, long StoredEpoch)
+{
+    public static OwnerReply<T> Ok(long epoch, T value) => new(OwnerStatus.Ok, epoch, value, null, 0);
+
+    public static OwnerReply<T> NotOwner(long epoch, string owner) => new(OwnerStatus.NotOwner, epoch, default, owner, 0);
+
+    public static OwnerReply<T> Stale(long epoch, long storedEpoch) => new(OwnerStatus.Stale, epoch, default, null, storedEpoch);
+
+    public OwnerReply<TOther> As<TOther>() => new(Status, Epoch, default, Owner, StoredEpoch);
+
+    public OwnerReply<TOther> Map<TOther>(Func<T, TOther> map) => new(Status, Epoch, Status == OwnerStatus.Ok ? map(Value!) : default, Owner, StoredEpoch);
+}

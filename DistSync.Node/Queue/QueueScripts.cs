@@ -1,0 +1,188 @@
+namespace DistSync.Node.Queue;
+
+/// <summary>
+/// One Lua script per queue operation, each atomic in Redis. Every script that writes first checks the partition's
+/// fence: it refuses (<c>STALE</c>) when the stored epoch is newer than the caller's, and raises the stored epoch to
+/// the caller's otherwise, so once a new owner has written, a deposed owner can write nothing. Only commands Garnet
+/// also supports (lists, hashes, sorted sets; no Streams, no cjson). Keys: see <see cref="PartitionKeys"/>.
+/// </summary>
+public static class QueueScripts
+{
+    private const string Fence = """
+        local epoch = tonumber(ARGV[1])
+        local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
+        if stored > epoch then return {'STALE', stored} end
+        if stored < epoch then redis.call('SET', KEYS[1], ARGV[1]) end
+        local function nextdue()
+          local a = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
+          local b = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
+          local n = -1
+          if a[2] then n = tonumber(a[2]) end
+          if b[2] and (n < 0 or tonumber(b[2]) < n) then n = tonumber(b[2]) end
+          return n
+        end
+
+        """;
+
+    /// <summary>ARGV: epoch, now, id, record, dedup_id ('' for none), delay_ms, dedup_window_ms.
+    /// Returns {QUEUED, id, ready, nextdue} or {DUPLICATE, first id, ready, nextdue}.</summary>
+    public const string Publish = Fence + """
+        local now = tonumber(ARGV[2])
+        -- A retried forward carries the same id: the message is stored once.
+        if redis.call('HEXISTS', KEYS[5], ARGV[3]) == 1 then return {'DUPLICATE', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue()} end
+        if ARGV[5] ~= '' then
+          local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[7]), 'LIMIT', 0, 100)
+          for _, d in ipairs(old) do
+            redis.call('HDEL', KEYS[8], d)
+            redis.call('ZREM', KEYS[9], d)
+          end
+          local first = redis.call('HGET', KEYS[8], ARGV[5])
+          if first then return {'DUPLICATE', first, redis.call('LLEN', KEYS[2]), nextdue()} end
+          redis.call('HSET', KEYS[8], ARGV[5], ARGV[3])
+          redis.call('ZADD', KEYS[9], now, ARGV[5])
+        end
+        redis.call('HSET', KEYS[5], ARGV[3], ARGV[4])
+        local delay = tonumber(ARGV[6])
+        if delay > 0 then
+          redis.call('ZADD', KEYS[4], now + delay, ARGV[3])
+        else
+          redis.call('RPUSH', KEYS[2], ARGV[3])
+        end
+        return {'QUEUED', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue()}
+        """;
+
+    /// <summary>ARGV: epoch, now, visibility_ms, max. Returns {OK, ready, nextdue, {id, record, deliveries, ...}}.</summary>
+    public const string Consume = Fence + """
+        local now = tonumber(ARGV[2])
+        local out = {}
+        for i = 1, tonumber(ARGV[4]) do
+          local id = redis.call('LPOP', KEYS[2])
+          if not id then break end
+          local record = redis.call('HGET', KEYS[5], id)
+          if record then
+            local n = redis.call('HINCRBY', KEYS[6], id, 1)
+            redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), id)
+            out[#out + 1] = id
+            out[#out + 1] = record
+            out[#out + 1] = n
+          end
+        end
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), out}
+        """;
+
+    /// <summary>ARGV: epoch, id, deliveries ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, nextdue}.</summary>
+    public const string Ack = Fence + """
+        local id = ARGV[2]
+        if redis.call('HEXISTS', KEYS[5], id) == 0 then return {'NOT_FOUND', redis.call('LLEN', KEYS[2]), nextdue()} end
+        local n = redis.call('HGET', KEYS[6], id) or '0'
+        if ARGV[3] ~= '' and ARGV[3] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue()} end
+        if redis.call('ZREM', KEYS[3], id) == 0 and redis.call('ZREM', KEYS[4], id) == 0 then
+          if redis.call('LREM', KEYS[2], 1, id) == 0 then redis.call('LREM', KEYS[7], 1, id) end
+        end
+        redis.call('HDEL', KEYS[5], id)
+        redis.call('HDEL', KEYS[6], id)
+        return {'ACKED', redis.call('LLEN', KEYS[2]), nextdue()}
+        """;
+
+    /// <summary>ARGV: epoch, now, id, delay_ms, max_deliveries, deliveries ('' for any).
+    /// Returns {NACKED|DEAD|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue}.</summary>
+    public const string Nack = Fence + """
+        local id = ARGV[3]
+        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue()} end
+        local n = redis.call('HGET', KEYS[6], id) or '0'
+        if ARGV[6] ~= '' and ARGV[6] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue()} end
+        redis.call('ZREM', KEYS[3], id)
+        if tonumber(n) >= tonumber(ARGV[5]) then
+          redis.call('RPUSH', KEYS[7], id)
+          return {'DEAD', redis.call('LLEN', KEYS[2]), nextdue()}
+        end
+        local delay = tonumber(ARGV[4])
+        if delay > 0 then
+          redis.call('ZADD', KEYS[4], tonumber(ARGV[2]) + delay, id)
+        else
+          redis.call('LPUSH', KEYS[2], id)
+        end
+        return {'NACKED', redis.call('LLEN', KEYS[2]), nextdue()}
+        """;
+
+    /// <summary>ARGV: epoch, now, id, visibility_ms, deliveries ('' for any). Returns {EXTENDED|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue, deadline}.</summary>
+    public const string Extend = Fence + """
+        local id = ARGV[3]
+        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue(), 0} end
+        local n = redis.call('HGET', KEYS[6], id) or '0'
+        if ARGV[5] ~= '' and ARGV[5] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue(), 0} end
+        local deadline = tonumber(ARGV[2]) + tonumber(ARGV[4])
+        redis.call('ZADD', KEYS[3], deadline, id)
+        return {'EXTENDED', redis.call('LLEN', KEYS[2]), nextdue(), deadline}
+        """;
+
+    /// <summary>
+    /// Messages whose visibility timeout passed go back to the front of the queue, or to the dead letters once delivered
+    /// max_deliveries times; delayed messages that are due join the back. Also ends stale dedup ids. Run by the owner
+    /// when the earliest deadline passes, and when it takes the partition over (which also fences the old owner).
+    /// ARGV: epoch, now, max_deliveries, limit, dedup_window_ms. Returns {OK, ready, nextdue, requeued, dead, promoted}.
+    /// </summary>
+    public const string RequeueDue = Fence + """
+        local now = tonumber(ARGV[2])
+        local limit = tonumber(ARGV[4])
+        local requeued, dead, promoted = 0, 0, 0
+        local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
+        for _, id in ipairs(expired) do
+          redis.call('ZREM', KEYS[3], id)
+          if tonumber(redis.call('HGET', KEYS[6], id) or '0') >= tonumber(ARGV[3]) then
+            redis.call('RPUSH', KEYS[7], id)
+            dead = dead + 1
+          else
+            redis.call('LPUSH', KEYS[2], id)
+            requeued = requeued + 1
+          end
+        end
+        local due = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', now, 'LIMIT', 0, limit)
+        for _, id in ipairs(due) do
+          redis.call('ZREM', KEYS[4], id)
+          redis.call('RPUSH', KEYS[2], id)
+          promoted = promoted + 1
+        end
+        local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[5]), 'LIMIT', 0, limit)
+        for _, d in ipairs(old) do
+          redis.call('HDEL', KEYS[8], d)
+          redis.call('ZREM', KEYS[9], d)
+        end
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), requeued, dead, promoted}
+        """;
+
+    /// <summary>Dead letters back to the queue with their delivery count reset. ARGV: epoch, limit.
+    /// Returns {OK, ready, nextdue, moved, still dead}.</summary>
+    public const string Redrive = Fence + """
+        local moved = 0
+        for i = 1, tonumber(ARGV[2]) do
+          local id = redis.call('LPOP', KEYS[7])
+          if not id then break end
+          redis.call('HDEL', KEYS[6], id)
+          redis.call('RPUSH', KEYS[2], id)
+          moved = moved + 1
+        end
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), moved, redis.call('LLEN', KEYS[7])}
+        """;
+
+    /// <summary>Read-only, so any node may run it: {ready, in flight, delayed, dead, stored epoch, head record or ''}.</summary>
+    public const string Stats = """
+        local head = redis.call('LINDEX', KEYS[2], 0)
+        local record = ''
+        if head then record = redis.call('HGET', KEYS[5], head) or '' end
+        return {redis.call('LLEN', KEYS[2]), redis.call('ZCARD', KEYS[3]), redis.call('ZCARD', KEYS[4]), redis.call('LLEN', KEYS[7]),
+                tonumber(redis.call('GET', KEYS[1]) or '0'), record}
+        """;
+
+    /// <summary>Read-only: the first ARGV[1] dead letters as {id, record, deliveries, ...}.</summary>
+    public const string DeadLetters = """
+        local ids = redis.call('LRANGE', KEYS[7], 0, tonumber(ARGV[1]) - 1)
+        local out = {}
+        for _, id in ipairs(ids) do
+          out[#out + 1] = id
+          out[#out + 1] = redis.call('HGET', KEYS[5], id) or ''
+          out[#out + 1] = redis.call('HGET', KEYS[6], id) or '0'
+        end
+        return out
+        """;
+}

@@ -1,0 +1,289 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using DistSync.Node.Cluster;
+using DistSync.Node.Consensus;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Node.Queue;
+
+/// <summary>
+/// The queue as a client sees it, on any node: finds (or creates, through Raft) the topic, routes each message to
+/// its partition's owner, this node or a peer, and retries while the ring moves. Consumers try this node's own
+/// partitions first, then each other owner's, starting from a partition that rotates per request, and long-poll
+/// on a notification when all are empty.
+/// </summary>
+public sealed class QueueService(
+    QueueRing ring,
+    QueueOwner owner,
+    QueueForwarder forwarder,
+    QueueStore store,
+    TopicRegistry topics,
+    RaftHost raft,
+    QueueNotifications notifications,
+    PeerDirectory peers,
+    IOptions<QueueOptions> options,
+    TimeProvider time)
+{
+    /// <summary>A consumer waiting for a notification still looks this often, in case a notification was lost.</summary>
+    private static readonly TimeSpan Recheck = TimeSpan.FromSeconds(1);
+
+    /// <summary>50 ms doubling over 7 tries: a little over 3 s, enough for the ring to drop a node that died (2 s grace).</summary>
+    private const int MaxAttempts = 7;
+
+    private readonly ConcurrentDictionary<string, int> _cursors = new(StringComparer.Ordinal);
+    private readonly string _self = peers.SelfId;
+    private readonly QueueOptions _options = options.Value;
+
+    public async Task<TopicConfig> EnsureTopicAsync(string topic, int? partitions, int? maxDeliveries, CancellationToken cancellationToken)
+    {
+        if (topics.TryGet(topic, out var known))
+        {
+            return known;
+        }
+
+        var configured = _options.Topics.GetValueOrDefault(topic);
+        var create = new TopicConfig(topic,
+            partitions ?? configured?.Partitions ?? _options.DefaultPartitions,
+            maxDeliveries ?? configured?.MaxDeliveries ?? _options.DefaultMaxDeliveries,
+            configured?.VisibilityTimeoutSec ?? _options.DefaultVisibilityTimeoutSec);
+        var outcome = (TopicOutcome?)await raft.ProposeAsync(TopicRegistry.CommandTag, TopicRegistry.Encode(create), cancellationToken);
+        return outcome?.Topic ?? throw new QueueLimitException(outcome?.Refusal ?? "the topic could not be created");
+    }
+
+    /// <summary>The topic if it exists anywhere: a topic another node just created is seen after a read barrier.</summary>
+    public async Task<TopicConfig?> FindTopicAsync(string topic, CancellationToken cancellationToken)
+    {
+        if (topics.TryGet(topic, out var known))
+        {
+            return known;
+        }
+
+        await raft.ReadBarrierAsync(cancellationToken);
+        return topics.TryGet(topic, out known) ? known : null;
+    }
+
+    public async Task<IReadOnlyList<PublishedResponse>> PublishAsync(TopicConfig topic, IReadOnlyList<PublishBatchItem> items, CancellationToken cancellationToken)
+    {
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        var trace = Activity.Current?.Id;
+        var messages = items.Select(item =>
+        {
+            // The key decides the partition (order per key); without one, the dedup id, so a retry lands where the first try did.
+            var routing = item.Key ?? item.DedupId ?? Guid.NewGuid().ToString("N");
+            var partition = QueueRing.PartitionOf(routing, topic.Partitions);
+            var record = new MessageRecord(now, item.Key, item.DedupId, trace, item.Payload!.Value.Text);
+            return (Partition: partition, Message: new OutgoingMessage(QueueRing.NewId(partition), record, (long)((item.DelaySec ?? 0) * 1000)));
+        }).ToList();
+
+        var answers = new PublishedResponse[messages.Count];
+        await Task.WhenAll(messages.Select((m, i) => (m, i)).GroupBy(x => x.m.Partition).Select(async group =>
+        {
+            var batch = group.ToList();
+            var outgoing = batch.Select(x => x.m.Message).ToList();
+            var (results, who, epoch) = await RouteAsync(topic.Name, group.Key,
+                async () => (await owner.PublishAsync(topic.Name, group.Key, outgoing))
+                    .Map(rs => (IReadOnlyList<(PublishStatus, string?)>)[.. rs.Select(r => (r.Status, r.Id))]),
+                async peer => Map(await forwarder.PublishAsync(peer,
+                    new ForwardPublish(topic.Name, group.Key, [.. outgoing.Select(o => new ForwardedMessage(o.Id, o.Record.Encode(), o.DelayMs))]), cancellationToken)),
+                cancellationToken);
+            for (var k = 0; k < batch.Count; k++)
+            {
+                var (status, id) = results[k];
+                answers[batch[k].i] = new PublishedResponse(status == PublishStatus.Duplicate ? "duplicate" : "queued", id ?? batch[k].m.Message.Id, topic.Name, group.Key, who, epoch,
+                    batch[k].m.Message.DelayMs > 0);
+            }
+        }));
+        return answers;
+
+        static OwnerReply<IReadOnlyList<(PublishStatus, string?)>> Map(OwnerReply<IReadOnlyList<ForwardedPublished>> reply) =>
+            new(reply.Status, reply.Epoch, reply.Value?.Select(v => (Enum.Parse<PublishStatus>(v.Status, ignoreCase: true), v.Id)).ToList(), reply.Owner, reply.StoredEpoch);
+    }
+
+    /// <summary>Up to <paramref name="max"/> messages, waiting up to <paramref name="wait"/> for the first one.</summary>
+    public async Task<IReadOnlyList<QueueMessageView>> ConsumeAsync(TopicConfig topic, long visibilityMs, int max, TimeSpan wait, CancellationToken cancellationToken)
+    {
+        var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
+        while (true)
+        {
+            // Taken before looking: a message published after the look still completes this signal.
+            var signal = notifications.Signal(topic.Name);
+            var messages = await TryConsumeAsync(topic, visibilityMs, max, cancellationToken);
+            var left = TimeSpan.FromSeconds((double)(deadline - time.GetTimestamp()) / time.TimestampFrequency);
+            if (messages.Count > 0 || left <= TimeSpan.Zero)
+            {
+                return messages;
+            }
+
+            await Task.WhenAny(signal, Task.Delay(left < Recheck ? left : Recheck, time, cancellationToken));
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
+    /// <summary>Ack, nack or extend one message at its partition's owner. <c>Retried</c>: an earlier try may have done it.</summary>
+    public async Task<(ForwardedChange Result, bool Retried)> ChangeAsync(TopicConfig topic, ChangeOp op, string id, long? delivery, long delayMs, long visibilityMs, CancellationToken cancellationToken)
+    {
+        QueueRing.TryPartitionOfId(id, topic.Partitions, out var partition);
+        var tries = 0;
+        var (result, _, _) = await RouteAsync(topic.Name, partition,
+            async () =>
+            {
+                tries++;
+                var reply = op switch
+                {
+                    ChangeOp.Ack => await owner.AckAsync(topic.Name, partition, id, delivery),
+                    ChangeOp.Nack => await owner.NackAsync(topic.Name, partition, id, delayMs, delivery),
+                    _ => await owner.ExtendAsync(topic.Name, partition, id, visibilityMs, delivery),
+                };
+                return reply.Map(ForwardedChange.From);
+            },
+            peer =>
+            {
+                tries++;
+                return forwarder.ChangeAsync(peer, new ForwardChange(op, topic.Name, partition, id, delivery, delayMs, visibilityMs), cancellationToken);
+            },
+            cancellationToken);
+        return (result, tries > 1);
+    }
+
+    /// <summary><c>requeue_expired</c>: every partition's expired messages back now, summed (also done by each owner at each deadline).</summary>
+    public async Task<(long Requeued, long Dead)> RequeueExpiredAsync(TopicConfig topic, CancellationToken cancellationToken)
+    {
+        var results = await Task.WhenAll(Enumerable.Range(0, topic.Partitions).Select(p => EveryPartitionAsync(topic, ChangeOp.Requeue, p, cancellationToken)));
+        return (results.Sum(r => r.Requeued), results.Sum(r => r.Dead));
+    }
+
+    public async Task<long> RedriveAsync(TopicConfig topic, CancellationToken cancellationToken) =>
+        (await Task.WhenAll(Enumerable.Range(0, topic.Partitions).Select(p => EveryPartitionAsync(topic, ChangeOp.Redrive, p, cancellationToken)))).Sum(r => r.Moved);
+
+    private async Task<ForwardedChange> EveryPartitionAsync(TopicConfig topic, ChangeOp op, int partition, CancellationToken cancellationToken)
+    {
+        var (result, _, _) = await RouteAsync(topic.Name, partition,
+            async () => op == ChangeOp.Requeue
+                ? (await owner.RequeueDueAsync(topic.Name, partition)).Map(ForwardedChange.From)
+                : (await owner.RedriveAsync(topic.Name, partition)).Map(ForwardedChange.From),
+            peer => forwarder.ChangeAsync(peer, new ForwardChange(op, topic.Name, partition, null, null, 0, 0), cancellationToken),
+            cancellationToken);
+        return result;
+    }
+
+    public async Task<TopicStatsResponse> StatsAsync(TopicConfig topic)
+    {
+        var membership = ring.Membership;
+        var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+        // Reads need no owner: any node reads the partitions straight from Redis.
+        var stats = await Task.WhenAll(Enumerable.Range(0, topic.Partitions).Select(p => store.StatsAsync(topic.Name, p)));
+        var views = stats.Select((s, p) => new PartitionStatsView(p, QueueRing.OwnerOf(membership, topic.Name, p), s.Epoch, s.Ready, s.InFlight, s.Delayed, s.Dead,
+            s.OldestPublishedAtMs is { } at ? Math.Round(Math.Max(0, now - at) / 1000.0, 3) : null)).ToList();
+        return new TopicStatsResponse(topic.Name, topic.Partitions, topic.MaxDeliveries, topic.VisibilityTimeoutSec, membership.Epoch,
+            views.Sum(v => v.Ready), views.Sum(v => v.InFlight), views.Sum(v => v.Delayed), views.Sum(v => v.Dead), views);
+    }
+
+    public async Task<IReadOnlyList<DeadLetterView>> DeadLettersAsync(TopicConfig topic, int limit)
+    {
+        var perPartition = await Task.WhenAll(Enumerable.Range(0, topic.Partitions).Select(p => store.DeadLettersAsync(topic.Name, p, limit)));
+        return [.. perPartition.SelectMany((messages, p) => messages.Select(m => new DeadLetterView(m.Id, p, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
+                DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs))))
+            .OrderBy(m => m.PublishedAt).Take(limit)];
+    }
+
+    private async Task<IReadOnlyList<QueueMessageView>> TryConsumeAsync(TopicConfig topic, long visibilityMs, int max, CancellationToken cancellationToken)
+    {
+        var membership = ring.Membership;
+        var start = (_cursors.AddOrUpdate(topic.Name, 0, (_, c) => c + 1) & int.MaxValue) % topic.Partitions;
+        var byOwner = Enumerable.Range(0, topic.Partitions).Select(i => (start + i) % topic.Partitions)
+            .GroupBy(p => QueueRing.OwnerOf(membership, topic.Name, p))
+            .OrderBy(g => g.Key == _self ? 0 : 1).ThenBy(g => (StableRank(g.Key) + start) % 997)
+            .ToList();
+        var now = time.GetUtcNow();
+        var taken = new List<QueueMessageView>();
+        foreach (var group in byOwner)
+        {
+            if (taken.Count >= max)
+            {
+                break;
+            }
+
+            IReadOnlyList<(int Partition, string Id, MessageRecord Record, long Deliveries)> got;
+            try
+            {
+                if (group.Key == _self)
+                {
+                    var reply = await owner.ConsumeAsync(topic.Name, [.. group], visibilityMs, max - taken.Count);
+                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries))] : [];
+                }
+                else
+                {
+                    var reply = await forwarder.ConsumeAsync(group.Key, new ForwardConsume(topic.Name, [.. group], visibilityMs, max - taken.Count), cancellationToken);
+                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries))] : [];
+                }
+            }
+            catch (QueuePeerUnreachableException)
+            {
+                continue; // its partitions move to the others once the ring drops it; their messages wait in Redis
+            }
+
+            taken.AddRange(got.Select(m => new QueueMessageView(m.Id, topic.Name, m.Partition, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
+                Receipts.Format(m.Id, m.Deliveries), DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs), now.AddMilliseconds(visibilityMs))
+            { TraceParent = m.Record.TraceParent }));
+        }
+
+        return taken;
+    }
+
+    /// <summary>
+    /// Runs an operation where the partition's owner is: here, or forwarded. A refusal (not the owner, stale
+    /// epoch) or a silent owner means the ring is moving: wait a moment and look the owner up again.
+    /// </summary>
+    private async Task<(T Value, string Owner, long Epoch)> RouteAsync<T>(string topic, int partition,
+        Func<Task<OwnerReply<T>>> local, Func<string, Task<OwnerReply<T>>> remote, CancellationToken cancellationToken)
+    {
+        var delay = TimeSpan.FromMilliseconds(50);
+        string who = "";
+        string why = "";
+        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        {
+            var membership = ring.Membership;
+            who = QueueRing.OwnerOf(membership, topic, partition);
+            try
+            {
+                var reply = who == _self ? await local() : await remote(who);
+                if (reply.Status == OwnerStatus.Ok)
+                {
+                    return (reply.Value!, who, reply.Epoch);
+                }
+
+                why = reply.Status == OwnerStatus.NotOwner
+                    ? $"{who} says {reply.Owner} owns it in epoch {reply.Epoch}"
+                    : $"epoch {reply.StoredEpoch} has written there since epoch {reply.Epoch}";
+            }
+            catch (QueuePeerUnreachableException ex)
+            {
+                why = ex.Message;
+            }
+
+            await Task.Delay(delay, time, cancellationToken);
+            delay *= 2;
+        }
+
+        throw new QueueUnavailableException($"Partition {partition} of topic '{topic}' has no owner that can take this now ({why}; ring epoch {ring.Membership.Epoch}); retry shortly.");
+    }
+
+    private static int StableRank(string node) => (int)(HashRing.Hash(node) % 997);
+}
+
+/// <summary>A receipt names one delivery of one message: <c>{id}:{delivery}</c>.</summary>
+public static class Receipts
+{
+    public static string Format(string id, long delivery) => $"{id}:{delivery}";
+
+    public static bool TryParse(string receipt, out string id, out long delivery)
+    {
+        var colon = receipt.LastIndexOf(':');
+        id = colon > 0 ? receipt[..colon] : "";
+        delivery = 0;
+        return colon > 0 && long.TryParse(receipt.AsSpan(colon + 1), System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out delivery) && delivery > 0;
+    }
+}
+
+/// <summary>A limit of the cluster's state was reached (too many topics).</summary>
+public sealed class QueueLimitException(string message) : Exception(message);

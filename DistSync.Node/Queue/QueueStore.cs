@@ -1,0 +1,133 @@
+using StackExchange.Redis;
+
+namespace DistSync.Node.Queue;
+
+/// <summary>
+/// The queue's Redis adapter: runs one script per operation against a partition's keys and turns the reply into a
+/// typed result. Every write carries the caller's ring epoch (see <see cref="QueueScripts"/> for the fence).
+/// </summary>
+public sealed class QueueStore(IConnectionMultiplexer redis)
+{
+    private IDatabase Db => redis.GetDatabase();
+
+    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, long nowMs, string id, MessageRecord record, long delayMs, long dedupWindowMs)
+    {
+        var reply = await RunAsync(QueueScripts.Publish, topic, partition,
+            [epoch, nowMs, id, record.Encode(), record.DedupId ?? "", delayMs, dedupWindowMs]);
+        return reply.Status switch
+        {
+            "STALE" => PublishResult.Stale(reply.Long(1)),
+            var status => new PublishResult(status == "DUPLICATE" ? PublishStatus.Duplicate : PublishStatus.Queued, reply.String(1), reply.Long(2), reply.Long(3), 0),
+        };
+    }
+
+    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long nowMs, long visibilityMs, int max)
+    {
+        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, nowMs, visibilityMs, max]);
+        if (reply.Status == "STALE")
+        {
+            return new ConsumeResult(true, reply.Long(1), 0, -1, []);
+        }
+
+        var items = (RedisResult[])reply.Items[3]!;
+        var messages = new List<StoredMessage>(items.Length / 3);
+        for (var i = 0; i + 2 < items.Length; i += 3)
+        {
+            messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode((string)items[i + 1]!), (long)items[i + 2]));
+        }
+
+        return new ConsumeResult(false, epoch, reply.Long(1), reply.Long(2), messages);
+    }
+
+    public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery) =>
+        Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
+
+    public async Task<ChangeResult> NackAsync(string topic, int partition, long epoch, long nowMs, string id, long delayMs, int maxDeliveries, long? delivery) =>
+        Change(await RunAsync(QueueScripts.Nack, topic, partition,
+            [epoch, nowMs, id, delayMs, maxDeliveries, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
+
+    public async Task<ChangeResult> ExtendAsync(string topic, int partition, long epoch, long nowMs, string id, long visibilityMs, long? delivery) =>
+        Change(await RunAsync(QueueScripts.Extend, topic, partition,
+            [epoch, nowMs, id, visibilityMs, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]), deadlineAt: 3);
+
+    public async Task<RequeueResult> RequeueDueAsync(string topic, int partition, long epoch, long nowMs, int maxDeliveries, int limit, long dedupWindowMs)
+    {
+        var reply = await RunAsync(QueueScripts.RequeueDue, topic, partition, [epoch, nowMs, maxDeliveries, limit, dedupWindowMs]);
+        return reply.Status == "STALE"
+            ? new RequeueResult(true, reply.Long(1), 0, -1, 0, 0, 0)
+            : new RequeueResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4), reply.Long(5));
+    }
+
+    public async Task<RedriveResult> RedriveAsync(string topic, int partition, long epoch, int limit)
+    {
+        var reply = await RunAsync(QueueScripts.Redrive, topic, partition, [epoch, limit]);
+        return reply.Status == "STALE"
+            ? new RedriveResult(true, reply.Long(1), 0, -1, 0, 0)
+            : new RedriveResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4));
+    }
+
+    public async Task<PartitionStats> StatsAsync(string topic, int partition)
+    {
+        var items = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.Stats, PartitionKeys.For(topic, partition).All))!;
+        var head = (string?)items[5];
+        return new PartitionStats((long)items[0], (long)items[1], (long)items[2], (long)items[3], (long)items[4],
+            string.IsNullOrEmpty(head) ? null : MessageRecord.Decode(head).PublishedAtMs);
+    }
+
+    public async Task<IReadOnlyList<StoredMessage>> DeadLettersAsync(string topic, int partition, int limit)
+    {
+        var items = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.DeadLetters, PartitionKeys.For(topic, partition).All, [limit]))!;
+        var messages = new List<StoredMessage>(items.Length / 3);
+        for (var i = 0; i + 2 < items.Length; i += 3)
+        {
+            if ((string?)items[i + 1] is { Length: > 0 } record)
+            {
+                messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode(record), long.Parse((string)items[i + 2]!, System.Globalization.CultureInfo.InvariantCulture)));
+            }
+        }
+
+        return messages;
+    }
+
+    /// <summary>Wakes the long-polling consumers of a topic on every node.</summary>
+    public Task NotifyAsync(string topic) => redis.GetSubscriber().PublishAsync(PartitionKeys.NotifyChannel(topic), "1", CommandFlags.FireAndForget);
+
+    private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
+        new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);
+
+    private static ChangeResult Change(Reply reply, int? deadlineAt = null) => reply.Status == "STALE"
+        ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0)
+        : new ChangeResult(Enum.Parse<ChangeStatus>(reply.Status.Replace("_", "", StringComparison.Ordinal), ignoreCase: true), 0, reply.Long(1), reply.Long(2),
+            deadlineAt is { } at ? reply.Long(at) : 0);
+
+    private readonly record struct Reply(RedisResult[] Items)
+    {
+        public string Status => (string)Items[0]!;
+
+        public long Long(int i) => (long)Items[i];
+
+        public string String(int i) => (string)Items[i]!;
+    }
+}
+
+public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries);
+
+public enum PublishStatus { Queued, Duplicate, Stale }
+
+/// <summary><paramref name="Ready"/> and <paramref name="NextDueMs"/> (-1: none) keep the owner's view of the partition exact.</summary>
+public sealed record PublishResult(PublishStatus Status, string? Id, long Ready, long NextDueMs, long StoredEpoch)
+{
+    public static PublishResult Stale(long storedEpoch) => new(PublishStatus.Stale, null, 0, -1, storedEpoch);
+}
+
+public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long NextDueMs, IReadOnlyList<StoredMessage> Messages);
+
+public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done }
+
+public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long NextDueMs, long DeadlineMs);
+
+public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Requeued, long Dead, long Promoted);
+
+public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Moved, long StillDead);
+
+public sealed record PartitionStats(long Ready, long InFlight, long Delayed, long Dead, long Epoch, long? OldestPublishedAtMs);

@@ -1,0 +1,124 @@
+using System.Text;
+using DistSync.Node.Queue;
+
+namespace DistSync.Tests.Queue;
+
+/// <summary>The queue's pure parts: topics as replicated state, partitioning, ids and receipts, records, validation.</summary>
+public sealed class QueueCoreTests
+{
+    [Fact]
+    public void TopicRegistry_FirstCreationWins_OnEveryNode()
+    {
+        var a = new TopicRegistry();
+        var b = new TopicRegistry();
+        var first = TopicRegistry.Encode(new TopicConfig("orders", 4, 3, 30));
+        var second = TopicRegistry.Encode(new TopicConfig("orders", 16, 9, 5));
+
+        foreach (var registry in new[] { a, b })
+        {
+            registry.Apply(1, first);
+            var outcome = (TopicOutcome)registry.Apply(2, second)!;
+            Assert.Equal(new TopicConfig("orders", 4, 3, 30), outcome.Topic);
+        }
+
+        Assert.Equal(a.Topics, b.Topics);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(QueueLimits.MaxPartitions + 1)]
+    public void TopicRegistry_PartitionsOutOfRange_Refused(int partitions)
+    {
+        var registry = new TopicRegistry();
+
+        var outcome = (TopicOutcome)registry.Apply(1, TopicRegistry.Encode(new TopicConfig("t", partitions, 5, 30)))!;
+
+        Assert.Null(outcome.Topic);
+        Assert.Empty(registry.Topics);
+    }
+
+    [Fact]
+    public void TopicRegistry_Snapshot_RestoresTheSameTopics()
+    {
+        var registry = new TopicRegistry();
+        registry.Apply(1, TopicRegistry.Encode(new TopicConfig("a", 8, 5, 30)));
+        registry.Apply(2, TopicRegistry.Encode(new TopicConfig("b/c", 2, 1, 0)));
+        var restored = new TopicRegistry();
+
+        restored.Restore(registry.Snapshot());
+
+        Assert.Equal(registry.Topics, restored.Topics);
+    }
+
+    [Fact]
+    public void PartitionOf_SameKey_SamePartitionAlways_AndEveryPartitionUsed()
+    {
+        var partitions = Enumerable.Range(0, 4000).Select(i => QueueRing.PartitionOf($"user-{i}", 8)).ToList();
+
+        Assert.Equal(partitions, Enumerable.Range(0, 4000).Select(i => QueueRing.PartitionOf($"user-{i}", 8)));
+        Assert.All(Enumerable.Range(0, 8), p => Assert.InRange(partitions.Count(x => x == p), 350, 650));
+    }
+
+    [Fact]
+    public void NewId_NamesItsPartition_AndOnlyWellFormedIdsParse()
+    {
+        var id = QueueRing.NewId(7);
+
+        Assert.True(QueueRing.TryPartitionOfId(id, 8, out var partition));
+        Assert.Equal(7, partition);
+        Assert.False(QueueRing.TryPartitionOfId(id, 7, out _)); // the topic has no partition 7
+        Assert.False(QueueRing.TryPartitionOfId("7-short", 8, out _));
+        Assert.False(QueueRing.TryPartitionOfId("x-" + new string('a', 32), 8, out _));
+        Assert.False(QueueRing.TryPartitionOfId("", 8, out _));
+    }
+
+    [Fact]
+    public void Receipt_RoundTrips_AndRefusesOthers()
+    {
+        var id = QueueRing.NewId(3);
+
+        Assert.True(Receipts.TryParse(Receipts.Format(id, 4), out var parsedId, out var delivery));
+        Assert.Equal((id, 4), (parsedId, delivery));
+        Assert.False(Receipts.TryParse(id, out _, out _));
+        Assert.False(Receipts.TryParse($"{id}:0", out _, out _));
+    }
+
+    [Theory]
+    [InlineData("{\"a\": [1, 2.50, \"é\\u00e9\"],\n  \"b\": null}")]
+    [InlineData("\"a line\\nbreak\"")]
+    [InlineData("12345678901234567890.000")]
+    [InlineData("[]")]
+    public void MessageRecord_Payload_ComesBackByteForByte(string payload)
+    {
+        var record = new MessageRecord(1_700_000_000_123, "key\nwith newline", "d-1", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01", payload);
+
+        var decoded = MessageRecord.Decode(record.Encode());
+
+        Assert.Equal(record, decoded);
+        Assert.Equal(Encoding.UTF8.GetBytes(payload), Encoding.UTF8.GetBytes(decoded.Payload));
+    }
+
+    [Theory]
+    [InlineData(null, "topic", "is required")]
+    [InlineData("has space", "topic", "may contain only letters, digits and . _ - : /")]
+    [InlineData("{hash}", "topic", "may contain only letters, digits and . _ - : /")]
+    public void Validator_BadTopic_NamesTheFieldAndRule(string? topic, string field, string rule) =>
+        Assert.Equal(new DistSync.Node.Http.FieldError(field, rule), QueueValidator.Topic(topic));
+
+    [Fact]
+    public void Validator_Messages_EveryLimit()
+    {
+        var ok = new RawJson("{}");
+        Assert.Null(QueueValidator.Message("", ok, "k", "d", 1));
+        Assert.Equal("payload", QueueValidator.Message("", null, null, null, null)?.Field);
+        Assert.Equal("payload", QueueValidator.Message("", new RawJson($"\"{new string('x', QueueLimits.MaxPayloadBytes)}\""), null, null, null)?.Field);
+        Assert.Equal("key", QueueValidator.Message("", ok, new string('k', QueueLimits.MaxKeyBytes + 1), null, null)?.Field);
+        Assert.Equal("messages[3].dedup_id", QueueValidator.Message("messages[3].", ok, null, "", null)?.Field);
+        Assert.Equal("delay_sec", QueueValidator.Message("", ok, null, null, -1)?.Field);
+        Assert.Equal("wait_sec", QueueValidator.Consume(null, 21, null)?.Field);
+        Assert.Equal("visibility_timeout_sec", QueueValidator.Consume(double.NaN, null, null)?.Field);
+        Assert.Equal("max_messages", QueueValidator.Consume(null, null, 101)?.Field);
+        Assert.Equal("messages", QueueValidator.Batch("messages", 0)?.Field);
+        Assert.Equal("messages", QueueValidator.Batch("messages", 101)?.Field);
+    }
+}

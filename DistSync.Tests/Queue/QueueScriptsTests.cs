@@ -1,0 +1,174 @@
+using System.Text;
+using DistSync.Node.Queue;
+using DistSync.Tests.Infrastructure;
+
+namespace DistSync.Tests.Queue;
+
+/// <summary>
+/// The queue's Lua scripts against the real servers the AppHost can run (redis-server and Garnet): delivery,
+/// visibility, dead letters, dedup, and the fence that keeps a deposed owner from writing. Time is an argument,
+/// so nothing here waits.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class QueueScriptsTests
+{
+    private const long T0 = 1_800_000_000_000;
+    private const long Window = 300_000;
+
+    public static TheoryData<string> Servers => ["redis-server", "garnet"];
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Scripts_OnEachServer_KeepEveryRule(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var store = new QueueStore(redis.Connection);
+
+        await PublishConsumeAck_RemovesTheMessage(store);
+        await Publish_SameIdAgain_StoresItOnce(store);
+        await DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(store);
+        await Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(store);
+        await Nack_ReturnsItNow_Extend_KeepsItHidden(store);
+        await Receipt_OfAnEarlierDelivery_CannotAck(store);
+        await StaleEpoch_EveryWriteIsRefused_AndNothingChanges(store);
+        await Delayed_BecomesReadyWhenDue(store);
+    }
+
+    private static MessageRecord Record(string payload = "{\"n\":1}", string? dedup = null) => new(T0, "k", dedup, null, payload);
+
+    private static async Task PublishConsumeAck_RemovesTheMessage(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        var published = await store.PublishAsync("t1", 0, 1, T0, id, Record("[1, 2 ,3]"), 0, Window);
+        var consumed = await store.ConsumeAsync("t1", 0, 1, T0, 30_000, 10);
+        var acked = await store.AckAsync("t1", 0, 1, id, null);
+        var again = await store.ConsumeAsync("t1", 0, 1, T0 + 60_000, 30_000, 10);
+        var stats = await store.StatsAsync("t1", 0);
+
+        Assert.Equal((PublishStatus.Queued, 1L), (published.Status, published.Ready));
+        var message = Assert.Single(consumed.Messages);
+        Assert.Equal((id, "[1, 2 ,3]", 1L), (message.Id, message.Record.Payload, message.Deliveries));
+        Assert.Equal(T0 + 30_000, consumed.NextDueMs);
+        Assert.Equal(ChangeStatus.Acked, acked.Status);
+        Assert.Empty(again.Messages);
+        Assert.Equal(new PartitionStats(0, 0, 0, 0, 1, null), stats);
+        Assert.Equal(ChangeStatus.NotFound, (await store.AckAsync("t1", 0, 1, id, null)).Status);
+    }
+
+    private static async Task Publish_SameIdAgain_StoresItOnce(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        await store.PublishAsync("t2", 0, 1, T0, id, Record(), 0, Window);
+
+        var retry = await store.PublishAsync("t2", 0, 1, T0, id, Record(), 0, Window);
+
+        Assert.Equal((PublishStatus.Duplicate, id, 1L), (retry.Status, retry.Id, retry.Ready));
+    }
+
+    private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(QueueStore store)
+    {
+        var first = QueueRing.NewId(0);
+        await store.PublishAsync("t3", 0, 1, T0, first, Record(dedup: "order-17"), 0, Window);
+
+        var duplicate = await store.PublishAsync("t3", 0, 1, T0 + Window - 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Window);
+        var later = await store.PublishAsync("t3", 0, 1, T0 + Window + 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Window);
+
+        Assert.Equal((PublishStatus.Duplicate, first, 1L), (duplicate.Status, duplicate.Id, duplicate.Ready));
+        Assert.Equal((PublishStatus.Queued, 2L), (later.Status, later.Ready));
+    }
+
+    private static async Task Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        var behind = QueueRing.NewId(0);
+        await store.PublishAsync("t4", 0, 1, T0, id, Record(), 0, Window);
+        await store.PublishAsync("t4", 0, 1, T0, behind, Record(), 0, Window);
+
+        var now = T0;
+        for (var delivery = 1; delivery <= 2; delivery++)
+        {
+            var consumed = await store.ConsumeAsync("t4", 0, 1, now, 1_000, 1);
+            Assert.Equal((id, (long)delivery), (consumed.Messages[0].Id, consumed.Messages[0].Deliveries));
+            Assert.Equal(0, (await store.RequeueDueAsync("t4", 0, 1, now + 999, 2, 100, Window)).Requeued); // not yet
+            var due = await store.RequeueDueAsync("t4", 0, 1, now + 1_000, 2, 100, Window);
+            now += 1_000;
+            Assert.Equal(delivery < 2 ? (1L, 0L) : (0L, 1L), (due.Requeued, due.Dead));
+        }
+
+        var stats = await store.StatsAsync("t4", 0);
+        var dead = Assert.Single(await store.DeadLettersAsync("t4", 0, 10));
+        Assert.Equal((1L, 0L, 1L), (stats.Ready, stats.InFlight, stats.Dead));
+        Assert.Equal((id, 2L), (dead.Id, dead.Deliveries));
+
+        var redriven = await store.RedriveAsync("t4", 0, 1, 100);
+        var next = await store.ConsumeAsync("t4", 0, 1, now, 1_000, 2);
+        Assert.Equal((1L, 0L), (redriven.Moved, redriven.StillDead));
+        Assert.Equal([(behind, 1L), (id, 1L)], next.Messages.Select(m => (m.Id, m.Deliveries)));
+    }
+
+    private static async Task Nack_ReturnsItNow_Extend_KeepsItHidden(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        await store.PublishAsync("t5", 0, 1, T0, id, Record(), 0, Window);
+        await store.ConsumeAsync("t5", 0, 1, T0, 1_000, 1);
+
+        var extended = await store.ExtendAsync("t5", 0, 1, T0 + 500, id, 10_000, null);
+        var notDue = await store.RequeueDueAsync("t5", 0, 1, T0 + 5_000, 5, 100, Window);
+        var nacked = await store.NackAsync("t5", 0, 1, T0 + 6_000, id, 0, 5, null);
+        var notInFlight = await store.NackAsync("t5", 0, 1, T0 + 6_000, id, 0, 5, null);
+        var again = await store.ConsumeAsync("t5", 0, 1, T0 + 6_000, 1_000, 1);
+
+        Assert.Equal((ChangeStatus.Extended, T0 + 10_500), (extended.Status, extended.DeadlineMs));
+        Assert.Equal(0, notDue.Requeued);
+        Assert.Equal((ChangeStatus.Nacked, 1L), (nacked.Status, nacked.Ready));
+        Assert.Equal(ChangeStatus.NotInFlight, notInFlight.Status);
+        Assert.Equal(2, Assert.Single(again.Messages).Deliveries);
+    }
+
+    private static async Task Receipt_OfAnEarlierDelivery_CannotAck(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        await store.PublishAsync("t6", 0, 1, T0, id, Record(), 0, Window);
+        await store.ConsumeAsync("t6", 0, 1, T0, 1_000, 1);
+        await store.RequeueDueAsync("t6", 0, 1, T0 + 1_000, 5, 100, Window);
+        await store.ConsumeAsync("t6", 0, 1, T0 + 1_000, 1_000, 1);
+
+        Assert.Equal(ChangeStatus.StaleReceipt, (await store.AckAsync("t6", 0, 1, id, 1)).Status);
+        Assert.Equal(ChangeStatus.Acked, (await store.AckAsync("t6", 0, 1, id, 2)).Status);
+    }
+
+    private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        await store.PublishAsync("t7", 0, 5, T0, id, Record(), 0, Window); // the new owner wrote in epoch 5
+        var before = await store.StatsAsync("t7", 0);
+
+        Assert.Equal((PublishStatus.Stale, 5L), await Pub());
+        Assert.True((await store.ConsumeAsync("t7", 0, 4, T0, 1_000, 10)).Stale);
+        Assert.Equal(ChangeStatus.Stale, (await store.AckAsync("t7", 0, 4, id, null)).Status);
+        Assert.Equal(ChangeStatus.Stale, (await store.NackAsync("t7", 0, 4, T0, id, 0, 5, null)).Status);
+        Assert.Equal(ChangeStatus.Stale, (await store.ExtendAsync("t7", 0, 4, T0, id, 1, null)).Status);
+        Assert.True((await store.RequeueDueAsync("t7", 0, 4, T0, 5, 100, Window)).Stale);
+        Assert.True((await store.RedriveAsync("t7", 0, 4, 100)).Stale);
+        Assert.Equal(before, await store.StatsAsync("t7", 0));
+        Assert.Equal(PublishStatus.Queued, (await store.PublishAsync("t7", 0, 6, T0, QueueRing.NewId(0), Record(), 0, Window)).Status); // a newer epoch may
+
+        async Task<(PublishStatus, long)> Pub()
+        {
+            var r = await store.PublishAsync("t7", 0, 4, T0, QueueRing.NewId(0), Record(), 0, Window);
+            return (r.Status, r.StoredEpoch);
+        }
+    }
+
+    private static async Task Delayed_BecomesReadyWhenDue(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        var published = await store.PublishAsync("t8", 0, 1, T0, id, Record(Encoding.UTF8.GetString("\"é\""u8)), 2_000, Window);
+
+        Assert.Equal((0L, T0 + 2_000), (published.Ready, published.NextDueMs));
+        Assert.Empty((await store.ConsumeAsync("t8", 0, 1, T0 + 1_999, 1_000, 1)).Messages);
+        Assert.Equal(1, (await store.RequeueDueAsync("t8", 0, 1, T0 + 2_000, 5, 100, Window)).Promoted);
+        Assert.Equal("\"é\"", Assert.Single((await store.ConsumeAsync("t8", 0, 1, T0 + 2_000, 1_000, 1)).Messages).Record.Payload);
+    }
+}
