@@ -22,6 +22,7 @@ public sealed class PartitionKeys
             $"{prefix}:dead",       // 7: list of dead-lettered ids
             $"{prefix}:dedup",      // 8: hash dedup_id -> id
             $"{prefix}:dedup_at",   // 9: zset dedup_id -> first seen (ms)
+            $"{prefix}:offset",     // 10: messages ever published here (each publish's offset)
         ];
     }
 

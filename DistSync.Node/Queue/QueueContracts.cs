@@ -11,8 +11,12 @@ public sealed record PublishBatchItem(RawJson? Payload, string? Key, string? Ded
 
 public sealed record PublishBatchRequest(string? Topic, IReadOnlyList<PublishBatchItem>? Messages, int? Partitions, int? MaxDeliveries);
 
-/// <summary><c>status</c> is <c>queued</c>, or <c>duplicate</c> when the dedup id was seen within the window (<c>id</c> is the first message's).</summary>
-public sealed record PublishedResponse(string Status, string Id, string Topic, int Partition, string Owner, long Epoch, bool Delayed);
+/// <summary>
+/// <c>status</c> is <c>queued</c>, or <c>duplicate</c> when the dedup id was seen within the window (<c>id</c> is the
+/// first message's, and there is no offset). <c>offset</c> numbers the partition's messages in the order they were
+/// stored; <c>owner</c> and <c>epoch</c> say which node stored it, in which ring epoch.
+/// </summary>
+public sealed record PublishedResponse(string Status, string Id, string Topic, int Partition, long? Offset, string Owner, long Epoch, bool Delayed);
 
 public sealed record PublishBatchResponse(string Status, string Topic, IReadOnlyList<PublishedResponse> Messages);
 

@@ -20,7 +20,7 @@ public static class QueueInternalApi
         var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs)).ToList();
         var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
         return TypedResults.Ok(ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
-            results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id))]));
+            results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]));
     }
 
     public static async Task<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>> ConsumeAsync(ForwardConsume request, QueueOwner owner)

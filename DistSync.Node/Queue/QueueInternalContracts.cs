@@ -12,7 +12,7 @@ public enum ChangeOp { Ack, Nack, Extend, Requeue, Redrive }
 
 public sealed record ForwardChange(ChangeOp Op, string Topic, int Partition, string? Id, long? Delivery, long DelayMs, long VisibilityMs);
 
-public sealed record ForwardedPublished(string Status, string? Id);
+public sealed record ForwardedPublished(string Status, string? Id, long Offset);
 
 public sealed record ForwardedDelivery(int Partition, string Id, string Record, long Deliveries);
 

@@ -25,11 +25,12 @@ public static class QueueScripts
         """;
 
     /// <summary>ARGV: epoch, now, id, record, dedup_id ('' for none), delay_ms, dedup_window_ms.
-    /// Returns {QUEUED, id, ready, nextdue} or {DUPLICATE, first id, ready, nextdue}.</summary>
+    /// Returns {QUEUED, id, ready, nextdue, offset} or {DUPLICATE, first id, ready, nextdue, 0}. The offset numbers a
+    /// partition's publishes in the order Redis stored them: with the fence, their epochs never go down.</summary>
     public const string Publish = Fence + """
         local now = tonumber(ARGV[2])
         -- A retried forward carries the same id: the message is stored once.
-        if redis.call('HEXISTS', KEYS[5], ARGV[3]) == 1 then return {'DUPLICATE', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue()} end
+        if redis.call('HEXISTS', KEYS[5], ARGV[3]) == 1 then return {'DUPLICATE', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue(), 0} end
         if ARGV[5] ~= '' then
           local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[7]), 'LIMIT', 0, 100)
           for _, d in ipairs(old) do
@@ -37,7 +38,7 @@ public static class QueueScripts
             redis.call('ZREM', KEYS[9], d)
           end
           local first = redis.call('HGET', KEYS[8], ARGV[5])
-          if first then return {'DUPLICATE', first, redis.call('LLEN', KEYS[2]), nextdue()} end
+          if first then return {'DUPLICATE', first, redis.call('LLEN', KEYS[2]), nextdue(), 0} end
           redis.call('HSET', KEYS[8], ARGV[5], ARGV[3])
           redis.call('ZADD', KEYS[9], now, ARGV[5])
         end
@@ -48,7 +49,7 @@ public static class QueueScripts
         else
           redis.call('RPUSH', KEYS[2], ARGV[3])
         end
-        return {'QUEUED', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue()}
+        return {'QUEUED', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue(), redis.call('INCR', KEYS[10])}
         """;
 
     /// <summary>ARGV: epoch, now, visibility_ms, max. Returns {OK, ready, nextdue, {id, record, deliveries, ...}}.</summary>

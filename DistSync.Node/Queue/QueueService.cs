@@ -82,21 +82,21 @@ public sealed class QueueService(
             var outgoing = batch.Select(x => x.m.Message).ToList();
             var (results, who, epoch) = await RouteAsync(topic.Name, group.Key,
                 async () => (await owner.PublishAsync(topic.Name, group.Key, outgoing))
-                    .Map(rs => (IReadOnlyList<(PublishStatus, string?)>)[.. rs.Select(r => (r.Status, r.Id))]),
+                    .Map(rs => (IReadOnlyList<(PublishStatus, string?, long)>)[.. rs.Select(r => (r.Status, r.Id, r.Offset))]),
                 async peer => Map(await forwarder.PublishAsync(peer,
                     new ForwardPublish(topic.Name, group.Key, [.. outgoing.Select(o => new ForwardedMessage(o.Id, o.Record.Encode(), o.DelayMs))]), cancellationToken)),
                 cancellationToken);
             for (var k = 0; k < batch.Count; k++)
             {
-                var (status, id) = results[k];
-                answers[batch[k].i] = new PublishedResponse(status == PublishStatus.Duplicate ? "duplicate" : "queued", id ?? batch[k].m.Message.Id, topic.Name, group.Key, who, epoch,
-                    batch[k].m.Message.DelayMs > 0);
+                var (status, id, offset) = results[k];
+                answers[batch[k].i] = new PublishedResponse(status == PublishStatus.Duplicate ? "duplicate" : "queued", id ?? batch[k].m.Message.Id, topic.Name, group.Key,
+                    status == PublishStatus.Duplicate ? null : offset, who, epoch, batch[k].m.Message.DelayMs > 0);
             }
         }));
         return answers;
 
-        static OwnerReply<IReadOnlyList<(PublishStatus, string?)>> Map(OwnerReply<IReadOnlyList<ForwardedPublished>> reply) =>
-            new(reply.Status, reply.Epoch, reply.Value?.Select(v => (Enum.Parse<PublishStatus>(v.Status, ignoreCase: true), v.Id)).ToList(), reply.Owner, reply.StoredEpoch);
+        static OwnerReply<IReadOnlyList<(PublishStatus, string?, long)>> Map(OwnerReply<IReadOnlyList<ForwardedPublished>> reply) =>
+            new(reply.Status, reply.Epoch, reply.Value?.Select(v => (Enum.Parse<PublishStatus>(v.Status, ignoreCase: true), v.Id, v.Offset)).ToList(), reply.Owner, reply.StoredEpoch);
     }
 
     /// <summary>Up to <paramref name="max"/> messages, waiting up to <paramref name="wait"/> for the first one.</summary>

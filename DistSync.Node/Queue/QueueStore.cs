@@ -17,7 +17,7 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         return reply.Status switch
         {
             "STALE" => PublishResult.Stale(reply.Long(1)),
-            var status => new PublishResult(status == "DUPLICATE" ? PublishStatus.Duplicate : PublishStatus.Queued, reply.String(1), reply.Long(2), reply.Long(3), 0),
+            var status => new PublishResult(status == "DUPLICATE" ? PublishStatus.Duplicate : PublishStatus.Queued, reply.String(1), reply.Long(2), reply.Long(3), 0, reply.Long(4)),
         };
     }
 
@@ -115,9 +115,9 @@ public sealed record StoredMessage(string Id, MessageRecord Record, long Deliver
 public enum PublishStatus { Queued, Duplicate, Stale }
 
 /// <summary><paramref name="Ready"/> and <paramref name="NextDueMs"/> (-1: none) keep the owner's view of the partition exact.</summary>
-public sealed record PublishResult(PublishStatus Status, string? Id, long Ready, long NextDueMs, long StoredEpoch)
+public sealed record PublishResult(PublishStatus Status, string? Id, long Ready, long NextDueMs, long StoredEpoch, long Offset)
 {
-    public static PublishResult Stale(long storedEpoch) => new(PublishStatus.Stale, null, 0, -1, storedEpoch);
+    public static PublishResult Stale(long storedEpoch) => new(PublishStatus.Stale, null, 0, -1, storedEpoch, 0);
 }
 
 public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long NextDueMs, IReadOnlyList<StoredMessage> Messages);

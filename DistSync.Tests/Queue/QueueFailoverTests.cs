@@ -21,7 +21,7 @@ public sealed class QueueFailoverTests
     private const string Topic = "failover";
     private static readonly TimeSpan Patience = TimeSpan.FromSeconds(90);
 
-    private sealed record Published(string Producer, int Seq, string Id, int Partition, string Owner, long Epoch);
+    private sealed record Published(string Producer, int Seq, string Id, int Partition, long? Offset, string Owner, long Epoch);
 
     private sealed record Delivery(string Id, string Payload, long DeliveryCount, long ConsumeStarted, string Node);
 
@@ -55,7 +55,9 @@ public sealed class QueueFailoverTests
                         if (reply.Code == HttpStatusCode.OK)
                         {
                             var body = reply.Body;
-                            published[reply.Id] = new Published($"p{producer}", seq, reply.Id, body.GetProperty("partition").GetInt32(), body.GetProperty("owner").GetString()!, body.GetProperty("epoch").GetInt64());
+                            published[reply.Id] = new Published($"p{producer}", seq, reply.Id, body.GetProperty("partition").GetInt32(),
+                                body.GetProperty("offset").ValueKind == JsonValueKind.Number ? body.GetProperty("offset").GetInt64() : null,
+                                body.GetProperty("owner").GetString()!, body.GetProperty("epoch").GetInt64());
                             break;
                         }
 
@@ -181,6 +183,18 @@ public sealed class QueueFailoverTests
         foreach (var group in published.Values.GroupBy(p => (p.Partition, p.Epoch)))
         {
             Assert.Single(group.Select(p => p.Owner).Distinct());
+        }
+
+        // The fence: in the order Redis stored a partition's messages (their offsets), the epoch never goes down:
+        // once a new owner has written, no write of a deposed one lands.
+        foreach (var partition in published.Values.Where(p => p.Offset is not null).GroupBy(p => p.Partition))
+        {
+            var stored = partition.OrderBy(p => p.Offset).ToList();
+            for (var i = 1; i < stored.Count; i++)
+            {
+                Assert.True(stored[i].Epoch >= stored[i - 1].Epoch,
+                    $"partition {partition.Key}: offset {stored[i].Offset} written by {stored[i].Owner} in epoch {stored[i].Epoch} after offset {stored[i - 1].Offset} by {stored[i - 1].Owner} in epoch {stored[i - 1].Epoch}");
+            }
         }
 
         TestContext.Current.SendDiagnosticMessage($"{published.Count} published, {deliveries.Count} deliveries ({deliveries.Count - delivered.Count} redeliveries), " +

@@ -46,7 +46,7 @@ public sealed class QueueScriptsTests
         var again = await store.ConsumeAsync("t1", 0, 1, T0 + 60_000, 30_000, 10);
         var stats = await store.StatsAsync("t1", 0);
 
-        Assert.Equal((PublishStatus.Queued, 1L), (published.Status, published.Ready));
+        Assert.Equal((PublishStatus.Queued, 1L, 1L), (published.Status, published.Ready, published.Offset));
         var message = Assert.Single(consumed.Messages);
         Assert.Equal((id, "[1, 2 ,3]", 1L), (message.Id, message.Record.Payload, message.Deliveries));
         Assert.Equal(T0 + 30_000, consumed.NextDueMs);
@@ -62,8 +62,10 @@ public sealed class QueueScriptsTests
         await store.PublishAsync("t2", 0, 1, T0, id, Record(), 0, Window);
 
         var retry = await store.PublishAsync("t2", 0, 1, T0, id, Record(), 0, Window);
+        var next = await store.PublishAsync("t2", 0, 1, T0, QueueRing.NewId(0), Record(), 0, Window);
 
         Assert.Equal((PublishStatus.Duplicate, id, 1L), (retry.Status, retry.Id, retry.Ready));
+        Assert.Equal(2, next.Offset); // the duplicate took no offset
     }
 
     private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(QueueStore store)
