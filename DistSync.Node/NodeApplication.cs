@@ -6,6 +6,7 @@ using DistSync.Node.Queue;
 using DistSync.Node.Storage;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
+using StackExchange.Redis;
 
 namespace DistSync.Node;
 
@@ -30,7 +31,9 @@ public static class NodeApplication
 
         builder.Services.AddSingleton(TimeProvider.System);
         // Aspire's Redis client: the multiplexer, a health check in /health, and Redis commands in the traces.
-        builder.AddRedisClient(RedisConnection.ConnectionStringName);
+        // Redis replies complete on the .NET thread pool, not on SE.Redis's own dedicated threads: on a 2-core machine
+        // shared by three nodes, one pool to schedule is enough (the profile showed those threads contending for a lock).
+        builder.AddRedisClient(RedisConnection.ConnectionStringName, configureOptions: redis => redis.SocketManager = SocketManager.ThreadPool);
         builder.Services.AddHostedService<RedisConnection>();
         builder.Services.AddHttpClient(ClusterViewApi.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(1));
         builder.AddConsensus();
@@ -87,8 +90,6 @@ public static class NodeApplication
         builder.Services.AddSingleton<QueueStore>();
         builder.Services.AddSingleton<OwnedPartitions>();
         builder.Services.AddSingleton<QueueOwner>();
-        builder.Services.AddHttpClient(QueueForwarder.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(5))
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { ConnectTimeout = TimeSpan.FromSeconds(1), UseProxy = false });
         builder.Services.AddSingleton<QueueForwarder>();
         builder.Services.AddSingleton<QueueNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueNotifications>());

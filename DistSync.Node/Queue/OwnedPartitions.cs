@@ -19,11 +19,21 @@ public sealed class OwnedPartitions
     public PartitionView? Get(string topic, int partition, long epoch) =>
         _views.TryGetValue((topic, partition), out var view) && view.Epoch == epoch ? view : null;
 
-    public void Set(string topic, int partition, long epoch, long ready, long nextDueMs)
+    /// <summary>
+    /// Records a script's answer. Answers to concurrent calls can arrive in any order; <paramref name="version"/> is the
+    /// order Redis ran them in, so a late answer never replaces a newer one (it would say "empty" about a partition
+    /// a later publish filled, and its message would wait for the next call to be seen).
+    /// </summary>
+    public void Set(string topic, int partition, long epoch, long ready, long nextDueMs, long version)
     {
-        var before = _views.TryGetValue((topic, partition), out var old) ? old : null;
-        _views[(topic, partition)] = new PartitionView(epoch, ready, nextDueMs);
-        if (nextDueMs >= 0 && (before is null || before.NextDueMs < 0 || nextDueMs < before.NextDueMs))
+        var next = new PartitionView(epoch, ready, nextDueMs, version);
+        PartitionView? before = null;
+        var after = _views.AddOrUpdate((topic, partition), next, (_, old) =>
+        {
+            before = old;
+            return old.Epoch == epoch && old.Version > version ? old : next;
+        });
+        if (ReferenceEquals(after, next) && nextDueMs >= 0 && (before is null || before.NextDueMs < 0 || nextDueMs < before.NextDueMs))
         {
             DeadlineMovedEarlier?.Invoke();
         }
@@ -66,4 +76,4 @@ public sealed class OwnedPartitions
     public IEnumerable<KeyValuePair<(string Topic, int Partition), PartitionView>> All => _views;
 }
 
-public sealed record PartitionView(long Epoch, long Ready, long NextDueMs);
+public sealed record PartitionView(long Epoch, long Ready, long NextDueMs, long Version);

@@ -23,6 +23,7 @@ public sealed class PartitionKeys
             $"{prefix}:dedup",      // 8: hash dedup_id -> id
             $"{prefix}:dedup_at",   // 9: zset dedup_id -> first seen (ms)
             $"{prefix}:offset",     // 10: messages ever published here (each publish's offset)
+            $"{prefix}:version",    // 11: calls that passed the fence (orders their answers)
         ];
     }
 

@@ -5,12 +5,25 @@ using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Queue;
 
-/// <summary>Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required).</summary>
-public sealed class QueueForwarder(IHttpClientFactory httpClients, PeerDirectory peers, IOptions<NodeOptions> options)
+/// <summary>
+/// Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required). One
+/// plain client for the node's life: peers are addressed directly, so the factory's per-request handler chain
+/// (service discovery, logging scopes) is work without a purpose on a path taken by most requests. Traces still
+/// propagate (the handler's own diagnostics).
+/// </summary>
+public sealed class QueueForwarder(PeerDirectory peers, IOptions<NodeOptions> options) : IDisposable
 {
-    public const string HttpClientName = "queue-forward";
-
     private readonly string _clusterKey = options.Value.ClusterKey ?? "";
+
+    private readonly HttpClient _http = new(new SocketsHttpHandler
+    {
+        ConnectTimeout = TimeSpan.FromSeconds(1),
+        UseProxy = false,
+        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
+    })
+    {
+        Timeout = TimeSpan.FromSeconds(5),
+    };
 
     public Task<OwnerReply<IReadOnlyList<ForwardedPublished>>> PublishAsync(string owner, ForwardPublish request, CancellationToken cancellationToken) =>
         PostAsync<ForwardPublish, IReadOnlyList<ForwardedPublished>>(owner, "/internal/queue/publish", request, cancellationToken);
@@ -37,7 +50,7 @@ public sealed class QueueForwarder(IHttpClientFactory httpClients, PeerDirectory
 
         try
         {
-            using var response = await httpClients.CreateClient(HttpClientName).SendAsync(request, cancellationToken);
+            using var response = await _http.SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
             var reply = await response.Content.ReadFromJsonAsync<ForwardReply<TReply>>(NodeJson.Options, cancellationToken)
                 ?? throw new QueuePeerUnreachableException(owner, "an empty answer");
@@ -48,6 +61,8 @@ public sealed class QueueForwarder(IHttpClientFactory httpClients, PeerDirectory
             throw new QueuePeerUnreachableException(owner, ex.Message);
         }
     }
+
+    public void Dispose() => _http.Dispose();
 }
 
 /// <summary>The owner of a partition did not answer (down, partitioned, or overloaded).</summary>

@@ -24,30 +24,29 @@ public sealed class QueueOwner(
     private readonly string _self = peers.SelfId;
     private readonly long _dedupWindowMs = (long)options.Value.DedupWindow.TotalMilliseconds;
 
-    public async Task<OwnerReply<IReadOnlyList<PublishResult>>> PublishAsync(string topic, int partition, IReadOnlyList<OutgoingMessage> messages)
+    public async Task<OwnerReply<IReadOnlyList<PublishedItem>>> PublishAsync(string topic, int partition, IReadOnlyList<OutgoingMessage> messages)
     {
         var (epoch, refusal) = await PrepareAsync(topic, partition);
         if (refusal is not null)
         {
-            return refusal.As<IReadOnlyList<PublishResult>>();
+            return refusal.As<IReadOnlyList<PublishedItem>>();
         }
 
-        var now = NowMs();
-        // Pipelined on one connection, so Redis runs them in the order given: a key's messages keep their order.
-        var results = await Task.WhenAll(messages.Select(m => store.PublishAsync(topic, partition, epoch, now, m.Id, m.Record, m.DelayMs, _dedupWindowMs)));
-        if (results.FirstOrDefault(r => r.Status == PublishStatus.Stale) is { } stale)
+        // One script call for all of them, so Redis stores them in the order given: a key's messages keep their order.
+        var result = await store.PublishAsync(topic, partition, epoch, NowMs(), messages, _dedupWindowMs);
+        if (result.Stale)
         {
-            return OwnerReply<IReadOnlyList<PublishResult>>.Stale(epoch, stale.StoredEpoch);
+            return OwnerReply<IReadOnlyList<PublishedItem>>.Stale(epoch, result.StoredEpoch);
         }
 
-        owned.Set(topic, partition, epoch, results.Max(r => r.Ready), results.Where(r => r.NextDueMs >= 0).Select(r => r.NextDueMs).DefaultIfEmpty(-1).Min());
-        if (results.Any(r => r.Status == PublishStatus.Queued && r.Ready == 1))
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        if (result.ReadyBefore == 0 && result.Ready > 0)
         {
             await store.NotifyAsync(topic); // the partition was empty: wake long-polling consumers
         }
 
-        telemetry.Published(topic, results.Count(r => r.Status == PublishStatus.Queued));
-        return OwnerReply<IReadOnlyList<PublishResult>>.Ok(epoch, results);
+        telemetry.Published(topic, result.Items.Count(i => i.Status == PublishStatus.Queued));
+        return OwnerReply<IReadOnlyList<PublishedItem>>.Ok(epoch, result.Items);
     }
 
     /// <summary>Takes up to <paramref name="max"/> messages from the given partitions that this node owns, in the order given.</summary>
@@ -79,7 +78,7 @@ public sealed class QueueOwner(
                 return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
             }
 
-            owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+            owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
             taken.AddRange(result.Messages.Select(m => (partition, m)));
         }
 
@@ -116,7 +115,7 @@ public sealed class QueueOwner(
             return OwnerReply<RedriveResult>.Stale(epoch, result.Epoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
         if (result.Moved > 0)
         {
             await store.NotifyAsync(topic);
@@ -142,7 +141,7 @@ public sealed class QueueOwner(
         }
 
         var wasEmpty = owned.Get(topic, partition, epoch) is { Ready: 0 };
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
         if (wasEmpty && result.Ready > 0)
         {
             await store.NotifyAsync(topic);
@@ -182,7 +181,7 @@ public sealed class QueueOwner(
             return OwnerReply<RequeueResult>.Stale(epoch, result.Epoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs);
+        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
         if (result.Requeued + result.Dead + result.Promoted > 0)
         {
             telemetry.Redelivered(topic, partition, epoch, result.Requeued, result.Dead, result.Promoted);

@@ -3,7 +3,9 @@ namespace DistSync.Node.Queue;
 /// <summary>
 /// One Lua script per queue operation, each atomic in Redis. Every script that writes first checks the partition's
 /// fence: it refuses (<c>STALE</c>) when the stored epoch is newer than the caller's, and raises the stored epoch to
-/// the caller's otherwise, so once a new owner has written, a deposed owner can write nothing. Only commands Garnet
+/// the caller's otherwise, so once a new owner has written, a deposed owner can write nothing. Every answer that gets
+/// past the fence ends with the partition's version (raised by each such call), which orders the answers the way Redis
+/// ran them: an owner's view of a partition must not go back to an older answer that arrived late. Only commands Garnet
 /// also supports (lists, hashes, sorted sets; no Streams, no cjson). Keys: see <see cref="PartitionKeys"/>.
 /// </summary>
 public static class QueueScripts
@@ -13,6 +15,8 @@ public static class QueueScripts
         local stored = tonumber(redis.call('GET', KEYS[1]) or '0')
         if stored > epoch then return {'STALE', stored} end
         if stored < epoch then redis.call('SET', KEYS[1], ARGV[1]) end
+        -- Numbers this script's answer among the partition's: the owner keeps the newest ready/nextdue it has heard.
+        local version = redis.call('INCR', KEYS[11])
         local function nextdue()
           local a = redis.call('ZRANGE', KEYS[3], 0, 0, 'WITHSCORES')
           local b = redis.call('ZRANGE', KEYS[4], 0, 0, 'WITHSCORES')
@@ -24,32 +28,40 @@ public static class QueueScripts
 
         """;
 
-    /// <summary>ARGV: epoch, now, id, record, dedup_id ('' for none), delay_ms, dedup_window_ms.
-    /// Returns {QUEUED, id, ready, nextdue, offset} or {DUPLICATE, first id, ready, nextdue, 0}. The offset numbers a
-    /// partition's publishes in the order Redis stored them: with the fence, their epochs never go down.</summary>
+    /// <summary>
+    /// One or more messages into one partition, in the order given. ARGV: epoch, now, dedup_window_ms, then per
+    /// message: id, record, dedup_id ('' for none), delay_ms. Returns {OK, ready, nextdue, {status, id, offset, ...},
+    /// ready before, version}: status QUEUED with its offset, or DUPLICATE with the first message's id and offset 0. The
+    /// offset numbers a partition's publishes in the order Redis stored them: with the fence, their epochs never go down.
+    /// </summary>
     public const string Publish = Fence + """
         local now = tonumber(ARGV[2])
-        -- A retried forward carries the same id: the message is stored once.
-        if redis.call('HEXISTS', KEYS[5], ARGV[3]) == 1 then return {'DUPLICATE', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue(), 0} end
-        if ARGV[5] ~= '' then
-          local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[7]), 'LIMIT', 0, 100)
-          for _, d in ipairs(old) do
-            redis.call('HDEL', KEYS[8], d)
-            redis.call('ZREM', KEYS[9], d)
+        local before = redis.call('LLEN', KEYS[2])
+        local old = redis.call('ZRANGEBYSCORE', KEYS[9], '-inf', now - tonumber(ARGV[3]), 'LIMIT', 0, 100)
+        for _, d in ipairs(old) do
+          redis.call('HDEL', KEYS[8], d)
+          redis.call('ZREM', KEYS[9], d)
+        end
+        local out = {}
+        for i = 4, #ARGV, 4 do
+          local id, record, dedup, delay = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+          local first = nil
+          -- A retried forward carries the same id: the message is stored once.
+          if redis.call('HEXISTS', KEYS[5], id) == 1 then first = id
+          elseif dedup ~= '' then first = redis.call('HGET', KEYS[8], dedup) end
+          if first then
+            out[#out + 1] = 'DUPLICATE'; out[#out + 1] = first; out[#out + 1] = 0
+          else
+            if dedup ~= '' then
+              redis.call('HSET', KEYS[8], dedup, id)
+              redis.call('ZADD', KEYS[9], now, dedup)
+            end
+            redis.call('HSET', KEYS[5], id, record)
+            if delay > 0 then redis.call('ZADD', KEYS[4], now + delay, id) else redis.call('RPUSH', KEYS[2], id) end
+            out[#out + 1] = 'QUEUED'; out[#out + 1] = id; out[#out + 1] = redis.call('INCR', KEYS[10])
           end
-          local first = redis.call('HGET', KEYS[8], ARGV[5])
-          if first then return {'DUPLICATE', first, redis.call('LLEN', KEYS[2]), nextdue(), 0} end
-          redis.call('HSET', KEYS[8], ARGV[5], ARGV[3])
-          redis.call('ZADD', KEYS[9], now, ARGV[5])
         end
-        redis.call('HSET', KEYS[5], ARGV[3], ARGV[4])
-        local delay = tonumber(ARGV[6])
-        if delay > 0 then
-          redis.call('ZADD', KEYS[4], now + delay, ARGV[3])
-        else
-          redis.call('RPUSH', KEYS[2], ARGV[3])
-        end
-        return {'QUEUED', ARGV[3], redis.call('LLEN', KEYS[2]), nextdue(), redis.call('INCR', KEYS[10])}
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), out, before, version}
         """;
 
     /// <summary>ARGV: epoch, now, visibility_ms, max. Returns {OK, ready, nextdue, {id, record, deliveries, ...}}.</summary>
@@ -68,34 +80,34 @@ public static class QueueScripts
             out[#out + 1] = n
           end
         end
-        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), out}
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), out, version}
         """;
 
     /// <summary>ARGV: epoch, id, deliveries ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, nextdue}.</summary>
     public const string Ack = Fence + """
         local id = ARGV[2]
-        if redis.call('HEXISTS', KEYS[5], id) == 0 then return {'NOT_FOUND', redis.call('LLEN', KEYS[2]), nextdue()} end
+        if redis.call('HEXISTS', KEYS[5], id) == 0 then return {'NOT_FOUND', redis.call('LLEN', KEYS[2]), nextdue(), version} end
         local n = redis.call('HGET', KEYS[6], id) or '0'
-        if ARGV[3] ~= '' and ARGV[3] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue()} end
+        if ARGV[3] ~= '' and ARGV[3] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue(), version} end
         if redis.call('ZREM', KEYS[3], id) == 0 and redis.call('ZREM', KEYS[4], id) == 0 then
           if redis.call('LREM', KEYS[2], 1, id) == 0 then redis.call('LREM', KEYS[7], 1, id) end
         end
         redis.call('HDEL', KEYS[5], id)
         redis.call('HDEL', KEYS[6], id)
-        return {'ACKED', redis.call('LLEN', KEYS[2]), nextdue()}
+        return {'ACKED', redis.call('LLEN', KEYS[2]), nextdue(), version}
         """;
 
     /// <summary>ARGV: epoch, now, id, delay_ms, max_deliveries, deliveries ('' for any).
     /// Returns {NACKED|DEAD|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue}.</summary>
     public const string Nack = Fence + """
         local id = ARGV[3]
-        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue()} end
+        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue(), version} end
         local n = redis.call('HGET', KEYS[6], id) or '0'
-        if ARGV[6] ~= '' and ARGV[6] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue()} end
+        if ARGV[6] ~= '' and ARGV[6] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue(), version} end
         redis.call('ZREM', KEYS[3], id)
         if tonumber(n) >= tonumber(ARGV[5]) then
           redis.call('RPUSH', KEYS[7], id)
-          return {'DEAD', redis.call('LLEN', KEYS[2]), nextdue()}
+          return {'DEAD', redis.call('LLEN', KEYS[2]), nextdue(), version}
         end
         local delay = tonumber(ARGV[4])
         if delay > 0 then
@@ -103,18 +115,18 @@ public static class QueueScripts
         else
           redis.call('LPUSH', KEYS[2], id)
         end
-        return {'NACKED', redis.call('LLEN', KEYS[2]), nextdue()}
+        return {'NACKED', redis.call('LLEN', KEYS[2]), nextdue(), version}
         """;
 
     /// <summary>ARGV: epoch, now, id, visibility_ms, deliveries ('' for any). Returns {EXTENDED|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue, deadline}.</summary>
     public const string Extend = Fence + """
         local id = ARGV[3]
-        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue(), 0} end
+        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue(), 0, version} end
         local n = redis.call('HGET', KEYS[6], id) or '0'
-        if ARGV[5] ~= '' and ARGV[5] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue(), 0} end
+        if ARGV[5] ~= '' and ARGV[5] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), nextdue(), 0, version} end
         local deadline = tonumber(ARGV[2]) + tonumber(ARGV[4])
         redis.call('ZADD', KEYS[3], deadline, id)
-        return {'EXTENDED', redis.call('LLEN', KEYS[2]), nextdue(), deadline}
+        return {'EXTENDED', redis.call('LLEN', KEYS[2]), nextdue(), deadline, version}
         """;
 
     /// <summary>
@@ -149,7 +161,7 @@ public static class QueueScripts
           redis.call('HDEL', KEYS[8], d)
           redis.call('ZREM', KEYS[9], d)
         end
-        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), requeued, dead, promoted}
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), requeued, dead, promoted, version}
         """;
 
     /// <summary>Dead letters back to the queue with their delivery count reset. ARGV: epoch, limit.
@@ -163,7 +175,7 @@ public static class QueueScripts
           redis.call('RPUSH', KEYS[2], id)
           moved = moved + 1
         end
-        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), moved, redis.call('LLEN', KEYS[7])}
+        return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), moved, redis.call('LLEN', KEYS[7]), version}
         """;
 
     /// <summary>Read-only, so any node may run it: {ready, in flight, delayed, dead, stored epoch, head record or ''}.</summary>

@@ -10,15 +10,31 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
 {
     private IDatabase Db => redis.GetDatabase();
 
-    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, long nowMs, string id, MessageRecord record, long delayMs, long dedupWindowMs)
+    /// <summary>Messages into one partition in one script call, stored in the order given.</summary>
+    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, long nowMs, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
     {
-        var reply = await RunAsync(QueueScripts.Publish, topic, partition,
-            [epoch, nowMs, id, record.Encode(), record.DedupId ?? "", delayMs, dedupWindowMs]);
-        return reply.Status switch
+        var args = new RedisValue[3 + (4 * messages.Count)];
+        (args[0], args[1], args[2]) = (epoch, nowMs, dedupWindowMs);
+        for (var i = 0; i < messages.Count; i++)
         {
-            "STALE" => PublishResult.Stale(reply.Long(1)),
-            var status => new PublishResult(status == "DUPLICATE" ? PublishStatus.Duplicate : PublishStatus.Queued, reply.String(1), reply.Long(2), reply.Long(3), 0, reply.Long(4)),
-        };
+            var m = messages[i];
+            (args[3 + (4 * i)], args[4 + (4 * i)], args[5 + (4 * i)], args[6 + (4 * i)]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs);
+        }
+
+        var reply = await RunAsync(QueueScripts.Publish, topic, partition, args);
+        if (reply.Status == "STALE")
+        {
+            return new PublishResult(true, reply.Long(1), 0, -1, 0, 0, []);
+        }
+
+        var items = (RedisResult[])reply.Items[3]!;
+        var published = new PublishedItem[items.Length / 3];
+        for (var i = 0; i < published.Length; i++)
+        {
+            published[i] = new PublishedItem((string)items[3 * i]! == "DUPLICATE" ? PublishStatus.Duplicate : PublishStatus.Queued, (string)items[(3 * i) + 1]!, (long)items[(3 * i) + 2]);
+        }
+
+        return new PublishResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(4), reply.Version, published);
     }
 
     public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long nowMs, long visibilityMs, int max)
@@ -26,7 +42,7 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, nowMs, visibilityMs, max]);
         if (reply.Status == "STALE")
         {
-            return new ConsumeResult(true, reply.Long(1), 0, -1, []);
+            return new ConsumeResult(true, reply.Long(1), 0, -1, [], 0);
         }
 
         var items = (RedisResult[])reply.Items[3]!;
@@ -36,7 +52,7 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
             messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode((string)items[i + 1]!), (long)items[i + 2]));
         }
 
-        return new ConsumeResult(false, epoch, reply.Long(1), reply.Long(2), messages);
+        return new ConsumeResult(false, epoch, reply.Long(1), reply.Long(2), messages, reply.Version);
     }
 
     public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery) =>
@@ -54,16 +70,16 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     {
         var reply = await RunAsync(QueueScripts.RequeueDue, topic, partition, [epoch, nowMs, maxDeliveries, limit, dedupWindowMs]);
         return reply.Status == "STALE"
-            ? new RequeueResult(true, reply.Long(1), 0, -1, 0, 0, 0)
-            : new RequeueResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4), reply.Long(5));
+            ? new RequeueResult(true, reply.Long(1), 0, -1, 0, 0, 0, 0)
+            : new RequeueResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4), reply.Long(5), reply.Version);
     }
 
     public async Task<RedriveResult> RedriveAsync(string topic, int partition, long epoch, int limit)
     {
         var reply = await RunAsync(QueueScripts.Redrive, topic, partition, [epoch, limit]);
         return reply.Status == "STALE"
-            ? new RedriveResult(true, reply.Long(1), 0, -1, 0, 0)
-            : new RedriveResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4));
+            ? new RedriveResult(true, reply.Long(1), 0, -1, 0, 0, 0)
+            : new RedriveResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4), reply.Version);
     }
 
     public async Task<PartitionStats> StatsAsync(string topic, int partition)
@@ -96,9 +112,9 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);
 
     private static ChangeResult Change(Reply reply, int? deadlineAt = null) => reply.Status == "STALE"
-        ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0)
+        ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0, 0)
         : new ChangeResult(Enum.Parse<ChangeStatus>(reply.Status.Replace("_", "", StringComparison.Ordinal), ignoreCase: true), 0, reply.Long(1), reply.Long(2),
-            deadlineAt is { } at ? reply.Long(at) : 0);
+            deadlineAt is { } at ? reply.Long(at) : 0, reply.Version);
 
     private readonly record struct Reply(RedisResult[] Items)
     {
@@ -107,27 +123,32 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         public long Long(int i) => (long)Items[i];
 
         public string String(int i) => (string)Items[i]!;
+
+        /// <summary>The partition's version after this call: the last item of every answer past the fence.</summary>
+        public long Version => (long)Items[^1];
     }
 }
 
 public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries);
 
-public enum PublishStatus { Queued, Duplicate, Stale }
+public enum PublishStatus { Queued, Duplicate }
 
-/// <summary><paramref name="Ready"/> and <paramref name="NextDueMs"/> (-1: none) keep the owner's view of the partition exact.</summary>
-public sealed record PublishResult(PublishStatus Status, string? Id, long Ready, long NextDueMs, long StoredEpoch, long Offset)
-{
-    public static PublishResult Stale(long storedEpoch) => new(PublishStatus.Stale, null, 0, -1, storedEpoch, 0);
-}
+/// <summary>A message's outcome: queued at <paramref name="Offset"/>, or a duplicate of the message <paramref name="Id"/> (offset 0).</summary>
+public sealed record PublishedItem(PublishStatus Status, string Id, long Offset);
 
-public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long NextDueMs, IReadOnlyList<StoredMessage> Messages);
+/// <summary><paramref name="Ready"/> and <paramref name="NextDueMs"/> (-1: none) keep the owner's view of the partition exact;
+/// <paramref name="Version"/> orders answers as Redis ran them (see <see cref="QueueScripts"/>); <paramref name="ReadyBefore"/>
+/// says whether the partition was empty (consumers to wake).</summary>
+public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, long NextDueMs, long ReadyBefore, long Version, IReadOnlyList<PublishedItem> Items);
+
+public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long NextDueMs, IReadOnlyList<StoredMessage> Messages, long Version);
 
 public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done }
 
-public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long NextDueMs, long DeadlineMs);
+public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long NextDueMs, long DeadlineMs, long Version);
 
-public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Requeued, long Dead, long Promoted);
+public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Requeued, long Dead, long Promoted, long Version);
 
-public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Moved, long StillDead);
+public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Moved, long StillDead, long Version);
 
 public sealed record PartitionStats(long Ready, long InFlight, long Delayed, long Dead, long Epoch, long? OldestPublishedAtMs);

@@ -121,4 +121,34 @@ public sealed class QueueCoreTests
         Assert.Equal("messages", QueueValidator.Batch("messages", 0)?.Field);
         Assert.Equal("messages", QueueValidator.Batch("messages", 101)?.Field);
     }
+
+    [Fact]
+    public void OwnedPartitions_ALateAnswer_NeverReplacesANewerOne()
+    {
+        var owned = new OwnedPartitions();
+        owned.Set("t", 0, epoch: 1, ready: 1, nextDueMs: -1, version: 8); // a publish, answered second
+        owned.Set("t", 0, epoch: 1, ready: 0, nextDueMs: -1, version: 7); // the consume before it, answered late
+
+        Assert.Equal(1, owned.Get("t", 0, 1)!.Ready);
+
+        owned.Set("t", 0, epoch: 2, ready: 0, nextDueMs: -1, version: 1); // a new epoch's take-over starts afresh
+        Assert.Null(owned.Get("t", 0, 1));
+        Assert.Equal(0, owned.Get("t", 0, 2)!.Ready);
+    }
+
+    [Fact]
+    public void OwnedPartitions_AnEarlierDeadline_WakesTheScheduler_ALaterOneDoesNot()
+    {
+        var owned = new OwnedPartitions();
+        var wakes = 0;
+        owned.DeadlineMovedEarlier += () => wakes++;
+
+        owned.Set("t", 0, 1, 0, nextDueMs: 5_000, version: 1);
+        owned.Set("t", 0, 1, 0, nextDueMs: 9_000, version: 2);
+        owned.Set("t", 0, 1, 0, nextDueMs: 2_000, version: 3);
+        owned.Set("t", 0, 1, 0, nextDueMs: 1_000, version: 2); // late: ignored, no wake
+
+        Assert.Equal(2, wakes);
+        Assert.Equal(2_000, owned.Get("t", 0, 1)!.NextDueMs);
+    }
 }

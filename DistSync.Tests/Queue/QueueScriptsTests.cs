@@ -33,14 +33,26 @@ public sealed class QueueScriptsTests
         await Receipt_OfAnEarlierDelivery_CannotAck(store);
         await StaleEpoch_EveryWriteIsRefused_AndNothingChanges(store);
         await Delayed_BecomesReadyWhenDue(store);
+        await EveryAnswer_CarriesAVersion_InTheOrderRedisRanThem(store);
+        await Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(store);
     }
+
+    /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
+    private static async Task<OnePublished> PublishOneAsync(QueueStore store, string topic, int partition, long epoch, long now, string id, MessageRecord record, long delayMs, long window)
+    {
+        var result = await store.PublishAsync(topic, partition, epoch, now, [new OutgoingMessage(id, record, delayMs)], window);
+        var item = result.Items.SingleOrDefault();
+        return new OnePublished(result.Stale, result.StoredEpoch, item?.Status, item?.Id, result.Ready, result.NextDueMs, item?.Offset ?? 0, result.Version);
+    }
+
+    private sealed record OnePublished(bool Stale, long StoredEpoch, PublishStatus? Status, string? Id, long Ready, long NextDueMs, long Offset, long Version);
 
     private static MessageRecord Record(string payload = "{\"n\":1}", string? dedup = null) => new(T0, "k", dedup, null, payload);
 
     private static async Task PublishConsumeAck_RemovesTheMessage(QueueStore store)
     {
         var id = QueueRing.NewId(0);
-        var published = await store.PublishAsync("t1", 0, 1, T0, id, Record("[1, 2 ,3]"), 0, Window);
+        var published = await PublishOneAsync(store, "t1", 0, 1, T0, id, Record("[1, 2 ,3]"), 0, Window);
         var consumed = await store.ConsumeAsync("t1", 0, 1, T0, 30_000, 10);
         var acked = await store.AckAsync("t1", 0, 1, id, null);
         var again = await store.ConsumeAsync("t1", 0, 1, T0 + 60_000, 30_000, 10);
@@ -56,13 +68,48 @@ public sealed class QueueScriptsTests
         Assert.Equal(ChangeStatus.NotFound, (await store.AckAsync("t1", 0, 1, id, null)).Status);
     }
 
+    private static async Task EveryAnswer_CarriesAVersion_InTheOrderRedisRanThem(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        // Sent together, pipelined on one connection: Redis runs them in this order, whatever order the answers are read in.
+        var publish = PublishOneAsync(store, "t9", 0, 1, T0, id, Record(), 0, Window);
+        var consume = store.ConsumeAsync("t9", 0, 1, T0, 30_000, 10);
+        var duplicate = PublishOneAsync(store, "t9", 0, 1, T0, id, Record(), 0, Window);
+        var ack = store.AckAsync("t9", 0, 1, id, null);
+        var requeue = store.RequeueDueAsync("t9", 0, 1, T0, 5, 100, Window);
+        long[] versions = [(await publish).Version, (await consume).Version, (await duplicate).Version, (await ack).Version, (await requeue).Version];
+
+        Assert.Equal([1L, 2, 3, 4, 5], versions);
+        Assert.Equal(0, (await PublishOneAsync(store, "t9", 0, 0, T0, QueueRing.NewId(0), Record(), 0, Window)).Version); // refused by the fence: no version
+    }
+
+    private static async Task Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(QueueStore store)
+    {
+        string[] ids = [QueueRing.NewId(0), QueueRing.NewId(0), QueueRing.NewId(0), QueueRing.NewId(0)];
+        var result = await store.PublishAsync("t10", 0, 1, T0,
+        [
+            new OutgoingMessage(ids[0], Record("1", dedup: "a"), 0),
+            new OutgoingMessage(ids[1], Record("2"), 0),
+            new OutgoingMessage(ids[2], Record("3", dedup: "a"), 0), // the same dedup id as the first, in the same call
+            new OutgoingMessage(ids[3], Record("4"), 5_000),
+        ], Window);
+        var consumed = await store.ConsumeAsync("t10", 0, 1, T0, 30_000, 10);
+
+        Assert.Equal((0L, 2L, T0 + 5_000), (result.ReadyBefore, result.Ready, result.NextDueMs));
+        Assert.Equal(
+            [new PublishedItem(PublishStatus.Queued, ids[0], 1), new PublishedItem(PublishStatus.Queued, ids[1], 2),
+             new PublishedItem(PublishStatus.Duplicate, ids[0], 0), new PublishedItem(PublishStatus.Queued, ids[3], 3)],
+            result.Items);
+        Assert.Equal(["1", "2"], consumed.Messages.Select(m => m.Record.Payload));
+    }
+
     private static async Task Publish_SameIdAgain_StoresItOnce(QueueStore store)
     {
         var id = QueueRing.NewId(0);
-        await store.PublishAsync("t2", 0, 1, T0, id, Record(), 0, Window);
+        await PublishOneAsync(store, "t2", 0, 1, T0, id, Record(), 0, Window);
 
-        var retry = await store.PublishAsync("t2", 0, 1, T0, id, Record(), 0, Window);
-        var next = await store.PublishAsync("t2", 0, 1, T0, QueueRing.NewId(0), Record(), 0, Window);
+        var retry = await PublishOneAsync(store, "t2", 0, 1, T0, id, Record(), 0, Window);
+        var next = await PublishOneAsync(store, "t2", 0, 1, T0, QueueRing.NewId(0), Record(), 0, Window);
 
         Assert.Equal((PublishStatus.Duplicate, id, 1L), (retry.Status, retry.Id, retry.Ready));
         Assert.Equal(2, next.Offset); // the duplicate took no offset
@@ -71,10 +118,10 @@ public sealed class QueueScriptsTests
     private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(QueueStore store)
     {
         var first = QueueRing.NewId(0);
-        await store.PublishAsync("t3", 0, 1, T0, first, Record(dedup: "order-17"), 0, Window);
+        await PublishOneAsync(store, "t3", 0, 1, T0, first, Record(dedup: "order-17"), 0, Window);
 
-        var duplicate = await store.PublishAsync("t3", 0, 1, T0 + Window - 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Window);
-        var later = await store.PublishAsync("t3", 0, 1, T0 + Window + 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Window);
+        var duplicate = await PublishOneAsync(store, "t3", 0, 1, T0 + Window - 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Window);
+        var later = await PublishOneAsync(store, "t3", 0, 1, T0 + Window + 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Window);
 
         Assert.Equal((PublishStatus.Duplicate, first, 1L), (duplicate.Status, duplicate.Id, duplicate.Ready));
         Assert.Equal((PublishStatus.Queued, 2L), (later.Status, later.Ready));
@@ -84,8 +131,8 @@ public sealed class QueueScriptsTests
     {
         var id = QueueRing.NewId(0);
         var behind = QueueRing.NewId(0);
-        await store.PublishAsync("t4", 0, 1, T0, id, Record(), 0, Window);
-        await store.PublishAsync("t4", 0, 1, T0, behind, Record(), 0, Window);
+        await PublishOneAsync(store, "t4", 0, 1, T0, id, Record(), 0, Window);
+        await PublishOneAsync(store, "t4", 0, 1, T0, behind, Record(), 0, Window);
 
         var now = T0;
         for (var delivery = 1; delivery <= 2; delivery++)
@@ -112,7 +159,7 @@ public sealed class QueueScriptsTests
     private static async Task Nack_ReturnsItNow_Extend_KeepsItHidden(QueueStore store)
     {
         var id = QueueRing.NewId(0);
-        await store.PublishAsync("t5", 0, 1, T0, id, Record(), 0, Window);
+        await PublishOneAsync(store, "t5", 0, 1, T0, id, Record(), 0, Window);
         await store.ConsumeAsync("t5", 0, 1, T0, 1_000, 1);
 
         var extended = await store.ExtendAsync("t5", 0, 1, T0 + 500, id, 10_000, null);
@@ -131,7 +178,7 @@ public sealed class QueueScriptsTests
     private static async Task Receipt_OfAnEarlierDelivery_CannotAck(QueueStore store)
     {
         var id = QueueRing.NewId(0);
-        await store.PublishAsync("t6", 0, 1, T0, id, Record(), 0, Window);
+        await PublishOneAsync(store, "t6", 0, 1, T0, id, Record(), 0, Window);
         await store.ConsumeAsync("t6", 0, 1, T0, 1_000, 1);
         await store.RequeueDueAsync("t6", 0, 1, T0 + 1_000, 5, 100, Window);
         await store.ConsumeAsync("t6", 0, 1, T0 + 1_000, 1_000, 1);
@@ -143,10 +190,10 @@ public sealed class QueueScriptsTests
     private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
     {
         var id = QueueRing.NewId(0);
-        await store.PublishAsync("t7", 0, 5, T0, id, Record(), 0, Window); // the new owner wrote in epoch 5
+        await PublishOneAsync(store, "t7", 0, 5, T0, id, Record(), 0, Window); // the new owner wrote in epoch 5
         var before = await store.StatsAsync("t7", 0);
 
-        Assert.Equal((PublishStatus.Stale, 5L), await Pub());
+        Assert.Equal((true, 5L), await Pub());
         Assert.True((await store.ConsumeAsync("t7", 0, 4, T0, 1_000, 10)).Stale);
         Assert.Equal(ChangeStatus.Stale, (await store.AckAsync("t7", 0, 4, id, null)).Status);
         Assert.Equal(ChangeStatus.Stale, (await store.NackAsync("t7", 0, 4, T0, id, 0, 5, null)).Status);
@@ -154,19 +201,19 @@ public sealed class QueueScriptsTests
         Assert.True((await store.RequeueDueAsync("t7", 0, 4, T0, 5, 100, Window)).Stale);
         Assert.True((await store.RedriveAsync("t7", 0, 4, 100)).Stale);
         Assert.Equal(before, await store.StatsAsync("t7", 0));
-        Assert.Equal(PublishStatus.Queued, (await store.PublishAsync("t7", 0, 6, T0, QueueRing.NewId(0), Record(), 0, Window)).Status); // a newer epoch may
+        Assert.Equal(PublishStatus.Queued, (await PublishOneAsync(store, "t7", 0, 6, T0, QueueRing.NewId(0), Record(), 0, Window)).Status); // a newer epoch may
 
-        async Task<(PublishStatus, long)> Pub()
+        async Task<(bool, long)> Pub()
         {
-            var r = await store.PublishAsync("t7", 0, 4, T0, QueueRing.NewId(0), Record(), 0, Window);
-            return (r.Status, r.StoredEpoch);
+            var r = await PublishOneAsync(store, "t7", 0, 4, T0, QueueRing.NewId(0), Record(), 0, Window);
+            return (r.Stale, r.StoredEpoch);
         }
     }
 
     private static async Task Delayed_BecomesReadyWhenDue(QueueStore store)
     {
         var id = QueueRing.NewId(0);
-        var published = await store.PublishAsync("t8", 0, 1, T0, id, Record(Encoding.UTF8.GetString("\"é\""u8)), 2_000, Window);
+        var published = await PublishOneAsync(store, "t8", 0, 1, T0, id, Record(Encoding.UTF8.GetString("\"é\""u8)), 2_000, Window);
 
         Assert.Equal((0L, T0 + 2_000), (published.Ready, published.NextDueMs));
         Assert.Empty((await store.ConsumeAsync("t8", 0, 1, T0 + 1_999, 1_000, 1)).Messages);
