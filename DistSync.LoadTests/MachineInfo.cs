@@ -32,6 +32,30 @@ public static class MachineInfo
         }
     }
 
+    /// <summary>
+    /// A warning when Linux's scheduler autogroups are on (<c>kernel.sched_autogroup_enabled</c>), else null. Aspire's
+    /// orchestrator starts the nodes and Redis in a session of their own, so with autogroups the whole cluster gets one
+    /// share of the CPU against this load generator's one share: on 2 cores that halved the lock pairs/s the same
+    /// binaries did when started from this shell. Clients on other machines do not compete so.
+    /// </summary>
+    public static string? AutogroupWarning(string? enabled) =>
+        enabled?.Trim() == "1"
+            ? "scheduler autogroups are on: the AppHost's nodes share one CPU share against this generator's; for figures that measure the nodes and not the scheduler, run `sudo sysctl kernel.sched_autogroup_enabled=0` first"
+            : null;
+
+    public static string? AutogroupWarning()
+    {
+        try
+        {
+            const string path = "/proc/sys/kernel/sched_autogroup_enabled";
+            return AutogroupWarning(File.Exists(path) ? File.ReadAllText(path) : null);
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
     /// <summary>The first <c>model name</c> line's value in /proc/cpuinfo text, or null.</summary>
     public static string? CpuModel(string? cpuinfo) =>
         cpuinfo?.Split('\n')

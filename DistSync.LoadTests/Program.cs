@@ -138,6 +138,10 @@ static void PrintPreamble(string[] args)
 {
     Console.WriteLine($"command    {CommandText(args)}");
     Console.WriteLine($"machine    {MachineInfo.Describe()}");
+    if (MachineInfo.AutogroupWarning() is { } autogroups)
+    {
+        Console.WriteLine($"warning    {autogroups}");
+    }
     Console.WriteLine($"note       the load generator shares these {Environment.ProcessorCount} cores with the cluster: its own CPU use lowers the numbers");
     Console.WriteLine($"started    {DateTimeOffset.UtcNow:u}, load average {MachineInfo.LoadAverage()} (1/5/15 min, before the run)");
     Console.WriteLine();

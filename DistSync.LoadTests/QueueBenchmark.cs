@@ -26,7 +26,7 @@ public static class QueueBenchmark
         output.WriteLine($"  (a) round trip: {string.Join(",", options.Levels)} clients; one op = publish, then consume (wait_sec 1) and ack whatever it got; request k to node k mod {targets.Count}");
         output.WriteLine($"  (b) publish:    1 and 10 clients publishing small JSON messages");
         output.WriteLine($"  (c) batches:    {options.BatchClients} clients publishing batches of {options.BatchSize}; ops/s counts batches, msgs/s = ops/s x {options.BatchSize}");
-        output.WriteLine($"  (d) redelivery: {options.Redeliveries} messages consumed with visibility_timeout_sec {options.VisibilitySec} and never acked; delay = when a waiting consumer got it back - the visible_until its first delivery was given");
+        output.WriteLine($"  (d) redelivery: {options.Redeliveries} messages consumed with visibility_timeout_sec {options.VisibilitySec} and never acked; delay = when a waiting consumer got it back - the visible_until its first delivery was given (by the node it came through, a little before the owner's own deadline, so the delay reads slightly high; nodes and generator must share a clock)");
 
         var results = new List<LevelResult>();
         foreach (var level in options.Levels)

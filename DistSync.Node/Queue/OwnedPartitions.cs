@@ -28,10 +28,14 @@ public sealed class OwnedPartitions
     {
         var next = new PartitionView(epoch, ready, nextDueMs, version);
         PartitionView? before = null;
-        var after = _views.AddOrUpdate((topic, partition), next, (_, old) =>
+        var after = _views.AddOrUpdate((topic, partition), _ =>
+        {
+            before = null;
+            return next;
+        }, (_, old) =>
         {
             before = old;
-            return old.Epoch == epoch && old.Version > version ? old : next;
+            return old.Epoch > epoch || (old.Epoch == epoch && old.Version > version) ? old : next;
         });
         if (ReferenceEquals(after, next) && nextDueMs >= 0 && (before is null || before.NextDueMs < 0 || nextDueMs < before.NextDueMs))
         {

@@ -245,9 +245,9 @@ public static class QueueApi
                 return NotFound("topic", topic!);
             }
 
-            var messages = await queue.DeadLettersAsync(config, limit ?? 100);
-            var stats = await queue.StatsAsync(config);
-            return TypedResults.Ok(new DeadLettersResponse(config.Name, stats.Dead, messages));
+            // The count and the page come from the same reads, so they agree even while messages are being dead-lettered.
+            var (count, messages) = await queue.DeadLettersAsync(config, limit ?? 100);
+            return TypedResults.Ok(new DeadLettersResponse(config.Name, count, messages));
         }, p => p);
 
     public static Task<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>> StatsAsync(

@@ -142,7 +142,9 @@ public sealed class QueueOwner(
 
         var wasEmpty = owned.Get(topic, partition, epoch) is { Ready: 0 };
         owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
-        if (wasEmpty && result.Ready > 0)
+        // A nack makes a message ready again: wake consumers even when the view (which may trail Redis by an answer)
+        // did not say the partition was empty.
+        if (result.Ready > 0 && (wasEmpty || result.Status == ChangeStatus.Nacked))
         {
             await store.NotifyAsync(topic);
         }

@@ -64,7 +64,7 @@ public static class QueueScripts
         return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), out, before, version}
         """;
 
-    /// <summary>ARGV: epoch, now, visibility_ms, max. Returns {OK, ready, nextdue, {id, record, deliveries, ...}}.</summary>
+    /// <summary>ARGV: epoch, now, visibility_ms, max. Returns {OK, ready, nextdue, {id, record, deliveries, ...}, version}.</summary>
     public const string Consume = Fence + """
         local now = tonumber(ARGV[2])
         local out = {}
@@ -83,7 +83,7 @@ public static class QueueScripts
         return {'OK', redis.call('LLEN', KEYS[2]), nextdue(), out, version}
         """;
 
-    /// <summary>ARGV: epoch, id, deliveries ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, nextdue}.</summary>
+    /// <summary>ARGV: epoch, id, deliveries ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, nextdue, version}.</summary>
     public const string Ack = Fence + """
         local id = ARGV[2]
         if redis.call('HEXISTS', KEYS[5], id) == 0 then return {'NOT_FOUND', redis.call('LLEN', KEYS[2]), nextdue(), version} end
@@ -98,7 +98,7 @@ public static class QueueScripts
         """;
 
     /// <summary>ARGV: epoch, now, id, delay_ms, max_deliveries, deliveries ('' for any).
-    /// Returns {NACKED|DEAD|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue}.</summary>
+    /// Returns {NACKED|DEAD|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue, version}.</summary>
     public const string Nack = Fence + """
         local id = ARGV[3]
         if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue(), version} end
@@ -118,7 +118,7 @@ public static class QueueScripts
         return {'NACKED', redis.call('LLEN', KEYS[2]), nextdue(), version}
         """;
 
-    /// <summary>ARGV: epoch, now, id, visibility_ms, deliveries ('' for any). Returns {EXTENDED|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue, deadline}.</summary>
+    /// <summary>ARGV: epoch, now, id, visibility_ms, deliveries ('' for any). Returns {EXTENDED|NOT_IN_FLIGHT|STALE_RECEIPT, ready, nextdue, deadline, version}.</summary>
     public const string Extend = Fence + """
         local id = ARGV[3]
         if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), nextdue(), 0, version} end
@@ -133,7 +133,7 @@ public static class QueueScripts
     /// Messages whose visibility timeout passed go back to the front of the queue, or to the dead letters once delivered
     /// max_deliveries times; delayed messages that are due join the back. Also ends stale dedup ids. Run by the owner
     /// when the earliest deadline passes, and when it takes the partition over (which also fences the old owner).
-    /// ARGV: epoch, now, max_deliveries, limit, dedup_window_ms. Returns {OK, ready, nextdue, requeued, dead, promoted}.
+    /// ARGV: epoch, now, max_deliveries, limit, dedup_window_ms. Returns {OK, ready, nextdue, requeued, dead, promoted, version}.
     /// </summary>
     public const string RequeueDue = Fence + """
         local now = tonumber(ARGV[2])
@@ -165,7 +165,7 @@ public static class QueueScripts
         """;
 
     /// <summary>Dead letters back to the queue with their delivery count reset. ARGV: epoch, limit.
-    /// Returns {OK, ready, nextdue, moved, still dead}.</summary>
+    /// Returns {OK, ready, nextdue, moved, still dead, version}.</summary>
     public const string Redrive = Fence + """
         local moved = 0
         for i = 1, tonumber(ARGV[2]) do
@@ -187,7 +187,8 @@ public static class QueueScripts
                 tonumber(redis.call('GET', KEYS[1]) or '0'), record}
         """;
 
-    /// <summary>Read-only: the first ARGV[1] dead letters as {id, record, deliveries, ...}.</summary>
+    /// <summary>Read-only: how many dead letters there are, and the first ARGV[1] of them, in one atomic read:
+    /// {count, {id, record, deliveries, ...}}.</summary>
     public const string DeadLetters = """
         local ids = redis.call('LRANGE', KEYS[7], 0, tonumber(ARGV[1]) - 1)
         local out = {}
@@ -196,6 +197,6 @@ public static class QueueScripts
           out[#out + 1] = redis.call('HGET', KEYS[5], id) or ''
           out[#out + 1] = redis.call('HGET', KEYS[6], id) or '0'
         end
-        return out
+        return {redis.call('LLEN', KEYS[7]), out}
         """;
 }

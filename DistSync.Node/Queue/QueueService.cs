@@ -178,12 +178,13 @@ public sealed class QueueService(
             views.Sum(v => v.Ready), views.Sum(v => v.InFlight), views.Sum(v => v.Delayed), views.Sum(v => v.Dead), views);
     }
 
-    public async Task<IReadOnlyList<DeadLetterView>> DeadLettersAsync(TopicConfig topic, int limit)
+    /// <summary>The topic's dead-letter count and its oldest <paramref name="limit"/> dead letters; each partition's pair is one read.</summary>
+    public async Task<(long Count, IReadOnlyList<DeadLetterView> Messages)> DeadLettersAsync(TopicConfig topic, int limit)
     {
         var perPartition = await Task.WhenAll(Enumerable.Range(0, topic.Partitions).Select(p => store.DeadLettersAsync(topic.Name, p, limit)));
-        return [.. perPartition.SelectMany((messages, p) => messages.Select(m => new DeadLetterView(m.Id, p, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
+        return (perPartition.Sum(d => d.Count), [.. perPartition.SelectMany((d, p) => d.Messages.Select(m => new DeadLetterView(m.Id, p, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
                 DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs))))
-            .OrderBy(m => m.PublishedAt).Take(limit)];
+            .OrderBy(m => m.PublishedAt).Take(limit)]);
     }
 
     private async Task<IReadOnlyList<QueueMessageView>> TryConsumeAsync(TopicConfig topic, long visibilityMs, int max, CancellationToken cancellationToken)

@@ -90,9 +90,11 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
             string.IsNullOrEmpty(head) ? null : MessageRecord.Decode(head).PublishedAtMs);
     }
 
-    public async Task<IReadOnlyList<StoredMessage>> DeadLettersAsync(string topic, int partition, int limit)
+    /// <summary>The partition's dead-letter count and its first <paramref name="limit"/> dead letters, read together.</summary>
+    public async Task<(long Count, IReadOnlyList<StoredMessage> Messages)> DeadLettersAsync(string topic, int partition, int limit)
     {
-        var items = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.DeadLetters, PartitionKeys.For(topic, partition).All, [limit]))!;
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.DeadLetters, PartitionKeys.For(topic, partition).All, [limit]))!;
+        var items = (RedisResult[])reply[1]!;
         var messages = new List<StoredMessage>(items.Length / 3);
         for (var i = 0; i + 2 < items.Length; i += 3)
         {
@@ -102,7 +104,7 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
             }
         }
 
-        return messages;
+        return ((long)reply[0], messages);
     }
 
     /// <summary>Wakes the long-polling consumers of a topic on every node.</summary>

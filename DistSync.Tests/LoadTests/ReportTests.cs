@@ -48,4 +48,11 @@ public sealed class ReportTests
         Assert.Equal(1.0, result.OpsPerSecond);
         Assert.Equal(["failed: 503 x2", "refused: 409 busy x1"], result.Details);
     }
+
+    [Theory]
+    [InlineData("1\n", true)]
+    [InlineData("0\n", false)]
+    [InlineData(null, false)]
+    public void AutogroupWarning_OnlyWhenTheSchedulerGroupsBySession(string? enabled, bool warned) =>
+        Assert.Equal(warned, MachineInfo.AutogroupWarning(enabled) is { } text && text.Contains("sched_autogroup_enabled=0", StringComparison.Ordinal));
 }

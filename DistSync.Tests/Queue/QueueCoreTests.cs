@@ -131,7 +131,8 @@ public sealed class QueueCoreTests
 
         Assert.Equal(1, owned.Get("t", 0, 1)!.Ready);
 
-        owned.Set("t", 0, epoch: 2, ready: 0, nextDueMs: -1, version: 1); // a new epoch's take-over starts afresh
+        owned.Set("t", 0, epoch: 2, ready: 0, nextDueMs: -1, version: 9); // a new epoch's take-over
+        owned.Set("t", 0, epoch: 1, ready: 5, nextDueMs: -1, version: 10); // an answer to the old epoch, arriving after it
         Assert.Null(owned.Get("t", 0, 1));
         Assert.Equal(0, owned.Get("t", 0, 2)!.Ready);
     }
