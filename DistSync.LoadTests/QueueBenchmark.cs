@@ -38,7 +38,7 @@ public static class QueueBenchmark
         {
             var topic = $"bench-pub-{level}-{run}";
             var rounds = new long[level];
-            var body = Body(w => { w.WriteString("topic", topic); w.WritePropertyName("payload"); w.WriteRawValue("{\"order\":17,\"items\":[\"a\",\"b\"]}"); });
+            var body = JsonBody.Object(w => { w.WriteString("topic", topic); w.WritePropertyName("payload"); w.WriteRawValue("{\"order\":17,\"items\":[\"a\",\"b\"]}"); });
             var urls = targets.Select(t => new Uri(t, "/queue/publish")).ToArray();
             results.Add(await TimedRunner.RunAsync("publish", $"{level} client{(level == 1 ? "" : "s")}", level, settings.Duration, settings.Warmup, settings.MaxOps,
                 (i, ct) => client.PostAsync(urls[Targets.Rotating(urls.Length, i, rounds[i]++)], body, ct)));
@@ -46,7 +46,7 @@ public static class QueueBenchmark
 
         {
             var topic = $"bench-batch-{run}";
-            var body = Body(w =>
+            var body = JsonBody.Object(w =>
             {
                 w.WriteString("topic", topic);
                 w.WriteStartArray("messages");
@@ -74,8 +74,8 @@ public static class QueueBenchmark
 
     private static Task<LevelResult> RoundTripsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, string topic, int clients)
     {
-        var publish = Body(w => { w.WriteString("topic", topic); w.WritePropertyName("payload"); w.WriteRawValue("{\"order\":17}"); });
-        var consume = Body(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 1); w.WriteNumber("visibility_timeout_sec", 30); });
+        var publish = JsonBody.Object(w => { w.WriteString("topic", topic); w.WritePropertyName("payload"); w.WriteRawValue("{\"order\":17}"); });
+        var consume = JsonBody.Object(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 1); w.WriteNumber("visibility_timeout_sec", 30); });
         var publishUrls = targets.Select(t => new Uri(t, "/queue/publish")).ToArray();
         var consumeUrls = targets.Select(t => new Uri(t, "/queue/consume")).ToArray();
         var ackUrls = targets.Select(t => new Uri(t, "/queue/ack")).ToArray();
@@ -94,7 +94,7 @@ public static class QueueBenchmark
                 return consumed.Kind != OpKind.Ok ? OpResult.Failed($"consume {consumed.Detail}") : OpResult.Failed("consume found nothing within 1 s");
             }
 
-            var ack = Body(w => { w.WriteString("topic", topic); w.WriteString("id", message.GetProperty("id").GetString()); w.WriteString("receipt", message.GetProperty("receipt").GetString()); });
+            var ack = JsonBody.Object(w => { w.WriteString("topic", topic); w.WriteString("id", message.GetProperty("id").GetString()); w.WriteString("receipt", message.GetProperty("receipt").GetString()); });
             var acked = await client.PostAsync(ackUrls[Targets.Rotating(targets.Count, i, rounds[i]++)], ack, ct);
             return acked.Kind == OpKind.Ok ? OpResult.Ok : OpResult.Failed($"ack {acked.Detail}");
         });
@@ -106,7 +106,7 @@ public static class QueueBenchmark
         var publishUrl = new Uri(targets[0], "/queue/publish_batch");
         var consumeUrl = new Uri(targets[1 % targets.Count], "/queue/consume");
         var waitUrl = new Uri(targets[2 % targets.Count], "/queue/consume");
-        var publish = Body(w =>
+        var publish = JsonBody.Object(w =>
         {
             w.WriteString("topic", topic);
             w.WriteStartArray("messages");
@@ -127,7 +127,7 @@ public static class QueueBenchmark
         }
 
         var visibleUntil = new ConcurrentDictionary<string, DateTimeOffset>();
-        var take = Body(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 5); w.WriteNumber("max_messages", 100); w.WriteNumber("visibility_timeout_sec", options.VisibilitySec); });
+        var take = JsonBody.Object(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 5); w.WriteNumber("max_messages", 100); w.WriteNumber("visibility_timeout_sec", options.VisibilitySec); });
         while (visibleUntil.Count < options.Redeliveries)
         {
             var (ok, page) = await client.PostReadAsync(consumeUrl, take, CancellationToken.None);
@@ -144,7 +144,7 @@ public static class QueueBenchmark
         }
 
         var delays = new List<double>();
-        var wait = Body(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 10); w.WriteNumber("max_messages", 100); w.WriteNumber("visibility_timeout_sec", 60); });
+        var wait = JsonBody.Object(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 10); w.WriteNumber("max_messages", 100); w.WriteNumber("visibility_timeout_sec", 60); });
         while (delays.Count < options.Redeliveries)
         {
             var (ok, page) = await client.PostReadAsync(waitUrl, wait, CancellationToken.None);
@@ -169,18 +169,5 @@ public static class QueueBenchmark
             delays.Sort();
             output.WriteLine($"  redelivery after a consumer died: {delays.Count} messages back {delays[delays.Count / 2]:F1} ms (p50), {delays[^1]:F1} ms (max) after their {options.VisibilitySec} s visibility timeout ended");
         }
-    }
-
-    private static byte[] Body(Action<Utf8JsonWriter> fields)
-    {
-        using var buffer = new MemoryStream();
-        using (var writer = new Utf8JsonWriter(buffer))
-        {
-            writer.WriteStartObject();
-            fields(writer);
-            writer.WriteEndObject();
-        }
-
-        return buffer.ToArray();
     }
 }

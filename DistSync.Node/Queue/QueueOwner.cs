@@ -140,11 +140,9 @@ public sealed class QueueOwner(
             return OwnerReply<ChangeResult>.Stale(epoch, result.StoredEpoch);
         }
 
-        var wasEmpty = owned.Get(topic, partition, epoch) is { Ready: 0 };
         owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
-        // A nack makes a message ready again: wake consumers even when the view (which may trail Redis by an answer)
-        // did not say the partition was empty.
-        if (result.Ready > 0 && (wasEmpty || result.Status == ChangeStatus.Nacked))
+        // Of ack, nack and extend only a nack makes a message ready: wake the long-polling consumers.
+        if (result.Status == ChangeStatus.Nacked && result.Ready > 0)
         {
             await store.NotifyAsync(topic);
         }
