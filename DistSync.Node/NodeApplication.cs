@@ -1,3 +1,5 @@
+using System.Diagnostics.Metrics;
+using DistSync.Node.Cache;
 using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
@@ -40,6 +42,7 @@ public static class NodeApplication
         builder.AddMembership();
         builder.AddLocks();
         builder.AddQueue();
+        builder.AddCache();
         return builder;
     }
 
@@ -98,6 +101,29 @@ public static class NodeApplication
         builder.Services.AddSingleton<IClusterViewSection, QueueClusterViewSection>();
     }
 
+    /// <summary>The coherent cache: this node's L1 and its part of the directory, on the queue's ring.</summary>
+    private static void AddCache(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CacheOptions>()
+            .BindConfiguration(CacheOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => new CacheTelemetry(sp.GetRequiredService<IMeterFactory>(), sp.GetRequiredService<IOptions<NodeOptions>>().Value.NodeId));
+        builder.Services.AddSingleton<ICacheRing, CacheRing>();
+        builder.Services.AddSingleton<ICacheMemory, RedisCacheMemory>();
+        builder.Services.AddSingleton<HttpCachePeers>();
+        builder.Services.AddSingleton<ICachePeers>(sp => sp.GetRequiredService<HttpCachePeers>());
+        builder.Services.AddSingleton(sp => new CacheHome(sp.GetRequiredService<IOptions<NodeOptions>>().Value.NodeId, sp.GetRequiredService<ICacheRing>(),
+            sp.GetRequiredService<ICacheMemory>(), sp.GetRequiredService<ICachePeers>(), sp.GetRequiredService<IOptions<CacheOptions>>().Value,
+            sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CacheTelemetry>()));
+        builder.Services.AddSingleton(sp => new CacheNode(sp.GetRequiredService<IOptions<NodeOptions>>().Value.NodeId, sp.GetRequiredService<CacheHome>(),
+            sp.GetRequiredService<ICacheRing>(), sp.GetRequiredService<ICacheMemory>(), sp.GetRequiredService<ICachePeers>(),
+            sp.GetRequiredService<IOptions<CacheOptions>>().Value, sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<CacheTelemetry>()));
+        // A hosted service, so the home is built at start: it grants nothing for one lease from then (see CacheHome).
+        builder.Services.AddHostedService<CacheMaintenance>();
+        builder.Services.AddSingleton<IClusterViewSection, CacheClusterViewSection>();
+    }
+
     private static void AddLocks(this WebApplicationBuilder builder)
     {
         builder.Services.AddSingleton<LockTelemetry>();
@@ -120,6 +146,8 @@ public static class NodeApplication
         app.MapLocksApi();
         app.MapQueueApi();
         app.MapQueueInternalApi();
+        app.MapCacheApi();
+        app.MapCacheInternalApi();
         app.MapClusterViewApi();
 
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;

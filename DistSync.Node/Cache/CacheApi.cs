@@ -1,0 +1,139 @@
+using System.Diagnostics;
+using DistSync.Node.Cluster;
+using DistSync.Node.Http;
+using DistSync.Node.Queue;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+
+namespace DistSync.Node.Cache;
+
+/// <summary>
+/// <c>/cache/*</c>: the original system's paths and fields. Any node serves any key: a hit from its own memory, a
+/// miss or a write through the key's home, linearizably per key.
+/// </summary>
+public static class CacheApi
+{
+    public static IEndpointRouteBuilder MapCacheApi(this IEndpointRouteBuilder app)
+    {
+        var cache = app.MapGroup("/cache").WithTags("Cache");
+        cache.MapGet("/get", GetAsync).WithName("CacheGet")
+            .WithSummary("Read a key: a hit is served from this node's memory with no message; a miss asks the key's home and still returns the current value.");
+        cache.MapPost("/set", SetAsync).WithName("CacheSet")
+            .WithSummary("Write a key (any JSON value); returns once every other node's copy is invalidated. ?policy=write-back keeps an owner's writes in its memory for up to the write-back delay.");
+        cache.MapPost("/delete", DeleteAsync).WithName("CacheDelete").WithSummary("Remove a key's value everywhere; returns once no node holds the old one.");
+        cache.MapPost("/invalidate", InvalidateAsync).WithName("CacheInvalidate").WithSummary("Drop this node's copy of a key (a dirty one is written back first).");
+        cache.MapGet("/lines", LinesAsync).WithName("CacheLines").WithSummary("Every node's MESI state for a key, and what its home records.");
+        return app;
+    }
+
+    public static Task<Results<Ok<CacheGetResponse>, ProblemHttpResult>> GetAsync([FromQuery] string? key, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken) =>
+        Guard<Results<Ok<CacheGetResponse>, ProblemHttpResult>>(async () =>
+        {
+            if (CacheValidator.Key(key) is { } error)
+            {
+                return Problems.InvalidField(error.Field, error.Rule);
+            }
+
+            using var activity = telemetry.StartGet(key!);
+            var read = await cache.GetAsync(key!, cancellationToken);
+            telemetry.Got(activity, read.Hit, read.State, read.Version);
+            return TypedResults.Ok(new CacheGetResponse(read.Hit ? "hit" : "miss", key!, read.Value is null ? null : new RawJson(read.Value), read.State.ToString(), read.Version,
+                read.Value is not null && read.ExpiresAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(read.ExpiresAtUnixMs) : null, cache.NodeId));
+        }, p => p);
+
+    public static Task<Results<Ok<CacheSetResponse>, ProblemHttpResult>> SetAsync(CacheSetRequest request, [FromQuery] string? policy, CacheNode cache,
+        CacheTelemetry telemetry, IOptions<CacheOptions> options, TimeProvider time, CancellationToken cancellationToken) =>
+        Guard<Results<Ok<CacheSetResponse>, ProblemHttpResult>>(async () =>
+        {
+            var policyError = CacheValidator.Policy(policy, options.Value.WritePolicy, out var chosen);
+            if ((CacheValidator.Set(request.Key, request.Value, request.TtlSec) ?? policyError) is { } error)
+            {
+                return Problems.InvalidField(error.Field, error.Rule);
+            }
+
+            using var activity = telemetry.StartSet(request.Key!, "set");
+            var started = Stopwatch.GetTimestamp();
+            var expiresAt = request.TtlSec is { } ttl ? time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(ttl * 1000) : 0;
+            var written = await cache.SetAsync(request.Key!, true, request.Value!.Value.Text, expiresAt, chosen, cancellationToken);
+            telemetry.Set(activity, Stopwatch.GetElapsedTime(started), written.State, written.Version, written.Silent);
+            return TypedResults.Ok(new CacheSetResponse("ok", request.Key!, written.State.ToString(), written.Version,
+                chosen == CacheWritePolicy.WriteBack ? "write-back" : "write-through", written.Silent, cache.NodeId));
+        }, p => p);
+
+    public static Task<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>> DeleteAsync(CacheKeyRequest request, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken) =>
+        Guard<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>>(async () =>
+        {
+            if (CacheValidator.Key(request.Key) is { } error)
+            {
+                return Problems.InvalidField(error.Field, error.Rule);
+            }
+
+            using var activity = telemetry.StartSet(request.Key!, "delete");
+            var started = Stopwatch.GetTimestamp();
+            var written = await cache.SetAsync(request.Key!, false, null, 0, CacheWritePolicy.WriteThrough, cancellationToken);
+            telemetry.Set(activity, Stopwatch.GetElapsedTime(started), written.State, written.Version, written.Silent);
+            return TypedResults.Ok(new CacheDeleteResponse("deleted", request.Key!, written.Version, cache.NodeId));
+        }, p => p);
+
+    public static Task<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>> InvalidateAsync(CacheKeyRequest request, CacheNode cache, CancellationToken cancellationToken) =>
+        Guard<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>>(async () =>
+        {
+            if (CacheValidator.Key(request.Key) is { } error)
+            {
+                return Problems.InvalidField(error.Field, error.Rule);
+            }
+
+            var dropped = await cache.InvalidateLocalAsync(request.Key!, cancellationToken);
+            return TypedResults.Ok(new CacheInvalidateResponse("ok", request.Key!, dropped.ToString(), cache.NodeId));
+        }, p => p);
+
+    public static async Task<Results<Ok<CacheLinesResponse>, ProblemHttpResult>> LinesAsync([FromQuery] string? key, CacheNode cache, CacheHome home, ICacheRing ring,
+        HttpCachePeers peers, PeerDirectory directory, CancellationToken cancellationToken)
+    {
+        if (CacheValidator.Key(key) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        var homeId = ring.HomeOf(key!);
+        var lines = await Task.WhenAll(directory.AllIds.Select(async node =>
+        {
+            try
+            {
+                var line = node == cache.NodeId ? cache.Describe(key!) : await peers.LineAsync(node, key!, cancellationToken);
+                return line is null
+                    ? new CacheLineView(node, "I", 0, 0, false, true)
+                    : new CacheLineView(node, line.State.ToString(), line.Version, line.LeaseLeftMs, line.Dirty, true);
+            }
+            catch (CachePeerUnreachableException)
+            {
+                return new CacheLineView(node, "I", 0, 0, false, false);
+            }
+        }));
+
+        // The directory lives at the home; this node shows it when it is the home.
+        var entry = homeId == cache.NodeId ? home.Describe(key!) : null;
+        return TypedResults.Ok(new CacheLinesResponse(key!, homeId, ring.Epoch, lines,
+            entry is { } e ? new CacheDirectoryView(e.Owner, e.SharersLeaseLeftMs) : null));
+    }
+
+    /// <summary>The key's home cannot be reached or the ring is moving: a retryable 503 that says whether a write may have been applied.</summary>
+    private static async Task<TResult> Guard<TResult>(Func<Task<TResult>> call, Func<ProblemHttpResult, TResult> problem)
+    {
+        try
+        {
+            return await call();
+        }
+        catch (CacheUnavailableException ex)
+        {
+            return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cache home unavailable", detail: ex.Message,
+                extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = ex.MaybeApplied }));
+        }
+        catch (StackExchange.Redis.RedisException ex)
+        {
+            return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Redis unavailable", detail: ex.Message,
+                extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = true }));
+        }
+    }
+}

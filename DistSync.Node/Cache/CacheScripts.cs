@@ -1,0 +1,85 @@
+namespace DistSync.Node.Cache;
+
+/// <summary>
+/// The cache's Redis scripts, one hash per key (<c>ds:c:{key}</c>) with fields <c>v</c> (the value as JSON; absent
+/// when the key has none), <c>ver</c> (its version), <c>exp</c> (Unix ms it expires at, 0 never), <c>f</c> (the fence
+/// token of the key's exclusive holder), and <c>ep</c>, <c>h</c> (the epoch and node of the home that claimed it).
+/// <para>
+/// A home's scripts refuse (<c>STALE</c>) when a home of a newer epoch has claimed the key, and claim it otherwise:
+/// from then on the old home can grant nothing. The old home's exclusive holder may still write until the new home,
+/// having waited out its lease, raises the fence (so its last write-backs land rather than being lost). The hash outlives its value by <see cref="GraceMs"/> (far past any lease), so a late holder write
+/// still finds the fence that refuses it. Only commands Garnet also runs.
+/// </para>
+/// </summary>
+public static class CacheScripts
+{
+    public const long GraceMs = 10 * 60 * 1000;
+
+    private const string Claim = """
+        local epoch = tonumber(ARGV[1])
+        local stored = tonumber(redis.call('HGET', KEYS[1], 'ep') or '-1')
+        if stored > epoch then return {'STALE', stored} end
+        local home = redis.call('HGET', KEYS[1], 'h') or ''
+        if stored ~= epoch or home ~= ARGV[2] then redis.call('HSET', KEYS[1], 'ep', ARGV[1], 'h', ARGV[2]) end
+        local now = tonumber(ARGV[3])
+
+        """;
+
+    private const string Expire = """
+        local function expire()
+          local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0')
+          if exp == 0 and redis.call('HEXISTS', KEYS[1], 'v') == 1 then
+            redis.call('PERSIST', KEYS[1])
+          else
+            redis.call('PEXPIREAT', KEYS[1], math.max(exp, now) + 600000)
+          end
+        end
+
+        """;
+
+    /// <summary>
+    /// ARGV: epoch, home, now, new_fence (1/0). Returns {OK, previous epoch, previous home, value or false, version,
+    /// fence, expires_at}; a value whose expiry has passed reads as none.
+    /// </summary>
+    public const string Read = Claim + Expire + """
+        if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'f', 1) end
+        expire()
+        local v = redis.call('HGET', KEYS[1], 'v')
+        local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0')
+        if v and exp > 0 and exp <= now then v = false end
+        return {'OK', stored, home, v, tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), tonumber(redis.call('HGET', KEYS[1], 'f') or '0'), exp}
+        """;
+
+    /// <summary>
+    /// A home's write. ARGV: epoch, home, now, has_value (1/0), value, expires_at, min_version. The version becomes
+    /// max(stored, min_version) + 1 and the fence rises. Returns {OK, previous epoch, previous home, version, fence}.
+    /// </summary>
+    public const string Write = Claim + Expire + """
+        local ver = math.max(tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), tonumber(ARGV[7])) + 1
+        local f = redis.call('HINCRBY', KEYS[1], 'f', 1)
+        if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'v', ARGV[5]) else redis.call('HDEL', KEYS[1], 'v') end
+        redis.call('HSET', KEYS[1], 'ver', ver, 'exp', ARGV[6])
+        expire()
+        return {'OK', stored, home, ver, f}
+        """;
+
+    /// <summary>
+    /// The exclusive holder's write (write-through, or a write-back). ARGV: fence, version, now, has_value, value,
+    /// expires_at. Applied only while the fence is the key's and the version is past the stored one. Returns {OK,
+    /// fence, version} or {REFUSED, stored fence, stored version}.
+    /// </summary>
+    public const string HolderWrite = """
+        local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
+        local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
+        if f ~= tonumber(ARGV[1]) or tonumber(ARGV[2]) <= ver then return {'REFUSED', f, ver} end
+        local now = tonumber(ARGV[3])
+
+        """ + Expire + """
+        if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'v', ARGV[5]) else redis.call('HDEL', KEYS[1], 'v') end
+        redis.call('HSET', KEYS[1], 'ver', ARGV[2], 'exp', ARGV[6])
+        expire()
+        return {'OK', f, tonumber(ARGV[2])}
+        """;
+
+    public static string KeyOf(string key) => "ds:c:" + key;
+}

@@ -1,0 +1,34 @@
+namespace DistSync.Node.Cache;
+
+/// <summary>How a node reaches other nodes' cache roles. Throws <see cref="CachePeerUnreachableException"/> when a peer does not answer.</summary>
+public interface ICachePeers
+{
+    Task<HomeReply> AskHomeAsync(string home, HomeRequest request, CancellationToken cancellationToken);
+
+    Task<RevokeReply> RevokeAsync(string holder, RevokeRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>Which node is a key's home, in which ring epoch.</summary>
+public interface ICacheRing
+{
+    long Epoch { get; }
+
+    string HomeOf(string key);
+}
+
+/// <summary>
+/// A peer did not answer. <see cref="MaybeDelivered"/>: the request may have reached it (a timeout, a reset), so a
+/// write may or may not have been applied; false when it was refused before sending (no connection).
+/// </summary>
+public sealed class CachePeerUnreachableException(string peer, string reason, bool maybeDelivered) : Exception($"{peer} did not answer: {reason}")
+{
+    public string Peer { get; } = peer;
+
+    public bool MaybeDelivered { get; } = maybeDelivered;
+}
+
+/// <summary>The operation could not complete; <see cref="MaybeApplied"/> says whether a write may have taken effect.</summary>
+public sealed class CacheUnavailableException(string message, bool maybeApplied) : Exception(message)
+{
+    public bool MaybeApplied { get; } = maybeApplied;
+}

@@ -1,0 +1,356 @@
+using System.Diagnostics.Metrics;
+using DistSync.Node.Cache;
+using DistSync.Tests.Infrastructure.Linearizability;
+using DistSync.Tests.Infrastructure.Simulation;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+
+namespace DistSync.Tests.Cache.Simulation;
+
+/// <summary>
+/// Several nodes, each both a cache and the home of its share of the keys, running the real <see cref="CacheNode"/>
+/// and <see cref="CacheHome"/> over a seeded network (delay, loss, partitions), with crashes and restarts that move
+/// keys' homes through new ring epochs. Clients on every node read and write a few keys. After every step: at most
+/// one node holds a key in M or E, and then no other node holds it valid. At the end: the history is linearizable
+/// per key, and no read returned a version older than the last write completed before the read began.
+/// </summary>
+internal sealed class CacheSimulation
+{
+    private static readonly IMeterFactory Meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
+
+    private readonly SimScheduler _scheduler = new();
+    private readonly SimMemory _memory = new();
+    private readonly SimNetwork _network;
+    private readonly List<SimNode> _nodes;
+    private readonly HashSet<(string, string)> _cuts = [];
+    private readonly List<RegisterOp> _history = [];
+    private readonly List<(string Key, long Version, string? Value, long Completed)> _writes = [];
+    private readonly List<(string Key, long Version, string? Value, long Invoked, string Client)> _reads = [];
+    private readonly string[] _keys;
+    private readonly List<string> _log = [];
+    private long _epoch;
+    private IReadOnlyList<string> _members;
+    private int _writeCounter;
+
+    public CacheSimulation(int seed, SimOptions options)
+    {
+        Seed = seed;
+        Options = options;
+        Random = new Random(seed);
+        _network = new SimNetwork(this);
+        _keys = [.. Enumerable.Range(0, options.Keys).Select(k => $"k{k}")];
+        _nodes = [.. Enumerable.Range(1, options.Nodes).Select(i => new SimNode($"n{i}"))];
+        _members = [.. _nodes.Select(n => n.Id)];
+        foreach (var node in _nodes)
+        {
+            Boot(node);
+        }
+    }
+
+    public int Seed { get; }
+
+    public SimOptions Options { get; }
+
+    public Random Random { get; }
+
+    public FakeTimeProvider Time => _scheduler.Time;
+
+    public long Steps => _scheduler.Steps;
+
+    public IReadOnlyList<RegisterOp> History => _history;
+
+    public int Crashes { get; private set; }
+
+    public int Partitions { get; private set; }
+
+    public long EpochChanges => _epoch;
+
+    public SimNode Node(string id) => _nodes.First(n => n.Id == id);
+
+    public bool Partitioned(string a, string b) => _cuts.Contains((a, b));
+
+    public void Run()
+    {
+        foreach (var node in _nodes)
+        {
+            for (var c = 0; c < Options.ClientsPerNode; c++)
+            {
+                var client = $"{node.Id}c{c}";
+                _scheduler.Start(() => ClientAsync(node, client));
+            }
+        }
+
+        _scheduler.Run(Options.Duration, CheckLines, Nemesis);
+        CheckHistory();
+    }
+
+    private long Now => (long)(Time.GetUtcNow() - new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero)).TotalMilliseconds;
+
+    private void Boot(SimNode node)
+    {
+        node.Alive = true;
+        node.Incarnation++;
+        var incarnation = node.Incarnation;
+        node.Ring = new SimRing(_epoch, _members);
+        var cacheOptions = new CacheOptions
+        {
+            Lease = TimeSpan.FromMilliseconds(Options.LeaseMs),
+            LeaseMargin = TimeSpan.FromMilliseconds(20),
+            RevokeTimeout = TimeSpan.FromMilliseconds(60),
+            HomeTimeout = TimeSpan.FromMilliseconds(4 * Options.LeaseMs),
+            MaxEntries = Options.MaxEntries,
+            WriteBackDelay = TimeSpan.FromMilliseconds(Options.LeaseMs / 4),
+        };
+        var memory = new SimMemory.Handle(_memory, () => node.Alive && node.Incarnation == incarnation);
+        var peers = _network.From(node, incarnation);
+        var telemetry = new CacheTelemetry(Meters, node.Id);
+        node.Home = new CacheHome(node.Id, node.Ring, memory, peers, cacheOptions, Time, telemetry) { SkipOneInvalidationAck = Options.PlantSkippedAck };
+        node.Cache = new CacheNode(node.Id, node.Home, node.Ring, memory, peers, cacheOptions, Time, telemetry);
+        if (Options.Policy == CacheWritePolicy.WriteBack)
+        {
+            _scheduler.Start(() => FlushLoopAsync(node, incarnation));
+        }
+    }
+
+    private async Task FlushLoopAsync(SimNode node, int incarnation)
+    {
+        while (node.Alive && node.Incarnation == incarnation)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Options.LeaseMs / 16), Time);
+            try
+            {
+                await node.Cache!.FlushAsync(all: false);
+            }
+            catch (SimCrashedException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ClientAsync(SimNode node, string client)
+    {
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(Random.Next(1, 8)), Time);
+            if (!node.Alive)
+            {
+                continue;
+            }
+
+            var incarnation = node.Incarnation;
+            var cache = node.Cache!;
+            var key = _keys[Random.Next(_keys.Length)];
+            var invoked = Now;
+            if (Random.NextDouble() < Options.WriteShare)
+            {
+                var value = $"{client}-{++_writeCounter}";
+                var op = new RegisterOp(client, key, true, value, invoked, long.MaxValue);
+                _history.Add(op);
+                try
+                {
+                    var written = await cache.SetAsync(key, true, value, 0, Options.Policy, CancellationToken.None);
+                    if (node.Incarnation == incarnation && node.Alive)
+                    {
+                        _history[_history.IndexOf(op)] = op with { Completed = Now };
+                        _writes.Add((key, written.Version, value, Now));
+                        Log($"{client} set {key}={value} v{written.Version} {written.State}{(written.Silent ? " silent" : "")} [{invoked},{Now}]");
+                    }
+                }
+                catch (CacheUnavailableException ex) when (!ex.MaybeApplied)
+                {
+                    _history.Remove(op); // refused before reaching any home: it did nothing
+                }
+                catch (Exception ex) when (ex is CacheUnavailableException or SimCrashedException)
+                {
+                    // Unknown outcome: stays open-ended in the history.
+                }
+            }
+            else
+            {
+                try
+                {
+                    var read = await cache.GetAsync(key, CancellationToken.None);
+                    if (node.Incarnation == incarnation && node.Alive)
+                    {
+                        _history.Add(new RegisterOp(client, key, false, read.Value, invoked, Now));
+                        _reads.Add((key, read.Version, read.Value, invoked, client));
+                        Log($"{client} get {key}={read.Value} v{read.Version} {(read.Hit ? "hit" : "miss")} {read.State} [{invoked},{Now}]");
+                    }
+                }
+                catch (Exception ex) when (ex is CacheUnavailableException or SimCrashedException)
+                {
+                    // A failed read says nothing.
+                }
+            }
+        }
+    }
+
+    /// <summary>Faults, decided once per simulated millisecond.</summary>
+    private void Nemesis(TimeSpan elapsed)
+    {
+        foreach (var node in _nodes)
+        {
+            if (node.DownUntil is { } until && Now >= until)
+            {
+                node.DownUntil = null;
+                if (!node.Alive)
+                {
+                    Boot(node);
+                }
+
+                _cuts.RemoveWhere(c => c.Item1 == node.Id || c.Item2 == node.Id);
+                node.BackSince = Now;
+            }
+        }
+
+        // Quiet at the end, so that every open operation settles.
+        var quiet = elapsed > Options.Duration - TimeSpan.FromMilliseconds(10 * Options.LeaseMs);
+        if (!quiet && _nodes.All(n => n.DownUntil is null) && Random.NextDouble() < Options.FaultRatePerMs)
+        {
+            var victim = _nodes[Random.Next(_nodes.Count)];
+            victim.DownUntil = Now + Random.Next(Options.LeaseMs / 2, 4 * Options.LeaseMs);
+            victim.DownSince = Now;
+            if (Options.Crashes && Random.Next(2) == 0)
+            {
+                victim.Alive = false;
+                Crashes++;
+                Log($"crash {victim.Id} until {victim.DownUntil}");
+            }
+            else
+            {
+                foreach (var other in _nodes.Where(n => n != victim))
+                {
+                    _cuts.Add((victim.Id, other.Id));
+                    _cuts.Add((other.Id, victim.Id));
+                }
+
+                Partitions++;
+                Log($"partition {victim.Id} until {victim.DownUntil}");
+            }
+        }
+
+        // The ring: a node cut off or down for a while leaves, and comes back once steadily reachable; every node
+        // that can hear the (simulated) Raft leader applies each epoch after its own delay.
+        var reachable = _nodes.Where(n => n.DownUntil is null && Now - n.BackSince > Options.LeaseMs / 2).Select(n => n.Id).ToList();
+        var lost = _nodes.Where(n => n.DownUntil is not null && Now - n.DownSince > Options.LeaseMs / 2).Select(n => n.Id).ToHashSet();
+        var desired = _nodes.Select(n => n.Id).Where(id => !lost.Contains(id) && (_members.Contains(id) || reachable.Contains(id))).ToList();
+        if (desired.Count > 0 && !desired.SequenceEqual(_members))
+        {
+            _epoch++;
+            _members = desired;
+            Log($"epoch {_epoch}: {string.Join(",", desired)}");
+            var epoch = _epoch;
+            var members = desired;
+            foreach (var node in _nodes)
+            {
+                var delay = Random.Next(0, 30);
+                _scheduler.Start(async () =>
+                {
+                    while (true)
+                    {
+                        await Task.Delay(TimeSpan.FromMilliseconds(delay), Time);
+                        if (node.Alive && node.DownUntil is null)
+                        {
+                            node.Ring!.Apply(epoch, members);
+                            return;
+                        }
+
+                        delay = 5;
+                    }
+                });
+            }
+        }
+    }
+
+    private void Log(string line) => _log.Add($"t={Now} {line}");
+
+    /// <summary>The events before <paramref name="until"/> that concern <paramref name="key"/> (or the ring), for a failure report.</summary>
+    private string Tail(string key, long until) => string.Join(Environment.NewLine, _log
+        .Where(l => l.Contains($" {key}=", StringComparison.Ordinal) || l.Contains("epoch", StringComparison.Ordinal) || l.Contains("crash", StringComparison.Ordinal) || l.Contains("partition", StringComparison.Ordinal))
+        .Where(l => long.Parse(l[2..l.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture) <= until + 400).TakeLast(60));
+
+    /// <summary>The MESI invariant across the live nodes, for every key.</summary>
+    private void CheckLines()
+    {
+        foreach (var key in _keys)
+        {
+            var valid = _nodes.Where(n => n.Alive).Select(n => (n.Id, Line: n.Cache!.Describe(key))).Where(l => l.Line is { State: not LineState.I }).ToList();
+            var exclusive = valid.Where(l => l.Line!.State is LineState.M or LineState.E).ToList();
+            if (exclusive.Count > 1 || (exclusive.Count == 1 && valid.Count > 1))
+            {
+                throw new SimulationFailure($"seed {Seed}, step {Steps}, t={Now} ms: {key} is held as "
+                    + string.Join(", ", valid.Select(v => $"{v.Id}:{v.Line!.State}v{v.Line.Version}")) + ". Replay with DISTSYNC_CACHESIM_SEED=" + Seed + ".");
+            }
+        }
+    }
+
+    private void CheckHistory()
+    {
+        foreach (var read in _reads)
+        {
+            var latest = _writes.Where(w => w.Key == read.Key && w.Completed < read.Invoked).Select(w => w.Version).DefaultIfEmpty(0).Max();
+            if (read.Version < latest)
+            {
+                throw new SimulationFailure($"seed {Seed}: {read.Client} read {read.Key} version {read.Version} ('{read.Value}') at t={read.Invoked} ms, "
+                    + $"after version {latest} was written and acknowledged. Replay with DISTSYNC_CACHESIM_SEED={Seed}.{Environment.NewLine}" + Tail(read.Key, read.Invoked));
+            }
+        }
+
+        var verdict = RegisterChecker.Check(_history);
+        if (!verdict.Linearizable)
+        {
+            throw new SimulationFailure($"seed {Seed}: {verdict}{Environment.NewLine}Replay with DISTSYNC_CACHESIM_SEED={Seed}.");
+        }
+    }
+}
+
+internal sealed class SimNode(string id)
+{
+    public string Id { get; } = id;
+
+    public bool Alive { get; set; }
+
+    public int Incarnation { get; set; }
+
+    public long? DownUntil { get; set; }
+
+    public long DownSince { get; set; }
+
+    public long BackSince { get; set; } = -1_000_000;
+
+    public SimRing? Ring { get; set; }
+
+    public CacheHome? Home { get; set; }
+
+    public CacheNode? Cache { get; set; }
+}
+
+internal sealed record SimOptions
+{
+    public int Nodes { get; init; } = 3;
+
+    public int Keys { get; init; } = 3;
+
+    public int ClientsPerNode { get; init; } = 2;
+
+    public int LeaseMs { get; init; } = 200;
+
+    public int MaxDelayMs { get; init; } = 3;
+
+    public double LossRate { get; init; } = 0.02;
+
+    public double WriteShare { get; init; } = 0.3;
+
+    public double FaultRatePerMs { get; init; } = 0.002;
+
+    public bool Crashes { get; init; } = true;
+
+    public int MaxEntries { get; init; } = 100;
+
+    public CacheWritePolicy Policy { get; init; } = CacheWritePolicy.WriteThrough;
+
+    public bool PlantSkippedAck { get; init; }
+
+    public TimeSpan Duration { get; init; } = TimeSpan.FromSeconds(6);
+}

@@ -1,0 +1,81 @@
+using DistSync.Node.Cache;
+
+namespace DistSync.Tests.Cache.Simulation;
+
+/// <summary>
+/// The links between simulated nodes: each message is delayed by a seeded random amount, sometimes lost, and never
+/// delivered across a partition or to a crashed node (the sender then waits for its own timeout, as over TCP). A
+/// message to a node that is down at send time is refused at once, like a connection refused.
+/// </summary>
+internal sealed class SimNetwork(CacheSimulation sim)
+{
+    public ICachePeers From(SimNode sender, int incarnation) => new Peers(this, sender, incarnation);
+
+    private async Task<T> SendAsync<T>(SimNode sender, int incarnation, string to, Func<SimNode, Task<T>> deliver, CancellationToken cancellationToken)
+    {
+        var target = sim.Node(to);
+        if (!target.Alive)
+        {
+            throw new CachePeerUnreachableException(to, "connection refused", false);
+        }
+
+        var targetIncarnation = target.Incarnation;
+        await Task.Delay(TimeSpan.FromMilliseconds(sim.Random.Next(sim.Options.MaxDelayMs + 1)), sim.Time, cancellationToken);
+        if (!Delivers(sender, incarnation, target, targetIncarnation))
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, sim.Time, cancellationToken);
+        }
+
+        T reply;
+        try
+        {
+            reply = await deliver(target);
+        }
+        catch (SimCrashedException)
+        {
+            // The target crashed while handling it: no answer comes.
+            await Task.Delay(Timeout.InfiniteTimeSpan, sim.Time, cancellationToken);
+            throw;
+        }
+        await Task.Delay(TimeSpan.FromMilliseconds(sim.Random.Next(sim.Options.MaxDelayMs + 1)), sim.Time, cancellationToken);
+        if (!Delivers(target, targetIncarnation, sender, incarnation))
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, sim.Time, cancellationToken);
+        }
+
+        return reply;
+    }
+
+    private bool Delivers(SimNode from, int fromIncarnation, SimNode to, int toIncarnation) =>
+        from.Alive && from.Incarnation == fromIncarnation && to.Alive && to.Incarnation == toIncarnation
+        && !sim.Partitioned(from.Id, to.Id) && sim.Random.NextDouble() >= sim.Options.LossRate;
+
+    private sealed class Peers(SimNetwork network, SimNode sender, int incarnation) : ICachePeers
+    {
+        public Task<HomeReply> AskHomeAsync(string home, HomeRequest request, CancellationToken cancellationToken) =>
+            network.SendAsync(sender, incarnation, home, target => target.Home!.HandleAsync(request, CancellationToken.None), cancellationToken);
+
+        public Task<RevokeReply> RevokeAsync(string holder, RevokeRequest request, CancellationToken cancellationToken) =>
+            network.SendAsync(sender, incarnation, holder, target => target.Cache!.RevokeAsync(request, CancellationToken.None), cancellationToken);
+    }
+}
+
+/// <summary>A node's view of the ring: it learns each committed epoch at its own moment.</summary>
+internal sealed class SimRing : ICacheRing
+{
+    private DistSync.Node.Cluster.HashRing _ring;
+
+    public SimRing(long epoch, IReadOnlyList<string> members) => (Epoch, _ring) = (epoch, new DistSync.Node.Cluster.HashRing(members));
+
+    public long Epoch { get; private set; }
+
+    public void Apply(long epoch, IReadOnlyList<string> members)
+    {
+        if (epoch > Epoch)
+        {
+            (Epoch, _ring) = (epoch, new DistSync.Node.Cluster.HashRing(members));
+        }
+    }
+
+    public string HomeOf(string key) => _ring.OwnerOf(DistSync.Node.Cache.CacheRing.RingKey(key));
+}
