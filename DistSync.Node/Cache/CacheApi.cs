@@ -97,25 +97,26 @@ public static class CacheApi
         }
 
         var homeId = ring.HomeOf(key!);
-        var lines = await Task.WhenAll(directory.AllIds.Select(async node =>
+        var replies = await Task.WhenAll(directory.AllIds.Select(async node =>
         {
             try
             {
-                var line = node == cache.NodeId ? cache.Describe(key!) : await peers.LineAsync(node, key!, cancellationToken);
-                return line is null
-                    ? new CacheLineView(node, "I", 0, 0, false, true)
-                    : new CacheLineView(node, line.State.ToString(), line.Version, line.LeaseLeftMs, line.Dirty, true);
+                return (Node: node, Reply: node == cache.NodeId
+                    ? new NodeLineReply(cache.Describe(key!), home.Describe(key!) is { } e ? new CacheDirectoryView(e.Owner, e.SharersLeaseLeftMs) : null)
+                    : await peers.LineAsync(node, key!, cancellationToken));
             }
             catch (CachePeerUnreachableException)
             {
-                return new CacheLineView(node, "I", 0, 0, false, false);
+                return (Node: node, Reply: (NodeLineReply?)null);
             }
         }));
 
-        // The directory lives at the home; this node shows it when it is the home.
-        var entry = homeId == cache.NodeId ? home.Describe(key!) : null;
-        return TypedResults.Ok(new CacheLinesResponse(key!, homeId, ring.Epoch, lines,
-            entry is { } e ? new CacheDirectoryView(e.Owner, e.SharersLeaseLeftMs) : null));
+        var lines = replies.Select(r => r.Reply?.Line is { } line
+            ? new CacheLineView(r.Node, line.State.ToString(), line.Version, line.LeaseLeftMs, line.Dirty, true)
+            : new CacheLineView(r.Node, "I", 0, 0, false, r.Reply is not null)).ToList();
+        // The directory lives at the home.
+        var entry = replies.FirstOrDefault(r => r.Node == homeId).Reply?.Directory;
+        return TypedResults.Ok(new CacheLinesResponse(key!, homeId, ring.Epoch, lines, entry));
     }
 
     /// <summary>The key's home cannot be reached or the ring is moving: a retryable 503 that says whether a write may have been applied.</summary>

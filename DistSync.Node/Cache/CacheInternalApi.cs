@@ -22,5 +22,6 @@ public static class CacheInternalApi
     public static async Task<Ok<RevokeReply>> RevokeAsync(RevokeRequest request, CacheNode node, CancellationToken cancellationToken) =>
         TypedResults.Ok(await node.RevokeAsync(request, cancellationToken));
 
-    public static Ok<LineView?> Line([FromQuery] string key, CacheNode node) => TypedResults.Ok<LineView?>(node.Describe(key));
+    public static Ok<NodeLineReply> Line([FromQuery] string key, CacheNode node, CacheHome home) =>
+        TypedResults.Ok(new NodeLineReply(node.Describe(key), home.Describe(key) is { } e ? new CacheDirectoryView(e.Owner, e.SharersLeaseLeftMs) : null));
 }

@@ -37,3 +37,6 @@ public sealed record RevokeRequest(string Key, RevokeKind Kind, string Home);
 
 /// <summary>Whether the holder keeps a copy (a downgrade to S), and the version it held.</summary>
 public sealed record RevokeReply(bool Held, long Version);
+
+/// <summary>One node's line for a key, and its directory entry when it is (or was) the key's home.</summary>
+public sealed record NodeLineReply(LineView? Line, CacheDirectoryView? Directory);

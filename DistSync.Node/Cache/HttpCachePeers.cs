@@ -30,7 +30,7 @@ public sealed class HttpCachePeers(PeerDirectory peers, IOptions<NodeOptions> op
     public Task<RevokeReply> RevokeAsync(string holder, RevokeRequest request, CancellationToken cancellationToken) =>
         PostAsync<RevokeRequest, RevokeReply>(holder, "/internal/cache/revoke", request, cancellationToken);
 
-    public async Task<LineView?> LineAsync(string node, string key, CancellationToken cancellationToken)
+    public async Task<NodeLineReply> LineAsync(string node, string key, CancellationToken cancellationToken)
     {
         if (!peers.TryGetAddress(node, out var address))
         {
@@ -43,9 +43,10 @@ public sealed class HttpCachePeers(PeerDirectory peers, IOptions<NodeOptions> op
         {
             using var response = await _http.SendAsync(request, cancellationToken);
             response.EnsureSuccessStatusCode();
-            return await response.Content.ReadFromJsonAsync<LineView?>(NodeJson.Options, cancellationToken);
+            return await response.Content.ReadFromJsonAsync<NodeLineReply>(NodeJson.Options, cancellationToken)
+                ?? throw new CachePeerUnreachableException(node, "an empty answer", true);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
         {
             throw new CachePeerUnreachableException(node, ex.Message, true);
         }

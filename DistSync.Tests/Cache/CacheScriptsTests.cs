@@ -1,0 +1,118 @@
+using DistSync.Node.Cache;
+using DistSync.Tests.Infrastructure;
+
+namespace DistSync.Tests.Cache;
+
+/// <summary>
+/// The cache's Lua scripts against the real servers the AppHost can run (redis-server and Garnet): claims and the
+/// epoch fence, versions, the owner's fence, deletes and TTLs. Time is an argument, so nothing here waits.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class CacheScriptsTests
+{
+    private const long T0 = 1_800_000_000_000;
+
+    public static TheoryData<string> Servers => ["redis-server", "garnet"];
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Scripts_OnEachServer_KeepEveryRule(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+
+        await FirstRead_ClaimsTheKey_WithNoValue(memory);
+        await Write_RaisesVersionAndFence_AndReadsBack(memory);
+        await OlderEpoch_IsRefused_AndChangesNothing(memory);
+        await ClaimFromAnotherHome_ReportsIt_AndLeavesTheFenceToTheNewHome(memory);
+        await HolderWrite_OnlyUnderItsFence_AndPastTheVersion(memory);
+        await Delete_LeavesNoValue_ButKeepsTheVersionRising(memory);
+        await MinVersion_IsRespected(memory);
+        await Ttl_ValueReadsAsNoneAfterIt_AndTheHashOutlivesIt(memory, redis);
+    }
+
+    private static async Task FirstRead_ClaimsTheKey_WithNoValue(RedisCacheMemory memory)
+    {
+        var read = await memory.ReadAsync("a", 3, "n1", newFence: false, T0);
+        Assert.Equal(new MemoryRead(false, 3, -1, "", null, 0, 0, 0), read);
+
+        var again = await memory.ReadAsync("a", 3, "n1", newFence: false, T0);
+        Assert.Equal((3L, "n1"), (again.PreviousEpoch, again.PreviousHome));
+    }
+
+    private static async Task Write_RaisesVersionAndFence_AndReadsBack(RedisCacheMemory memory)
+    {
+        var first = await memory.WriteAsync("b", 1, "n1", true, "{\"x\":1}", 0, 0, T0);
+        var second = await memory.WriteAsync("b", 1, "n1", true, "[2]", 0, 0, T0);
+        Assert.Equal((1L, 1L, 2L, 2L), (first.Version, first.Fence, second.Version, second.Fence));
+
+        var read = await memory.ReadAsync("b", 1, "n1", newFence: true, T0);
+        Assert.Equal(("[2]", 2L, 3L), (read.Value, read.Version, read.Fence));
+    }
+
+    private static async Task OlderEpoch_IsRefused_AndChangesNothing(RedisCacheMemory memory)
+    {
+        await memory.WriteAsync("c", 5, "n2", true, "\"new\"", 0, 0, T0);
+
+        Assert.Equal(new MemoryWrite(true, 5, -1, "", 0, 0), await memory.WriteAsync("c", 4, "n1", true, "\"old\"", 0, 0, T0));
+        Assert.True((await memory.ReadAsync("c", 4, "n1", newFence: true, T0)).Stale);
+        var read = await memory.ReadAsync("c", 5, "n2", newFence: false, T0);
+        Assert.Equal(("\"new\"", 1L, 1L), (read.Value, read.Version, read.Fence));
+    }
+
+    private static async Task ClaimFromAnotherHome_ReportsIt_AndLeavesTheFenceToTheNewHome(RedisCacheMemory memory)
+    {
+        await memory.WriteAsync("d", 1, "n1", true, "1", 0, 0, T0);
+
+        var claim = await memory.ReadAsync("d", 2, "n3", newFence: false, T0);
+
+        // The old owner may still write back until the new home has waited out its lease and raised the fence.
+        Assert.Equal((2L, 1L, "n1", 1L), (claim.StoredEpoch, claim.PreviousEpoch, claim.PreviousHome, claim.Fence));
+        Assert.True((await memory.HolderWriteAsync("d", 1, 2, true, "2", 0, T0)).Applied);
+        Assert.Equal(2, (await memory.ReadAsync("d", 2, "n3", newFence: true, T0)).Fence);
+        Assert.False((await memory.HolderWriteAsync("d", 1, 3, true, "3", 0, T0)).Applied);
+    }
+
+    private static async Task HolderWrite_OnlyUnderItsFence_AndPastTheVersion(RedisCacheMemory memory)
+    {
+        var granted = await memory.WriteAsync("e", 1, "n1", true, "1", 0, 0, T0);
+
+        Assert.Equal(new HolderWriteResult(true, granted.Fence, 2), await memory.HolderWriteAsync("e", granted.Fence, 2, true, "2", 0, T0));
+        Assert.Equal(new HolderWriteResult(false, granted.Fence, 2), await memory.HolderWriteAsync("e", granted.Fence, 2, true, "again", 0, T0));
+        Assert.Equal(new HolderWriteResult(false, granted.Fence, 2), await memory.HolderWriteAsync("e", granted.Fence + 1, 3, true, "wrong fence", 0, T0));
+        Assert.Equal("2", (await memory.ReadAsync("e", 1, "n1", newFence: false, T0)).Value);
+    }
+
+    private static async Task Delete_LeavesNoValue_ButKeepsTheVersionRising(RedisCacheMemory memory)
+    {
+        await memory.WriteAsync("f", 1, "n1", true, "1", 0, 0, T0);
+        var deleted = await memory.WriteAsync("f", 1, "n1", false, null, 0, 0, T0);
+
+        var read = await memory.ReadAsync("f", 1, "n1", newFence: false, T0);
+        Assert.Equal((null, 2L), (read.Value, read.Version));
+        Assert.Equal(2, deleted.Version);
+    }
+
+    private static async Task MinVersion_IsRespected(RedisCacheMemory memory)
+    {
+        // A write-back owner had reached version 9 when the home took the line; the next version must be past it.
+        var write = await memory.WriteAsync("g", 1, "n1", true, "1", 0, 9, T0);
+        Assert.Equal(10, write.Version);
+    }
+
+    private static async Task Ttl_ValueReadsAsNoneAfterIt_AndTheHashOutlivesIt(RedisCacheMemory memory, RedisServer redis)
+    {
+        await memory.WriteAsync("h", 1, "n1", true, "1", T0 + 1000, 0, T0);
+
+        Assert.Equal("1", (await memory.ReadAsync("h", 1, "n1", newFence: false, T0 + 999)).Value);
+        var expired = await memory.ReadAsync("h", 1, "n1", newFence: false, T0 + 1000);
+        Assert.Equal((null, 1L, T0 + 1000), (expired.Value, expired.Version, expired.ExpiresAtUnixMs));
+        var expiresAt = (long)await redis.Connection.GetDatabase().ExecuteAsync("PEXPIRETIME", CacheScripts.KeyOf("h"));
+        Assert.Equal(T0 + 1000 + CacheScripts.GraceMs, expiresAt);
+
+        // Without a TTL the value stays.
+        await memory.WriteAsync("h", 1, "n1", true, "2", 0, 0, T0);
+        Assert.Equal(-1, (long)await redis.Connection.GetDatabase().ExecuteAsync("PEXPIRETIME", CacheScripts.KeyOf("h")));
+    }
+}
