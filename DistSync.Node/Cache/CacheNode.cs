@@ -264,7 +264,7 @@ public sealed class CacheNode
     /// <summary>The holder's write: no message when this node holds the line exclusively; null when it must ask the home.</summary>
     private async Task<CacheWritten?> TryWriteAsHolderAsync(string key, bool hasValue, string? value, long expiresAtUnixMs, CacheWritePolicy policy)
     {
-        long generation, version, fence;
+        long generation, version, fence, ticket;
         lock (_lines)
         {
             var now = NowMs;
@@ -283,13 +283,17 @@ public sealed class CacheNode
             }
 
             (generation, version, fence) = (line.Generation, line.Version + 1, line.Fence);
+            // Counted as a request in flight: a revoke meanwhile drops the line rather than keeping an S copy of the
+            // version before this write, which Redis may already have replaced.
+            ticket = _lines.BeginRequest(key);
         }
 
         var result = await _memory.HolderWriteAsync(key, fence, version, hasValue, value, expiresAtUnixMs, NowUnixMs);
         lock (_lines)
         {
+            var undisturbed = _lines.EndRequest(key, ticket);
             var line = _lines.Find(key);
-            var unchanged = line is not null && line.Generation == generation;
+            var unchanged = undisturbed && line is not null && line.Generation == generation;
             if (!result.Applied)
             {
                 if (unchanged)
@@ -300,20 +304,20 @@ public sealed class CacheNode
                 return null;
             }
 
-            // Applied under the fence: before anything the home did after taking the line. Keep the line only if
-            // nothing took it meanwhile.
+            // Applied under the fence: before anything the home did after taking the line, so the home saw this
+            // version. Keep the line only if nothing took it meanwhile.
             if (unchanged && line!.IsExclusive && line.LeaseValid(NowMs))
             {
                 _lines.WriteLocal(key, hasValue ? value : null, version, expiresAtUnixMs, dirty: false, NowMs);
                 return new CacheWritten(LineState.M, version, true);
             }
 
-            if (unchanged)
+            if (line is not null && line.Version < version)
             {
                 _lines.Drop(key);
             }
 
-            return new CacheWritten(LineState.I, version, true);
+            return new CacheWritten(_lines.Find(key)?.State ?? LineState.I, version, true);
         }
     }
 
@@ -324,6 +328,12 @@ public sealed class CacheNode
     /// </summary>
     private async Task<HomeReply> AskHomeAsync(HomeRequest request, CancellationToken cancellationToken)
     {
+        // An evicted dirty line of this key is on its way to Redis: the home must read it there, not the value before.
+        if (_writeBacks.TryGetValue(request.Key, out var writingBack))
+        {
+            await writingBack.WaitAsync(cancellationToken);
+        }
+
         var delay = TimeSpan.FromMilliseconds(20);
         var why = "";
         for (var attempt = 0; attempt < MaxAttempts; attempt++)

@@ -19,7 +19,7 @@ internal sealed class CacheSimulation
     private static readonly IMeterFactory Meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
     private readonly SimScheduler _scheduler = new();
-    private readonly SimMemory _memory = new();
+    private readonly SimMemory _memory;
     private readonly SimNetwork _network;
     private readonly List<SimNode> _nodes;
     private readonly HashSet<(string, string)> _cuts = [];
@@ -38,6 +38,7 @@ internal sealed class CacheSimulation
         Options = options;
         Random = new Random(seed);
         _network = new SimNetwork(this);
+        _memory = new SimMemory(this);
         _keys = [.. Enumerable.Range(0, options.Keys).Select(k => $"k{k}")];
         _nodes = [.. Enumerable.Range(1, options.Nodes).Select(i => new SimNode($"n{i}"))];
         _members = [.. _nodes.Select(n => n.Id)];
@@ -339,6 +340,9 @@ internal sealed record SimOptions
     public int MaxDelayMs { get; init; } = 3;
 
     public double LossRate { get; init; } = 0.02;
+
+    /// <summary>Each way to Redis and back: other messages overtake a command in flight, as on a real network.</summary>
+    public int MaxMemoryDelayMs { get; init; } = 2;
 
     public double WriteShare { get; init; } = 0.3;
 

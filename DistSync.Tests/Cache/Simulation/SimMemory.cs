@@ -8,8 +8,9 @@ namespace DistSync.Tests.Cache.Simulation;
 /// <c>CacheScriptsTests</c>; this stand-in keeps the simulation deterministic. Each node talks to it through a
 /// <see cref="Handle"/> that stops working when that incarnation of the node crashes.
 /// </summary>
-internal sealed class SimMemory
+internal sealed class SimMemory(CacheSimulation sim)
 {
+    private readonly CacheSimulation _sim = sim;
     private readonly Dictionary<string, Hash> _hashes = new(StringComparer.Ordinal);
 
     public (string? Value, long Version) Peek(string key) => _hashes.TryGetValue(key, out var h) ? (h.Value, h.Version) : (null, 0);
@@ -34,13 +35,13 @@ internal sealed class SimMemory
 
     public sealed class Handle(SimMemory memory, Func<bool> alive) : ICacheMemory
     {
-        public Task<MemoryRead> ReadAsync(string key, long epoch, string home, bool newFence, long nowUnixMs)
+        public async Task<MemoryRead> ReadAsync(string key, long epoch, string home, bool newFence, long nowUnixMs)
         {
-            Check();
+            await TravelAsync();
             var h = memory.Claim(key, epoch, home, out var pe, out var ph, out var stale);
             if (stale)
             {
-                return Task.FromResult(new MemoryRead(true, h.Epoch, -1, "", null, 0, 0, 0));
+                return await ReplyAsync(new MemoryRead(true, h.Epoch, -1, "", null, 0, 0, 0));
             }
 
             if (newFence)
@@ -48,42 +49,51 @@ internal sealed class SimMemory
                 h.Fence++;
             }
 
-            return Task.FromResult(new MemoryRead(false, epoch, pe, ph, h.Value, h.Version, h.Fence, 0));
+            return await ReplyAsync(new MemoryRead(false, epoch, pe, ph, h.Value, h.Version, h.Fence, 0));
         }
 
-        public Task<MemoryWrite> WriteAsync(string key, long epoch, string home, bool hasValue, string? value, long expiresAtUnixMs, long minVersion, long nowUnixMs)
+        public async Task<MemoryWrite> WriteAsync(string key, long epoch, string home, bool hasValue, string? value, long expiresAtUnixMs, long minVersion, long nowUnixMs)
         {
-            Check();
+            await TravelAsync();
             var h = memory.Claim(key, epoch, home, out var pe, out var ph, out var stale);
             if (stale)
             {
-                return Task.FromResult(new MemoryWrite(true, h.Epoch, -1, "", 0, 0));
+                return await ReplyAsync(new MemoryWrite(true, h.Epoch, -1, "", 0, 0));
             }
 
             h.Version = Math.Max(h.Version, minVersion) + 1;
             h.Fence++;
             h.Value = hasValue ? value : null;
-            return Task.FromResult(new MemoryWrite(false, epoch, pe, ph, h.Version, h.Fence));
+            return await ReplyAsync(new MemoryWrite(false, epoch, pe, ph, h.Version, h.Fence));
         }
 
-        public Task<HolderWriteResult> HolderWriteAsync(string key, long fence, long version, bool hasValue, string? value, long expiresAtUnixMs, long nowUnixMs)
+        public async Task<HolderWriteResult> HolderWriteAsync(string key, long fence, long version, bool hasValue, string? value, long expiresAtUnixMs, long nowUnixMs)
         {
-            Check();
+            await TravelAsync();
             if (!memory._hashes.TryGetValue(key, out var h) || h.Fence != fence || version <= h.Version)
             {
-                return Task.FromResult(new HolderWriteResult(false, h?.Fence ?? 0, h?.Version ?? 0));
+                return await ReplyAsync(new HolderWriteResult(false, h?.Fence ?? 0, h?.Version ?? 0));
             }
 
             (h.Version, h.Value) = (version, hasValue ? value : null);
-            return Task.FromResult(new HolderWriteResult(true, h.Fence, version));
+            return await ReplyAsync(new HolderWriteResult(true, h.Fence, version));
         }
 
-        private void Check()
+        /// <summary>The command's way to Redis: it runs there atomically once it arrives (a crashed sender's never does).</summary>
+        private async Task TravelAsync()
         {
+            await Task.Delay(TimeSpan.FromMilliseconds(memory._sim.Random.Next(memory._sim.Options.MaxMemoryDelayMs + 1)), memory._sim.Time);
             if (!alive())
             {
                 throw new SimCrashedException();
             }
+        }
+
+        /// <summary>The reply's way back: it may arrive after other messages did.</summary>
+        private async Task<T> ReplyAsync<T>(T reply)
+        {
+            await Task.Delay(TimeSpan.FromMilliseconds(memory._sim.Random.Next(memory._sim.Options.MaxMemoryDelayMs + 1)), memory._sim.Time);
+            return alive() ? reply : throw new SimCrashedException();
         }
     }
 

@@ -107,8 +107,10 @@ public static class RegisterChecker
     private static LinearizabilityResult Failure(IReadOnlyList<RegisterOp> ops, int stuck, int deepest)
     {
         var op = ops[stuck];
-        var around = ops.Where(o => o.Invoked <= op.Completed && o.Completed >= op.Invoked - 1)
-            .Where(o => o.IsWrite || o == op).OrderBy(o => o.Invoked).Take(20).ToList();
+        // The operations that overlap it, and the last ones that finished before it began.
+        var overlapping = ops.Where(o => o.Invoked <= op.Completed && o.Completed >= op.Invoked);
+        var before = ops.Where(o => o.Completed < op.Invoked).OrderByDescending(o => o.Completed).Take(8);
+        var around = overlapping.Concat(before).Distinct().OrderBy(o => o.Invoked).Take(40).ToList();
         return new LinearizabilityResult(false, op.Key, op, around, deepest);
     }
 
