@@ -19,6 +19,10 @@ const string usage = """
              publish->consume->ack round trips/s, publish alone, publish batches (msgs/s), and the
              redelivery delay after a consumer dies (consumes, never acks)
 
+      cache  [--clients 50] [--keys 100] [--write-clients 10] [--rounds 3] [common options]
+             hit GETs against a bare ASP.NET Core endpoint measured in the same run, sets with 0, 1
+             and 2 sharers to invalidate, and a 95/5 read-mostly mix over all nodes
+
       all    [--raft-levels 1,16,64] [--via leader|followers] [--lock-levels 1,10,50] [locks options] [common options]
              raft, then locks, then a Markdown table for the README with the machine and command line
 
@@ -89,6 +93,23 @@ try
             Console.Write(ResultTable.Markdown(results));
             return results.Any(r => r.Failed > 0) ? 1 : 0;
         }
+
+        case "cache":
+        {
+            options.OnlyAllow([.. common, "clients", "keys", "write-clients", "rounds"]);
+            var settings = BenchSettings.From(options);
+            var cacheOptions = new CacheBenchmark.Options(options.Int("clients", 50), options.Int("keys", 100), options.Int("write-clients", 10), options.Int("rounds", 3));
+            using var client = new ClusterClient(settings.Urls, cacheOptions.Clients + 8);
+            PrintPreamble(args);
+            var results = await CacheBenchmark.RunAsync(client, settings, cacheOptions, Console.Out);
+            Console.WriteLine();
+            Console.Write(ResultTable.Markdown(results));
+            return results.Any(r => r.Failed > 0) ? 1 : 0;
+        }
+
+        case BareServer.Command:
+            await BareServer.RunAsync(options.Int("port", 0));
+            return 0;
 
         case "all":
         {

@@ -97,15 +97,18 @@ public static class CacheApi
         }
 
         var homeId = ring.HomeOf(key!);
+        // A frozen or partitioned node shows as unreachable rather than holding the page up.
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(1));
         var replies = await Task.WhenAll(directory.AllIds.Select(async node =>
         {
             try
             {
                 return (Node: node, Reply: node == cache.NodeId
                     ? new NodeLineReply(cache.Describe(key!), home.Describe(key!) is { } e ? new CacheDirectoryView(e.Owner, e.SharersLeaseLeftMs) : null)
-                    : await peers.LineAsync(node, key!, cancellationToken));
+                    : await peers.LineAsync(node, key!, timeout.Token));
             }
-            catch (CachePeerUnreachableException)
+            catch (Exception ex) when (ex is CachePeerUnreachableException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
             {
                 return (Node: node, Reply: (NodeLineReply?)null);
             }
@@ -131,7 +134,7 @@ public static class CacheApi
             return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cache home unavailable", detail: ex.Message,
                 extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = ex.MaybeApplied }));
         }
-        catch (StackExchange.Redis.RedisException ex)
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {
             return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Redis unavailable", detail: ex.Message,
                 extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = true }));

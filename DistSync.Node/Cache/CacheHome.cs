@@ -61,19 +61,35 @@ public sealed class CacheHome
         {
             if (NowMs < _readyAtMs)
             {
-                await Task.Delay(TimeSpan.FromMilliseconds(_readyAtMs - NowMs), _time, cancellationToken);
+                await Task.Delay(TimeSpan.FromMilliseconds(_readyAtMs - NowMs), _time, CancellationToken.None);
             }
 
             try
             {
-                var entry = await ClaimAsync(request.Key, epoch, cancellationToken);
-                return request.Kind == HomeRequestKind.Read
-                    ? await ReadAsync(entry, request, epoch, cancellationToken)
-                    : await WriteAsync(entry, request, epoch, cancellationToken);
+                // A second pass when a script finds that another home claimed the key since this entry's claim (its
+                // hash had expired, say): claim again, which waits that home's leases out.
+                for (var pass = 0; ; pass++)
+                {
+                    var entry = await ClaimAsync(request.Key, epoch, cancellationToken);
+                    try
+                    {
+                        return request.Kind == HomeRequestKind.Read
+                            ? await ReadAsync(entry, request, epoch, cancellationToken)
+                            : await WriteAsync(entry, request, epoch, cancellationToken);
+                    }
+                    catch (TakeoverDueException) when (pass == 0)
+                    {
+                        entry.Epoch = -1;
+                    }
+                }
             }
             catch (StaleHomeException stale)
             {
                 return HomeReply.NotHome(stale.StoredEpoch, null);
+            }
+            catch (TakeoverDueException)
+            {
+                return HomeReply.NotHome(epoch, null);
             }
         }
     }
@@ -133,18 +149,18 @@ public sealed class CacheHome
             throw new StaleHomeException(claim.StoredEpoch);
         }
 
-        // Another node was the key's home: it may have granted leases that are still running. Once they have ended,
-        // a new fence stops its owner's writes (its write-backs until then still land). Our own earlier claim needs
-        // no wait: this entry still knows whom we granted to.
-        if (claim.PreviousEpoch >= 0 && claim.PreviousHome != _self)
+        // Another node was the key's home (or this node's own takeover was cut short): it may have granted leases
+        // that are still running. Once they have ended, a new fence stops its owner's writes (its write-backs until
+        // then still land). A claim of our own that completed needs no wait: this entry still knows whom we granted to.
+        if (claim.Takeover)
         {
             lock (_directory)
             {
                 entry.Clear();
             }
 
-            await Task.Delay(TimeSpan.FromMilliseconds(LeaseMs + MarginMs), _time, cancellationToken);
-            var fenced = await _memory.ReadAsync(key, epoch, _self, newFence: true, NowUnixMs);
+            await Task.Delay(TimeSpan.FromMilliseconds(LeaseMs + MarginMs), _time, CancellationToken.None);
+            var fenced = await _memory.ReadAsync(key, epoch, _self, newFence: false, NowUnixMs, takeoverDone: true);
             if (fenced.Stale)
             {
                 throw new StaleHomeException(fenced.StoredEpoch);
@@ -161,11 +177,7 @@ public sealed class CacheHome
         if (request.Holding is LineState.E or LineState.M && entry.Owner == request.Requester)
         {
             // The owner renews. The script still runs: it proves this node is still the key's home.
-            var check = await _memory.ReadAsync(request.Key, epoch, _self, newFence: false, NowUnixMs);
-            if (check.Stale)
-            {
-                throw new StaleHomeException(check.StoredEpoch);
-            }
+            var check = Checked(await _memory.ReadAsync(request.Key, epoch, _self, newFence: false, NowUnixMs));
 
             if (check.Fence == request.HoldingFence)
             {
@@ -199,11 +211,7 @@ public sealed class CacheHome
 
         // A new owner gets a new fence; so does a downgrade, so that a write the old owner still had on its way to
         // Redis either landed before this read or is refused.
-        var read = await _memory.ReadAsync(request.Key, epoch, _self, newFence: alone || revokedOwner, NowUnixMs);
-        if (read.Stale)
-        {
-            throw new StaleHomeException(read.StoredEpoch);
-        }
+        var read = Checked(await _memory.ReadAsync(request.Key, epoch, _self, newFence: alone || revokedOwner, NowUnixMs));
 
         var state = alone ? LineState.E : LineState.S;
         lock (_directory)
@@ -251,6 +259,11 @@ public sealed class CacheHome
         if (write.Stale)
         {
             throw new StaleHomeException(write.StoredEpoch);
+        }
+
+        if (write.Takeover)
+        {
+            throw new TakeoverDueException();
         }
 
         lock (_directory)
@@ -304,6 +317,9 @@ public sealed class CacheHome
         }
     }
 
+    private static MemoryRead Checked(MemoryRead read) =>
+        read.Stale ? throw new StaleHomeException(read.StoredEpoch) : read.Takeover ? throw new TakeoverDueException() : read;
+
     private void Prune(DirectoryEntry entry)
     {
         lock (_directory)
@@ -311,6 +327,8 @@ public sealed class CacheHome
             entry.Prune(NowMs);
         }
     }
+
+    private sealed class TakeoverDueException() : Exception("Another home claimed the key since this home's claim.");
 
     private sealed class StaleHomeException(long storedEpoch) : Exception($"A home of epoch {storedEpoch} has claimed the key.")
     {

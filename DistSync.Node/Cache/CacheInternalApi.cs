@@ -16,11 +16,13 @@ public static class CacheInternalApi
         return app;
     }
 
-    public static async Task<Ok<HomeReply>> HomeAsync(HomeRequest request, CacheHome home, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await home.HandleAsync(request, cancellationToken));
+    // Neither takes the request's abort token: a home finishes a transition it began even if the asking node gave
+    // up (its waits are bounded by leases), so no entry is left half changed.
+    public static async Task<Ok<HomeReply>> HomeAsync(HomeRequest request, CacheHome home) =>
+        TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None));
 
-    public static async Task<Ok<RevokeReply>> RevokeAsync(RevokeRequest request, CacheNode node, CancellationToken cancellationToken) =>
-        TypedResults.Ok(await node.RevokeAsync(request, cancellationToken));
+    public static async Task<Ok<RevokeReply>> RevokeAsync(RevokeRequest request, CacheNode node) =>
+        TypedResults.Ok(await node.RevokeAsync(request, CancellationToken.None));
 
     public static Ok<NodeLineReply> Line([FromQuery] string key, CacheNode node, CacheHome home) =>
         TypedResults.Ok(new NodeLineReply(node.Describe(key), home.Describe(key) is { } e ? new CacheDirectoryView(e.Owner, e.SharersLeaseLeftMs) : null));

@@ -120,9 +120,16 @@ public sealed class CacheNode
             revoked = _lines.Revoke(request.Key, request.Kind);
         }
 
-        if (revoked.WriteBack is { } dirty)
+        var kept = revoked.Kept;
+        if (revoked.WriteBack is { } dirty && await WriteBackAsync(dirty) != WriteBack.Applied)
         {
-            await WriteBackAsync(dirty);
+            // The dirty value did not reach Redis: this copy must not outlive the answer as if it were the key's.
+            lock (_lines)
+            {
+                _lines.Drop(request.Key);
+            }
+
+            kept = false;
         }
 
         if (_writeBacks.TryGetValue(request.Key, out var pending))
@@ -130,7 +137,7 @@ public sealed class CacheNode
             await pending.WaitAsync(cancellationToken);
         }
 
-        return new RevokeReply(revoked.Kept, revoked.Version);
+        return new RevokeReply(kept, revoked.Version);
     }
 
     /// <summary><c>/cache/invalidate</c>: drops this node's copy (a dirty one is written back first). Returns the state it was in.</summary>
@@ -210,17 +217,19 @@ public sealed class CacheNode
 
         foreach (var line in dirty)
         {
-            var applied = await WriteBackAsync(line);
+            var outcome = await WriteBackAsync(line);
             lock (_lines)
             {
-                if (applied)
+                if (outcome == WriteBack.Applied)
                 {
                     _lines.MarkClean(line.Key, line.Version);
                 }
-                else if (_lines.Find(line.Key) is { Dirty: true } stale && stale.Version == line.Version)
+                else if (outcome == WriteBack.Refused && _lines.Find(line.Key) is { Dirty: true } stale && stale.Version == line.Version)
                 {
                     _lines.Drop(line.Key); // the home has handed the key on: this copy is no longer the key's
                 }
+
+                // Failed (Redis did not answer): still dirty, the next round tries again.
             }
         }
     }
@@ -288,7 +297,23 @@ public sealed class CacheNode
             ticket = _lines.BeginRequest(key);
         }
 
-        var result = await _memory.HolderWriteAsync(key, fence, version, hasValue, value, expiresAtUnixMs, NowUnixMs);
+        HolderWriteResult result;
+        try
+        {
+            result = await _memory.HolderWriteAsync(key, fence, version, hasValue, value, expiresAtUnixMs, NowUnixMs);
+        }
+        catch
+        {
+            // Redis did not answer: the write may have landed under the fence. Nothing here may claim either way.
+            lock (_lines)
+            {
+                _lines.EndRequest(key, ticket);
+                _lines.Drop(key);
+            }
+
+            throw;
+        }
+
         lock (_lines)
         {
             var undisturbed = _lines.EndRequest(key, ticket);
@@ -355,9 +380,10 @@ public sealed class CacheNode
             HomeReply reply;
             try
             {
+                // This node's own home finishes what it begins, whatever the caller does (as a peer's home does).
                 if (home == _self)
                 {
-                    reply = await _home.HandleAsync(request, cancellationToken);
+                    reply = await _home.HandleAsync(request, CancellationToken.None);
                 }
                 else
                 {
@@ -376,14 +402,26 @@ public sealed class CacheNode
                 var maybeDelivered = ex is not CachePeerUnreachableException { MaybeDelivered: false };
                 if (request.Kind == HomeRequestKind.Write && maybeDelivered)
                 {
+                    // The home may have stored the write and recorded this node as owner without this node knowing:
+                    // the copy it has is older than that write, and no downgrade would catch it. Drop it.
+                    await DropAsync(request.Key);
                     throw new CacheUnavailableException($"The home {home} of '{request.Key}' did not answer; the write may or may not have been applied.", true);
                 }
 
                 why = $"{home} did not answer ({ex.Message})";
                 continue;
             }
+            catch
+            {
+                lock (_lines)
+                {
+                    _lines.EndRequest(request.Key, ticket);
+                }
 
-            IReadOnlyList<LineSnapshot> evicted = [];
+                throw;
+            }
+
+            IReadOnlyList<Func<Task>> writeBacks = [];
             lock (_lines)
             {
                 var install = _lines.EndRequest(request.Key, ticket);
@@ -399,15 +437,36 @@ public sealed class CacheNode
                 }
                 else if (install)
                 {
-                    evicted = _lines.Install(request.Key, reply.State, reply.Value, reply.Version, reply.Fence, reply.ExpiresAtUnixMs, sentAt + reply.LeaseMs);
+                    writeBacks = Evicted(_lines.Install(request.Key, reply.State, reply.Value, reply.Version, reply.Fence, reply.ExpiresAtUnixMs, sentAt + reply.LeaseMs));
                 }
             }
 
-            Evicted(evicted);
+            foreach (var writeBack in writeBacks)
+            {
+                _ = writeBack();
+            }
+
             return reply;
         }
 
         throw new CacheUnavailableException($"No home took '{request.Key}' in {MaxAttempts} tries: {why}.", false);
+    }
+
+    /// <summary>Forgets this node's copy of a key, writing a dirty one back first.</summary>
+    private async Task DropAsync(string key)
+    {
+        IReadOnlyList<Func<Task>> writeBacks;
+        lock (_lines)
+        {
+            // Registered as an eviction is, so a revoke meanwhile waits for the write-back.
+            writeBacks = _lines.Find(key) is { } line ? Evicted([CacheLines.Snapshot(line)]) : [];
+            _lines.Drop(key);
+        }
+
+        foreach (var writeBack in writeBacks)
+        {
+            await writeBack();
+        }
     }
 
     /// <summary>Renews a line whose lease is past half, in the background, unless a request for the key is already out.</summary>
@@ -436,22 +495,24 @@ public sealed class CacheNode
         }
     }
 
-    private void Evicted(IReadOnlyList<LineSnapshot> evicted)
+    /// <summary>
+    /// Called under the lines' lock: each evicted dirty line is registered as on its way to Redis before anyone can
+    /// see it gone (a revoke of the key then waits for it); the caller starts the write-backs after the lock.
+    /// </summary>
+    private IReadOnlyList<Func<Task>> Evicted(IReadOnlyList<LineSnapshot> evicted)
     {
         if (evicted.Count == 0)
         {
-            return;
+            return [];
         }
 
         _telemetry.Evicted(evicted.Count);
+        var starts = new List<Func<Task>>();
         foreach (var dirty in evicted.Where(e => e.Dirty))
         {
-            // Until it is in Redis, a revoke of this key waits for it: the home must not read Redis before it lands.
             var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _writeBacks[dirty.Key] = done.Task;
-            _ = Run();
-
-            async Task Run()
+            starts.Add(async () =>
             {
                 try
                 {
@@ -462,23 +523,36 @@ public sealed class CacheNode
                     _writeBacks.TryRemove(new KeyValuePair<string, Task>(dirty.Key, done.Task));
                     done.SetResult();
                 }
-            }
+            });
         }
+
+        return starts;
     }
 
-    private async Task<bool> WriteBackAsync(LineSnapshot dirty)
+    private async Task<WriteBack> WriteBackAsync(LineSnapshot dirty)
     {
         try
         {
             var result = await _memory.HolderWriteAsync(dirty.Key, dirty.Fence, dirty.Version, dirty.Value is not null, dirty.Value, dirty.ExpiresAtUnixMs, NowUnixMs);
             _telemetry.WroteBack(result.Applied);
-            return result.Applied;
+            return result.Applied ? WriteBack.Applied : WriteBack.Refused;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException)
+        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
         {
             _telemetry.WroteBack(false);
-            return false;
+            return WriteBack.Failed;
         }
+    }
+
+    private enum WriteBack
+    {
+        Applied,
+
+        /// <summary>The fence or version moved on: the home has handed the key on.</summary>
+        Refused,
+
+        /// <summary>Redis did not answer.</summary>
+        Failed,
     }
 }
 

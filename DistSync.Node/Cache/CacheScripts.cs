@@ -3,12 +3,15 @@ namespace DistSync.Node.Cache;
 /// <summary>
 /// The cache's Redis scripts, one hash per key (<c>ds:c:{key}</c>) with fields <c>v</c> (the value as JSON; absent
 /// when the key has none), <c>ver</c> (its version), <c>exp</c> (Unix ms it expires at, 0 never), <c>f</c> (the fence
-/// token of the key's exclusive holder), and <c>ep</c>, <c>h</c> (the epoch and node of the home that claimed it).
+/// token of the key's exclusive holder), <c>ep</c>, <c>h</c> (the epoch and node of the home that claimed it) and
+/// <c>rd</c> (the epoch whose home finished taking the key over).
 /// <para>
 /// A home's scripts refuse (<c>STALE</c>) when a home of a newer epoch has claimed the key, and claim it otherwise:
-/// from then on the old home can grant nothing. The old home's exclusive holder may still write until the new home,
-/// having waited out its lease, raises the fence (so its last write-backs land rather than being lost). The hash outlives its value by <see cref="GraceMs"/> (far past any lease), so a late holder write
-/// still finds the fence that refuses it. Only commands Garnet also runs.
+/// from then on the old home can grant nothing. Every home script also says whether a takeover is due (another node
+/// claimed the key last, or this node's own takeover was interrupted); the home then waits one lease before it grants
+/// anything and voids the old owner's fence, so the old owner's last write-backs land rather than being lost. The
+/// hash outlives its value by <see cref="GraceMs"/> (far past any lease); a holder write to a hash that is gone is
+/// refused. Only commands Garnet also runs.
 /// </para>
 /// </summary>
 public static class CacheScripts
@@ -20,7 +23,12 @@ public static class CacheScripts
         local stored = tonumber(redis.call('HGET', KEYS[1], 'ep') or '-1')
         if stored > epoch then return {'STALE', stored} end
         local home = redis.call('HGET', KEYS[1], 'h') or ''
+        local ready = tonumber(redis.call('HGET', KEYS[1], 'rd') or '-1')
+        -- A takeover is due when another home claimed the key last, or when this home's own takeover never finished.
+        local takeover = 0
+        if stored >= 0 and not (home == ARGV[2] and ready == stored) then takeover = 1 end
         if stored ~= epoch or home ~= ARGV[2] then redis.call('HSET', KEYS[1], 'ep', ARGV[1], 'h', ARGV[2]) end
+        if takeover == 0 and ready ~= epoch then redis.call('HSET', KEYS[1], 'rd', ARGV[1]) end
         local now = tonumber(ARGV[3])
 
         """;
@@ -38,29 +46,39 @@ public static class CacheScripts
         """;
 
     /// <summary>
-    /// ARGV: epoch, home, now, new_fence (1/0). Returns {OK, previous epoch, previous home, value or false, version,
-    /// fence, expires_at}; a value whose expiry has passed reads as none.
+    /// ARGV: epoch, home, now, new_fence (1/0), takeover_done (1/0). Returns {OK, takeover, value or false, version,
+    /// fence, expires_at}: takeover 1 means another home may have granted leases that are still running (the caller
+    /// waits one lease and calls again with takeover_done, which also voids the old owner's fence). A value whose
+    /// expiry has passed reads as none.
     /// </summary>
     public const string Read = Claim + Expire + """
-        if ARGV[4] == '1' then redis.call('HINCRBY', KEYS[1], 'f', 1) end
+        if ARGV[5] == '1' then
+          redis.call('HSET', KEYS[1], 'rd', ARGV[1])
+          redis.call('HINCRBY', KEYS[1], 'f', 1)
+          takeover = 0
+        elseif ARGV[4] == '1' then
+          redis.call('HINCRBY', KEYS[1], 'f', 1)
+        end
         expire()
         local v = redis.call('HGET', KEYS[1], 'v')
         local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0')
         if v and exp > 0 and exp <= now then v = false end
-        return {'OK', stored, home, v, tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), tonumber(redis.call('HGET', KEYS[1], 'f') or '0'), exp}
+        return {'OK', takeover, v, tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), tonumber(redis.call('HGET', KEYS[1], 'f') or '0'), exp}
         """;
 
     /// <summary>
     /// A home's write. ARGV: epoch, home, now, has_value (1/0), value, expires_at, min_version. The version becomes
-    /// max(stored, min_version) + 1 and the fence rises. Returns {OK, previous epoch, previous home, version, fence}.
+    /// max(stored, min_version) + 1 and the fence rises. Returns {OK, 0, version, fence}, or {TAKEOVER} with nothing
+    /// written when a takeover is due (see <see cref="Read"/>).
     /// </summary>
     public const string Write = Claim + Expire + """
+        if takeover == 1 then return {'TAKEOVER'} end
         local ver = math.max(tonumber(redis.call('HGET', KEYS[1], 'ver') or '0'), tonumber(ARGV[7])) + 1
         local f = redis.call('HINCRBY', KEYS[1], 'f', 1)
         if ARGV[4] == '1' then redis.call('HSET', KEYS[1], 'v', ARGV[5]) else redis.call('HDEL', KEYS[1], 'v') end
         redis.call('HSET', KEYS[1], 'ver', ver, 'exp', ARGV[6])
         expire()
-        return {'OK', stored, home, ver, f}
+        return {'OK', 0, ver, f}
         """;
 
     /// <summary>
@@ -69,6 +87,7 @@ public static class CacheScripts
     /// fence, version} or {REFUSED, stored fence, stored version}.
     /// </summary>
     public const string HolderWrite = """
+        if redis.call('EXISTS', KEYS[1]) == 0 then return {'REFUSED', 0, 0} end
         local f = tonumber(redis.call('HGET', KEYS[1], 'f') or '0')
         local ver = tonumber(redis.call('HGET', KEYS[1], 'ver') or '0')
         if f ~= tonumber(ARGV[1]) or tonumber(ARGV[2]) <= ver then return {'REFUSED', f, ver} end

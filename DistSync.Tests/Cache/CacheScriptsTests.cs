@@ -25,7 +25,8 @@ public sealed class CacheScriptsTests
         await FirstRead_ClaimsTheKey_WithNoValue(memory);
         await Write_RaisesVersionAndFence_AndReadsBack(memory);
         await OlderEpoch_IsRefused_AndChangesNothing(memory);
-        await ClaimFromAnotherHome_ReportsIt_AndLeavesTheFenceToTheNewHome(memory);
+        await ClaimFromAnotherHome_IsATakeover_UntilTheNewHomeSaysItWaited(memory);
+        await HolderWrite_ToAKeyWithNoRecord_IsRefused(memory);
         await HolderWrite_OnlyUnderItsFence_AndPastTheVersion(memory);
         await Delete_LeavesNoValue_ButKeepsTheVersionRising(memory);
         await MinVersion_IsRespected(memory);
@@ -35,10 +36,11 @@ public sealed class CacheScriptsTests
     private static async Task FirstRead_ClaimsTheKey_WithNoValue(RedisCacheMemory memory)
     {
         var read = await memory.ReadAsync("a", 3, "n1", newFence: false, T0);
-        Assert.Equal(new MemoryRead(false, 3, -1, "", null, 0, 0, 0), read);
+        Assert.Equal(new MemoryRead(false, 3, false, null, 0, 0, 0), read);
 
-        var again = await memory.ReadAsync("a", 3, "n1", newFence: false, T0);
-        Assert.Equal((3L, "n1"), (again.PreviousEpoch, again.PreviousHome));
+        // The same home again, and in a later epoch: nobody else can have granted anything meanwhile.
+        Assert.False((await memory.ReadAsync("a", 3, "n1", newFence: false, T0)).Takeover);
+        Assert.False((await memory.ReadAsync("a", 4, "n1", newFence: false, T0)).Takeover);
     }
 
     private static async Task Write_RaisesVersionAndFence_AndReadsBack(RedisCacheMemory memory)
@@ -55,23 +57,35 @@ public sealed class CacheScriptsTests
     {
         await memory.WriteAsync("c", 5, "n2", true, "\"new\"", 0, 0, T0);
 
-        Assert.Equal(new MemoryWrite(true, 5, -1, "", 0, 0), await memory.WriteAsync("c", 4, "n1", true, "\"old\"", 0, 0, T0));
+        Assert.Equal(new MemoryWrite(true, 5, false, 0, 0), await memory.WriteAsync("c", 4, "n1", true, "\"old\"", 0, 0, T0));
         Assert.True((await memory.ReadAsync("c", 4, "n1", newFence: true, T0)).Stale);
         var read = await memory.ReadAsync("c", 5, "n2", newFence: false, T0);
         Assert.Equal(("\"new\"", 1L, 1L), (read.Value, read.Version, read.Fence));
     }
 
-    private static async Task ClaimFromAnotherHome_ReportsIt_AndLeavesTheFenceToTheNewHome(RedisCacheMemory memory)
+    private static async Task ClaimFromAnotherHome_IsATakeover_UntilTheNewHomeSaysItWaited(RedisCacheMemory memory)
     {
         await memory.WriteAsync("d", 1, "n1", true, "1", 0, 0, T0);
 
         var claim = await memory.ReadAsync("d", 2, "n3", newFence: false, T0);
+        Assert.Equal((2L, true, 1L), (claim.StoredEpoch, claim.Takeover, claim.Fence));
+        // Interrupted before it finished: still a takeover, and a write is refused until it is done.
+        Assert.True((await memory.ReadAsync("d", 2, "n3", newFence: false, T0)).Takeover);
+        Assert.Equal(new MemoryWrite(false, 2, true, 0, 0), await memory.WriteAsync("d", 2, "n3", true, "early", 0, 0, T0));
 
-        // The old owner may still write back until the new home has waited out its lease and raised the fence.
-        Assert.Equal((2L, 1L, "n1", 1L), (claim.StoredEpoch, claim.PreviousEpoch, claim.PreviousHome, claim.Fence));
+        // The old owner may still write back while the new home waits out its lease ...
         Assert.True((await memory.HolderWriteAsync("d", 1, 2, true, "2", 0, T0)).Applied);
-        Assert.Equal(2, (await memory.ReadAsync("d", 2, "n3", newFence: true, T0)).Fence);
+        var done = await memory.ReadAsync("d", 2, "n3", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((false, "2", 2L), (done.Takeover, done.Value, done.Fence));
+        // ... and not after the new home raised the fence.
         Assert.False((await memory.HolderWriteAsync("d", 1, 3, true, "3", 0, T0)).Applied);
+        Assert.False((await memory.ReadAsync("d", 2, "n3", newFence: false, T0)).Takeover);
+    }
+
+    private static async Task HolderWrite_ToAKeyWithNoRecord_IsRefused(RedisCacheMemory memory)
+    {
+        Assert.False((await memory.HolderWriteAsync("never", 0, 1, true, "1", 0, T0)).Applied);
+        Assert.Null((await memory.ReadAsync("never", 1, "n1", newFence: false, T0)).Value);
     }
 
     private static async Task HolderWrite_OnlyUnderItsFence_AndPastTheVersion(RedisCacheMemory memory)

@@ -15,7 +15,7 @@ internal sealed class SimMemory(CacheSimulation sim)
 
     public (string? Value, long Version) Peek(string key) => _hashes.TryGetValue(key, out var h) ? (h.Value, h.Version) : (null, 0);
 
-    private Hash Claim(string key, long epoch, string home, out long previousEpoch, out string previousHome, out bool stale)
+    private Hash Claim(string key, long epoch, string home, out bool takeover, out bool stale)
     {
         if (!_hashes.TryGetValue(key, out var h))
         {
@@ -23,48 +23,60 @@ internal sealed class SimMemory(CacheSimulation sim)
             _hashes[key] = h;
         }
 
-        (previousEpoch, previousHome, stale) = (h.Epoch, h.Home, h.Epoch > epoch);
+        stale = h.Epoch > epoch;
+        takeover = false;
         if (stale)
         {
             return h;
         }
 
+        takeover = h.Epoch >= 0 && !(h.Home == home && h.Ready == h.Epoch);
         (h.Epoch, h.Home) = (epoch, home);
+        if (!takeover)
+        {
+            h.Ready = epoch;
+        }
+
         return h;
     }
 
     public sealed class Handle(SimMemory memory, Func<bool> alive) : ICacheMemory
     {
-        public async Task<MemoryRead> ReadAsync(string key, long epoch, string home, bool newFence, long nowUnixMs)
+        public async Task<MemoryRead> ReadAsync(string key, long epoch, string home, bool newFence, long nowUnixMs, bool takeoverDone = false)
         {
             await TravelAsync();
-            var h = memory.Claim(key, epoch, home, out var pe, out var ph, out var stale);
+            var h = memory.Claim(key, epoch, home, out var takeover, out var stale);
             if (stale)
             {
-                return await ReplyAsync(new MemoryRead(true, h.Epoch, -1, "", null, 0, 0, 0));
+                return await ReplyAsync(new MemoryRead(true, h.Epoch, false, null, 0, 0, 0));
             }
 
-            if (newFence)
+            if (takeoverDone)
+            {
+                (h.Ready, takeover) = (epoch, false);
+                h.Fence++;
+            }
+            else if (newFence)
             {
                 h.Fence++;
             }
 
-            return await ReplyAsync(new MemoryRead(false, epoch, pe, ph, h.Value, h.Version, h.Fence, 0));
+            return await ReplyAsync(new MemoryRead(false, epoch, takeover, h.Value, h.Version, h.Fence, 0));
         }
 
         public async Task<MemoryWrite> WriteAsync(string key, long epoch, string home, bool hasValue, string? value, long expiresAtUnixMs, long minVersion, long nowUnixMs)
         {
             await TravelAsync();
-            var h = memory.Claim(key, epoch, home, out var pe, out var ph, out var stale);
-            if (stale)
+            var h = memory.Claim(key, epoch, home, out var takeover, out var stale);
+            if (stale || takeover)
             {
-                return await ReplyAsync(new MemoryWrite(true, h.Epoch, -1, "", 0, 0));
+                return await ReplyAsync(new MemoryWrite(stale, h.Epoch, takeover && !stale, 0, 0));
             }
 
             h.Version = Math.Max(h.Version, minVersion) + 1;
             h.Fence++;
             h.Value = hasValue ? value : null;
-            return await ReplyAsync(new MemoryWrite(false, epoch, pe, ph, h.Version, h.Fence));
+            return await ReplyAsync(new MemoryWrite(false, epoch, false, h.Version, h.Fence));
         }
 
         public async Task<HolderWriteResult> HolderWriteAsync(string key, long fence, long version, bool hasValue, string? value, long expiresAtUnixMs, long nowUnixMs)
@@ -108,6 +120,8 @@ internal sealed class SimMemory(CacheSimulation sim)
         public long Epoch { get; set; } = -1;
 
         public string Home { get; set; } = "";
+
+        public long Ready { get; set; } = -1;
     }
 }
 
