@@ -459,7 +459,7 @@ public sealed class CacheNode
         lock (_lines)
         {
             // Registered as an eviction is, so a revoke meanwhile waits for the write-back.
-            writeBacks = _lines.Find(key) is { } line ? Evicted([CacheLines.Snapshot(line)]) : [];
+            writeBacks = _lines.Find(key) is { } line ? Evicted([CacheLines.Snapshot(line)], evictions: false) : [];
             _lines.Drop(key);
         }
 
@@ -499,14 +499,18 @@ public sealed class CacheNode
     /// Called under the lines' lock: each evicted dirty line is registered as on its way to Redis before anyone can
     /// see it gone (a revoke of the key then waits for it); the caller starts the write-backs after the lock.
     /// </summary>
-    private IReadOnlyList<Func<Task>> Evicted(IReadOnlyList<LineSnapshot> evicted)
+    private IReadOnlyList<Func<Task>> Evicted(IReadOnlyList<LineSnapshot> evicted, bool evictions = true)
     {
         if (evicted.Count == 0)
         {
             return [];
         }
 
-        _telemetry.Evicted(evicted.Count);
+        if (evictions)
+        {
+            _telemetry.Evicted(evicted.Count);
+        }
+
         var starts = new List<Func<Task>>();
         foreach (var dirty in evicted.Where(e => e.Dirty))
         {
