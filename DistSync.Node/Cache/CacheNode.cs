@@ -418,6 +418,12 @@ public sealed class CacheNode
                     _lines.EndRequest(request.Key, ticket);
                 }
 
+                // Redis failed under this node's own home: the write may be stored, and this node's copy is older.
+                if (request.Kind == HomeRequestKind.Write)
+                {
+                    await DropAsync(request.Key);
+                }
+
                 throw;
             }
 

@@ -19,24 +19,25 @@ public sealed class CacheSimulationTests
 
     [Theory]
     [MemberData(nameof(Seeds))]
-    public void WriteThrough_LossDelayPartitionsAndCrashes_LinesExclusiveAndHistoryLinearizable(int seed) =>
+    public void WriteThrough_LossDelayPartitionsCrashesAndRedisErrors_LinesExclusiveAndHistoryLinearizable(int seed) =>
         Run(seed, new SimOptions());
 
     [Theory]
     [MemberData(nameof(Seeds))]
     public void WriteBack_LossDelayAndPartitions_LinesExclusiveAndHistoryLinearizable(int seed) =>
-        // Write-back loses a dirty line when its node dies (the documented window), so no crashes here.
-        Run(seed, new SimOptions { Policy = CacheWritePolicy.WriteBack, Crashes = false });
+        // Write-back loses a dirty line when its node dies or a write-back fails (the documented window), so no
+        // crashes and no Redis errors here.
+        Run(seed, new SimOptions { Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
 
     [Fact]
     public void TinyL1_EvictionsUnderLoad_StillLinearizable() =>
-        Run(SimulationSeeds.Replay(SeedVariable, 11), new SimOptions { MaxEntries = 1, Keys = 4, Policy = CacheWritePolicy.WriteBack, Crashes = false });
+        Run(SimulationSeeds.Replay(SeedVariable, 11), new SimOptions { MaxEntries = 1, Keys = 4, Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
 
     [Fact]
     public void Replay_OneSeed() => Run(SimulationSeeds.Replay(SeedVariable, 424242), new SimOptions());
 
     [Fact]
-    public void Replay_OneSeed_WriteBack() => Run(SimulationSeeds.Replay(SeedVariable, 424242), new SimOptions { Policy = CacheWritePolicy.WriteBack, Crashes = false });
+    public void Replay_OneSeed_WriteBack() => Run(SimulationSeeds.Replay(SeedVariable, 424242), new SimOptions { Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
 
     [Fact]
     public void SameSeed_ReplaysExactly()

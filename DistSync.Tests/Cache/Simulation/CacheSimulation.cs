@@ -162,7 +162,7 @@ internal sealed class CacheSimulation
                 {
                     _history.Remove(op); // refused before reaching any home: it did nothing
                 }
-                catch (Exception ex) when (ex is CacheUnavailableException or SimCrashedException)
+                catch (Exception ex) when (ex is CacheUnavailableException or SimCrashedException or StackExchange.Redis.RedisException or TimeoutException)
                 {
                     // Unknown outcome: stays open-ended in the history.
                 }
@@ -179,7 +179,7 @@ internal sealed class CacheSimulation
                         Log($"{client} get {key}={read.Value} v{read.Version} {(read.Hit ? "hit" : "miss")} {read.State} [{invoked},{Now}]");
                     }
                 }
-                catch (Exception ex) when (ex is CacheUnavailableException or SimCrashedException)
+                catch (Exception ex) when (ex is CacheUnavailableException or SimCrashedException or StackExchange.Redis.RedisException or TimeoutException)
                 {
                     // A failed read says nothing.
                 }
@@ -344,6 +344,9 @@ internal sealed record SimOptions
 
     /// <summary>Each way to Redis and back: other messages overtake a command in flight, as on a real network.</summary>
     public int MaxMemoryDelayMs { get; init; } = 2;
+
+    /// <summary>Each way: a command not sent (connection failure), or its answer lost after it ran (a timeout).</summary>
+    public double MemoryErrorRate { get; init; } = 0.005;
 
     public double WriteShare { get; init; } = 0.3;
 

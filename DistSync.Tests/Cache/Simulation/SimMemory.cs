@@ -1,4 +1,5 @@
 using DistSync.Node.Cache;
+using StackExchange.Redis;
 
 namespace DistSync.Tests.Cache.Simulation;
 
@@ -91,7 +92,10 @@ internal sealed class SimMemory(CacheSimulation sim)
             return await ReplyAsync(new HolderWriteResult(true, h.Fence, version));
         }
 
-        /// <summary>The command's way to Redis: it runs there atomically once it arrives (a crashed sender's never does).</summary>
+        /// <summary>
+        /// The command's way to Redis: it runs there atomically once it arrives (a crashed sender's never does), or
+        /// the connection fails before it is sent.
+        /// </summary>
         private async Task TravelAsync()
         {
             await Task.Delay(TimeSpan.FromMilliseconds(memory._sim.Random.Next(memory._sim.Options.MaxMemoryDelayMs + 1)), memory._sim.Time);
@@ -99,12 +103,22 @@ internal sealed class SimMemory(CacheSimulation sim)
             {
                 throw new SimCrashedException();
             }
+
+            if (memory._sim.Random.NextDouble() < memory._sim.Options.MemoryErrorRate)
+            {
+                throw new RedisConnectionException(ConnectionFailureType.SocketFailure, "simulated: the command was not sent");
+            }
         }
 
-        /// <summary>The reply's way back: it may arrive after other messages did.</summary>
+        /// <summary>The reply's way back: it may arrive after other messages did, or be lost after the command ran (a timeout).</summary>
         private async Task<T> ReplyAsync<T>(T reply)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(memory._sim.Random.Next(memory._sim.Options.MaxMemoryDelayMs + 1)), memory._sim.Time);
+            if (alive() && memory._sim.Random.NextDouble() < memory._sim.Options.MemoryErrorRate)
+            {
+                throw new RedisTimeoutException("simulated: the command ran but its answer was lost", CommandStatus.Sent);
+            }
+
             return alive() ? reply : throw new SimCrashedException();
         }
     }

@@ -1,4 +1,5 @@
 using DistSync.Node.Cache;
+using StackExchange.Redis;
 
 namespace DistSync.Tests.Cache.Simulation;
 
@@ -36,6 +37,11 @@ internal sealed class SimNetwork(CacheSimulation sim)
             // The target crashed while handling it: no answer comes.
             await Task.Delay(Timeout.InfiniteTimeSpan, sim.Time, cancellationToken);
             throw;
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            // The target's Redis failed mid-request: over HTTP that is a 500, which the sender sees as "maybe applied".
+            throw new CachePeerUnreachableException(to, ex.Message, maybeDelivered: true);
         }
         await Task.Delay(TimeSpan.FromMilliseconds(sim.Random.Next(sim.Options.MaxDelayMs + 1)), sim.Time, cancellationToken);
         if (!Delivers(target, targetIncarnation, sender, incarnation))
