@@ -6,24 +6,14 @@ using Microsoft.Extensions.Options;
 namespace DistSync.Node.Queue;
 
 /// <summary>
-/// Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required). One
-/// plain client for the node's life: peers are addressed directly, so the factory's per-request handler chain
-/// (service discovery, logging scopes) is work without a purpose on a path taken by most requests. Traces still
-/// propagate (the handler's own diagnostics).
+/// Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required), on
+/// the node's one plain peer client (<see cref="PeerHttp"/>). Traces still propagate (the handler's own diagnostics).
 /// </summary>
 public sealed class QueueForwarder(PeerDirectory peers, IOptions<NodeOptions> options) : IDisposable
 {
     private readonly string _clusterKey = options.Value.ClusterKey ?? "";
 
-    private readonly HttpClient _http = new(new SocketsHttpHandler
-    {
-        ConnectTimeout = TimeSpan.FromSeconds(1),
-        UseProxy = false,
-        PooledConnectionIdleTimeout = TimeSpan.FromMinutes(2),
-    })
-    {
-        Timeout = TimeSpan.FromSeconds(5),
-    };
+    private readonly HttpClient _http = PeerHttp.CreateClient(TimeSpan.FromSeconds(5));
 
     public Task<OwnerReply<IReadOnlyList<ForwardedPublished>>> PublishAsync(string owner, ForwardPublish request, CancellationToken cancellationToken) =>
         PostAsync<ForwardPublish, IReadOnlyList<ForwardedPublished>>(owner, "/internal/queue/publish", request, cancellationToken);
@@ -41,13 +31,7 @@ public sealed class QueueForwarder(PeerDirectory peers, IOptions<NodeOptions> op
             throw new QueuePeerUnreachableException(owner, "not a peer of this node");
         }
 
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(address, path)) { Content = JsonContent.Create(body, options: NodeJson.Options) };
-        request.Headers.Add(ClusterKeyFilter.HeaderName, _clusterKey);
-        if (System.Diagnostics.Activity.Current is { Recorded: true })
-        {
-            request.Headers.Add(Microsoft.Extensions.Hosting.Extensions.TracedHeader, "1"); // a sampled request's hop is traced too
-        }
-
+        using var request = PeerHttp.Request(HttpMethod.Post, new Uri(address, path), _clusterKey, JsonContent.Create(body, options: NodeJson.Options));
         try
         {
             using var response = await _http.SendAsync(request, cancellationToken);
