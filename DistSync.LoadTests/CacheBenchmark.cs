@@ -39,9 +39,9 @@ public static class CacheBenchmark
             // Alternating rounds: the machine's state drifts between levels more than hits and the bare endpoint differ.
             for (var round = 1; round <= options.Rounds; round++)
             {
-                var hit = await TimedRunner.RunAsync("get (hit)", $"{options.Clients} clients, round {round}", options.Clients, settings.Duration, settings.Warmup, settings.MaxOps,
+                var hit = await TimedRunner.RunAsync("get (hit)", $"{options.Clients} clients, round {round}", options.Clients, settings,
                     (i, ct) => client.GetAsync(getUrls[i % targets.Count][cursors[i]++ % keys.Length], ct));
-                var yardstick = await TimedRunner.RunAsync("bare endpoint", $"{options.Clients} clients, round {round}", options.Clients, settings.Duration, settings.Warmup, settings.MaxOps,
+                var yardstick = await TimedRunner.RunAsync("bare endpoint", $"{options.Clients} clients, round {round}", options.Clients, settings,
                     (_, ct) => client.GetAsync(bare.Url, ct));
                 results.Add(hit);
                 results.Add(yardstick);
@@ -50,7 +50,7 @@ public static class CacheBenchmark
         }
 
         var alive = targets.Select(t => new Uri(t, "/alive")).ToArray();
-        results.Add(await TimedRunner.RunAsync("/alive", $"{options.Clients} clients", options.Clients, settings.Duration, settings.Warmup, settings.MaxOps,
+        results.Add(await TimedRunner.RunAsync("/alive", $"{options.Clients} clients", options.Clients, settings,
             (i, ct) => client.GetAsync(alive[i % alive.Length], ct)));
 
         var setLatencies = new List<(string Level, Summary Set)>();
@@ -92,7 +92,7 @@ public static class CacheBenchmark
         var set = new LatencyStats();
         var counter = new long[clients];
         var started = Stopwatch.GetTimestamp();
-        var result = await TimedRunner.RunAsync("set", $"{sharers} sharer{(sharers == 1 ? "" : "s")}, {clients} clients", clients, settings.Duration, settings.Warmup, settings.MaxOps, async (i, ct) =>
+        var result = await TimedRunner.RunAsync("set", $"{sharers} sharer{(sharers == 1 ? "" : "s")}, {clients} clients", clients, settings, async (i, ct) =>
         {
             var key = $"{prefix}-{i}";
             var writer = targets[i % targets.Count];
@@ -117,7 +117,7 @@ public static class CacheBenchmark
     private static Task<LevelResult> MixAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, IReadOnlyList<string> keys, int clients)
     {
         var randoms = Enumerable.Range(0, clients).Select(i => new Random(i)).ToArray();
-        return TimedRunner.RunAsync("mix 95/5", $"{clients} clients", clients, settings.Duration, settings.Warmup, settings.MaxOps, (i, ct) =>
+        return TimedRunner.RunAsync("mix 95/5", $"{clients} clients", clients, settings, (i, ct) =>
         {
             var random = randoms[i];
             var node = targets[random.Next(targets.Count)];

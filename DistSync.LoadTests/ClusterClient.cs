@@ -10,6 +10,9 @@ namespace DistSync.LoadTests;
 /// </summary>
 public sealed class ClusterClient : IDisposable
 {
+    /// <summary>How much of a problem's detail names a failure: enough to tell causes apart, short enough for a table.</summary>
+    private const int MaxMessageLength = 100;
+
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly SocketsHttpHandler _handler;
     private readonly HttpClient _http;
@@ -26,6 +29,7 @@ public sealed class ClusterClient : IDisposable
             AutomaticDecompression = DecompressionMethods.None,
         };
         _http = new HttpClient(_handler) { Timeout = TimeSpan.FromSeconds(30) };
+        ApiToken.Apply(_http);
     }
 
     public IReadOnlyList<Uri> Urls { get; }
@@ -98,6 +102,10 @@ public sealed class ClusterClient : IDisposable
         _handler.Dispose();
     }
 
+    /// <summary>
+    /// 2xx is ok; 409 a refusal named by its <c>status</c> word; anything else a failure named by its status code and
+    /// the problem's detail (or title), so a report can group failures by message as Locust does.
+    /// </summary>
     private static async Task<OpResult> ClassifyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         if (response.IsSuccessStatusCode)
@@ -105,20 +113,25 @@ public sealed class ClusterClient : IDisposable
             return OpResult.Ok;
         }
 
-        var code = (int)response.StatusCode;
-        if (response.StatusCode != HttpStatusCode.Conflict)
-        {
-            return OpResult.Failed(code.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
+        var code = ((int)response.StatusCode).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        JsonElement problem;
         try
         {
             using var doc = JsonDocument.Parse(await response.Content.ReadAsStringAsync(cancellationToken));
-            return OpResult.Refused($"409 {(doc.RootElement.TryGetProperty("status", out var s) ? s.GetString() : "?")}");
+            problem = doc.RootElement.Clone();
         }
         catch (JsonException)
         {
-            return OpResult.Refused("409");
+            return response.StatusCode == HttpStatusCode.Conflict ? OpResult.Refused("409") : OpResult.Failed(code);
         }
+
+        string? Text(string name) => problem.ValueKind == JsonValueKind.Object && problem.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+        if (response.StatusCode == HttpStatusCode.Conflict)
+        {
+            return OpResult.Refused($"409 {Text("status") ?? "?"}");
+        }
+
+        var message = Text("detail") ?? Text("title");
+        return OpResult.Failed(message is null ? code : $"{code} {(message.Length <= MaxMessageLength ? message : message[..MaxMessageLength] + "…")}");
     }
 }

@@ -86,6 +86,8 @@ public sealed class CommandLine
     /// <summary>Rejects options the command does not take, so a misspelt option does not silently fall back to a default.</summary>
     public void OnlyAllow(params string[] known)
     {
+        // Every command talks to nodes, so every command takes a token.
+        known = [.. known, ApiToken.Option];
         if (_values.Keys.FirstOrDefault(name => !known.Contains(name, StringComparer.Ordinal)) is { } unknown)
         {
             throw new ArgumentException($"unknown option --{unknown}; this command takes {string.Join(", ", known.Select(k => "--" + k))}.");

@@ -1,5 +1,7 @@
+using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests;
 
@@ -9,10 +11,11 @@ namespace DistSync.LoadTests;
 /// </summary>
 public static class HttpBenchmark
 {
-    public static async Task<Summary> RunAsync(Uri url, int requests, int concurrency, string method, string? body, TimeSpan maxDuration)
+    public static async Task<Summary> RunAsync(Uri url, int requests, int concurrency, string method, string? body, TimeSpan maxDuration, RunRecorder? recorder = null)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };
+        ApiToken.Apply(http);
         var payload = body is null ? null : Encoding.UTF8.GetBytes(body);
         return await LoadRunner.RunAsync($"{method} {url}", requests, concurrency, maxDuration, async (_, ct) =>
         {
@@ -23,7 +26,7 @@ public static class HttpBenchmark
             }
 
             using var response = await http.SendAsync(request, ct);
-            return response.IsSuccessStatusCode;
-        });
+            return response.IsSuccessStatusCode ? OpResult.Ok : OpResult.Failed(((int)response.StatusCode).ToString(CultureInfo.InvariantCulture));
+        }, recorder);
     }
 }

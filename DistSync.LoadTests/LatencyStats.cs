@@ -6,7 +6,10 @@ namespace DistSync.LoadTests;
 /// <summary>Latencies of one run, recorded in an HDR histogram (microsecond resolution, up to 60 s).</summary>
 public sealed class LatencyStats
 {
-    private readonly LongHistogram _histogram = new(TimeStamp.Minutes(1), 3);
+    /// <summary>The histograms' range: values are microseconds, up to a minute.</summary>
+    private const long MicrosInAMinute = 60_000_000;
+
+    private readonly LongHistogram _histogram = new(MicrosInAMinute, 3);
     private readonly Lock _gate = new();
     private long _successes;
     private long _failures;

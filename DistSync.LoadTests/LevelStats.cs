@@ -1,81 +1,77 @@
 using System.Diagnostics;
-using HdrHistogram;
+using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests;
 
 /// <summary>
-/// One measured level: latencies of successful operations (HDR histogram, microseconds, up to 60 s),
-/// and counts of refusals and failures by detail.
+/// One measured level: latencies of successful operations and counts of refusals and failures by detail, kept by the
+/// same <see cref="EndpointRecorder"/> a report uses (one endpoint, no series), and summed up as a <see cref="LevelResult"/>.
 /// </summary>
 public sealed class LevelStats
 {
-    /// <summary>Distinct refusal/failure details kept; the rest are counted as "other".</summary>
-    private const int MaxDetails = 32;
-
-    private readonly LongHistogram _histogram = new(TimeStamp.Minutes(1), 3);
-    private readonly Dictionary<string, long> _details = new(StringComparer.Ordinal);
+    private readonly EndpointRecorder _outcomes = new("level", firstSecond: 0);
     private readonly Lock _gate = new();
-    private long _ok;
-    private long _refused;
-    private long _failed;
+    private long _total;
 
-    public long Ok => Interlocked.Read(ref _ok);
+    public long Ok
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outcomes.Ok;
+            }
+        }
+    }
 
-    public long Refused => Interlocked.Read(ref _refused);
+    public long Refused
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outcomes.Refused;
+            }
+        }
+    }
 
-    public long Failed => Interlocked.Read(ref _failed);
+    public long Failed
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _outcomes.Failed;
+            }
+        }
+    }
 
-    public long Total => Ok + Refused + Failed;
+    /// <summary>Every outcome so far; read after every operation (the cap on a level), so it takes no lock.</summary>
+    public long Total => Interlocked.Read(ref _total);
 
     public void Record(long startTimestamp, OpResult result)
     {
         var micros = Math.Max(1, Stopwatch.GetElapsedTime(startTimestamp).Ticks / 10); // 1 tick = 100 ns
         lock (_gate)
         {
-            switch (result.Kind)
-            {
-                case OpKind.Ok:
-                    _histogram.RecordValue(Math.Min(micros, _histogram.HighestTrackableValue));
-                    _ok++;
-                    return;
-                case OpKind.Refused:
-                    _refused++;
-                    break;
-                default:
-                    _failed++;
-                    break;
-            }
-
-            var key = $"{(result.Kind == OpKind.Refused ? "refused" : "failed")}: {result.Detail ?? "?"}";
-            if (!_details.ContainsKey(key) && _details.Count >= MaxDetails)
-            {
-                key = "other";
-            }
-
-            _details[key] = _details.GetValueOrDefault(key) + 1;
+            _outcomes.Record(0, micros, result.Kind, result.Detail);
         }
+
+        Interlocked.Increment(ref _total);
     }
 
     public LevelResult Summarize(string benchmark, string level, int concurrency, TimeSpan measured)
     {
+        EndpointReport r;
         lock (_gate)
         {
-            var empty = _histogram.TotalCount == 0;
-            double Ms(double percentile) => empty ? 0 : _histogram.GetValueAtPercentile(percentile) / 1000.0;
-            return new LevelResult(
-                benchmark,
-                level,
-                concurrency,
-                _ok,
-                _refused,
-                _failed,
-                measured,
-                empty ? 0 : _histogram.GetMean() / 1000.0,
-                Ms(50),
-                Ms(90),
-                Ms(99),
-                empty ? 0 : _histogram.GetMaxValue() / 1000.0,
-                [.. _details.OrderByDescending(d => d.Value).Select(d => $"{d.Key} x{d.Value}")]);
+            r = _outcomes.Summarize(measured, bins: false);
         }
+
+        var details = r.Refusals.Select(m => (Kind: "refused", m.Message, m.Count))
+            .Concat(r.Failures.Select(m => (Kind: "failed", m.Message, m.Count)))
+            .OrderByDescending(d => d.Count)
+            .Select(d => $"{d.Kind}: {d.Message} x{d.Count}");
+        return new LevelResult(benchmark, level, concurrency, r.Ok, r.Refused, r.Failed, measured, r.MeanMs, r.P50Ms, r.P90Ms, r.P99Ms, r.MaxMs, [.. details]);
     }
 }

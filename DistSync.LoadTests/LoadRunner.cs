@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests;
 
@@ -8,7 +9,7 @@ namespace DistSync.LoadTests;
 /// </summary>
 public static class LoadRunner
 {
-    public static async Task<Summary> RunAsync(string title, int total, int concurrency, TimeSpan maxDuration, Func<int, CancellationToken, Task<bool>> operation)
+    public static async Task<Summary> RunAsync(string title, int total, int concurrency, TimeSpan maxDuration, Func<int, CancellationToken, Task<OpResult>> operation, RunRecorder? recorder = null)
     {
         var stats = new LatencyStats();
         var next = -1;
@@ -27,17 +28,18 @@ public static class LoadRunner
                 }
 
                 var start = Stopwatch.GetTimestamp();
-                bool ok;
+                OpResult result;
                 try
                 {
-                    ok = await operation(i, deadline.Token);
+                    result = await operation(i, deadline.Token);
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException)
                 {
-                    ok = false;
+                    result = OpResult.Failed($"client {ex.GetType().Name}: {ex.Message}");
                 }
 
-                stats.Record(start, ok);
+                stats.Record(start, result.Kind == OpKind.Ok);
+                recorder?.Record(title, start, result);
             }
         }
 

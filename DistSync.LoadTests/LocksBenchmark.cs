@@ -40,9 +40,9 @@ public static class LocksBenchmark
         results.Add(await PairsAsync(client, settings, targets, "contended", $"{options.ContendedClients} clients, 1 resource", options.ContendedClients, _ => "bench-contended", options.WaitMs, rotate: false));
         var linearizable = targets.Select(t => new Uri(t, "/locks/state")).ToArray();
         var local = targets.Select(t => new Uri(t, "/locks/state?consistency=local")).ToArray();
-        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, linearizable", options.StateClients, settings.Duration, settings.Warmup, settings.MaxOps,
+        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, linearizable", options.StateClients, settings,
             (i, ct) => client.GetAsync(Targets.For(linearizable, i), ct)));
-        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, local", options.StateClients, settings.Duration, settings.Warmup, settings.MaxOps,
+        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, local", options.StateClients, settings,
             (i, ct) => client.GetAsync(Targets.For(local, i), ct)));
         ResultTable.WriteText(output, "ops/s", results);
         return results;
@@ -59,7 +59,7 @@ public static class LocksBenchmark
         var acquireUrls = targets.Select(t => new Uri(t, "/locks/acquire")).ToArray();
         var releaseUrls = targets.Select(t => new Uri(t, "/locks/release")).ToArray();
         var rounds = new long[clients]; // each client is one worker, so its slot needs no synchronisation
-        return TimedRunner.RunAsync(benchmark, level, clients, settings.Duration, settings.Warmup, settings.MaxOps, async (i, ct) =>
+        return TimedRunner.RunAsync(benchmark, level, clients, settings, async (i, ct) =>
         {
             var node = Targets.Rotating(targets.Count, i, rotate ? rounds[i]++ : 0); // round 0 is client i mod count, as Targets.For
             var acquired = await client.PostAsync(acquireUrls[node], acquires[i], ct);

@@ -40,7 +40,7 @@ public static class QueueBenchmark
             var rounds = new long[level];
             var body = JsonBody.Object(w => { w.WriteString("topic", topic); w.WritePropertyName("payload"); w.WriteRawValue("{\"order\":17,\"items\":[\"a\",\"b\"]}"); });
             var urls = targets.Select(t => new Uri(t, "/queue/publish")).ToArray();
-            results.Add(await TimedRunner.RunAsync("publish", $"{level} client{(level == 1 ? "" : "s")}", level, settings.Duration, settings.Warmup, settings.MaxOps,
+            results.Add(await TimedRunner.RunAsync("publish", $"{level} client{(level == 1 ? "" : "s")}", level, settings,
                 (i, ct) => client.PostAsync(urls[Targets.Rotating(urls.Length, i, rounds[i]++)], body, ct)));
         }
 
@@ -61,7 +61,7 @@ public static class QueueBenchmark
             });
             var urls = targets.Select(t => new Uri(t, "/queue/publish_batch")).ToArray();
             var rounds = new long[options.BatchClients];
-            results.Add(await TimedRunner.RunAsync("publish batch", $"{options.BatchClients} clients x {options.BatchSize} msgs", options.BatchClients, settings.Duration, settings.Warmup, settings.MaxOps,
+            results.Add(await TimedRunner.RunAsync("publish batch", $"{options.BatchClients} clients x {options.BatchSize} msgs", options.BatchClients, settings,
                 (i, ct) => client.PostAsync(urls[Targets.Rotating(urls.Length, i, rounds[i]++)], body, ct)));
         }
 
@@ -80,7 +80,7 @@ public static class QueueBenchmark
         var consumeUrls = targets.Select(t => new Uri(t, "/queue/consume")).ToArray();
         var ackUrls = targets.Select(t => new Uri(t, "/queue/ack")).ToArray();
         var rounds = new long[clients];
-        return TimedRunner.RunAsync("round trip", $"{clients} client{(clients == 1 ? "" : "s")}", clients, settings.Duration, settings.Warmup, settings.MaxOps, async (i, ct) =>
+        return TimedRunner.RunAsync("round trip", $"{clients} client{(clients == 1 ? "" : "s")}", clients, settings, async (i, ct) =>
         {
             var published = await client.PostAsync(publishUrls[Targets.Rotating(targets.Count, i, rounds[i]++)], publish, ct);
             if (published.Kind != OpKind.Ok)

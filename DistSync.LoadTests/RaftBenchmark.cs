@@ -35,7 +35,7 @@ public static class RaftBenchmark
             var results = new List<LevelResult>();
             foreach (var level in levels)
             {
-                results.Add(await TimedRunner.RunAsync(Name, $"{level} proposer{(level == 1 ? "" : "s")}", level, settings.Duration, settings.Warmup, settings.MaxOps,
+                results.Add(await TimedRunner.RunAsync(Name, $"{level} proposer{(level == 1 ? "" : "s")}", level, settings,
                     (i, ct) => client.PostAsync(renewUrls[i], renewals[i], ct)));
             }
 

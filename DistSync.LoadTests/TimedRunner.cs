@@ -1,11 +1,14 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests;
 
 /// <summary>
 /// Runs <c>concurrency</c> workers in closed loops for a warm-up (not recorded) and then a measured
 /// time, stopping early at <c>maxOps</c> recorded operations, with a live progress line on stderr.
-/// Operations in flight at the end finish (they are not cancelled) unless they outlive a hard stop.
+/// Operations in flight at the end finish (they are not cancelled) unless they outlive a hard stop. With a
+/// <see cref="BenchSettings.Recorder"/>, each measured operation also goes into the run's report as endpoint
+/// "benchmark level", and the level's measured time is marked.
 /// </summary>
 public static class TimedRunner
 {
@@ -13,10 +16,13 @@ public static class TimedRunner
     private static readonly TimeSpan HardStopGrace = TimeSpan.FromSeconds(15);
 
     public static async Task<LevelResult> RunAsync(
-        string benchmark, string level, int concurrency, TimeSpan duration, TimeSpan warmup, long maxOps,
+        string benchmark, string level, int concurrency, BenchSettings settings,
         Func<int, CancellationToken, Task<OpResult>> operation)
     {
+        ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(operation);
+        var (duration, warmup, maxOps, recorder) = (settings.Duration, settings.Warmup, settings.MaxOps, settings.Recorder);
+        var endpoint = $"{benchmark} {level}";
         var stats = new LevelStats();
         var clock = Stopwatch.StartNew();
         long measureStart = long.MaxValue; // Stopwatch timestamp; ops that start before it are warm-up
@@ -42,6 +48,7 @@ public static class TimedRunner
                 if (start >= Interlocked.Read(ref measureStart))
                 {
                     stats.Record(start, result);
+                    recorder?.Record(endpoint, start, result);
                     if (stats.Total >= maxOps)
                     {
                         Volatile.Write(ref stop, 1);
@@ -54,11 +61,17 @@ public static class TimedRunner
         await Task.Delay(warmup);
         Interlocked.Exchange(ref measureStart, Stopwatch.GetTimestamp());
         var measuredFrom = Stopwatch.GetTimestamp();
+        var markFrom = recorder?.Elapsed;
         var cpuFrom = Environment.CpuUsage.TotalTime;
         await Task.WhenAny(Task.WhenAll(workers), Task.Delay(duration));
         Volatile.Write(ref stop, 1);
         await Task.WhenAll(workers);
         var measured = Stopwatch.GetElapsedTime(measuredFrom);
+        if (recorder is not null && markFrom is { } from)
+        {
+            recorder.Mark(benchmark, from, recorder.Elapsed);
+        }
+
         var clientCores = (Environment.CpuUsage.TotalTime - cpuFrom) / measured;
         await progress.DisposeAsync();
         Progress(benchmark, level, stats, clock.Elapsed, warmup);

@@ -2,7 +2,7 @@ namespace DistSync.Node;
 
 /// <summary>
 /// Every log line the node writes, source-generated. EventId ranges per area:
-/// 1xxx start-up and Redis, 2xxx consensus, 3xxx locks, 4xxx queue, 5xxx cache.
+/// 1xxx start-up and Redis, 2xxx consensus, 3xxx locks, 4xxx queue, 5xxx cache, 6xxx security.
 /// </summary>
 internal static partial class LogMessages
 {
@@ -14,4 +14,17 @@ internal static partial class LogMessages
 
     [LoggerMessage(1003, LogLevel.Warning, "Rejected bad request to {Path}: {Detail}")]
     public static partial void BadRequest(this ILogger logger, string path, string detail);
+
+    [LoggerMessage(1004, LogLevel.Information, "Cluster id {ClusterId}")]
+    public static partial void ClusterIdentified(this ILogger logger, string clusterId);
+
+    [LoggerMessage(1005, LogLevel.Critical, "Not starting: {Reason}")]
+    public static partial void NotStarting(this ILogger logger, string reason);
+
+    [LoggerMessage(6003, LogLevel.Warning,
+        "Authentication is OFF (DistSync:Auth:Mode=Off): anyone who can reach this node may read, write and administer it. Use this for local development only.")]
+    public static partial void AuthOff(this ILogger logger);
+
+    [LoggerMessage(6004, LogLevel.Information, "Clients authenticate with bearer tokens: {Tokens}")]
+    public static partial void AuthTokens(this ILogger logger, string tokens);
 }

@@ -5,6 +5,7 @@ using DistSync.Node.Consensus;
 using DistSync.Node.Http;
 using DistSync.Node.Locks;
 using DistSync.Node.Queue;
+using DistSync.Node.Security;
 using DistSync.Node.Storage;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
@@ -22,6 +23,10 @@ public static class NodeApplication
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<PeerDirectory>();
+        builder.Services.AddSingleton<PeerCredentials>();
+        // Endpoint filters added by type are made anew per request; these keep counts, so there is one of each.
+        builder.Services.AddSingleton<ClusterKeyFilter>();
+        builder.AddSecurity();
 
         builder.Services.ConfigureHttpJsonOptions(o => NodeJson.Configure(o.SerializerOptions));
         builder.Services.AddProblemDetails(o => o.CustomizeProblemDetails = ctx =>
@@ -29,7 +34,11 @@ public static class NodeApplication
         builder.Services.AddExceptionHandler<BadRequestExceptionHandler>();
         // Binding failures throw, so BadRequestExceptionHandler can name the field in a problem response.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddOpenApi(o => o.ShouldInclude = d => d.RelativePath?.StartsWith("internal", StringComparison.Ordinal) != true);
+        builder.Services.AddOpenApi(o =>
+        {
+            o.ShouldInclude = d => d.RelativePath?.StartsWith("internal", StringComparison.Ordinal) != true;
+            o.AddDocumentTransformer<BearerSecurityScheme>();
+        });
 
         builder.Services.AddSingleton(TimeProvider.System);
         // Aspire's Redis client: the multiplexer, a health check in /health, and Redis commands in the traces.
@@ -44,6 +53,24 @@ public static class NodeApplication
         builder.AddQueue();
         builder.AddCache();
         return builder;
+    }
+
+    /// <summary>Tokens and roles, the audit log, per-token rate limits and caps on blocking waits.</summary>
+    private static void AddSecurity(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<AuthOptions>()
+            .BindConfiguration(AuthOptions.SectionName)
+            .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<AuthOptions>, AuthOptionsValidator>();
+        builder.Services.AddSingleton<TokenTable>();
+        builder.Services.AddAuthentication(TokenAuthenticationHandler.SchemeName)
+            .AddScheme<Microsoft.AspNetCore.Authentication.AuthenticationSchemeOptions, TokenAuthenticationHandler>(TokenAuthenticationHandler.SchemeName, null);
+        builder.Services.AddAuthorization(o => o.AddRolePolicies());
+        builder.Services.AddTokenRateLimits();
+        builder.Services.AddSingleton<BlockingWaits>();
+        builder.Services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.SectionName);
+        builder.Services.AddSingleton<AuditLog>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<AuditLog>());
     }
 
     private static void AddConsensus(this WebApplicationBuilder builder)
@@ -136,11 +163,19 @@ public static class NodeApplication
 
     public static WebApplication MapNodeApis(this WebApplication app)
     {
+        // Outermost, so an event records the answer the client got, whatever produced it.
+        app.UseAudit();
         app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // A bare status (405, 415, …) becomes a problem too, whatever the client's Accept says.
+        app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.UseRateLimiter();
+        app.UseBodyLimits();
 
-        app.MapOpenApi();
-        app.MapScalarApiReference("/docs", o => o.WithTitle("DistSync API").WithOpenApiRoutePattern("/openapi/{documentName}.json"));
+        app.MapOpenApi().AllowAnonymous();
+        app.MapScalarApiReference("/docs", o => o.WithTitle("DistSync API").WithOpenApiRoutePattern("/openapi/{documentName}.json")
+            .AddPreferredSecuritySchemes(BearerSecurityScheme.Name)).AllowAnonymous();
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
         app.MapLocksApi();
@@ -153,6 +188,19 @@ public static class NodeApplication
         var options = app.Services.GetRequiredService<IOptions<NodeOptions>>().Value;
         var peers = app.Services.GetRequiredService<PeerDirectory>();
         app.Logger.NodeStarting(options.NodeId, string.Join(",", peers.PeerIds), options.ResolveDataDir());
+        // Checked now, before Raft opens the log: a data folder of another cluster, or a lost one, stops the node here.
+        var cluster = app.Services.GetRequiredService<PeerCredentials>().ClusterId;
+        app.Logger.ClusterIdentified(cluster ?? "(none: DistSync__ClusterId is not set, so peers' cluster ids are not checked)");
+        var tokens = app.Services.GetRequiredService<TokenTable>();
+        if (tokens.Off)
+        {
+            app.Logger.AuthOff();
+        }
+        else
+        {
+            app.Logger.AuthTokens(string.Join(", ", tokens.Grants.Select(g => g.Prefixes.Count == 0 ? $"{g.Name} ({g.Role})" : $"{g.Name} ({g.Role}, {string.Join("|", g.Prefixes)})")));
+        }
+
         return app;
     }
 }

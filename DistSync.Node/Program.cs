@@ -1,9 +1,21 @@
 using DistSync.Node;
+using DistSync.Node.Cluster;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
 builder.AddNodeServices();
 
 var app = builder.Build();
-app.MapNodeApis();
+try
+{
+    app.MapNodeApis();
+}
+catch (ClusterIdentityException ex)
+{
+    app.Logger.NotStarting(ex.Message);
+    await app.DisposeAsync(); // flushes the log line before the process ends
+    return 2;
+}
+
 app.Run();
+return 0;

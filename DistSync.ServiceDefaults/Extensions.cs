@@ -141,9 +141,10 @@ public static class Extensions
             health.ResponseWriter = writeHealth;
         }
 
-        app.MapHealthChecks(HealthEndpointPath, health).ExcludeFromDescription();
+        // Orchestrators and load balancers probe these without credentials.
+        app.MapHealthChecks(HealthEndpointPath, health).ExcludeFromDescription().AllowAnonymous();
         app.MapHealthChecks(AlivenessEndpointPath, new HealthCheckOptions { Predicate = r => r.Tags.Contains("live") })
-            .ExcludeFromDescription();
+            .ExcludeFromDescription().AllowAnonymous();
         return app;
     }
 }

@@ -5,9 +5,9 @@ using Microsoft.Extensions.Logging;
 namespace DistSync.AppHost.Hosting;
 
 /// <summary>
-/// Restarts a node whose process ended with a non-zero exit code (a crash, an OOM kill, the Kill command), with
-/// exponential backoff from 1 s to 30 s, as a process supervisor would; Aspire itself leaves a crashed project
-/// Finished. A node stopped on purpose (Aspire's Stop exits 0) stays stopped. Off with DistSync:RestartOnCrash=false.
+/// Restarts a node (or the Redis the AppHost runs) whose process ended with a non-zero exit code (a crash, an OOM
+/// kill, the Kill command), with exponential backoff from 1 s to 30 s, as a process supervisor would; Aspire itself
+/// leaves a crashed process Finished. A node stopped on purpose (Aspire's Stop exits 0) stays stopped. Off with DistSync:RestartOnCrash=false.
 /// </summary>
 public sealed partial class CrashRestarter(
     ResourceNotificationService notifications,
@@ -29,8 +29,11 @@ public sealed partial class CrashRestarter(
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(consecutiveCrashes - 1, 10)));
 
     /// <summary>A running node whose process ended with a non-zero code; a clean stop (Aspire's Stop) exits 0.</summary>
+    /// <summary>The node's exit code when it will not start with its data folder (DistSync.Node's Program): restarting cannot help.</summary>
+    public const int RefusedToStart = 2;
+
     public static bool IsCrash(string? previousState, string? state, int? exitCode) =>
-        previousState == KnownResourceStates.Running && state is "Exited" or "Finished" or "FailedToStart" && exitCode is not (0 or null);
+        previousState == KnownResourceStates.Running && state is "Exited" or "Finished" or "FailedToStart" && exitCode is not (0 or null or RefusedToStart);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -38,7 +41,7 @@ public sealed partial class CrashRestarter(
         {
             await foreach (var change in notifications.WatchAsync(stoppingToken))
             {
-                if (change.Resource.TryGetLastAnnotation<DistSyncNodeAnnotation>(out var node) && node.RestartOnCrash)
+                if (change.Resource.HasAnnotationOfType<RestartOnCrashAnnotation>())
                 {
                     Observe(change, stoppingToken);
                 }

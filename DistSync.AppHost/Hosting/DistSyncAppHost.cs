@@ -28,6 +28,11 @@ public static class DistSyncAppHost
 
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
+        if (builder.ExecutionContext.IsRunMode && options.LogDir is not null)
+        {
+            builder.Services.AddHostedService<ResourceLogFiles>();
+        }
+
         return options;
     }
 }

@@ -14,6 +14,7 @@ public static class DistSyncArguments
         ["--redis"] = "Redis",
         ["--redis-port"] = "RedisPort",
         ["--data-dir"] = "DataDir",
+        ["--log-dir"] = "LogDir",
     };
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -21,6 +22,7 @@ public static class DistSyncArguments
         ["--clean"] = "Clean=true",
         ["--no-restart"] = "RestartOnCrash=false",
         ["--no-dashboard"] = "Dashboard=false",
+        ["--no-auth"] = "AuthOff=true",
     };
 
     public const string Usage = """
@@ -33,9 +35,11 @@ public static class DistSyncArguments
                              (uses ConnectionStrings:redis, e.g. --ConnectionStrings:redis=host:6379,password=x)
           --redis-port P     port of the Redis the AppHost starts (default: a free port)
           --data-dir DIR     Raft logs and Redis data (default: DistSync.AppHost/.data)
+          --log-dir DIR      also write each resource's console output to DIR/<resource>.log
           --clean            delete the data directory first
-          --no-restart       do not restart a node that crashes or is killed
+          --no-restart       do not restart a node (or the local Redis) that crashes or is killed
           --no-dashboard     run without the Aspire dashboard (nodes then export no telemetry)
+          --no-auth          run the nodes without client tokens (development only; they warn at start)
 
         Every setting also has a long form (--DistSync:Nodes=5) and an environment form (DistSync__Nodes=5).
         """;

@@ -46,14 +46,28 @@ public sealed record DistSyncOptions
     /// <summary>Raft logs, snapshots and Redis's append-only file. Default: <c>.data</c> beside the AppHost project.</summary>
     public string? DataDir { get; init; }
 
+    /// <summary>Also write each resource's console output to <c>LogDir/&lt;resource&gt;.log</c> (off when null).</summary>
+    public string? LogDir { get; init; }
+
     /// <summary>Delete <see cref="DataDir"/> before starting (a fresh cluster).</summary>
     public bool Clean { get; init; }
 
-    /// <summary>Restart a node that exits with a non-zero code (a crash, or the Kill command), with backoff 1 s … 30 s.</summary>
+    /// <summary>Restart a node, or the local Redis, that exits with a non-zero code (a crash, or the Kill command), with backoff 1 s … 30 s.</summary>
     public bool RestartOnCrash { get; init; } = true;
+
+    /// <summary>Run the nodes without authentication (every request an admin); they warn at start. Development only.</summary>
+    public bool AuthOff { get; init; }
 
     /// <summary>Run the Aspire dashboard and have every node export telemetry to it.</summary>
     public bool Dashboard { get; init; } = true;
+
+    /// <summary>
+    /// Where one node reaches another, instead of the other's own endpoint: <c>DistSync:PeerLinks:node1:node2=
+    /// http://127.0.0.1:9102</c> sends node1's traffic to node2 through that address (the fault harness puts a TCP proxy
+    /// on each directed link there, so it can cut or slow one link). Keyed from, then to.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, Uri>> PeerLinks { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, Uri>>();
 
     /// <summary>Extra configuration for every node (<c>DistSync:NodeEnvironment:DistSync__Raft__SnapshotEvery=50</c>).</summary>
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
@@ -73,11 +87,14 @@ public sealed record DistSyncOptions
             Redis = Kind(section[nameof(Redis)]),
             RedisPort = Int(section, nameof(RedisPort), defaults.RedisPort),
             DataDir = section[nameof(DataDir)] is { Length: > 0 } dir ? dir : null,
+            LogDir = section[nameof(LogDir)] is { Length: > 0 } logs ? logs : null,
             Clean = Bool(section, nameof(Clean), defaults.Clean),
             RestartOnCrash = Bool(section, nameof(RestartOnCrash), defaults.RestartOnCrash),
             Dashboard = Bool(section, nameof(Dashboard), defaults.Dashboard),
+            AuthOff = Bool(section, nameof(AuthOff), defaults.AuthOff),
             NodeEnvironment = section.GetSection(nameof(NodeEnvironment)).GetChildren()
                 .ToDictionary(c => c.Key, c => c.Value ?? "", StringComparer.Ordinal),
+            PeerLinks = Links(section.GetSection(nameof(PeerLinks))),
         };
         options.Validate();
         return options;
@@ -95,6 +112,20 @@ public sealed record DistSyncOptions
             throw new DistSyncConfigurationException($"DistSync:BasePort {BasePort} leaves no room for {Nodes} nodes below port 65536 (0 picks free ports).");
         }
 
+        var names = Enumerable.Range(1, Nodes).Select(i => $"node{i}").ToHashSet(StringComparer.Ordinal);
+        foreach (var (from, links) in PeerLinks)
+        {
+            foreach (var to in links.Keys.Prepend(from).Where(n => !names.Contains(n)))
+            {
+                throw new DistSyncConfigurationException($"DistSync:PeerLinks names {to}, which is not one of this cluster's nodes (node1..node{Nodes}).");
+            }
+
+            if (links.ContainsKey(from))
+            {
+                throw new DistSyncConfigurationException($"DistSync:PeerLinks:{from}:{from}: a node does not link to itself.");
+            }
+        }
+
         if (RedisPort is < 0 or > 65535)
         {
             throw new DistSyncConfigurationException($"DistSync:RedisPort must be a port number (0 picks a free one), not {RedisPort}.");
@@ -110,6 +141,13 @@ public sealed record DistSyncOptions
         section[key] is not { Length: > 0 } text ? fallback
         : bool.TryParse(text, out var value) ? value
         : throw new DistSyncConfigurationException($"DistSync:{key} must be true or false, not '{text}'.");
+
+    private static Dictionary<string, IReadOnlyDictionary<string, Uri>> Links(IConfigurationSection section) =>
+        section.GetChildren().ToDictionary(from => from.Key, from => (IReadOnlyDictionary<string, Uri>)from.GetChildren().ToDictionary(
+            to => to.Key,
+            to => Uri.TryCreate(to.Value, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp ? uri
+                : throw new DistSyncConfigurationException($"DistSync:PeerLinks:{from.Key}:{to.Key} must be an http:// address, not '{to.Value}'."),
+            StringComparer.Ordinal), StringComparer.Ordinal);
 
     private static RedisKind Kind(string? text) => text?.ToLowerInvariant() switch
     {

@@ -15,7 +15,7 @@ public static class NodeHosting
         this IDistributedApplicationBuilder builder, DistSyncOptions options, IResourceBuilder<IResourceWithConnectionString> redis)
     {
         var publish = builder.ExecutionContext.IsPublishMode;
-        var clusterKey = builder.AddParameter("cluster-key", new GenerateParameterDefault { MinLength = 32, Special = false }, secret: true, persist: true);
+        var security = NodeSecurity.Add(builder, options);
         var dataDir = options.ResolveDataDir(builder.AppHostDirectory);
         var nodes = new List<IResourceBuilder<ProjectResource>>();
         for (var i = 1; i <= options.Nodes; i++)
@@ -36,19 +36,26 @@ public static class NodeHosting
                 // (in alternating runs, "localhost" cost about 15% of lock pairs/s).
                 .WithEndpoint(EndpointName, e => e.TargetHost = publish ? e.TargetHost : "127.0.0.1")
                 .WithEnvironment("DistSync__NodeId", name)
-                .WithEnvironment("DistSync__ClusterKey", clusterKey)
                 // In a container the log lives on the volume mounted at /data (see the README's Azure section).
                 .WithEnvironment("DistSync__DataDir", publish ? "/data" : Path.Combine(dataDir, name))
                 .WithReference(redis)
                 .WaitFor(redis)
                 .WithHttpHealthCheck("/health")
                 .WithEnvironment(NoExportWithoutDashboard)
-                .WithAnnotation(new DistSyncNodeAnnotation(name, options.RestartOnCrash))
-                .WithUrls(NodeUrls)
+                .WithAnnotation(new DistSyncNodeAnnotation(name))
+                .WithUrls(context => NodeUrlsAsync(context, security))
                 .WithNodeCommands();
+            security.Apply(node, dataDir);
+            // An append-only audit file per node, beside its log.
+            node.WithEnvironment("DistSync__Audit__File", "audit.jsonl");
             foreach (var (key, value) in options.NodeEnvironment)
             {
                 node.WithEnvironment(key, value);
+            }
+
+            if (options.RestartOnCrash)
+            {
+                node.WithAnnotation(new RestartOnCrashAnnotation());
             }
 
             nodes.Add(node);
@@ -60,11 +67,21 @@ public static class NodeHosting
             {
                 node.WithReference(peer);
             }
+
+            // Set after the references, so a link's address replaces the one the reference gave.
+            if (options.PeerLinks.TryGetValue(node.Resource.Name, out var links))
+            {
+                foreach (var (to, address) in links)
+                {
+                    node.WithEnvironment($"services__{to}__{EndpointName}__0", address.ToString().TrimEnd('/'));
+                }
+            }
         }
 
         if (builder.ExecutionContext.IsRunMode)
         {
-            builder.Services.AddHttpClient(RaftStatePublisher.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2));
+            builder.Services.AddHttpClient(RaftStatePublisher.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2))
+                .AddHttpMessageHandler<AdminTokenHandler>();
             builder.Services.AddHostedService<RaftStatePublisher>();
             builder.Services.AddHostedService<CrashRestarter>();
         }
@@ -88,7 +105,7 @@ public static class NodeHosting
     }
 
     /// <summary>The API itself, its interactive docs and the cluster view, in the dashboard's URL column.</summary>
-    private static void NodeUrls(ResourceUrlsCallbackContext context)
+    private static async Task NodeUrlsAsync(ResourceUrlsCallbackContext context, NodeSecurity security)
     {
         if (context.Urls.FirstOrDefault(u => u.Endpoint?.EndpointName == EndpointName) is not { } api)
         {
@@ -98,6 +115,9 @@ public static class NodeHosting
         api.DisplayText = "API";
         var root = api.Url.TrimEnd('/');
         context.Urls.Add(new ResourceUrlAnnotation { Url = $"{root}/docs", DisplayText = "docs" });
-        context.Urls.Add(new ResourceUrlAnnotation { Url = $"{root}{RaftStatePublisher.ClusterPath}", DisplayText = RaftStatePublisher.ClusterLabel });
+        // The page reads the reader token from the fragment, which the browser never sends to the server.
+        var reader = await security.TokenAsync("reader", context.CancellationToken);
+        var fragment = reader is null ? "" : $"#token={Uri.EscapeDataString(reader)}";
+        context.Urls.Add(new ResourceUrlAnnotation { Url = $"{root}{RaftStatePublisher.ClusterPath}{fragment}", DisplayText = RaftStatePublisher.ClusterLabel });
     }
 }

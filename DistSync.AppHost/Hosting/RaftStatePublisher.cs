@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Collections.Immutable;
 using System.Net.Http.Json;
 using System.Text.Json;
@@ -11,7 +12,7 @@ namespace DistSync.AppHost.Hosting;
 /// Puts every running node's Raft role, term and leader into its resource state, so the dashboard shows who leads:
 /// as highlighted properties, and in the text of the node's "cluster view" URL (the one resource-grid column that
 /// may carry text of ours without touching the state Aspire's health and wait logic read). Polled twice a second,
-/// published only when something changed.
+/// published when something changed or the snapshot lost the label.
 /// </summary>
 internal sealed partial class RaftStatePublisher(
     DistributedApplicationModel model,
@@ -26,7 +27,12 @@ internal sealed partial class RaftStatePublisher(
 
     private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(500);
 
-    private readonly Dictionary<string, RaftState> _published = new(StringComparer.Ordinal);
+    // Written from every node's refresh at once (they run together): a concurrent dictionary.
+    private readonly ConcurrentDictionary<string, RaftState> _published = new(StringComparer.Ordinal);
+
+    /// <summary>The cluster view's URL, with or without the reader token in its fragment.</summary>
+    public static bool IsClusterUrl(string url) =>
+        url.EndsWith(ClusterPath, StringComparison.Ordinal) || url.Contains(ClusterPath + "#", StringComparison.Ordinal);
 
     public static string? RoleOf(CustomResourceSnapshot snapshot) =>
         snapshot.Properties.FirstOrDefault(p => p.Name == RoleProperty)?.Value as string;
@@ -53,12 +59,15 @@ internal sealed partial class RaftStatePublisher(
     {
         if (!notifications.TryGetCurrentState(node.Name, out var current) || current.Snapshot.State?.Text != KnownResourceStates.Running)
         {
-            _published.Remove(node.Name);
+            _published.TryRemove(node.Name, out _);
             return;
         }
 
         var state = await ReadAsync(http, node, cancellationToken);
-        if (_published.TryGetValue(node.Name, out var last) && last == state)
+        var label = $"{ClusterLabel} · {state.Label}";
+        // Unchanged, and the snapshot still shows it: nothing to do. A snapshot rebuilt meanwhile (its URLs made again
+        // from the endpoints, or not there yet when the state was first published) gets the label again.
+        if (_published.TryGetValue(node.Name, out var last) && last == state && Shows(current.Snapshot, label))
         {
             return;
         }
@@ -69,8 +78,7 @@ internal sealed partial class RaftStatePublisher(
         }
 
         _published[node.Name] = state;
-        var label = $"{ClusterLabel} · {state.Label}";
-        foreach (var url in node.Annotations.OfType<ResourceUrlAnnotation>().Where(u => u.Url.EndsWith(ClusterPath, StringComparison.Ordinal)))
+        foreach (var url in node.Annotations.OfType<ResourceUrlAnnotation>().Where(u => IsClusterUrl(u.Url)))
         {
             url.DisplayText = label; // kept by the snapshots DCP builds from the annotations later
         }
@@ -78,11 +86,15 @@ internal sealed partial class RaftStatePublisher(
         await notifications.PublishUpdateAsync(node, s => s with
         {
             Properties = SetRaftProperties(s.Properties, state),
-            Urls = [.. s.Urls.Select(u => u.Url.EndsWith(ClusterPath, StringComparison.Ordinal)
+            Urls = [.. s.Urls.Select(u => IsClusterUrl(u.Url)
                 ? u with { DisplayProperties = (u.DisplayProperties ?? new UrlDisplayPropertiesSnapshot()) with { DisplayName = label } }
                 : u)],
         });
     }
+
+    /// <summary>Whether the snapshot's cluster-view URL carries the label (a snapshot without that URL yet shows nothing to fix).</summary>
+    private static bool Shows(CustomResourceSnapshot snapshot, string label) =>
+        snapshot.Urls.Where(u => IsClusterUrl(u.Url)).All(u => u.DisplayProperties?.DisplayName == label);
 
     private static async Task<RaftState> ReadAsync(HttpClient http, ProjectResource node, CancellationToken cancellationToken)
     {

@@ -53,6 +53,11 @@ public static class RedisHosting
         var healthCheck = $"{name}-ping";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
             _ => new RedisPingHealthCheck(redis.Resource), failureStatus: HealthStatus.Unhealthy, tags: null));
+        if (options.RestartOnCrash)
+        {
+            redis.WithAnnotation(new RestartOnCrashAnnotation()); // a killed redis-server comes back from its append-only file
+        }
+
         return redis
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: RedisServerResource.EndpointName, isProxied: false)
             .WithHealthCheck(healthCheck)

@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using System.Diagnostics;
 using DistSync.Node.Cluster;
 using DistSync.Node.Http;
@@ -14,16 +15,19 @@ namespace DistSync.Node.Cache;
 /// </summary>
 public static class CacheApi
 {
+    /// <summary>A key and a few fields; a set adds its value (at most <see cref="CacheValidator.MaxValueBytes"/>) to this.</summary>
+    private const int SmallBody = 4096;
+
     public static IEndpointRouteBuilder MapCacheApi(this IEndpointRouteBuilder app)
     {
-        var cache = app.MapGroup("/cache").WithTags("Cache");
-        cache.MapGet("/get", GetAsync).WithName("CacheGet")
+        var cache = app.MapGroup("/cache").WithTags("Cache").AddEndpointFilter(new TargetFilter("key"));
+        cache.MapGet("/get", GetAsync).WithName("CacheGet").RequireRole(Role.Reader)
             .WithSummary("Read a key: a hit is served from this node's memory with no message; a miss asks the key's home and still returns the current value.");
-        cache.MapPost("/set", SetAsync).WithName("CacheSet")
+        cache.MapPost("/set", SetAsync).WithName("CacheSet").RequireRole(Role.Writer).WithBodyLimit(CacheValidator.MaxValueBytes + SmallBody)
             .WithSummary("Write a key (any JSON value); returns once every other node's copy is invalidated. ?policy=write-back keeps an owner's writes in its memory for up to the write-back delay.");
-        cache.MapPost("/delete", DeleteAsync).WithName("CacheDelete").WithSummary("Remove a key's value everywhere; returns once no node holds the old one.");
-        cache.MapPost("/invalidate", InvalidateAsync).WithName("CacheInvalidate").WithSummary("Drop this node's copy of a key (a dirty one is written back first).");
-        cache.MapGet("/lines", LinesAsync).WithName("CacheLines").WithSummary("Every node's MESI state for a key, and what its home records.");
+        cache.MapPost("/delete", DeleteAsync).WithName("CacheDelete").RequireRole(Role.Writer).WithBodyLimit(SmallBody).WithSummary("Remove a key's value everywhere; returns once no node holds the old one.");
+        cache.MapPost("/invalidate", InvalidateAsync).WithName("CacheInvalidate").RequireRole(Role.Writer).WithBodyLimit(SmallBody).WithSummary("Drop this node's copy of a key (a dirty one is written back first).");
+        cache.MapGet("/lines", LinesAsync).WithName("CacheLines").RequireRole(Role.Reader).WithSummary("Every node's MESI state for a key, and what its home records.");
         return app;
     }
 
@@ -134,10 +138,9 @@ public static class CacheApi
             return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cache home unavailable", detail: ex.Message,
                 extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = ex.MaybeApplied }));
         }
-        catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+        catch (Exception ex) when (Problems.IsRedisFailure(ex))
         {
-            return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Redis unavailable", detail: ex.Message,
-                extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = true }));
+            return problem(Problems.RedisUnavailable(ex));
         }
     }
 }

@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using DistSync.Node.Queue;
 
 namespace DistSync.Node.Cache;
@@ -12,12 +13,18 @@ namespace DistSync.Node.Cache;
 public sealed record CacheGetResponse(string Status, string Key, RawJson? Value, string State, long Version, DateTimeOffset? ExpiresAt, string NodeId);
 
 /// <summary><c>ttl_sec</c>: the value expires this long after the set (none: never).</summary>
-public sealed record CacheSetRequest(string? Key, RawJson? Value, double? TtlSec);
+public sealed record CacheSetRequest(string? Key, RawJson? Value, double? TtlSec) : ITargeted
+{
+    string? ITargeted.Target => Key;
+}
 
 /// <summary>Returned once no other node holds an older copy. <c>silent</c>: this node held the line exclusively and asked no one.</summary>
 public sealed record CacheSetResponse(string Status, string Key, string State, long Version, string Policy, bool Silent, string NodeId);
 
-public sealed record CacheKeyRequest(string? Key);
+public sealed record CacheKeyRequest(string? Key) : ITargeted
+{
+    string? ITargeted.Target => Key;
+}
 
 public sealed record CacheInvalidateResponse(string Status, string Key, string Dropped, string NodeId);
 

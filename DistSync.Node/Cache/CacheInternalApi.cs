@@ -9,7 +9,7 @@ public static class CacheInternalApi
 {
     public static IEndpointRouteBuilder MapCacheInternalApi(this IEndpointRouteBuilder app)
     {
-        var cache = app.MapGroup("/internal/cache").ExcludeFromDescription().AddEndpointFilter<ClusterKeyFilter>();
+        var cache = app.MapGroup("/internal/cache").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(app.ServiceProvider.GetRequiredService<ClusterKeyFilter>());
         cache.MapPost("/home", HomeAsync);
         cache.MapPost("/revoke", RevokeAsync);
         cache.MapGet("/line", Line);
@@ -18,8 +18,19 @@ public static class CacheInternalApi
 
     // Neither takes the request's abort token: a home finishes a transition it began even if the asking node gave
     // up (its waits are bounded by leases), so no entry is left half changed.
-    public static async Task<Ok<HomeReply>> HomeAsync(HomeRequest request, CacheHome home) =>
-        TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None));
+    // A home whose Redis fails says so (503) rather than with a 500: the asking node gives up at once instead of
+    // retrying a home that cannot answer anyone until Redis is back.
+    public static async Task<Results<Ok<HomeReply>, ProblemHttpResult>> HomeAsync(HomeRequest request, CacheHome home)
+    {
+        try
+        {
+            return TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None));
+        }
+        catch (Exception ex) when (Http.Problems.IsRedisFailure(ex))
+        {
+            return Http.Problems.RedisUnavailable(ex);
+        }
+    }
 
     public static async Task<Ok<RevokeReply>> RevokeAsync(RevokeRequest request, CacheNode node) =>
         TypedResults.Ok(await node.RevokeAsync(request, CancellationToken.None));

@@ -2,7 +2,6 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using DistSync.Node.Cluster;
 using DistSync.Node.Http;
-using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Cache;
 
@@ -10,10 +9,8 @@ namespace DistSync.Node.Cache;
 /// Cache messages between nodes over <c>/internal/cache/*</c> (cluster key required), on the node's plain peer client
 /// (<see cref="PeerHttp"/>). The caller sets each request's deadline.
 /// </summary>
-public sealed class HttpCachePeers(PeerDirectory peers, IOptions<NodeOptions> options) : ICachePeers, IDisposable
+public sealed class HttpCachePeers(PeerDirectory peers, PeerCredentials credentials) : ICachePeers, IDisposable
 {
-    private readonly string _clusterKey = options.Value.ClusterKey ?? "";
-
     private readonly HttpClient _http = PeerHttp.CreateClient(Timeout.InfiniteTimeSpan);
 
     public Task<HomeReply> AskHomeAsync(string home, HomeRequest request, CancellationToken cancellationToken) =>
@@ -32,10 +29,16 @@ public sealed class HttpCachePeers(PeerDirectory peers, IOptions<NodeOptions> op
             throw new CachePeerUnreachableException(node, "not a peer of this node", false);
         }
 
-        using var request = PeerHttp.Request(method, new Uri(address, path), _clusterKey, content);
+        using var request = PeerHttp.Request(method, new Uri(address, path), credentials, content);
         try
         {
             using var response = await _http.SendAsync(request, cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                // The peer answered, but its Redis did not: asking again will not help until Redis is back.
+                throw new CacheUnavailableException($"{node} could not reach Redis; a write may or may not have been applied.", true);
+            }
+
             response.EnsureSuccessStatusCode();
             return await response.Content.ReadFromJsonAsync<TReply>(NodeJson.Options, cancellationToken)
                 ?? throw new CachePeerUnreachableException(node, "an empty answer", true);
@@ -45,7 +48,7 @@ public sealed class HttpCachePeers(PeerDirectory peers, IOptions<NodeOptions> op
             // Refused before anything was sent: the request cannot have been applied.
             throw new CachePeerUnreachableException(node, ex.Message, false);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((PeerHttp.IsUnreachable(ex) || ex is System.Text.Json.JsonException) && !cancellationToken.IsCancellationRequested)
         {
             throw new CachePeerUnreachableException(node, ex.Message, true);
         }

@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using System.Net.Http.Json;
 using DistSync.Node.Consensus;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -24,22 +25,24 @@ public static class ClusterViewApi
 
     public static IEndpointRouteBuilder MapClusterViewApi(this IEndpointRouteBuilder app)
     {
-        var cluster = app.MapGroup("/cluster").WithTags("Cluster");
+        var cluster = app.MapGroup("/cluster").WithTags("Cluster").AddEndpointFilter(new TargetFilter(null));
         cluster.MapGet("", () => TypedResults.Bytes(Page.Value, "text/html; charset=utf-8"))
             .WithName("GetClusterPage")
+            // The page itself holds nothing: it asks for a reader token, and its data comes from /cluster/state.
+            .AllowAnonymous()
             .WithSummary("The live cluster view: every node's Raft role, term and indexes, the lock table and the wait-for graph.");
-        cluster.MapGet("/state", GetStateAsync)
+        cluster.MapGet("/state", GetStateAsync).RequireRole(Role.Reader)
             .WithName("GetClusterState")
             .WithSummary("What the cluster view shows, as JSON: every node's Raft status (as this node reaches it) and each feature's state here.");
         return app;
     }
 
     public static async Task<Ok<ClusterStateResponse>> GetStateAsync(
-        RaftHost raft, PeerDirectory peers, IHttpClientFactory httpClients, IEnumerable<IClusterViewSection> sections, TimeProvider time, CancellationToken cancellationToken)
+        RaftHost raft, PeerDirectory peers, PeerCredentials credentials, IHttpClientFactory httpClients, IEnumerable<IClusterViewSection> sections, TimeProvider time, CancellationToken cancellationToken)
     {
         var http = httpClients.CreateClient(HttpClientName);
         var self = raft.Status is { } status ? ClusterNodeView.From(RaftStatusResponse.From(status, raft.Role)) : ClusterNodeView.Unreachable(raft.NodeId, "the Raft log is still loading");
-        var others = peers.PeerIds.Select(id => PeerAsync(http, id, peers.AddressOf(id), cancellationToken));
+        var others = peers.PeerIds.Select(id => PeerAsync(http, credentials, id, peers.AddressOf(id), cancellationToken));
         var nodes = (await Task.WhenAll(others)).Append(self).OrderBy(n => n.NodeId, StringComparer.Ordinal).ToList();
         var described = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var section in sections)
@@ -50,14 +53,22 @@ public static class ClusterViewApi
         return TypedResults.Ok(new ClusterStateResponse(raft.NodeId, time.GetUtcNow(), nodes, described));
     }
 
-    private static async Task<ClusterNodeView> PeerAsync(HttpClient http, string id, Uri address, CancellationToken cancellationToken)
+    private static async Task<ClusterNodeView> PeerAsync(HttpClient http, PeerCredentials credentials, string id, Uri address, CancellationToken cancellationToken)
     {
         try
         {
-            var status = await http.GetFromJsonAsync<RaftStatusResponse>(new Uri(address, "/raft/status"), NodeJson.Options, cancellationToken);
+            // The peer's own status route for peers: the public one needs a client token, which nodes do not hold.
+            using var request = PeerHttp.Request(HttpMethod.Get, new Uri(address, RaftApi.PeerStatusPath), credentials);
+            using var response = await http.SendAsync(request, cancellationToken);
+            if (!response.IsSuccessStatusCode)
+            {
+                return ClusterNodeView.Unreachable(id, $"HTTP {(int)response.StatusCode}");
+            }
+
+            var status = await response.Content.ReadFromJsonAsync<RaftStatusResponse>(NodeJson.Options, cancellationToken);
             return status is null ? ClusterNodeView.Unreachable(id, "empty answer") : ClusterNodeView.From(status);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when ((PeerHttp.IsUnreachable(ex) || ex is System.Text.Json.JsonException) && !cancellationToken.IsCancellationRequested)
         {
             return ClusterNodeView.Unreachable(id, ex is TaskCanceledException ? "no answer within 1 s" : ex.Message);
         }

@@ -18,6 +18,13 @@ public sealed class NodeOptions
     /// <summary>Shared secret every node presents on <c>/internal</c> routes. Empty means internal routes are open (single-node development only).</summary>
     public string? ClusterKey { get; set; }
 
+    /// <summary>The id of the cluster this node belongs to: written into its data folder at the first start and carried on every peer message.</summary>
+    [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "DistSync:ClusterId must be 1-64 letters, digits, '-' or '_'.")]
+    public string? ClusterId { get; set; }
+
+    /// <summary><c>New</c> when the cluster is being formed; <c>Existing</c> when it already has a log, so an empty data folder means a lost one.</summary>
+    public ClusterState ClusterState { get; set; } = ClusterState.New;
+
     public string ResolveDataDir() =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(DataDir) ? Path.Combine(".data", NodeId) : DataDir);
 }

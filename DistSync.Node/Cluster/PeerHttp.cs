@@ -3,7 +3,7 @@ namespace DistSync.Node.Cluster;
 /// <summary>
 /// What every node-to-node request outside Raft's stream shares: one plain client for the node's life (peers are
 /// addressed directly, so the factory's per-request handler chain of service discovery and logging scopes would be
-/// work without a purpose on a hot path), the cluster key, and the mark that traces a sampled request's hop too.
+/// work without a purpose on a hot path), the cluster key and id, and the mark that traces a sampled request's hop too.
 /// </summary>
 public static class PeerHttp
 {
@@ -17,10 +17,17 @@ public static class PeerHttp
         Timeout = timeout,
     };
 
-    public static HttpRequestMessage Request(HttpMethod method, Uri uri, string clusterKey, HttpContent? content = null)
+    /// <summary>
+    /// The peer did not answer: refused, reset, timed out. A raw SocketException or IOException escapes HttpClient
+    /// when a connection is reset right after it was accepted, so those count too.
+    /// </summary>
+    public static bool IsUnreachable(Exception ex) =>
+        ex is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException or IOException;
+
+    public static HttpRequestMessage Request(HttpMethod method, Uri uri, PeerCredentials credentials, HttpContent? content = null)
     {
         var request = new HttpRequestMessage(method, uri) { Content = content };
-        request.Headers.Add(ClusterKeyFilter.HeaderName, clusterKey);
+        credentials.Apply(request);
         if (System.Diagnostics.Activity.Current is { Recorded: true })
         {
             request.Headers.Add(Microsoft.Extensions.Hosting.Extensions.TracedHeader, "1");

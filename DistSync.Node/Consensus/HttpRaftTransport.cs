@@ -4,7 +4,6 @@ using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
 using DistSync.Node.Cluster;
-using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Consensus;
 
@@ -34,15 +33,16 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     private int _disposed;
     private readonly IHttpClientFactory _clients;
     private readonly PeerDirectory _peers;
-    private readonly string _clusterKey;
+    private readonly PeerCredentials _credentials;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, long> _refusalLogged = new(StringComparer.Ordinal);
     private readonly RaftTelemetry _telemetry;
     private readonly ILogger<HttpRaftTransport> _logger;
 
-    public HttpRaftTransport(IHttpClientFactory clients, PeerDirectory peers, IOptions<NodeOptions> options, RaftTelemetry telemetry, ILogger<HttpRaftTransport> logger)
+    public HttpRaftTransport(IHttpClientFactory clients, PeerDirectory peers, PeerCredentials credentials, RaftTelemetry telemetry, ILogger<HttpRaftTransport> logger)
     {
         _clients = clients;
         _peers = peers;
-        _clusterKey = options.Value.ClusterKey ?? "";
+        _credentials = credentials;
         _telemetry = telemetry;
         _logger = logger;
         foreach (var peer in peers.PeerIds)
@@ -147,6 +147,18 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         {
             using var request = NewRequest(peer, StreamPath, new PumpContent((stream, ct) => PumpAsync(peer, queue, stream, sent, ct)));
             using var response = await _clients.CreateClient(HttpClientName).SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+            if (response.StatusCode is System.Net.HttpStatusCode.Unauthorized or System.Net.HttpStatusCode.Forbidden)
+            {
+                // Another cluster's node, or ours with another key: say so loudly, not as a routine reconnect.
+                // At most once per 30 s per peer: a refused stream is retried every second.
+                var now = Stopwatch.GetTimestamp();
+                if (!_refusalLogged.TryGetValue(peer, out var last) || Stopwatch.GetElapsedTime(last, now) > TimeSpan.FromSeconds(30))
+                {
+                    _refusalLogged[peer] = now;
+                    LogRefusedByPeer(peer, (int)response.StatusCode, await response.Content.ReadAsStringAsync(cancellationToken));
+                }
+            }
+
             return $"peer answered HTTP {(int)response.StatusCode}";
         }
         catch (Exception ex)
@@ -228,9 +240,12 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     {
         content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
         var request = new HttpRequestMessage(HttpMethod.Post, new Uri(_peers.AddressOf(peer), path)) { Content = content };
-        request.Headers.Add(ClusterKeyFilter.HeaderName, _clusterKey);
+        _credentials.Apply(request);
         return request;
     }
+
+    [LoggerMessage(2102, LogLevel.Warning, "{Peer} refused this node's Raft stream with HTTP {Status}: {Problem}")]
+    private partial void LogRefusedByPeer(string peer, int status, string problem);
 
     [LoggerMessage(2101, LogLevel.Debug, "Raft stream to {Peer} ended after {Frames} frames: {Reason}")]
     private partial void LogStreamEnded(string peer, long frames, string reason);

@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using System.Buffers;
 using System.Net;
 using DistSync.Node.Cluster;
@@ -10,18 +11,21 @@ namespace DistSync.Node.Consensus;
 /// <summary><c>/raft/*</c> for people and tools; <c>/internal/raft/*</c> for peers (cluster key required).</summary>
 public static class RaftApi
 {
+    public const string PeerStatusPath = "/internal/raft/status";
+
     public static IEndpointRouteBuilder MapRaftApi(this IEndpointRouteBuilder app)
     {
-        var raft = app.MapGroup("/raft").WithTags("Raft");
-        raft.MapGet("/status", GetStatus)
+        var raft = app.MapGroup("/raft").WithTags("Raft").AddEndpointFilter(new TargetFilter(null));
+        raft.MapGet("/status", GetStatus).RequireRole(Role.Reader)
             .WithName("GetRaftStatus")
             .WithSummary("This node's Raft state: role, term, leader, commit and applied index, log and peers.");
-        raft.MapPost("/transfer-leadership", TransferLeadership)
+        raft.MapPost("/transfer-leadership", TransferLeadership).RequireRole(Role.Admin).WithBodyLimit(1024)
             .WithName("TransferLeadership")
             .WithSummary("Asks the leader to hand leadership to another node (e.g. before maintenance).");
 
-        var internalRaft = app.MapGroup("/internal/raft").ExcludeFromDescription().AddEndpointFilter<ClusterKeyFilter>();
+        var internalRaft = app.MapGroup("/internal/raft").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(app.ServiceProvider.GetRequiredService<ClusterKeyFilter>());
         internalRaft.MapPost("/stream", ReceiveStreamAsync);
+        internalRaft.MapGet("/status", GetStatus);
         return app;
     }
 
@@ -93,6 +97,10 @@ public static class RaftApi
         catch (OperationCanceledException) when (stop.IsCancellationRequested)
         {
             // The peer went away, or this node is stopping.
+        }
+        catch (IOException)
+        {
+            // The peer's connection was reset (it crashed, or a partition cut it): it reconnects when it can.
         }
         catch (FormatException ex)
         {

@@ -7,7 +7,7 @@ namespace DistSync.Node.Http;
 /// Turns a request the framework could not bind (malformed JSON, a string where a number belongs, an
 /// empty body) into a 400 problem that names the field, instead of an empty 400 or a 500.
 /// </summary>
-public sealed class BadRequestExceptionHandler(IProblemDetailsService problems, ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
+public sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -27,7 +27,8 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problems, 
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
         {
             Status = badRequest.StatusCode,
-            Title = "Bad request",
+            // A body over its route's limit keeps the status's own title, as the status-code pages give it when the framework answers.
+            Title = badRequest.StatusCode == StatusCodes.Status413PayloadTooLarge ? null : "Bad request",
             Detail = detail,
         };
         if (field is not null)
@@ -36,7 +37,9 @@ public sealed class BadRequestExceptionHandler(IProblemDetailsService problems, 
             problem.Extensions["rule"] = "must be a JSON value of the documented type (see /openapi/v1.json)";
         }
 
-        return await problems.TryWriteAsync(new ProblemDetailsContext { HttpContext = httpContext, ProblemDetails = problem, Exception = exception });
+        // Written whatever the client's Accept says: the problem-details service writes nothing for Accept: text/html.
+        await TypedResults.Problem(problem).ExecuteAsync(httpContext);
+        return true;
     }
 
     private static JsonException? FindJsonException(Exception exception)

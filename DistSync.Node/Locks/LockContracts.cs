@@ -1,14 +1,26 @@
+using DistSync.Node.Security;
 using System.Text.Json.Serialization;
 
 namespace DistSync.Node.Locks;
 
 // The lock API's bodies; property names become snake_case on the wire, as the original system had them.
 
-public sealed record AcquireRequest(string? Resource, string? ClientId, string? Mode, long? WaitMs, long? TtlMs);
+public sealed record AcquireRequest(string? Resource, string? ClientId, string? Mode, long? WaitMs, long? TtlMs) : ITargeted, IBlockingRequest
+{
+    string? ITargeted.Target => Resource;
 
-public sealed record ReleaseRequest(string? Resource, string? ClientId);
+    bool IBlockingRequest.Blocks => WaitMs > 0;
+}
 
-public sealed record RenewRequest(string? Resource, string? ClientId, long? TtlMs);
+public sealed record ReleaseRequest(string? Resource, string? ClientId) : ITargeted
+{
+    string? ITargeted.Target => Resource;
+}
+
+public sealed record RenewRequest(string? Resource, string? ClientId, long? TtlMs) : ITargeted
+{
+    string? ITargeted.Target => Resource;
+}
 
 /// <summary>A grant: <c>status</c> is <c>acquired</c>.</summary>
 public sealed record AcquiredResponse(string Status, string Resource, string ClientId, string Mode, long FencingToken, DateTimeOffset ExpiresAt, bool AlreadyHeld, double WaitedMs);

@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -10,19 +11,22 @@ namespace DistSync.Node.Locks;
 /// </summary>
 public static class LocksApi
 {
+    /// <summary>A resource, a client id and a few numbers: far under this.</summary>
+    private const int SmallBody = 4096;
+
     public static IEndpointRouteBuilder MapLocksApi(this IEndpointRouteBuilder app)
     {
-        var locks = app.MapGroup("/locks").WithTags("Locks");
-        locks.MapPost("/acquire", AcquireAsync)
+        var locks = app.MapGroup("/locks").WithTags("Locks").AddEndpointFilter(new TargetFilter(null));
+        locks.MapPost("/acquire", AcquireAsync).RequireRole(Role.Writer).WithBodyLimit(SmallBody).AddEndpointFilter(app.ServiceProvider.GetRequiredService<BlockingWaits>())
             .WithName("AcquireLock")
             .WithSummary("Acquire a shared or exclusive lock, optionally waiting up to wait_ms; a grant carries a fencing token.");
-        locks.MapPost("/release", ReleaseAsync)
+        locks.MapPost("/release", ReleaseAsync).RequireRole(Role.Writer).WithBodyLimit(SmallBody)
             .WithName("ReleaseLock")
             .WithSummary("Release a hold (and hand the lock to the next waiter), or withdraw a wait.");
-        locks.MapPost("/renew", RenewAsync)
+        locks.MapPost("/renew", RenewAsync).RequireRole(Role.Writer).WithBodyLimit(SmallBody)
             .WithName("RenewLock")
             .WithSummary("Extend a hold's lease by ttl_ms from now.");
-        locks.MapGet("/state", GetStateAsync)
+        locks.MapGet("/state", GetStateAsync).RequireRole(Role.Reader)
             .WithName("GetLockState")
             .WithSummary("Every resource's mode, holders, waiters and fencing token, and the wait-for graph; identical on every node.");
         return app;

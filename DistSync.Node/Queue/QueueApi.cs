@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using System.Diagnostics;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
@@ -11,23 +12,27 @@ namespace DistSync.Node.Queue;
 /// </summary>
 public static class QueueApi
 {
+    /// <summary>A body with a topic and a few fields, as every queue request but a publish is.</summary>
+    private const int SmallBody = 4096;
+
     public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
     {
-        var queue = app.MapGroup("/queue").WithTags("Queue");
-        queue.MapPost("/publish", PublishAsync).WithName("Publish")
+        var queue = app.MapGroup("/queue").WithTags("Queue").AddEndpointFilter(new TargetFilter("topic"));
+        queue.MapPost("/publish", PublishAsync).WithName("Publish").RequireRole(Role.Writer).WithBodyLimit(QueueLimits.MaxPayloadBytes + SmallBody)
             .WithSummary("Publish one message (any JSON payload); a key keeps its messages in one partition, in order; a dedup_id seen in the last 5 minutes queues nothing.");
-        queue.MapPost("/publish_batch", PublishBatchAsync).WithName("PublishBatch").WithSummary("Publish up to 100 messages in one request.");
-        queue.MapPost("/consume", ConsumeAsync).WithName("Consume")
+        queue.MapPost("/publish_batch", PublishBatchAsync).WithName("PublishBatch").RequireRole(Role.Writer)
+            .WithBodyLimit((long)QueueLimits.MaxBatch * (QueueLimits.MaxPayloadBytes + SmallBody)).WithSummary("Publish up to 100 messages in one request.");
+        queue.MapPost("/consume", ConsumeAsync).WithName("Consume").RequireRole(Role.Writer).WithBodyLimit(SmallBody).AddEndpointFilter(app.ServiceProvider.GetRequiredService<BlockingWaits>())
             .WithSummary("Take a message (or up to max_messages), hidden from others for visibility_timeout_sec; wait_sec long-polls up to 20 s.");
-        queue.MapPost("/ack", AckAsync).WithName("Ack").WithSummary("Acknowledge a message: it is never delivered again.");
-        queue.MapPost("/ack_batch", AckBatchAsync).WithName("AckBatch").WithSummary("Acknowledge up to 100 messages.");
-        queue.MapPost("/nack", NackAsync).WithName("Nack").WithSummary("Return a message now (or after delay_sec) instead of waiting for its visibility timeout.");
-        queue.MapPost("/extend", ExtendAsync).WithName("ExtendVisibility").WithSummary("Keep a slow consumer's claim: the message stays hidden visibility_timeout_sec from now.");
-        queue.MapPost("/requeue_expired", RequeueExpiredAsync).WithName("RequeueExpired")
+        queue.MapPost("/ack", AckAsync).WithName("Ack").RequireRole(Role.Writer).WithBodyLimit(SmallBody).WithSummary("Acknowledge a message: it is never delivered again.");
+        queue.MapPost("/ack_batch", AckBatchAsync).WithName("AckBatch").RequireRole(Role.Writer).WithBodyLimit(QueueLimits.MaxBatch * SmallBody).WithSummary("Acknowledge up to 100 messages.");
+        queue.MapPost("/nack", NackAsync).WithName("Nack").RequireRole(Role.Writer).WithBodyLimit(SmallBody).WithSummary("Return a message now (or after delay_sec) instead of waiting for its visibility timeout.");
+        queue.MapPost("/extend", ExtendAsync).WithName("ExtendVisibility").RequireRole(Role.Writer).WithBodyLimit(SmallBody).WithSummary("Keep a slow consumer's claim: the message stays hidden visibility_timeout_sec from now.");
+        queue.MapPost("/requeue_expired", RequeueExpiredAsync).WithName("RequeueExpired").RequireRole(Role.Writer).WithBodyLimit(SmallBody)
             .WithSummary("Return every message whose visibility timeout passed (owners also do this by themselves at each deadline).");
-        queue.MapGet("/dead_letters", DeadLettersAsync).WithName("DeadLetters").WithSummary("Messages that used up max_deliveries, oldest first.");
-        queue.MapPost("/redrive", RedriveAsync).WithName("Redrive").WithSummary("Put a topic's dead letters back in the queue with their delivery count reset.");
-        queue.MapGet("/stats", StatsAsync).WithName("QueueStats").WithSummary("Per partition: owner, epoch, ready, in flight, delayed, dead, oldest age; without a topic, every topic.");
+        queue.MapGet("/dead_letters", DeadLettersAsync).WithName("DeadLetters").RequireRole(Role.Reader).WithSummary("Messages that used up max_deliveries, oldest first.");
+        queue.MapPost("/redrive", RedriveAsync).WithName("Redrive").RequireRole(Role.Admin).WithBodyLimit(SmallBody).WithSummary("Put a topic's dead letters back in the queue with their delivery count reset.");
+        queue.MapGet("/stats", StatsAsync).WithName("QueueStats").RequireRole(Role.Reader).WithSummary("Per partition: owner, epoch, ready, in flight, delayed, dead, oldest age; without a topic, every topic.");
         return app;
     }
 
@@ -322,7 +327,7 @@ public static class QueueApi
         _ => status.ToString().ToLowerInvariant(),
     };
 
-    /// <summary>The cluster cannot take it now (no leader to create a topic, no owner for a partition): a retryable 503.</summary>
+    /// <summary>The cluster cannot take it now (no leader to create a topic, no owner for a partition, Redis restarting): a retryable 503.</summary>
     private static async Task<TResult> Guard<TResult>(Func<Task<TResult>> call, Func<ProblemHttpResult, TResult> problem)
     {
         try
@@ -336,11 +341,17 @@ public static class QueueApi
         catch (QueueUnavailableException ex)
         {
             return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Partition unavailable", detail: ex.Message,
-                extensions: new Dictionary<string, object?> { ["retryable"] = true }));
+                extensions: ex.MaybeApplied
+                    ? new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = true }
+                    : new Dictionary<string, object?> { ["retryable"] = true }));
         }
         catch (QueueLimitException ex)
         {
             return problem(TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Limit reached", detail: ex.Message));
+        }
+        catch (Exception ex) when (Problems.IsRedisFailure(ex))
+        {
+            return problem(Problems.RedisUnavailable(ex));
         }
     }
 }

@@ -1,3 +1,4 @@
+using DistSync.Node.Security;
 using System.Text.Json.Serialization;
 
 namespace DistSync.Node.Queue;
@@ -5,11 +6,17 @@ namespace DistSync.Node.Queue;
 // The queue API's bodies; property names become snake_case on the wire, as the original system had them.
 
 /// <summary><c>partitions</c> and <c>max_deliveries</c> apply only to the publish that creates the topic.</summary>
-public sealed record PublishRequest(string? Topic, RawJson? Payload, string? Key, string? DedupId, double? DelaySec, int? Partitions, int? MaxDeliveries);
+public sealed record PublishRequest(string? Topic, RawJson? Payload, string? Key, string? DedupId, double? DelaySec, int? Partitions, int? MaxDeliveries) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
 public sealed record PublishBatchItem(RawJson? Payload, string? Key, string? DedupId, double? DelaySec);
 
-public sealed record PublishBatchRequest(string? Topic, IReadOnlyList<PublishBatchItem>? Messages, int? Partitions, int? MaxDeliveries);
+public sealed record PublishBatchRequest(string? Topic, IReadOnlyList<PublishBatchItem>? Messages, int? Partitions, int? MaxDeliveries) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
 /// <summary>
 /// <c>status</c> is <c>queued</c>, or <c>duplicate</c> when the dedup id was seen within the window (<c>id</c> is the
@@ -20,7 +27,12 @@ public sealed record PublishedResponse(string Status, string Id, string Topic, i
 
 public sealed record PublishBatchResponse(string Status, string Topic, IReadOnlyList<PublishedResponse> Messages);
 
-public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages);
+public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages) : ITargeted, IBlockingRequest
+{
+    string? ITargeted.Target => Topic;
+
+    bool IBlockingRequest.Blocks => WaitSec > 0;
+}
 
 /// <summary>A delivered message. <c>receipt</c> names this delivery: an ack or nack that carries it applies to it only.</summary>
 public sealed record QueueMessageView(
@@ -59,9 +71,15 @@ public sealed record ConsumedBatchResponse(string Status, string Topic, IReadOnl
 
 public sealed record QueueEmptyResponse(string Status, string Topic, double WaitedMs);
 
-public sealed record AckRequest(string? Topic, string? Id, string? Receipt);
+public sealed record AckRequest(string? Topic, string? Id, string? Receipt) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
-public sealed record AckBatchRequest(string? Topic, IReadOnlyList<AckItem>? Messages);
+public sealed record AckBatchRequest(string? Topic, IReadOnlyList<AckItem>? Messages) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
 public sealed record AckItem(string? Id, string? Receipt);
 
@@ -69,9 +87,15 @@ public sealed record AckedResponse(string Status, string Topic, string Id);
 
 public sealed record AckBatchResponse(string Status, string Topic, IReadOnlyList<AckedResponse> Messages);
 
-public sealed record NackRequest(string? Topic, string? Id, string? Receipt, double? DelaySec);
+public sealed record NackRequest(string? Topic, string? Id, string? Receipt, double? DelaySec) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
-public sealed record ExtendRequest(string? Topic, string? Id, string? Receipt, double? VisibilityTimeoutSec);
+public sealed record ExtendRequest(string? Topic, string? Id, string? Receipt, double? VisibilityTimeoutSec) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
 /// <summary><c>status</c>: <c>nacked</c>, <c>dead_lettered</c> (it had used its deliveries) or <c>extended</c>.</summary>
 public sealed record ChangedResponse(string Status, string Topic, string Id, DateTimeOffset? VisibleUntil);
@@ -79,7 +103,10 @@ public sealed record ChangedResponse(string Status, string Topic, string Id, Dat
 /// <summary>A refusal (409): <c>status</c> is <c>not_in_flight</c> or <c>stale_receipt</c>.</summary>
 public sealed record QueueConflictResponse(string Status, string Topic, string Id, string Detail);
 
-public sealed record TopicRequest(string? Topic);
+public sealed record TopicRequest(string? Topic) : ITargeted
+{
+    string? ITargeted.Target => Topic;
+}
 
 public sealed record RequeuedResponse(string Status, string Topic, long Requeued, long DeadLettered);
 

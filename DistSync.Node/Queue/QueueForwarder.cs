@@ -1,7 +1,6 @@
 using System.Net.Http.Json;
 using DistSync.Node.Cluster;
 using DistSync.Node.Http;
-using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Queue;
 
@@ -9,10 +8,8 @@ namespace DistSync.Node.Queue;
 /// Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required), on
 /// the node's one plain peer client (<see cref="PeerHttp"/>). Traces still propagate (the handler's own diagnostics).
 /// </summary>
-public sealed class QueueForwarder(PeerDirectory peers, IOptions<NodeOptions> options) : IDisposable
+public sealed class QueueForwarder(PeerDirectory peers, PeerCredentials credentials) : IDisposable
 {
-    private readonly string _clusterKey = options.Value.ClusterKey ?? "";
-
     private readonly HttpClient _http = PeerHttp.CreateClient(TimeSpan.FromSeconds(5));
 
     public Task<OwnerReply<IReadOnlyList<ForwardedPublished>>> PublishAsync(string owner, ForwardPublish request, CancellationToken cancellationToken) =>
@@ -31,16 +28,22 @@ public sealed class QueueForwarder(PeerDirectory peers, IOptions<NodeOptions> op
             throw new QueuePeerUnreachableException(owner, "not a peer of this node");
         }
 
-        using var request = PeerHttp.Request(HttpMethod.Post, new Uri(address, path), _clusterKey, JsonContent.Create(body, options: NodeJson.Options));
+        using var request = PeerHttp.Request(HttpMethod.Post, new Uri(address, path), credentials, JsonContent.Create(body, options: NodeJson.Options));
         try
         {
             using var response = await _http.SendAsync(request, cancellationToken);
+            if (response.StatusCode == System.Net.HttpStatusCode.ServiceUnavailable)
+            {
+                // The owner answered, but its Redis did not: another try will not help until Redis is back.
+                throw new QueueUnavailableException($"{owner}, the partition's owner, could not reach Redis; the request may or may not have been applied. Retry shortly.", maybeApplied: true);
+            }
+
             response.EnsureSuccessStatusCode();
             var reply = await response.Content.ReadFromJsonAsync<ForwardReply<TReply>>(NodeJson.Options, cancellationToken)
                 ?? throw new QueuePeerUnreachableException(owner, "an empty answer");
             return reply.ToOwnerReply();
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (PeerHttp.IsUnreachable(ex) && !cancellationToken.IsCancellationRequested)
         {
             throw new QueuePeerUnreachableException(owner, ex.Message);
         }
@@ -55,5 +58,11 @@ public sealed class QueuePeerUnreachableException(string peer, string reason) : 
     public string Peer { get; } = peer;
 }
 
-/// <summary>No owner could take the request within the retry budget: the ring is moving or the owner is down. Retry.</summary>
-public sealed class QueueUnavailableException(string message) : Exception(message);
+/// <summary>
+/// No owner could take the request within the retry budget (the ring is moving or the owner is down), or the owner's
+/// Redis failed under it (then it <see cref="MaybeApplied"/>). Retry.
+/// </summary>
+public sealed class QueueUnavailableException(string message, bool maybeApplied = false) : Exception(message)
+{
+    public bool MaybeApplied { get; } = maybeApplied;
+}

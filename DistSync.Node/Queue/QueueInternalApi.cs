@@ -8,29 +8,50 @@ public static class QueueInternalApi
 {
     public static IEndpointRouteBuilder MapQueueInternalApi(this IEndpointRouteBuilder app)
     {
-        var queue = app.MapGroup("/internal/queue").ExcludeFromDescription().AddEndpointFilter<ClusterKeyFilter>();
+        var queue = app.MapGroup("/internal/queue").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(app.ServiceProvider.GetRequiredService<ClusterKeyFilter>());
         queue.MapPost("/publish", PublishAsync);
         queue.MapPost("/consume", ConsumeAsync);
         queue.MapPost("/change", ChangeAsync);
         return app;
     }
 
-    public static async Task<Ok<ForwardReply<IReadOnlyList<ForwardedPublished>>>> PublishAsync(ForwardPublish request, QueueOwner owner)
+    public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedPublished>>>, ProblemHttpResult>> PublishAsync(ForwardPublish request, QueueOwner owner) =>
+        OwnerGuard(async () =>
+        {
+            var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs)).ToList();
+            var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
+            return ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
+                results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]);
+        });
+
+    public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>, ProblemHttpResult>> ConsumeAsync(ForwardConsume request, QueueOwner owner) =>
+        OwnerGuard(async () =>
+        {
+            var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max);
+            return ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
+                taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries))]);
+        });
+
+    public static Task<Results<Ok<ForwardReply<ForwardedChange>>, ProblemHttpResult>> ChangeAsync(ForwardChange request, QueueOwner owner) =>
+        OwnerGuard(() => ChangeCoreAsync(request, owner));
+
+    /// <summary>
+    /// An owner whose Redis fails says so (503) rather than with a 500, so the forwarding node answers its client at
+    /// once instead of retrying an owner that cannot serve anyone until Redis is back.
+    /// </summary>
+    private static async Task<Results<Ok<T>, ProblemHttpResult>> OwnerGuard<T>(Func<Task<T>> call)
     {
-        var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs)).ToList();
-        var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
-        return TypedResults.Ok(ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
-            results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]));
+        try
+        {
+            return TypedResults.Ok(await call());
+        }
+        catch (Exception ex) when (Http.Problems.IsRedisFailure(ex))
+        {
+            return Http.Problems.RedisUnavailable(ex);
+        }
     }
 
-    public static async Task<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>> ConsumeAsync(ForwardConsume request, QueueOwner owner)
-    {
-        var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max);
-        return TypedResults.Ok(ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
-            taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries))]));
-    }
-
-    public static async Task<Ok<ForwardReply<ForwardedChange>>> ChangeAsync(ForwardChange request, QueueOwner owner)
+    private static async Task<ForwardReply<ForwardedChange>> ChangeCoreAsync(ForwardChange request, QueueOwner owner)
     {
         var reply = request.Op switch
         {
@@ -40,6 +61,6 @@ public static class QueueInternalApi
             ChangeOp.Requeue => (await owner.RequeueDueAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
             _ => (await owner.RedriveAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
         };
-        return TypedResults.Ok(ForwardReply<ForwardedChange>.From(reply, v => v));
+        return ForwardReply<ForwardedChange>.From(reply, v => v);
     }
 }

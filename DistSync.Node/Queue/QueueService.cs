@@ -30,6 +30,9 @@ public sealed class QueueService(
     /// <summary>50 ms doubling over 7 tries: a little over 3 s, enough for the ring to drop a node that died (2 s grace).</summary>
     private const int MaxAttempts = 7;
 
+    /// <summary>Long enough for the ring to move past a silent owner (it drops a node after 2 s), short enough for a client to be told.</summary>
+    private static readonly TimeSpan RetryBudget = TimeSpan.FromSeconds(10);
+
     private readonly ConcurrentDictionary<string, int> _cursors = new(StringComparer.Ordinal);
     private readonly string _self = peers.SelfId;
     private readonly QueueOptions _options = options.Value;
@@ -233,15 +236,17 @@ public sealed class QueueService(
 
     /// <summary>
     /// Runs an operation where the partition's owner is: here, or forwarded. A refusal (not the owner, stale
-    /// epoch) or a silent owner means the ring is moving: wait a moment and look the owner up again.
+    /// epoch) or a silent owner means the ring is moving: wait a moment and look the owner up again, for at most
+    /// <see cref="MaxAttempts"/> tries within <see cref="RetryBudget"/> (a silent owner costs a forward's timeout each time).
     /// </summary>
     private async Task<(T Value, string Owner, long Epoch)> RouteAsync<T>(string topic, int partition,
         Func<Task<OwnerReply<T>>> local, Func<string, Task<OwnerReply<T>>> remote, CancellationToken cancellationToken)
     {
         var delay = TimeSpan.FromMilliseconds(50);
+        var until = time.GetTimestamp() + (long)(RetryBudget.TotalSeconds * time.TimestampFrequency);
         string who = "";
         string why = "";
-        for (var attempt = 0; attempt < MaxAttempts; attempt++)
+        for (var attempt = 0; attempt < MaxAttempts && (attempt == 0 || time.GetTimestamp() < until); attempt++)
         {
             var membership = ring.Membership;
             who = QueueRing.OwnerOf(membership, topic, partition);

@@ -26,13 +26,14 @@ public sealed class DistSyncOptionsTests
     [Fact]
     public void Read_ShortForms_SetTheSameSettingsAsTheLongOnes()
     {
-        var options = Read("--nodes", "5", "--base-port=9001", "--redis", "garnet", "--redis-port", "6400", "--data-dir", "/tmp/d", "--clean", "--no-restart", "--no-dashboard");
+        var options = Read("--nodes", "5", "--base-port=9001", "--redis", "garnet", "--redis-port", "6400", "--data-dir", "/tmp/d", "--log-dir", "/tmp/logs", "--clean", "--no-restart", "--no-dashboard");
 
         Assert.Equal(options, Read("--DistSync:Nodes=5", "--DistSync:BasePort=9001", "--DistSync:Redis=garnet", "--DistSync:RedisPort=6400",
-            "--DistSync:DataDir=/tmp/d", "--DistSync:Clean=true", "--DistSync:RestartOnCrash=false", "--DistSync:Dashboard=false") with { NodeEnvironment = options.NodeEnvironment });
+            "--DistSync:DataDir=/tmp/d", "--DistSync:LogDir=/tmp/logs", "--DistSync:Clean=true", "--DistSync:RestartOnCrash=false", "--DistSync:Dashboard=false") with { NodeEnvironment = options.NodeEnvironment, PeerLinks = options.PeerLinks });
         Assert.Equal(5, options.Nodes);
         Assert.Equal(RedisKind.Garnet, options.Redis);
         Assert.Equal("/tmp/d", options.ResolveDataDir("/elsewhere"));
+        Assert.Equal("/tmp/logs", options.LogDir);
         Assert.False(options.RestartOnCrash);
     }
 
@@ -50,6 +51,28 @@ public sealed class DistSyncOptionsTests
         var options = Read("--DistSync:NodeEnvironment:DistSync__Raft__SnapshotEvery=50");
 
         Assert.Equal("50", options.NodeEnvironment["DistSync__Raft__SnapshotEvery"]);
+    }
+
+    [Fact]
+    public void Read_PeerLinks_AreKeyedFromThenTo()
+    {
+        var options = Read("--DistSync:PeerLinks:node1:node2=http://127.0.0.1:9102", "--DistSync:PeerLinks:node2:node1=http://127.0.0.1:9201");
+
+        Assert.Equal(new Uri("http://127.0.0.1:9102"), options.PeerLinks["node1"]["node2"]);
+        Assert.Equal(new Uri("http://127.0.0.1:9201"), options.PeerLinks["node2"]["node1"]);
+        Assert.False(options.PeerLinks.ContainsKey("node3"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--DistSync:PeerLinks:node1:node4=http://127.0.0.1:9" }, "DistSync:PeerLinks names node4, which is not one of this cluster's nodes (node1..node3).")]
+    [InlineData(new[] { "--DistSync:PeerLinks:node9:node1=http://127.0.0.1:9" }, "DistSync:PeerLinks names node9, which is not one of this cluster's nodes (node1..node3).")]
+    [InlineData(new[] { "--DistSync:PeerLinks:node1:node1=http://127.0.0.1:9" }, "DistSync:PeerLinks:node1:node1: a node does not link to itself.")]
+    [InlineData(new[] { "--DistSync:PeerLinks:node1:node2=127.0.0.1:9" }, "DistSync:PeerLinks:node1:node2 must be an http:// address, not '127.0.0.1:9'.")]
+    public void Read_BadPeerLink_IsRefused(string[] args, string message)
+    {
+        var error = Assert.Throws<DistSyncConfigurationException>(() => Read(args));
+
+        Assert.Equal(message, error.Message);
     }
 
     [Theory]

@@ -27,7 +27,7 @@ public sealed class NodeCommandsTests(NodeCommandsTests.Cluster cluster) : IClas
                 && Property(n, "raft.role") == (n == leader.NodeId ? "leader" : "follower")),
             Patience, $"every snapshot names {leader.NodeId} leader in term {leader.Term}");
         Assert.True(cluster.App.ResourceNotifications.TryGetCurrentState(leader.NodeId, out var current));
-        Assert.Contains(current.Snapshot.Urls, u => u.Url.EndsWith("/cluster", StringComparison.Ordinal) && u.DisplayProperties.DisplayName == $"cluster view · leader, term {leader.Term}");
+        Assert.Contains(current.Snapshot.Urls, u => RaftStatePublisher.IsClusterUrl(u.Url) && u.Url.Contains("#token=", StringComparison.Ordinal) && u.DisplayProperties.DisplayName == $"cluster view · leader, term {leader.Term}");
     }
 
     [Fact]

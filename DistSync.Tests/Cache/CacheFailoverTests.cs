@@ -4,7 +4,7 @@ using System.Net;
 using System.Text.Json;
 using DistSync.AppHost.Hosting;
 using DistSync.Tests.Infrastructure;
-using DistSync.Tests.Infrastructure.Linearizability;
+using DistSync.LoadTests.Chaos.Checkers;
 
 namespace DistSync.Tests.Cache;
 

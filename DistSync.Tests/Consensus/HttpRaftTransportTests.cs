@@ -86,7 +86,7 @@ public sealed class HttpRaftTransportTests
             return new HttpRaftTransport(
                 provider.GetRequiredService<IHttpClientFactory>(),
                 new PeerDirectory(configuration, node),
-                node,
+                new PeerCredentials(node),
                 new RaftTelemetry(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node),
                 NullLogger<HttpRaftTransport>.Instance);
         }

@@ -35,7 +35,7 @@ public class ClusterFixture : IAsyncLifetime
     public ClusterFixture(ClusterSettings settings)
     {
         _settings = settings;
-        DataDir = Path.Combine(Path.GetTempPath(), "distsync-tests", Guid.NewGuid().ToString("n"));
+        DataDir = settings.DataDir ?? Path.Combine(Path.GetTempPath(), "distsync-tests", Guid.NewGuid().ToString("n"));
     }
 
     public string DataDir { get; }
@@ -47,7 +47,24 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>Where the Aspire dashboard listens, its telemetry API key and browser token; null when it is off.</summary>
     public DashboardAccess? Dashboard { get; private set; }
 
-    public HttpClient CreateHttpClient(string resource) => App.CreateHttpClient(resource, NodeHosting.EndpointName);
+    /// <summary>
+    /// This cluster's token per role. Reader and writer are fresh for each fixture; admin is the load-test tool's
+    /// token for this process, so the tool's commands run in a test reach this cluster as they would a started one.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> Tokens { get; } = NodeSecurity.Roles.ToDictionary(
+        r => r, r => r == "admin" ? DistSync.LoadTests.ApiToken.ForStartedCluster() : Guid.NewGuid().ToString("n"), StringComparer.Ordinal);
+
+    /// <summary>A client for the node's API carrying the token of <paramref name="role"/> (admin unless said; null for none).</summary>
+    public HttpClient CreateHttpClient(string resource, string? role = "admin")
+    {
+        var http = App.CreateHttpClient(resource, NodeHosting.EndpointName);
+        if (role is not null && !_settings.AuthOff)
+        {
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Tokens[role]);
+        }
+
+        return http;
+    }
 
     public static async Task<ClusterFixture> StartAsync(ClusterSettings settings)
     {
@@ -77,7 +94,13 @@ public class ClusterFixture : IAsyncLifetime
             $"--DistSync:RestartOnCrash={_settings.RestartOnCrash}",
             $"--DistSync:Redis={_settings.Redis}",
             .. _settings.NodeEnvironment.Select(e => $"--DistSync:NodeEnvironment:{e.Key}={e.Value}"),
+            .. Tokens.Select(t => $"--Parameters:{NodeSecurity.TokenParameter(t.Key)}={t.Value}"),
+            $"--DistSync:AuthOff={_settings.AuthOff}",
         ];
+        if (_settings.ClusterId is not null)
+        {
+            args.Add($"--Parameters:cluster-id={_settings.ClusterId}");
+        }
         if (_settings.Dashboard)
         {
             Dashboard = new DashboardAccess(FreePort(), FreePort(), FreePort(), FreePort(), Guid.NewGuid().ToString("n"), Guid.NewGuid().ToString("n"));
@@ -155,7 +178,7 @@ public class ClusterFixture : IAsyncLifetime
             await _app.DisposeAsync();
         }
 
-        if (Directory.Exists(DataDir))
+        if (_settings.DataDir is null && Directory.Exists(DataDir))
         {
             Directory.Delete(DataDir, recursive: true);
         }
@@ -184,6 +207,15 @@ public sealed record ClusterSettings
     public bool Dashboard { get; init; }
 
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Nodes without client tokens (the AppHost's --no-auth).</summary>
+    public bool AuthOff { get; init; }
+
+    /// <summary>The cluster's id instead of the AppHost's generated one.</summary>
+    public string? ClusterId { get; init; }
+
+    /// <summary>The data folder instead of a fresh temporary one (to start a cluster on a folder another left).</summary>
+    public string? DataDir { get; init; }
 }
 
 /// <summary>How a test reaches the Aspire dashboard it started.</summary>

@@ -17,10 +17,18 @@ public static class RaftProbe
             return null;
         }
 
+        using var http = cluster.CreateHttpClient(node);
+        return await StatusAsync(http.BaseAddress!);
+    }
+
+    /// <summary>The status of the node at <paramref name="node"/>, or null when it does not answer within 2 s.</summary>
+    public static async Task<RaftView?> StatusAsync(Uri node)
+    {
         try
         {
-            using var http = cluster.CreateHttpClient(node);
-            http.Timeout = TimeSpan.FromSeconds(2);
+            using var http = new HttpClient { BaseAddress = node, Timeout = TimeSpan.FromSeconds(2) };
+            // Every cluster a test starts, through a fixture or the load-test tool, has this admin token.
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", DistSync.LoadTests.ApiToken.ForStartedCluster());
             var json = await http.GetFromJsonAsync<JsonElement>("/raft/status", TestContext.Current.CancellationToken);
             return new RaftView(
                 json.GetProperty("node_id").GetString()!,

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using DistSync.Node.Cache;
-using DistSync.Tests.Infrastructure.Linearizability;
+using DistSync.LoadTests.Chaos.Checkers;
 using DistSync.Tests.Infrastructure.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;

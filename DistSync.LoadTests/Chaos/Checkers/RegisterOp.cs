@@ -1,4 +1,4 @@
-namespace DistSync.Tests.Infrastructure.Linearizability;
+namespace DistSync.LoadTests.Chaos.Checkers;
 
 /// <summary>
 /// One operation on one key, as a client saw it: invoked at <see cref="Invoked"/>, answered at <see cref="Completed"/>

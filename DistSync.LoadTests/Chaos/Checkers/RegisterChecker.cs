@@ -1,4 +1,4 @@
-namespace DistSync.Tests.Infrastructure.Linearizability;
+namespace DistSync.LoadTests.Chaos.Checkers;
 
 /// <summary>
 /// Checks that a history of reads and writes is linearizable, one key at a time (each key is an independent register:

@@ -1,4 +1,6 @@
-namespace DistSync.Tests.Infrastructure.Linearizability;
+using DistSync.LoadTests.Chaos.Checkers;
+
+namespace DistSync.Tests.Chaos;
 
 /// <summary>The checker itself: it accepts what a register may do and rejects what it may not.</summary>
 public sealed class RegisterCheckerTests

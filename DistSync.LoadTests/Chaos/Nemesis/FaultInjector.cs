@@ -1,0 +1,185 @@
+using System.Globalization;
+
+namespace DistSync.LoadTests.Chaos.Nemesis;
+
+/// <summary>
+/// Strikes a schedule's faults on a real cluster: signals to its processes (<see cref="ClusterProcesses"/>) and cuts or
+/// delays in its peer links (<see cref="ProxyMesh"/>). Each fault is healed when its time is up, or when the run is
+/// cancelled: a paused node is resumed and every link made whole; a killed process is the AppHost's to restart.
+/// </summary>
+public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, ClusterClient status, int seed)
+{
+    private readonly Random _random = new(seed);
+
+    /// <summary>Applies the fault, holds it for its duration, heals it; returns what was done, for the report.</summary>
+    public async Task<string> RunAsync(Fault fault, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        var until = DateTime.UtcNow + fault.Duration;
+        List<int> paused = [];
+        try
+        {
+            switch (fault.Nemesis)
+            {
+                case Nemeses.Kill:
+                {
+                    var targets = fault.Variant switch
+                    {
+                        "leader" => [await LeaderOrAnyAsync(cancellationToken)],
+                        "majority" => Shuffled().Take((mesh.Nodes.Count / 2) + 1).ToList(),
+                        _ => [Any()],
+                    };
+                    var killed = new List<string>();
+                    foreach (var node in targets)
+                    {
+                        var pids = processes.KillNode(node);
+                        killed.Add(pids.Count == 0 ? $"no {node} process found" : $"{node} (pid {string.Join(",", pids)})");
+                        // "In turn": the next one a moment later, while the first is still restarting.
+                        await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                    }
+
+                    await WaitAsync(until, cancellationToken);
+                    return killed.All(k => k.StartsWith("no ", StringComparison.Ordinal)) ? string.Join(", ", killed) : $"killed {string.Join(", ", killed)}";
+                }
+
+                case Nemeses.Pause:
+                {
+                    var node = fault.Variant == "leader" ? await LeaderOrAnyAsync(cancellationToken) : Any();
+                    paused.AddRange(processes.PauseNode(node));
+                    if (paused.Count == 0)
+                    {
+                        return $"no {node} process found to pause";
+                    }
+
+                    await WaitAsync(until, cancellationToken);
+                    return $"paused {node} (pid {string.Join(",", paused)}) for {Seconds(fault.Duration)}";
+                }
+
+                case Nemeses.Partition:
+                    return await PartitionAsync(fault, until, cancellationToken);
+
+                case Nemeses.Latency:
+                {
+                    var latency = TimeSpan.FromMilliseconds(int.Parse(fault.Variant.TrimEnd('m', 's'), CultureInfo.InvariantCulture));
+                    mesh.SetLatency(latency);
+                    await WaitAsync(until, cancellationToken);
+                    return $"{fault.Variant} added to every peer link";
+                }
+
+                case Nemeses.Redis when fault.Variant == "pause":
+                {
+                    if (processes.Redis() is not { } redis)
+                    {
+                        return "no Redis process found to pause";
+                    }
+
+                    paused.Add(redis);
+                    ClusterProcesses.Signal(paused, ClusterProcesses.SigStop);
+                    await WaitAsync(until, cancellationToken);
+                    return $"paused Redis (pid {redis}) for {Seconds(fault.Duration)}";
+                }
+
+                case Nemeses.Redis:
+                {
+                    var pid = processes.KillRedis();
+                    await WaitAsync(until, cancellationToken);
+                    return pid is null ? "no Redis process found to kill" : $"killed Redis (pid {pid})";
+                }
+
+                default:
+                    throw new ArgumentException($"no nemesis '{fault.Nemesis}'.");
+            }
+        }
+        finally
+        {
+            ClusterProcesses.Resume(paused);
+            mesh.Heal();
+        }
+    }
+
+    private async Task<string> PartitionAsync(Fault fault, DateTime until, CancellationToken cancellationToken)
+    {
+        switch (fault.Variant)
+        {
+            case "isolate-leader":
+            {
+                var leader = await LeaderOrAnyAsync(cancellationToken);
+                mesh.Isolate(leader);
+                await WaitAsync(until, cancellationToken);
+                return $"isolated {leader}";
+            }
+
+            case "split":
+            {
+                var alone = Any();
+                mesh.Isolate(alone);
+                await WaitAsync(until, cancellationToken);
+                return $"split {alone} | {string.Join(",", mesh.Nodes.Where(n => n != alone))}";
+            }
+
+            case "bridge":
+            {
+                var bridge = Any();
+                mesh.Bridge(bridge);
+                await WaitAsync(until, cancellationToken);
+                return $"bridge through {bridge}";
+            }
+
+            case "flapping":
+            {
+                // One node cut off and let back every second, so elections start and are interrupted.
+                var node = Any();
+                var flaps = 0;
+                while (DateTime.UtcNow < until)
+                {
+                    if (flaps++ % 2 == 0)
+                    {
+                        mesh.Isolate(node);
+                    }
+                    else
+                    {
+                        mesh.Heal();
+                    }
+
+                    await Task.Delay(TimeSpan.FromSeconds(1), cancellationToken);
+                }
+
+                return $"flapped {node}'s links {flaps} times";
+            }
+
+            default:
+                throw new ArgumentException($"no partition variant '{fault.Variant}'.");
+        }
+    }
+
+    /// <summary>The leader most nodes name (the highest term among them); any node when none is known right now.</summary>
+    private async Task<string> LeaderOrAnyAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(2));
+        var views = await status.GetNodesAsync(timeout.Token);
+        var leader = views.Where(v => v.LeaderId is not null && mesh.Nodes.Contains(v.LeaderId))
+            .GroupBy(v => v.LeaderId!).OrderByDescending(g => g.Max(v => v.Term)).ThenByDescending(g => g.Count()).FirstOrDefault()?.Key;
+        return leader ?? Any();
+    }
+
+    private string Any() => mesh.Nodes[_random.Next(mesh.Nodes.Count)];
+
+    private List<string> Shuffled()
+    {
+        var nodes = mesh.Nodes.ToArray();
+        _random.Shuffle(nodes);
+        return [.. nodes];
+    }
+
+    private static async Task WaitAsync(DateTime until, CancellationToken cancellationToken)
+    {
+        var left = until - DateTime.UtcNow;
+        if (left > TimeSpan.Zero)
+        {
+            await Task.Delay(left, cancellationToken);
+        }
+    }
+
+    private static string Seconds(TimeSpan span) => span.TotalSeconds.ToString("F1", CultureInfo.InvariantCulture) + " s";
+}

@@ -1,0 +1,20 @@
+namespace DistSync.LoadTests.Scenario;
+
+/// <summary>One thing a virtual user does between think times; each sends one or more named requests.</summary>
+public enum ScenarioTask
+{
+    /// <summary><c>GET /locks/state</c>: the whole lock table, read linearizably.</summary>
+    State,
+
+    /// <summary><c>POST /locks/acquire</c> of one of the run's resources, exclusive, then <c>/locks/release</c> if granted.</summary>
+    Lock,
+
+    /// <summary><c>POST /queue/publish</c>, then <c>/queue/consume</c> and <c>/queue/ack</c> of whatever came back.</summary>
+    Queue,
+
+    /// <summary><c>GET /cache/get</c> of one of the run's keys.</summary>
+    CacheGet,
+
+    /// <summary><c>POST /cache/set</c> of one of the run's keys.</summary>
+    CacheSet,
+}

@@ -1,0 +1,83 @@
+using DistSync.LoadTests;
+using DistSync.LoadTests.Reports;
+using DistSync.LoadTests.Scenario;
+using DistSync.Tests.Infrastructure;
+using Microsoft.Playwright;
+
+namespace DistSync.Tests.LoadTests;
+
+/// <summary>
+/// The scenario command as a user runs it: virtual users against a real three-node cluster (dashboard on), then its
+/// report opened in Chromium.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Integration")]
+[Trait("Category", "Browser")]
+public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, BrowserFixture browser) : IClassFixture<ScenarioCommandTests.Cluster>, IClassFixture<BrowserFixture>, IDisposable
+{
+    internal static readonly string[] Requests =
+    [
+        ScenarioTasks.StateRequest, ScenarioTasks.AcquireRequest, ScenarioTasks.ReleaseRequest, ScenarioTasks.PublishRequest,
+        ScenarioTasks.ConsumeRequest, ScenarioTasks.AckRequest, ScenarioTasks.CacheGetRequest, ScenarioTasks.CacheSetRequest,
+    ];
+
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "distsync-tests", "scenario-" + Guid.NewGuid().ToString("n"));
+
+    public sealed class Cluster() : ClusterFixture(new ClusterSettings { Dashboard = true });
+
+    [Fact]
+    public async Task Scenario_UsersOnEveryNode_EveryRequestSucceedsAndTheReportOpensWithItsCharts()
+    {
+        var urls = string.Join(',', cluster.NodeNames.Select(n => cluster.CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
+        // The claim is about a settled cluster: a leader and every node in the ring (a start-up on a busy machine can
+        // leave a node out of it for a moment, and its partitions move back when it rejoins).
+        await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, ClusterFixture.StartupTimeout);
+        await Eventually.UntilAsync(async () =>
+        {
+            using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
+            var members = (await new QueueClient(http).GetAsync("/queue/stats")).Body.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
+            return cluster.NodeNames.All(members.Contains);
+        }, ClusterFixture.StartupTimeout, "every node in the ring");
+        var options = CommandLine.Parse(["--urls", urls, "--users", "12", "--spawn-rate", "50", "--wait", "20-80ms", "--seconds", "6", "--resources", "2", "--report", _dir]);
+
+        var code = await ScenarioCommand.RunAsync(options, "scenario (test)", TestContext.Current.CancellationToken);
+
+        var report = ReportJson.Read(_dir);
+        var summary = string.Join("; ", report.Endpoints.Select(e =>
+            $"{e.Name}: {e.Requests} requests, {e.Ok} ok, {e.Refused} refused [{string.Join(", ", e.Refusals.Select(r => $"{r.Message} x{r.Count}"))}], {e.Failed} failed [{string.Join(", ", e.Failures.Select(f => $"{f.Message} x{f.Count}"))}]"));
+        TestContext.Current.SendDiagnosticMessage(summary);
+        if (code != 0)
+        {
+            await Console.Error.WriteLineAsync($"scenario test: {summary}"); // CI keeps the process's output, not the message
+        }
+        Assert.True(code == 0, summary);
+        Assert.Equal(Requests.Order(), report.Endpoints.Select(e => e.Name).Order());
+        Assert.True(report.Endpoints.All(e => e.Ok > 0 && e.Failed == 0), summary);
+        Assert.Equal(report.Endpoints.Sum(e => e.Requests), report.Total!.Requests);
+        EndpointReport Of(string name) => report.Endpoints.Single(e => e.Name == name);
+
+        // Each granted acquire is followed by its release; a refused one (two resources, twelve users: some are) is not.
+        Assert.True(Of(ScenarioTasks.AcquireRequest).Ok == Of(ScenarioTasks.ReleaseRequest).Requests, summary);
+        Assert.True(Of(ScenarioTasks.AcquireRequest).Refusals.All(r => r.Message == "409 busy"), summary);
+        // Every publish is followed by a consume, and an ack only follows a consume that got a message.
+        Assert.True(Of(ScenarioTasks.PublishRequest).Requests == Of(ScenarioTasks.ConsumeRequest).Requests, summary);
+        Assert.True(Of(ScenarioTasks.AckRequest).Requests is > 0 && Of(ScenarioTasks.AckRequest).Requests <= Of(ScenarioTasks.ConsumeRequest).Ok, summary);
+
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync(new Uri(Path.Combine(_dir, ReportWriter.PageName)).AbsoluteUri);
+        await Assertions.Expect(page.Locator("#endpoints tr")).ToHaveCountAsync(Requests.Length + 2); // the header, a row per request, Aggregated
+        var images = page.Locator("img");
+        await Assertions.Expect(images).ToHaveCountAsync(2 + Requests.Length);
+        var widths = await images.EvaluateAllAsync<int[]>("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)");
+        Assert.All(widths, w => Assert.True(w > 0, "an image did not decode"));
+        await BrowserFixture.ScreenshotAsync(page, "loadtests-scenario-report");
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+}
