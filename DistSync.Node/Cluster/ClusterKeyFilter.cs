@@ -9,8 +9,6 @@ namespace DistSync.Node.Cluster;
 /// </summary>
 public sealed partial class ClusterKeyFilter(PeerCredentials credentials, TimeProvider time, ILogger<ClusterKeyFilter> logger) : IEndpointFilter
 {
-    public const string HeaderName = PeerCredentials.KeyHeader;
-
     private static readonly TimeSpan LogEvery = TimeSpan.FromSeconds(30);
     private readonly ConcurrentDictionary<(string From, string Reason), long> _lastLogged = new();
 

@@ -14,9 +14,8 @@ public static class RoleRequirement
     {
         foreach (var role in Enum.GetValues<Role>())
         {
-            options.AddPolicy(PolicyName(role), policy => policy
-                .AddAuthenticationSchemes(TokenAuthenticationHandler.SchemeName)
-                .RequireAssertion(ctx => Principals.RoleOf(ctx.User) >= role));
+            // No scheme named: the default one has already authenticated the request, and naming it would run it again.
+            options.AddPolicy(PolicyName(role), policy => policy.RequireAssertion(ctx => Principals.RoleOf(ctx.User) >= role));
         }
 
         options.FallbackPolicy = options.GetPolicy(PolicyName(Role.Reader));

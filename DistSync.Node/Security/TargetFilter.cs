@@ -13,24 +13,27 @@ public sealed class TargetFilter(string? queryParameter) : IEndpointFilter
     public ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var target = context.Arguments.OfType<ITargeted>().FirstOrDefault()?.Target
-            ?? (queryParameter is not null && http.Request.Query.TryGetValue(queryParameter, out var value) ? value.ToString() : null);
+        var body = Body(context.Arguments);
+        var target = body is not null ? body.Target
+            : queryParameter is not null && http.Request.Query.TryGetValue(queryParameter, out var value) ? value.ToString() : null;
         if (target is not null)
         {
             http.Items[ItemKey] = target;
         }
 
-        var prefixes = Principals.PrefixesOf(http.User);
-        if (prefixes.Count == 0 || (target is not null && Principals.MayName(http.User, target)))
+        // Every request passes here: a token without prefixes (most of them) is done after one look at its claims.
+        if (!http.User.HasClaim(static c => c.Type == Principals.PrefixClaim))
         {
             return next(context);
         }
 
-        // No target at all is the validator's to refuse (400), unless the route reads everything.
-        if (target is null && context.Arguments.OfType<ITargeted>().Any())
+        // A body without its name is the validator's to refuse (400); a route without one reads everything.
+        if (target is not null ? Principals.MayName(http.User, target) : body is not null)
         {
             return next(context);
         }
+
+        var prefixes = Principals.PrefixesOf(http.User);
 
         var limited = $"This token is limited to names starting with {string.Join(" or ", prefixes.Select(p => $"'{p}'"))}";
         var detail = target is not null ? $"{limited}; '{target}' is not under them."
@@ -38,5 +41,18 @@ public sealed class TargetFilter(string? queryParameter) : IEndpointFilter
             : $"{limited}; this route shows or changes the whole cluster, so such a token may not call it.";
         return ValueTask.FromResult<object?>(TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden", detail: detail,
             extensions: new Dictionary<string, object?> { ["prefixes"] = prefixes }));
+    }
+
+    private static ITargeted? Body(IList<object?> arguments)
+    {
+        foreach (var argument in arguments)
+        {
+            if (argument is ITargeted targeted)
+            {
+                return targeted;
+            }
+        }
+
+        return null;
     }
 }
