@@ -291,6 +291,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
         using var client = new ClusterClient(Urls, 4);
         var until = DateTime.UtcNow + timeout;
+        var anyAnswered = false;
         while (true)
         {
             if (_process.HasExited)
@@ -315,6 +316,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
                     return false;
                 }
             }));
+            anyAnswered |= healthy.Any(h => h);
             if (healthy.All(h => h))
             {
                 var views = await client.GetNodesAsync(cancellationToken);
@@ -327,6 +329,13 @@ public sealed partial class ManagedCluster : IAsyncDisposable
 
             if (DateTime.UtcNow > until)
             {
+                // No node ever answered: the orchestrator is stuck creating them, the hang that ends in "Hosting failed
+                // to start" (CI saw the timeout come first). Starting afresh is what helps, as for that line.
+                if (!anyAnswered)
+                {
+                    throw new AppHostStartException($"no node answered within {timeout.TotalSeconds:F0} s (the orchestrator did not create the resources)");
+                }
+
                 throw new InvalidOperationException($"the {Urls.Count}-node cluster was not healthy with a leader within {timeout.TotalSeconds:F0} s; the AppHost's output is in the log named above.");
             }
 
@@ -414,4 +423,4 @@ public sealed partial class ManagedCluster : IAsyncDisposable
 }
 
 /// <summary>The AppHost came up but its orchestrator failed to start the resources.</summary>
-public sealed class AppHostStartException(string message) : Exception(message);
+public sealed class AppHostStartException(string message) : InvalidOperationException(message);
