@@ -80,7 +80,8 @@ public static class Extensions
             {
                 if (MaxTracesPerSecond(builder.Configuration) is { } perSecond)
                 {
-                    tracing.SetSampler(new ParentBasedSampler(new RateLimitedSampler(perSecond, AlwaysTraced)));
+                    tracing.SetSampler(services => new ParentBasedSampler(
+                        new RateLimitedSampler(perSecond, AlwaysTraced, services.GetService<TimeProvider>())));
                 }
 
                 tracing.AddSource([.. DistSyncTelemetryNames])

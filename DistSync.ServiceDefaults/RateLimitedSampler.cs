@@ -15,15 +15,18 @@ public sealed class RateLimitedSampler : Sampler
     private readonly double _perSecond;
     private readonly HashSet<string> _alwaysSampled;
     private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
     private double _tokens;
-    private long _lastRefill = Stopwatch.GetTimestamp();
+    private long _lastRefill;
 
-    public RateLimitedSampler(double maxPerSecond, IEnumerable<string> alwaysSampled)
+    public RateLimitedSampler(double maxPerSecond, IEnumerable<string> alwaysSampled, TimeProvider? time = null)
     {
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxPerSecond);
         _perSecond = maxPerSecond;
         _tokens = maxPerSecond;
         _alwaysSampled = [.. alwaysSampled];
+        _time = time ?? TimeProvider.System;
+        _lastRefill = _time.GetTimestamp();
         Description = $"RateLimitedSampler{{{maxPerSecond}/s}}";
     }
 
@@ -36,8 +39,8 @@ public sealed class RateLimitedSampler : Sampler
 
         lock (_gate)
         {
-            var now = Stopwatch.GetTimestamp();
-            _tokens = Math.Min(_perSecond, _tokens + (Stopwatch.GetElapsedTime(_lastRefill, now).TotalSeconds * _perSecond));
+            var now = _time.GetTimestamp();
+            _tokens = Math.Min(_perSecond, _tokens + (_time.GetElapsedTime(_lastRefill, now).TotalSeconds * _perSecond));
             _lastRefill = now;
             if (_tokens < 1)
             {
