@@ -32,7 +32,7 @@ public static class CacheApi
     }
 
     public static Task<Results<Ok<CacheGetResponse>, ProblemHttpResult>> GetAsync([FromQuery] string? key, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<CacheGetResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<CacheGetResponse>, ProblemHttpResult>>(async () =>
         {
             if (CacheValidator.Key(key) is { } error)
             {
@@ -48,7 +48,7 @@ public static class CacheApi
 
     public static Task<Results<Ok<CacheSetResponse>, ProblemHttpResult>> SetAsync(CacheSetRequest request, [FromQuery] string? policy, CacheNode cache,
         CacheTelemetry telemetry, IOptions<CacheOptions> options, TimeProvider time, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<CacheSetResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<CacheSetResponse>, ProblemHttpResult>>(async () =>
         {
             var policyError = CacheValidator.Policy(policy, options.Value.WritePolicy, out var chosen);
             if ((CacheValidator.Set(request.Key, request.Value, request.TtlSec) ?? policyError) is { } error)
@@ -66,7 +66,7 @@ public static class CacheApi
         }, p => p);
 
     public static Task<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>> DeleteAsync(CacheKeyRequest request, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>>(async () =>
         {
             if (CacheValidator.Key(request.Key) is { } error)
             {
@@ -81,7 +81,7 @@ public static class CacheApi
         }, p => p);
 
     public static Task<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>> InvalidateAsync(CacheKeyRequest request, CacheNode cache, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>>(async () =>
         {
             if (CacheValidator.Key(request.Key) is { } error)
             {
@@ -124,23 +124,5 @@ public static class CacheApi
         // The directory lives at the home.
         var entry = replies.FirstOrDefault(r => r.Node == homeId).Reply?.Directory;
         return TypedResults.Ok(new CacheLinesResponse(key!, homeId, ring.Epoch, lines, entry));
-    }
-
-    /// <summary>The key's home cannot be reached or the ring is moving: a retryable 503 that says whether a write may have been applied.</summary>
-    private static async Task<TResult> Guard<TResult>(Func<Task<TResult>> call, Func<ProblemHttpResult, TResult> problem)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (CacheUnavailableException ex)
-        {
-            return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cache home unavailable", detail: ex.Message,
-                extensions: new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = ex.MaybeApplied }));
-        }
-        catch (Exception ex) when (Problems.IsRedisFailure(ex))
-        {
-            return problem(Problems.RedisUnavailable(ex));
-        }
     }
 }

@@ -20,17 +20,9 @@ public static class CacheInternalApi
     // up (its waits are bounded by leases), so no entry is left half changed.
     // A home whose Redis fails says so (503) rather than with a 500: the asking node gives up at once instead of
     // retrying a home that cannot answer anyone until Redis is back.
-    public static async Task<Results<Ok<HomeReply>, ProblemHttpResult>> HomeAsync(HomeRequest request, CacheHome home)
-    {
-        try
-        {
-            return TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None));
-        }
-        catch (Exception ex) when (Http.Problems.IsRedisFailure(ex))
-        {
-            return Http.Problems.RedisUnavailable(ex);
-        }
-    }
+    public static Task<Results<Ok<HomeReply>, ProblemHttpResult>> HomeAsync(HomeRequest request, CacheHome home) =>
+        Http.ProblemGuard.RunAsync<Results<Ok<HomeReply>, ProblemHttpResult>>(
+            async () => TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None)), p => p);
 
     public static async Task<Ok<RevokeReply>> RevokeAsync(RevokeRequest request, CacheNode node) =>
         TypedResults.Ok(await node.RevokeAsync(request, CancellationToken.None));

@@ -27,8 +27,8 @@ public sealed class CachePeerUnreachableException(string peer, string reason, bo
     public bool MaybeDelivered { get; } = maybeDelivered;
 }
 
-/// <summary>The operation could not complete; <see cref="MaybeApplied"/> says whether a write may have taken effect.</summary>
-public sealed class CacheUnavailableException(string message, bool maybeApplied) : Exception(message)
+/// <summary>The operation could not complete; <see cref="Http.UnavailableException.MayHaveBeenApplied"/> says whether a write may have taken effect.</summary>
+public sealed class CacheUnavailableException(string message, bool maybeApplied) : Http.UnavailableException(message, maybeApplied)
 {
-    public bool MaybeApplied { get; } = maybeApplied;
+    public override string Title => "Cache home unavailable";
 }

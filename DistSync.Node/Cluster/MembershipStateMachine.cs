@@ -24,7 +24,7 @@ public sealed class MembershipStateMachine(PeerDirectory peers, ILogger<Membersh
 
     public static byte[] Encode(MembershipChange change) => JsonSerializer.SerializeToUtf8Bytes(change);
 
-    public object? Apply(long index, ReadOnlySpan<byte> command)
+    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         MembershipChange? change;
         try

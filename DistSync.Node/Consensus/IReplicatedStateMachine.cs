@@ -10,9 +10,10 @@ public interface IReplicatedStateMachine
     byte Tag { get; }
 
     /// <summary>Applies one committed command. <paramref name="index"/> is its log index (a fencing token,
-    /// an ordering key). The result goes back to the caller of <see cref="RaftHost.ProposeAsync"/> on the
-    /// node that proposed it. Must not throw for any input that can reach the log.</summary>
-    object? Apply(long index, ReadOnlySpan<byte> command);
+    /// an ordering key); <paramref name="clockMs"/> is the replicated leader time at this entry (it never goes back;
+    /// see RaftHost.Clock), the only clock a machine may use. The result goes back to the caller of
+    /// <see cref="RaftHost.ProposeAsync"/> on the node that proposed it. Must not throw for any input that can reach the log.</summary>
+    object? Apply(long index, long clockMs, ReadOnlySpan<byte> command);
 
     /// <summary>The whole state, for a Raft snapshot.</summary>
     byte[] Snapshot();

@@ -69,6 +69,7 @@ public sealed partial class RaftHost
             _appliedTerm = snapshot.Metadata.Term;
         }
 
+        NoteLogged(loaded.Entries);
         _persisted = loaded.HardState;
         var options = new RaftOptions { Id = NodeId, Voters = Voters, ElectionTicks = _options.ElectionTicks, HeartbeatTicks = 1 };
         var raft = new RaftNode(options, new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries), new Random());
@@ -155,7 +156,7 @@ public sealed partial class RaftHost
                 raft.Step(step.Message);
                 break;
             case LoopInput.Propose propose:
-                propose.Answer.TrySetResult(raft.Propose(propose.Envelope));
+                propose.Answer.TrySetResult(raft.Propose(StampIfLeader(raft, propose.Envelope)));
                 break;
             case LoopInput.Read read:
                 raft.ReadIndex(read.Id);
@@ -182,6 +183,7 @@ public sealed partial class RaftHost
     /// </summary>
     private bool Process(RaftStorage storage, RaftWalWriter writer, Ready ready)
     {
+        NoteLogged(ready.EntriesToPersist);
         if (ready.SoftState is { } soft)
         {
             OnSoftState(soft);
@@ -281,16 +283,17 @@ public sealed partial class RaftHost
             return;
         }
 
-        if (!CommandEnvelope.TryDecode(entry.Data, out var tag, out var proposalId, out var payload) || !_machines.TryGetValue(tag, out var machine))
+        if (!CommandEnvelope.TryDecode(entry.Data, out var tag, out var proposalId, out var stamp, out var payload) || !_machines.TryGetValue(tag, out var machine))
         {
             LogUnknownCommand(entry.Index, entry.Data.Length);
             return;
         }
 
+        var clockMs = AdvanceClock(stamp);
         _proposals.TryGetValue(proposalId, out var pending);
         try
         {
-            var result = machine.Apply(entry.Index, payload);
+            var result = machine.Apply(entry.Index, clockMs, payload);
             if (pending is not null)
             {
                 _telemetry.Committed(Stopwatch.GetElapsedTime(pending.StartedAt));
@@ -317,6 +320,7 @@ public sealed partial class RaftHost
     {
         var previous = _soft;
         _soft = soft;
+        OnRoleForClock(soft);
         _telemetry.OnSoftState(previous, soft);
         if (soft.LeaderId != previous.LeaderId)
         {
@@ -351,10 +355,14 @@ public sealed partial class RaftHost
         LogCompacted(_appliedIndex, data.Length);
     }
 
-    /// <summary>Snapshot layout: <c>u16 count</c>, then per machine <c>u8 tag | i32 length | bytes</c>.</summary>
+    /// <summary>
+    /// Snapshot layout: <c>u16 count</c>, then per part <c>u8 tag | i32 length | bytes</c>: the replicated clock
+    /// (tag 0, see <see cref="ClockSnapshotTag"/>), then each machine.
+    /// </summary>
     private byte[] SnapshotMachines()
     {
-        var parts = _machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())).ToList();
+        List<(byte Tag, byte[] Data)> parts = [(ClockSnapshotTag, EncodeClock(_appliedClockMs))];
+        parts.AddRange(_machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())));
         var buffer = new byte[2 + parts.Sum(p => 5 + p.Data.Length)];
         BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)parts.Count);
         var offset = 2;
@@ -380,7 +388,11 @@ public sealed partial class RaftHost
             {
                 var tag = snapshot[offset];
                 var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(offset + 1)..]);
-                if (_machines.TryGetValue(tag, out var machine))
+                if (tag == ClockSnapshotTag)
+                {
+                    RestoreClock(snapshot.Slice(offset + 5, length));
+                }
+                else if (_machines.TryGetValue(tag, out var machine))
                 {
                     machine.Restore(snapshot.Slice(offset + 5, length));
                     restored.Add(tag);

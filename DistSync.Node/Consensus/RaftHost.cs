@@ -100,13 +100,16 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         timeout.CancelAfter(_options.ProposalTimeout);
         try
         {
-            await SubmitAsync(id, envelope, timeout.Token);
+            await SubmitAsync(id, envelope, pending, timeout.Token);
             return await pending.Applied.Task.WaitAsync(timeout.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new RaftUnavailableException(
-                $"The command was not applied within {_options.ProposalTimeout.TotalSeconds:F1} s; it may still commit.", LeaderId);
+            throw pending.MayBeAppended
+                ? new RaftUnavailableException(
+                    $"The command was not applied within {_options.ProposalTimeout.TotalSeconds:F1} s; it may still commit.", LeaderId, mayHaveBeenApplied: true)
+                : new RaftUnavailableException(
+                    $"No leader took the command within {_options.ProposalTimeout.TotalSeconds:F1} s; it was not appended.", LeaderId);
         }
         finally
         {
@@ -196,7 +199,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         return all;
     }
 
-    private async Task SubmitAsync(long id, byte[] envelope, CancellationToken cancellationToken)
+    private async Task SubmitAsync(long id, byte[] envelope, PendingProposal pending, CancellationToken cancellationToken)
     {
         for (var attempt = 0; attempt < 50; attempt++)
         {
@@ -205,9 +208,12 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             var result = await answer.Task.WaitAsync(cancellationToken);
             if (result.Status == ProposeStatus.NotLeader && result.LeaderHint is { } leader && leader != NodeId)
             {
+                // From here until a definite "not appended" comes back, the leader may have it.
+                pending.MayBeAppended = true;
                 result = await ForwardAsync(leader, id, envelope, cancellationToken);
             }
 
+            pending.MayBeAppended = result.Status == ProposeStatus.Accepted;
             switch (result.Status)
             {
                 case ProposeStatus.Accepted:
@@ -262,7 +268,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             return;
         }
 
-        _transport.Send([ForwardAnswerFor(forward, raft.Propose(forward.Entries[0].Data))]);
+        _transport.Send([ForwardAnswerFor(forward, raft.Propose(StampIfLeader(raft, forward.Entries[0].Data)))]);
     }
 
     private Message ForwardAnswerFor(Message forward, ProposeResult result) => new()
@@ -318,7 +324,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         {
             if (forward.Leader == leader)
             {
-                forward.Answer.TrySetException(new RaftUnavailableException(reason, leader));
+                forward.Answer.TrySetException(new RaftUnavailableException(reason, leader, mayHaveBeenApplied: true));
             }
         }
     }
@@ -352,6 +358,9 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public long StartedAt { get; } = startedAt;
 
         public TaskCompletionSource<object?> Applied { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Appended, or handed to a leader that has not said otherwise: the outcome is unknown until applied.</summary>
+        public volatile bool MayBeAppended;
     }
 
     /// <summary>What the loop takes in.</summary>

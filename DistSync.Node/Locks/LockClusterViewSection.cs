@@ -9,5 +9,5 @@ public sealed class LockClusterViewSection(LockStateMachine machine, RaftHost ra
     public string Name => "locks";
 
     public Task<object?> DescribeAsync(CancellationToken cancellationToken) =>
-        Task.FromResult<object?>(LocksApi.State(machine, raft.NodeId, "local"));
+        Task.FromResult<object?>(LocksApi.State(machine, raft, "local"));
 }

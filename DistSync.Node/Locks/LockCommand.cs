@@ -1,9 +1,10 @@
 namespace DistSync.Node.Locks;
 
 /// <summary>
-/// A change to the lock table, written to the Raft log and applied on every node. Each command carries
-/// the time the leader decided for it (<see cref="NowMs"/>, Unix milliseconds), so applying it never
-/// reads a clock.
+/// A change to the lock table, written to the Raft log and applied on every node. <see cref="NowMs"/> is the
+/// replicated leader time at which it applies: the proposer leaves it 0 and the state machine fills it in from the
+/// time the leader stamped on the entry, so no proposer's clock decides a lease. (Commands written before leader
+/// time existed carry their proposer's clock here, and are applied with it.)
 /// </summary>
 public abstract record LockCommand(long NowMs)
 {
@@ -11,15 +12,31 @@ public abstract record LockCommand(long NowMs)
     public sealed record Acquire(string Resource, string ClientId, LockMode Mode, long TtlMs, long WaitMs, long NowMs)
         : LockCommand(NowMs);
 
-    /// <summary>Give up the hold on, and any wait for, <paramref name="Resource"/>.</summary>
-    public sealed record Release(string Resource, string ClientId, long NowMs) : LockCommand(NowMs);
+    /// <summary>
+    /// Give up the hold on, and any wait for, <paramref name="Resource"/>. With a <see cref="FencingToken"/>, only the
+    /// hold that token names is released (a wait is left alone), and a hold with another token is refused as stale.
+    /// </summary>
+    public sealed record Release(string Resource, string ClientId, long NowMs) : LockCommand(NowMs)
+    {
+        public long? FencingToken { get; init; }
+    }
 
-    /// <summary>Extend a hold's lease to <paramref name="NowMs"/> + <paramref name="TtlMs"/>.</summary>
-    public sealed record Renew(string Resource, string ClientId, long TtlMs, long NowMs) : LockCommand(NowMs);
+    /// <summary>Extend a hold's lease to <paramref name="NowMs"/> + <paramref name="TtlMs"/>; with a <see cref="FencingToken"/>, only that hold's.</summary>
+    public sealed record Renew(string Resource, string ClientId, long TtlMs, long NowMs) : LockCommand(NowMs)
+    {
+        public long? FencingToken { get; init; }
+    }
 
     /// <summary>
     /// The leader's decision that time has reached <paramref name="NowMs"/>: every lease that ended by then is
     /// released and every wait whose deadline passed is timed out.
     /// </summary>
     public sealed record ExpireDue(long NowMs) : LockCommand(NowMs);
+
+    /// <summary>
+    /// The acquire applied at <paramref name="RequestIndex"/> was abandoned by its caller (the HTTP request went away):
+    /// its wait is withdrawn, or, if it was granted meanwhile, the hold that grant made is released. Anything the client
+    /// holds or waits for through another request is left alone.
+    /// </summary>
+    public sealed record Withdraw(string Resource, string ClientId, long RequestIndex, long NowMs) : LockCommand(NowMs);
 }

@@ -5,14 +5,21 @@ namespace DistSync.Node.Locks;
 /// length-prefixed UTF-8. Decoding is strict (bounds, modes, canonical varints, no trailing bytes, the
 /// <see cref="LockRequestValidator"/> rules), so whatever decodes is a command every node applies alike.
 /// </summary>
+/// <remarks>
+/// Version 2 carries no time (the leader stamps the entry) and adds fencing tokens to release and renew (0: none)
+/// and the withdraw command. Version 1, written before, ends every command with its proposer's clock; it still
+/// decodes, so a data folder of that version loads.
+/// </remarks>
 public static class LockCommandCodec
 {
-    public const byte FormatVersion = 1;
+    public const byte FormatVersion = 2;
 
+    private const byte LegacyFormatVersion = 1;
     private const byte AcquireTag = 1;
     private const byte ReleaseTag = 2;
     private const byte RenewTag = 3;
     private const byte ExpireDueTag = 4;
+    private const byte WithdrawTag = 5;
 
     /// <summary>Encodes a valid command; an invalid one throws <see cref="ArgumentException"/> so it never reaches the log.</summary>
     public static byte[] Encode(LockCommand command)
@@ -39,21 +46,28 @@ public static class LockCommandCodec
                 writer.WriteByte(ReleaseTag);
                 writer.WriteString(r.Resource);
                 writer.WriteString(r.ClientId);
+                writer.WriteVarint(r.FencingToken ?? 0);
                 break;
             case LockCommand.Renew n:
                 writer.WriteByte(RenewTag);
                 writer.WriteString(n.Resource);
                 writer.WriteString(n.ClientId);
                 writer.WriteVarint(n.TtlMs);
+                writer.WriteVarint(n.FencingToken ?? 0);
                 break;
             case LockCommand.ExpireDue:
                 writer.WriteByte(ExpireDueTag);
+                break;
+            case LockCommand.Withdraw w:
+                writer.WriteByte(WithdrawTag);
+                writer.WriteString(w.Resource);
+                writer.WriteString(w.ClientId);
+                writer.WriteVarint(w.RequestIndex);
                 break;
             default:
                 throw new ArgumentException($"unknown lock command {command.GetType().Name}", nameof(command));
         }
 
-        writer.WriteVarint(command.NowMs);
         return writer.ToArray();
     }
 
@@ -62,18 +76,20 @@ public static class LockCommandCodec
     {
         var reader = new LockBinaryReader(data);
         var version = reader.ReadByte();
-        if (version != FormatVersion)
+        if (version is not (FormatVersion or LegacyFormatVersion))
         {
             throw new FormatException($"unknown lock command format version {version}");
         }
 
+        var legacy = version == LegacyFormatVersion;
         var tag = reader.ReadByte();
         LockCommand command = tag switch
         {
-            AcquireTag => ReadAcquire(ref reader),
-            ReleaseTag => ReadRelease(ref reader),
-            RenewTag => ReadRenew(ref reader),
-            ExpireDueTag => new LockCommand.ExpireDue(ReadNow(ref reader)),
+            AcquireTag => ReadAcquire(ref reader, legacy),
+            ReleaseTag => ReadRelease(ref reader, legacy),
+            RenewTag => ReadRenew(ref reader, legacy),
+            ExpireDueTag => new LockCommand.ExpireDue(ReadNow(ref reader, legacy)),
+            WithdrawTag when !legacy => ReadWithdraw(ref reader),
             _ => throw new FormatException($"unknown lock command tag {tag}"),
         };
         reader.EnsureEnd();
@@ -102,31 +118,47 @@ public static class LockCommandCodec
         }
     }
 
-    private static LockCommand.Acquire ReadAcquire(ref LockBinaryReader reader)
+    private static LockCommand.Acquire ReadAcquire(ref LockBinaryReader reader, bool legacy)
     {
-        var resource = reader.ReadString(LockRequestValidator.ResourceField, LockLimits.MaxResourceBytes);
-        var client = reader.ReadString(LockRequestValidator.ClientIdField, LockLimits.MaxClientIdBytes);
+        var resource = ReadResource(ref reader);
+        var client = ReadClient(ref reader);
         var mode = reader.ReadMode();
         var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs);
         var wait = reader.ReadVarint(LockRequestValidator.WaitMsField, 0, LockLimits.MaxWaitMs);
-        return new(resource, client, mode, ttl, wait, ReadNow(ref reader));
+        return new(resource, client, mode, ttl, wait, ReadNow(ref reader, legacy));
     }
 
-    private static LockCommand.Release ReadRelease(ref LockBinaryReader reader)
+    private static LockCommand.Release ReadRelease(ref LockBinaryReader reader, bool legacy)
     {
-        var resource = reader.ReadString(LockRequestValidator.ResourceField, LockLimits.MaxResourceBytes);
-        var client = reader.ReadString(LockRequestValidator.ClientIdField, LockLimits.MaxClientIdBytes);
-        return new(resource, client, ReadNow(ref reader));
+        var resource = ReadResource(ref reader);
+        var client = ReadClient(ref reader);
+        var token = legacy ? 0 : reader.ReadVarint(LockRequestValidator.FencingTokenField, 0, long.MaxValue);
+        return new(resource, client, ReadNow(ref reader, legacy)) { FencingToken = token > 0 ? token : null };
     }
 
-    private static LockCommand.Renew ReadRenew(ref LockBinaryReader reader)
+    private static LockCommand.Renew ReadRenew(ref LockBinaryReader reader, bool legacy)
     {
-        var resource = reader.ReadString(LockRequestValidator.ResourceField, LockLimits.MaxResourceBytes);
-        var client = reader.ReadString(LockRequestValidator.ClientIdField, LockLimits.MaxClientIdBytes);
+        var resource = ReadResource(ref reader);
+        var client = ReadClient(ref reader);
         var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs);
-        return new(resource, client, ttl, ReadNow(ref reader));
+        var token = legacy ? 0 : reader.ReadVarint(LockRequestValidator.FencingTokenField, 0, long.MaxValue);
+        return new(resource, client, ttl, ReadNow(ref reader, legacy)) { FencingToken = token > 0 ? token : null };
     }
 
-    private static long ReadNow(ref LockBinaryReader reader) =>
-        reader.ReadVarint(LockRequestValidator.NowMsField, 0, LockLimits.MaxNowMs);
+    private static LockCommand.Withdraw ReadWithdraw(ref LockBinaryReader reader)
+    {
+        var resource = ReadResource(ref reader);
+        var client = ReadClient(ref reader);
+        return new(resource, client, reader.ReadVarint("request_index", 1, long.MaxValue), 0);
+    }
+
+    private static string ReadResource(ref LockBinaryReader reader) =>
+        reader.ReadString(LockRequestValidator.ResourceField, LockLimits.MaxResourceBytes);
+
+    private static string ReadClient(ref LockBinaryReader reader) =>
+        reader.ReadString(LockRequestValidator.ClientIdField, LockLimits.MaxClientIdBytes);
+
+    /// <summary>Only the legacy format carries a time; version 2 commands apply at the leader's stamp.</summary>
+    private static long ReadNow(ref LockBinaryReader reader, bool legacy) =>
+        legacy ? reader.ReadVarint(LockRequestValidator.NowMsField, 0, LockLimits.MaxNowMs) : 0;
 }

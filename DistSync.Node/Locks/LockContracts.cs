@@ -12,20 +12,26 @@ public sealed record AcquireRequest(string? Resource, string? ClientId, string? 
     bool IBlockingRequest.Blocks => WaitMs > 0;
 }
 
-public sealed record ReleaseRequest(string? Resource, string? ClientId) : ITargeted
+/// <summary>With <c>fencing_token</c>, only the hold that token names is released (and a wait is left alone).</summary>
+public sealed record ReleaseRequest(string? Resource, string? ClientId, long? FencingToken = null) : ITargeted
 {
     string? ITargeted.Target => Resource;
 }
 
-public sealed record RenewRequest(string? Resource, string? ClientId, long? TtlMs) : ITargeted
+/// <summary>With <c>fencing_token</c>, only the hold that token names is renewed.</summary>
+public sealed record RenewRequest(string? Resource, string? ClientId, long? TtlMs, long? FencingToken = null) : ITargeted
 {
     string? ITargeted.Target => Resource;
 }
 
-/// <summary>A grant: <c>status</c> is <c>acquired</c>.</summary>
-public sealed record AcquiredResponse(string Status, string Resource, string ClientId, string Mode, long FencingToken, DateTimeOffset ExpiresAt, bool AlreadyHeld, double WaitedMs);
+/// <summary>
+/// A grant: <c>status</c> is <c>acquired</c>. <c>ttl_remaining_ms</c> is the lease left when the grant was applied, on
+/// the leader's clock: counted from when the request was sent, it ends no later than the lease does. <c>expires_at</c>
+/// is the same end on the answering node's wall clock, for people to read.
+/// </summary>
+public sealed record AcquiredResponse(string Status, string Resource, string ClientId, string Mode, long FencingToken, DateTimeOffset ExpiresAt, long TtlRemainingMs, bool AlreadyHeld, double WaitedMs);
 
-/// <summary>A refusal (409): <c>status</c> is <c>busy</c>, <c>timeout</c>, <c>deadlock</c>, <c>already_waiting</c>, <c>limit_reached</c> or <c>not_held</c>.</summary>
+/// <summary>A refusal (409): <c>status</c> is <c>busy</c>, <c>timeout</c>, <c>deadlock</c>, <c>already_waiting</c>, <c>limit_reached</c>, <c>not_held</c> or <c>stale_token</c>.</summary>
 public sealed record LockConflictResponse(string Status, string Resource, string ClientId, string Detail)
 {
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
@@ -36,12 +42,17 @@ public sealed record LockConflictResponse(string Status, string Resource, string
 
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? WaitedMs { get; init; }
+
+    /// <summary>With <c>stale_token</c>: the token of the hold the client has now.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public long? CurrentFencingToken { get; init; }
 }
 
 public sealed record ReleasedResponse(string Status, string Resource, string ClientId, bool HoldReleased, bool WaitCancelled);
 
-public sealed record RenewedResponse(string Status, string Resource, string ClientId, long FencingToken, DateTimeOffset ExpiresAt);
+public sealed record RenewedResponse(string Status, string Resource, string ClientId, long FencingToken, DateTimeOffset ExpiresAt, long TtlRemainingMs);
 
+/// <summary>A holder; <c>expires_at</c> is on the cluster clock (see <see cref="LockStateResponse"/>), the same on every node.</summary>
 public sealed record LockHolderView(string ClientId, string Mode, long FencingToken, DateTimeOffset ExpiresAt);
 
 public sealed record LockWaiterView(string ClientId, string Mode, DateTimeOffset Deadline, long TtlMs);
@@ -49,4 +60,9 @@ public sealed record LockWaiterView(string ClientId, string Mode, DateTimeOffset
 /// <summary>One resource in <c>GET /locks/state</c>: holders and waiters by client id (as the original had them) plus details.</summary>
 public sealed record LockView(string Mode, IReadOnlyList<string> Holders, IReadOnlyList<string> Waiters, long FencingToken, IReadOnlyList<LockHolderView> HolderDetails, IReadOnlyList<LockWaiterView> WaiterDetails);
 
-public sealed record LockStateResponse(IReadOnlyDictionary<string, LockView> Locks, IReadOnlyDictionary<string, IReadOnlyList<string>> WaitFor, string NodeId, string Consistency);
+/// <summary>
+/// The lock table. Lease ends and deadlines are instants on the cluster clock, the leader's time that every entry
+/// carries (it stands still between leaders, so it runs behind wall clocks); <c>cluster_time</c> is this node's reading
+/// of that clock now, so <c>expires_at - cluster_time</c> is what is left of a lease.
+/// </summary>
+public sealed record LockStateResponse(IReadOnlyDictionary<string, LockView> Locks, IReadOnlyDictionary<string, IReadOnlyList<string>> WaitFor, string NodeId, string Consistency, DateTimeOffset ClusterTime);

@@ -17,7 +17,8 @@ public sealed partial class LockExpiryService(RaftHost raft, LockStateMachine ma
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                if (raft.Role != "leader" || machine.NextDeadlineMs() is not { } due || due > locks.NowMs)
+                // The leader's own clock: the time the expiry entry will carry, so what is due now is due when applied.
+                if (raft.LeaderClockMs is not { } now || machine.NextDeadlineMs() is not { } due || due > now)
                 {
                     continue;
                 }

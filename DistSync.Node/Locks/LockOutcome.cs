@@ -80,6 +80,12 @@ public abstract record LockOutcome
 
     public sealed record Renewed(long Token, long ExpiresAtMs) : LockOutcome;
 
+    /// <summary>
+    /// A release or renew named a hold by a token that is not the client's current hold: <paramref name="CurrentToken"/>
+    /// is the hold it has now. Nothing changed.
+    /// </summary>
+    public sealed record StaleToken(long CurrentToken) : LockOutcome;
+
     /// <summary>The expiry command ran; the details are in <see cref="LockOutcome.Events"/>.</summary>
     public sealed record ExpiryApplied(int LeasesExpired, int WaitsTimedOut) : LockOutcome;
 

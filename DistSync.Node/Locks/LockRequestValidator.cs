@@ -15,6 +15,7 @@ public static class LockRequestValidator
     public const string WaitMsField = "wait_ms";
     public const string TtlMsField = "ttl_ms";
     public const string NowMsField = "now_ms";
+    public const string FencingTokenField = "fencing_token";
 
     private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -44,11 +45,16 @@ public static class LockRequestValidator
         return ValidateWaitMs(waitMs ?? LockLimits.DefaultWaitMs) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs);
     }
 
-    public static LockValidationError? ValidateRelease(string? resource, string? clientId) =>
-        ValidateResource(resource) ?? ValidateClientId(clientId);
+    public static LockValidationError? ValidateRelease(string? resource, string? clientId, long? fencingToken = null) =>
+        ValidateResource(resource) ?? ValidateClientId(clientId) ?? ValidateFencingToken(fencingToken);
 
-    public static LockValidationError? ValidateRenew(string? resource, string? clientId, long? ttlMs) =>
-        ValidateResource(resource) ?? ValidateClientId(clientId) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs);
+    public static LockValidationError? ValidateRenew(string? resource, string? clientId, long? ttlMs, long? fencingToken = null) =>
+        ValidateResource(resource) ?? ValidateClientId(clientId) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs)
+        ?? ValidateFencingToken(fencingToken);
+
+    /// <summary>A token names a grant, and grants are Raft indices: 1 or more.</summary>
+    public static LockValidationError? ValidateFencingToken(long? fencingToken) =>
+        fencingToken is < 1 ? new(FencingTokenField, "must be at least 1 (a token from an acquire's answer)") : null;
 
     /// <summary>Validates a whole command, including the leader-chosen time.</summary>
     public static LockValidationError? Validate(LockCommand command)
@@ -63,9 +69,12 @@ public static class LockRequestValidator
         {
             LockCommand.Acquire a => ValidateResource(a.Resource) ?? ValidateClientId(a.ClientId) ?? ValidateMode(a.Mode)
                 ?? ValidateWaitMs(a.WaitMs) ?? ValidateTtlMs(a.TtlMs),
-            LockCommand.Release r => ValidateResource(r.Resource) ?? ValidateClientId(r.ClientId),
-            LockCommand.Renew n => ValidateResource(n.Resource) ?? ValidateClientId(n.ClientId) ?? ValidateTtlMs(n.TtlMs),
+            LockCommand.Release r => ValidateResource(r.Resource) ?? ValidateClientId(r.ClientId) ?? ValidateFencingToken(r.FencingToken),
+            LockCommand.Renew n => ValidateResource(n.Resource) ?? ValidateClientId(n.ClientId) ?? ValidateTtlMs(n.TtlMs)
+                ?? ValidateFencingToken(n.FencingToken),
             LockCommand.ExpireDue => null,
+            LockCommand.Withdraw w => ValidateResource(w.Resource) ?? ValidateClientId(w.ClientId)
+                ?? (w.RequestIndex < 1 ? new("request_index", "must be at least 1") : null),
             _ => throw new ArgumentException($"unknown lock command {command.GetType().Name}", nameof(command)),
         };
     }

@@ -4,24 +4,35 @@ using DistSync.Node.Consensus;
 namespace DistSync.Node.Locks;
 
 /// <summary>
-/// Turns lock requests into Raft commands and their outcomes into answers. Time for every command is
-/// read here once (the table itself never reads a clock); a blocked acquire is answered by this node
-/// when the grant, timeout or cancellation is applied here.
+/// Turns lock requests into Raft commands and their outcomes into answers. No clock of this node decides anything:
+/// the leader stamps each command's time (see RaftHost.Clock). A blocked acquire is answered by this node when the
+/// grant, timeout or cancellation is applied here; if its caller goes away first, the request is withdrawn.
 /// </summary>
-public sealed class LockService(RaftHost raft, LockTelemetry telemetry, TimeProvider time)
+public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, TimeProvider time, ILogger<LockService> logger)
 {
     /// <summary>How long past its <c>wait_ms</c> a caller waits for the committed timeout before giving up itself.</summary>
     private static readonly TimeSpan WaitGrace = TimeSpan.FromSeconds(5);
 
-    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs)
+    /// <summary>
+    /// Acquires, waiting up to <paramref name="waitMs"/>. <paramref name="callerGone"/> fires when the caller went away
+    /// (the HTTP request was aborted): then the request is withdrawn through Raft, and a grant it got meanwhile is
+    /// released, so nobody holds a lock that nobody knows of.
+    /// </summary>
+    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, CancellationToken callerGone)
     {
         using var activity = telemetry.StartAcquire(resource, clientId, mode.ToWireName());
         var started = Stopwatch.GetTimestamp();
-        var command = new LockCommand.Acquire(resource, clientId, mode, ttlMs, waitMs, Now());
-        var applied = await ProposeAsync(command);
+        var applied = await ProposeAsync(new LockCommand.Acquire(resource, clientId, mode, ttlMs, waitMs, 0));
         var answer = applied is { Outcome: LockOutcome.Waiting, Wait: { } wait }
-            ? await AwaitGrantAsync(wait, resource, clientId, waitMs, started)
-            : Answer(applied.Outcome, resource, clientId, started);
+            ? await AwaitGrantAsync(wait, resource, clientId, ttlMs, waitMs, started, callerGone)
+            : Answer(applied, resource, clientId, started);
+        if (callerGone.IsCancellationRequested && answer.Outcome is "acquired" or "abandoned")
+        {
+            // The caller will never hear of a grant: take back what this request got (a hold it had before stays).
+            await WithdrawAsync(resource, clientId, applied.Index);
+            answer = answer with { Outcome = "abandoned" };
+        }
+
         telemetry.Answered(activity, answer.Outcome, Stopwatch.GetElapsedTime(started), answer.FencingToken);
         if (answer.Outcome is not "acquired")
         {
@@ -31,29 +42,33 @@ public sealed class LockService(RaftHost raft, LockTelemetry telemetry, TimeProv
         return answer;
     }
 
-    public async Task<LockAnswer> ReleaseAsync(string resource, string clientId) =>
-        Answer((await ProposeAsync(new LockCommand.Release(resource, clientId, Now()))).Outcome, resource, clientId, Stopwatch.GetTimestamp());
+    /// <summary>Releases the hold (and any wait); with <paramref name="fencingToken"/>, only the hold it names.</summary>
+    public async Task<LockAnswer> ReleaseAsync(string resource, string clientId, long? fencingToken) =>
+        Answer(await ProposeAsync(new LockCommand.Release(resource, clientId, 0) { FencingToken = fencingToken }), resource, clientId, Stopwatch.GetTimestamp());
 
-    public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs) =>
-        Answer((await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, Now()))).Outcome, resource, clientId, Stopwatch.GetTimestamp());
+    public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs, long? fencingToken) =>
+        Answer(await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, 0) { FencingToken = fencingToken }), resource, clientId, Stopwatch.GetTimestamp());
 
-    /// <summary>The leader's periodic decision that time has passed: ends due leases and waits.</summary>
+    /// <summary>The leader's periodic decision that time has passed: ends due leases and waits at the time it stamps.</summary>
     public async Task ExpireDueAsync() =>
-        await ProposeAsync(new LockCommand.ExpireDue(Now()));
+        await ProposeAsync(new LockCommand.ExpireDue(0));
 
-    public long NowMs => Now();
-
-    private async Task<LockAnswer> AwaitGrantAsync(Task<LockEvent> wait, string resource, string clientId, long waitMs, long started)
+    private async Task<LockAnswer> AwaitGrantAsync(Task<LockEvent> wait, string resource, string clientId, long ttlMs, long waitMs, long started, CancellationToken callerGone)
     {
         try
         {
-            var change = await wait.WaitAsync(TimeSpan.FromMilliseconds(waitMs) + WaitGrace, time);
+            var change = await wait.WaitAsync(TimeSpan.FromMilliseconds(waitMs) + WaitGrace, time, callerGone);
             return change switch
             {
-                LockEvent.Granted granted => Granted(resource, clientId, granted.Mode, granted.Token, granted.ExpiresAtMs, alreadyHeld: false, started),
+                // A grant from the queue starts a full lease at the granting entry, after this request was sent.
+                LockEvent.Granted granted => Granted(resource, clientId, granted.Mode, granted.Token, ttlMs, alreadyHeld: false, started),
                 LockEvent.WaitTimedOut => new LockAnswer("timeout", null, new LockConflictResponse("timeout", resource, clientId, $"Not granted within wait_ms={waitMs}.") { WaitedMs = Elapsed(started) }),
                 _ => new LockAnswer("cancelled", null, new LockConflictResponse("cancelled", resource, clientId, "The wait was cancelled by a release from the same client.") { WaitedMs = Elapsed(started) }),
             };
+        }
+        catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
+        {
+            return new LockAnswer("abandoned", null, new LockConflictResponse("abandoned", resource, clientId, "The caller went away; the wait was withdrawn."));
         }
         catch (TimeoutException)
         {
@@ -64,9 +79,26 @@ public sealed class LockService(RaftHost raft, LockTelemetry telemetry, TimeProv
         }
     }
 
-    private LockAnswer Answer(LockOutcome outcome, string resource, string clientId, long started) => outcome switch
+    /// <summary>
+    /// Withdraws the acquire applied at <paramref name="requestIndex"/>. Best effort: if no leader takes it, the wait
+    /// still ends at its deadline and a grant at its lease end, as they would for a client that crashed.
+    /// </summary>
+    private async Task WithdrawAsync(string resource, string clientId, long requestIndex)
     {
-        LockOutcome.Acquired a => Granted(resource, clientId, a.Mode, a.Token, a.ExpiresAtMs, a.AlreadyHeld, started),
+        try
+        {
+            var withdrawn = await ProposeAsync(new LockCommand.Withdraw(resource, clientId, requestIndex, 0));
+            LogWithdrawn(resource, clientId, requestIndex, withdrawn.Outcome is LockOutcome.Released { HoldReleased: true } ? "its grant was released" : "its wait was withdrawn");
+        }
+        catch (RaftUnavailableException ex)
+        {
+            LogWithdrawFailed(resource, clientId, ex.Message);
+        }
+    }
+
+    private LockAnswer Answer(LockApplied applied, string resource, string clientId, long started) => applied.Outcome switch
+    {
+        LockOutcome.Acquired a => Granted(resource, clientId, a.Mode, a.Token, a.ExpiresAtMs - applied.ClockMs, a.AlreadyHeld, started),
         LockOutcome.Busy busy => new LockAnswer("busy", null, new LockConflictResponse("busy", resource, clientId,
             $"Held by {string.Join(", ", busy.Holders)}{(busy.Queued > 0 ? $" with {busy.Queued} waiting" : "")}; wait_ms was 0.") { Holders = busy.Holders }),
         LockOutcome.Deadlock deadlock => new LockAnswer("deadlock", null, new LockConflictResponse("deadlock", resource, clientId,
@@ -76,13 +108,19 @@ public sealed class LockService(RaftHost raft, LockTelemetry telemetry, TimeProv
         LockOutcome.LimitReached limit => new LockAnswer("limit_reached", null, new LockConflictResponse("limit_reached", resource, clientId, $"Limit reached: {limit.Limit}.")),
         LockOutcome.Released released => new LockAnswer("released", null, new ReleasedResponse("released", resource, clientId, released.HoldReleased, released.WaitCancelled)),
         LockOutcome.NotHeld => new LockAnswer("not_held", null, new LockConflictResponse("not_held", resource, clientId, "The client neither holds nor waits for this resource.")),
-        LockOutcome.Renewed renewed => new LockAnswer("renewed", renewed.Token, new RenewedResponse("renewed", resource, clientId, renewed.Token, DateTimeOffset.FromUnixTimeMilliseconds(renewed.ExpiresAtMs))),
+        LockOutcome.StaleToken stale => new LockAnswer("stale_token", null, new LockConflictResponse("stale_token", resource, clientId,
+            $"The fencing token names an earlier hold; the client's hold now has token {stale.CurrentToken}, and it was left as it is.") { CurrentFencingToken = stale.CurrentToken }),
+        LockOutcome.Renewed renewed => new LockAnswer("renewed", renewed.Token, new RenewedResponse("renewed", resource, clientId, renewed.Token,
+            ExpiresAt(renewed.ExpiresAtMs - applied.ClockMs), renewed.ExpiresAtMs - applied.ClockMs)),
         LockOutcome.Rejected rejected => new LockAnswer("invalid", null, rejected.Error),
-        _ => throw new InvalidOperationException($"Unexpected lock outcome {outcome.GetType().Name}."),
+        var other => throw new InvalidOperationException($"Unexpected lock outcome {other.GetType().Name}."),
     };
 
-    private static LockAnswer Granted(string resource, string clientId, LockMode mode, long token, long expiresAtMs, bool alreadyHeld, long started) =>
-        new("acquired", token, new AcquiredResponse("acquired", resource, clientId, mode.ToWireName(), token, DateTimeOffset.FromUnixTimeMilliseconds(expiresAtMs), alreadyHeld, Elapsed(started)));
+    private LockAnswer Granted(string resource, string clientId, LockMode mode, long token, long ttlRemainingMs, bool alreadyHeld, long started) =>
+        new("acquired", token, new AcquiredResponse("acquired", resource, clientId, mode.ToWireName(), token, ExpiresAt(ttlRemainingMs), ttlRemainingMs, alreadyHeld, Elapsed(started)));
+
+    /// <summary>A lease end for people to read, on this node's wall clock; clients count <c>ttl_remaining_ms</c> instead.</summary>
+    private DateTimeOffset ExpiresAt(long remainingMs) => time.GetUtcNow().AddMilliseconds(remainingMs);
 
     /// <summary>
     /// Not cancelled by the caller going away: a command that may commit must be followed to its end, or a
@@ -91,9 +129,13 @@ public sealed class LockService(RaftHost raft, LockTelemetry telemetry, TimeProv
     private async Task<LockApplied> ProposeAsync(LockCommand command) =>
         (LockApplied)(await raft.ProposeAsync(LockStateMachine.CommandTag, LockCommandCodec.Encode(command), CancellationToken.None))!;
 
-    private long Now() => time.GetUtcNow().ToUnixTimeMilliseconds();
-
     private static double Elapsed(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
+
+    [LoggerMessage(3002, LogLevel.Information, "Acquire of {Resource} by {ClientId} (entry {RequestIndex}) abandoned by its caller: {What}")]
+    private partial void LogWithdrawn(string resource, string clientId, long requestIndex, string what);
+
+    [LoggerMessage(3003, LogLevel.Warning, "Acquire of {Resource} by {ClientId} abandoned by its caller, but the withdraw was not taken ({Reason}); its wait or lease ends by its deadline")]
+    private partial void LogWithdrawFailed(string resource, string clientId, string reason);
 }
 
 /// <summary>An outcome word, the fencing token if granted, and the body to send.</summary>

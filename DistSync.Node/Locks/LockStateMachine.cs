@@ -24,7 +24,7 @@ public sealed class LockStateMachine : IReplicatedStateMachine
 
     public byte Tag => CommandTag;
 
-    public object? Apply(long index, ReadOnlySpan<byte> command)
+    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         if (!LockCommandCodec.TryDecode(command, out var decoded, out var error))
         {
@@ -32,10 +32,13 @@ public sealed class LockStateMachine : IReplicatedStateMachine
             return new LockOutcome.Rejected(new LockValidationError("command", error ?? "is not a lock command"));
         }
 
+        // The leader's time at this entry. A command of the old format carries its proposer's clock instead (its
+        // entry has no leader time), and the later of the two applies, so time never goes back across the upgrade.
+        decoded = decoded! with { NowMs = Math.Max(clockMs, decoded.NowMs) };
         LockOutcome outcome;
         lock (_gate)
         {
-            outcome = _table.Apply(decoded!, index);
+            outcome = _table.Apply(decoded, index);
         }
 
         Task<LockEvent>? wait = null;
@@ -58,7 +61,7 @@ public sealed class LockStateMachine : IReplicatedStateMachine
             _telemetry.Observed(change);
         }
 
-        return new LockApplied(outcome, wait);
+        return new LockApplied(outcome, wait, index, decoded.NowMs);
     }
 
     public IReadOnlyList<LockResourceState> GetState()

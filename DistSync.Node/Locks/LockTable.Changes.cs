@@ -10,6 +10,14 @@ public sealed partial class LockTable
             return new LockOutcome.NotHeld();
         }
 
+        if (cmd.FencingToken is { } token)
+        {
+            // A named hold: only that one goes. A release sent before a re-acquire must not free the newer hold.
+            return !entry.Holders.TryGetValue(cmd.ClientId, out var named) ? new LockOutcome.NotHeld()
+                : named.Token != token ? new LockOutcome.StaleToken(named.Token)
+                : ReleaseHold(entry, cmd.ClientId, index, cmd.NowMs);
+        }
+
         var holdReleased = RemoveHold(entry, cmd.ClientId) is not null;
         var events = new List<LockEvent>();
         var cancelled = RemoveWaiter(entry, cmd.ClientId);
@@ -35,8 +43,48 @@ public sealed partial class LockTable
             return new LockOutcome.NotHeld();
         }
 
+        if (cmd.FencingToken is { } token && token != hold.Token)
+        {
+            return new LockOutcome.StaleToken(hold.Token);
+        }
+
         SetLease(entry, cmd.ClientId, hold, cmd.NowMs + cmd.TtlMs);
         return new LockOutcome.Renewed(hold.Token, hold.ExpiresAtMs);
+    }
+
+    /// <summary>
+    /// The caller of the acquire at <c>RequestIndex</c> went away: withdraw its wait, or release the hold its grant
+    /// made. Holds and waits from the client's other requests have other request indices and stay.
+    /// </summary>
+    private LockOutcome ApplyWithdraw(LockCommand.Withdraw cmd, long index)
+    {
+        if (!_resources.TryGetValue(cmd.Resource, out var entry))
+        {
+            return new LockOutcome.NotHeld();
+        }
+
+        if (entry.WaiterNodes.TryGetValue(cmd.ClientId, out var node) && node.Value.RequestIndex == cmd.RequestIndex)
+        {
+            var waiter = RemoveWaiter(entry, cmd.ClientId)!;
+            List<LockEvent> events = [new LockEvent.WaitCancelled(entry.Name, waiter.ClientId, waiter.Mode)];
+            Promote(entry, index, cmd.NowMs, events);
+            DropIfEmpty(entry);
+            return new LockOutcome.Released(HoldReleased: false, WaitCancelled: true) { Events = events };
+        }
+
+        return entry.Holders.TryGetValue(cmd.ClientId, out var hold) && hold.RequestIndex == cmd.RequestIndex
+            ? ReleaseHold(entry, cmd.ClientId, index, cmd.NowMs)
+            : new LockOutcome.NotHeld();
+    }
+
+    /// <summary>Releases one hold and lets the waiters behind it in.</summary>
+    private LockOutcome.Released ReleaseHold(LockResourceEntry entry, string clientId, long index, long nowMs)
+    {
+        RemoveHold(entry, clientId);
+        var events = new List<LockEvent>();
+        Promote(entry, index, nowMs, events);
+        DropIfEmpty(entry);
+        return new LockOutcome.Released(HoldReleased: true, WaitCancelled: false) { Events = events };
     }
 
     /// <summary>
@@ -94,7 +142,7 @@ public sealed partial class LockTable
             var waiter = head.Value;
             RemoveWaiter(entry, waiter.ClientId);
             var expiresAt = nowMs + waiter.TtlMs;
-            Grant(entry, waiter.ClientId, waiter.Mode, index, expiresAt);
+            Grant(entry, waiter.ClientId, waiter.Mode, index, expiresAt, waiter.RequestIndex);
             events.Add(new LockEvent.Granted(entry.Name, waiter.ClientId, waiter.Mode, index, expiresAt));
         }
 
@@ -105,7 +153,7 @@ public sealed partial class LockTable
         }
     }
 
-    private void Grant(LockResourceEntry entry, string clientId, LockMode mode, long index, long expiresAtMs)
+    private void Grant(LockResourceEntry entry, string clientId, LockMode mode, long index, long expiresAtMs, long requestIndex)
     {
         if (!entry.CanGrant(clientId, mode))
         {
@@ -124,10 +172,11 @@ public sealed partial class LockTable
             hold.Mode = mode;
             hold.Token = index;
             hold.ExpiresAtMs = expiresAtMs;
+            hold.RequestIndex = requestIndex;
         }
         else
         {
-            hold = new LockHold(mode, index, expiresAtMs);
+            hold = new LockHold(mode, index, expiresAtMs, requestIndex);
             entry.Holders.Add(clientId, hold);
             _holdCounts[clientId] = _holdCounts.GetValueOrDefault(clientId) + 1;
         }

@@ -3,10 +3,14 @@ namespace DistSync.Node.Locks;
 /// <summary>
 /// Snapshot image: "DSLK", a format version, then the resources in ordinal order, each with its fencing token,
 /// holders (ordinal order) and queue (head first). The same table always gives the same bytes.
+/// Version 2 adds each hold's and waiter's request index; version 1 images still load (a hold's request is taken to be
+/// its grant, and a waiter's is unknown, so it can only end by grant, timeout or release).
 /// </summary>
 public sealed partial class LockTable
 {
-    public const byte SnapshotVersion = 1;
+    public const byte SnapshotVersion = 2;
+
+    private const byte LegacySnapshotVersion = 1;
 
     private static ReadOnlySpan<byte> SnapshotMagic => "DSLK"u8;
 
@@ -27,6 +31,7 @@ public sealed partial class LockTable
                 writer.WriteByte((byte)hold.Mode);
                 writer.WriteVarint(hold.Token);
                 writer.WriteVarint(hold.ExpiresAtMs);
+                writer.WriteVarint(hold.RequestIndex);
             }
 
             writer.WriteVarint(entry.Queue.Count);
@@ -36,6 +41,7 @@ public sealed partial class LockTable
                 writer.WriteByte((byte)waiter.Mode);
                 writer.WriteVarint(waiter.TtlMs);
                 writer.WriteVarint(waiter.DeadlineMs);
+                writer.WriteVarint(waiter.RequestIndex);
             }
         }
 
@@ -55,7 +61,7 @@ public sealed partial class LockTable
         }
 
         var version = reader.ReadByte();
-        if (version != SnapshotVersion)
+        if (version is not (SnapshotVersion or LegacySnapshotVersion))
         {
             throw new FormatException($"unknown lock snapshot version {version}");
         }
@@ -65,7 +71,7 @@ public sealed partial class LockTable
         string? previous = null;
         for (var i = 0; i < resourceCount; i++)
         {
-            var entry = ReadEntry(ref reader, table);
+            var entry = ReadEntry(ref reader, table, legacy: version == LegacySnapshotVersion);
             if (previous is not null && string.CompareOrdinal(previous, entry.Name) >= 0)
             {
                 throw new FormatException($"resources out of order at {entry.Name}");
@@ -89,7 +95,7 @@ public sealed partial class LockTable
         return table;
     }
 
-    private static LockResourceEntry ReadEntry(ref LockBinaryReader reader, LockTable table)
+    private static LockResourceEntry ReadEntry(ref LockBinaryReader reader, LockTable table, bool legacy)
     {
         var entry = new LockResourceEntry(ReadResource(ref reader));
         entry.FencingToken = reader.ReadVarint("fencing_token", 1, long.MaxValue);
@@ -104,7 +110,10 @@ public sealed partial class LockTable
             }
 
             previous = client;
-            var hold = new LockHold(reader.ReadMode(), reader.ReadVarint("token", 1, long.MaxValue), reader.ReadVarint("expires_at", 0, long.MaxValue));
+            var mode = reader.ReadMode();
+            var token = reader.ReadVarint("token", 1, long.MaxValue);
+            var expiresAt = reader.ReadVarint("expires_at", 0, long.MaxValue);
+            var hold = new LockHold(mode, token, expiresAt, legacy ? token : reader.ReadVarint("request_index", 1, long.MaxValue));
             entry.Holders.Add(client, hold);
             table._deadlines.Add(LeaseDeadline(entry, client, hold));
             table._holdCounts[client] = table._holdCounts.GetValueOrDefault(client) + 1;
@@ -118,7 +127,8 @@ public sealed partial class LockTable
                 client,
                 reader.ReadMode(),
                 reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs),
-                reader.ReadVarint("deadline", 0, long.MaxValue));
+                reader.ReadVarint("deadline", 0, long.MaxValue),
+                legacy ? 0 : reader.ReadVarint("request_index", 1, long.MaxValue));
             if (!table._waitingOn.TryAdd(client, entry.Name))
             {
                 throw new FormatException($"client {client} waits twice");

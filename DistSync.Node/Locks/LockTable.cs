@@ -76,6 +76,7 @@ public sealed partial class LockTable
             LockCommand.Release r => ApplyRelease(r, index),
             LockCommand.Renew n => ApplyRenew(n),
             LockCommand.ExpireDue e => ApplyExpireDue(e, index),
+            LockCommand.Withdraw w => ApplyWithdraw(w, index),
             _ => throw new InvalidOperationException($"unknown lock command {command.GetType().Name}"),
         };
     }
@@ -114,7 +115,7 @@ public sealed partial class LockTable
                 : GrantNow(entry, cmd, index);
         }
 
-        return Wait(entry, cmd);
+        return Wait(entry, cmd, index);
     }
 
     /// <summary>The answer to a client that already holds or awaits something, or null to go on.</summary>
@@ -146,12 +147,12 @@ public sealed partial class LockTable
     private LockOutcome.Acquired GrantNow(LockResourceEntry entry, LockCommand.Acquire cmd, long index)
     {
         var expiresAt = cmd.NowMs + cmd.TtlMs;
-        Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt);
+        Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt, requestIndex: index);
         return new LockOutcome.Acquired(index, expiresAt, cmd.Mode, AlreadyHeld: false);
     }
 
     /// <summary>Queues the request at the tail, unless it does not want to wait, the queue is full, or it would deadlock.</summary>
-    private LockOutcome Wait(LockResourceEntry entry, LockCommand.Acquire cmd)
+    private LockOutcome Wait(LockResourceEntry entry, LockCommand.Acquire cmd, long index)
     {
         if (cmd.WaitMs == 0)
         {
@@ -169,7 +170,7 @@ public sealed partial class LockTable
         }
 
         var deadline = cmd.NowMs + cmd.WaitMs;
-        Enqueue(entry, new LockWaiter(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline));
+        Enqueue(entry, new LockWaiter(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index));
         return new LockOutcome.Waiting(entry.Queue.Count, deadline);
     }
 }

@@ -33,7 +33,7 @@ public static class LocksApi
     }
 
     public static async Task<Results<Ok<AcquiredResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> AcquireAsync(
-        AcquireRequest request, LockService locks)
+        AcquireRequest request, LockService locks, CancellationToken requestAborted)
     {
         if (LockRequestValidator.ValidateAcquire(request.Resource, request.ClientId, request.Mode, request.WaitMs, request.TtlMs) is { } error)
         {
@@ -41,30 +41,30 @@ public static class LocksApi
         }
 
         LockModes.TryParse(request.Mode ?? "exclusive", out var mode);
-        return await RaftCall.RunAsync(async () => ToResult<AcquiredResponse>(await locks.AcquireAsync(
-            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs)), p => p);
+        return await ProblemGuard.RunAsync(async () => ToResult<AcquiredResponse>(await locks.AcquireAsync(
+            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, requestAborted)), p => p);
     }
 
     public static async Task<Results<Ok<ReleasedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> ReleaseAsync(
         ReleaseRequest request, LockService locks)
     {
-        if (LockRequestValidator.ValidateRelease(request.Resource, request.ClientId) is { } error)
+        if (LockRequestValidator.ValidateRelease(request.Resource, request.ClientId, request.FencingToken) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await RaftCall.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!)), p => p);
+        return await ProblemGuard.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, request.FencingToken)), p => p);
     }
 
     public static async Task<Results<Ok<RenewedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> RenewAsync(
         RenewRequest request, LockService locks)
     {
-        if (LockRequestValidator.ValidateRenew(request.Resource, request.ClientId, request.TtlMs) is { } error)
+        if (LockRequestValidator.ValidateRenew(request.Resource, request.ClientId, request.TtlMs, request.FencingToken) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await RaftCall.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs)), p => p);
+        return await ProblemGuard.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, request.FencingToken)), p => p);
     }
 
     public static async Task<Results<Ok<LockStateResponse>, ProblemHttpResult>> GetStateAsync(
@@ -81,19 +81,23 @@ public static class LocksApi
             return Problems.InvalidField("consistency", "must be 'linearizable' (the default) or 'local'");
         }
 
-        return await RaftCall.RunAsync(async () =>
+        return await ProblemGuard.RunAsync(async () =>
         {
             if (local == false)
             {
                 await raft.ReadBarrierAsync(cancellationToken);
             }
 
-            return (Results<Ok<LockStateResponse>, ProblemHttpResult>)TypedResults.Ok(State(machine, raft.NodeId, local == true ? "local" : "linearizable"));
+            return (Results<Ok<LockStateResponse>, ProblemHttpResult>)TypedResults.Ok(State(machine, raft, local == true ? "local" : "linearizable"));
         }, p => p);
     }
 
-    /// <summary>This node's applied lock table and wait-for graph, as <c>GET /locks/state</c> and the cluster view show it.</summary>
-    public static LockStateResponse State(LockStateMachine machine, string nodeId, string consistency)
+    /// <summary>
+    /// This node's applied lock table and wait-for graph, as <c>GET /locks/state</c> and the cluster view show it: the
+    /// same on every node that applied the same entries (times are on the replicated cluster clock), plus this node's
+    /// reading of that clock.
+    /// </summary>
+    public static LockStateResponse State(LockStateMachine machine, RaftHost raft, string consistency)
     {
         var locks = machine.GetState().ToDictionary(r => r.Resource, r => new LockView(
             r.Mode.ToWireName(),
@@ -102,7 +106,7 @@ public static class LocksApi
             r.FencingToken,
             [.. r.Holders.Select(h => new LockHolderView(h.ClientId, h.Mode.ToWireName(), h.Token, DateTimeOffset.FromUnixTimeMilliseconds(h.ExpiresAtMs)))],
             [.. r.Waiters.Select(w => new LockWaiterView(w.ClientId, w.Mode.ToWireName(), DateTimeOffset.FromUnixTimeMilliseconds(w.DeadlineMs), w.TtlMs))]), StringComparer.Ordinal);
-        return new LockStateResponse(locks, machine.GetWaitForGraph(), nodeId, consistency);
+        return new LockStateResponse(locks, machine.GetWaitForGraph(), raft.NodeId, consistency, DateTimeOffset.FromUnixTimeMilliseconds(raft.ClockNowMs));
     }
 
     private static Results<Ok<T>, Conflict<LockConflictResponse>, ProblemHttpResult> ToResult<T>(LockAnswer answer) => answer.Body switch

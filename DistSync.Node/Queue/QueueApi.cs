@@ -37,7 +37,7 @@ public static class QueueApi
     }
 
     public static Task<Results<Ok<PublishedResponse>, ProblemHttpResult>> PublishAsync(PublishRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<PublishedResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<PublishedResponse>, ProblemHttpResult>>(async () =>
         {
             if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries)
                 ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec)) is { } error)
@@ -51,7 +51,7 @@ public static class QueueApi
         }, p => p);
 
     public static Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<PublishBatchResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<PublishBatchResponse>, ProblemHttpResult>>(async () =>
         {
             var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count);
             for (var i = 0; error is null && i < request.Messages!.Count; i++)
@@ -71,7 +71,7 @@ public static class QueueApi
 
     public static Task<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>> ConsumeAsync(
         ConsumeRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>>(async () =>
         {
             if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages)) is { } error)
             {
@@ -108,7 +108,7 @@ public static class QueueApi
 
     public static Task<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> AckAsync(
         AckRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
             var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
             if (problem is not null)
@@ -129,7 +129,7 @@ public static class QueueApi
         }, p => p);
 
     public static Task<Results<Ok<AckBatchResponse>, ProblemHttpResult>> AckBatchAsync(AckBatchRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<AckBatchResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<AckBatchResponse>, ProblemHttpResult>>(async () =>
         {
             if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count)) is { } error)
             {
@@ -158,7 +158,7 @@ public static class QueueApi
 
     public static Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> NackAsync(
         NackRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
             if (QueueValidator.Seconds("delay_sec", request.DelaySec, QueueLimits.MaxDelaySec) is { } error)
             {
@@ -177,7 +177,7 @@ public static class QueueApi
 
     public static Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> ExtendAsync(
         ExtendRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
             if (request.VisibilityTimeoutSec is null)
             {
@@ -200,7 +200,7 @@ public static class QueueApi
         }, p => p);
 
     public static Task<Results<Ok<RequeuedResponse>, ProblemHttpResult>> RequeueExpiredAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<RequeuedResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<RequeuedResponse>, ProblemHttpResult>>(async () =>
         {
             if (QueueValidator.Topic(request.Topic) is { } error)
             {
@@ -217,7 +217,7 @@ public static class QueueApi
         }, p => p);
 
     public static Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<RedrivenResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<RedrivenResponse>, ProblemHttpResult>>(async () =>
         {
             if (QueueValidator.Topic(request.Topic) is { } error)
             {
@@ -233,7 +233,7 @@ public static class QueueApi
         }, p => p);
 
     public static Task<Results<Ok<DeadLettersResponse>, ProblemHttpResult>> DeadLettersAsync(string? topic, int? limit, QueueService queue, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<DeadLettersResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<DeadLettersResponse>, ProblemHttpResult>>(async () =>
         {
             if (QueueValidator.Topic(topic) is { } error)
             {
@@ -257,7 +257,7 @@ public static class QueueApi
 
     public static Task<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>> StatsAsync(
         string? topic, QueueService queue, QueueRing ring, TopicRegistry topics, CancellationToken cancellationToken) =>
-        Guard<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>>(async () =>
+        ProblemGuard.RunAsync<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>>(async () =>
         {
             if (topic is null)
             {
@@ -326,32 +326,4 @@ public static class QueueApi
         ChangeStatus.StaleReceipt => "stale_receipt",
         _ => status.ToString().ToLowerInvariant(),
     };
-
-    /// <summary>The cluster cannot take it now (no leader to create a topic, no owner for a partition, Redis restarting): a retryable 503.</summary>
-    private static async Task<TResult> Guard<TResult>(Func<Task<TResult>> call, Func<ProblemHttpResult, TResult> problem)
-    {
-        try
-        {
-            return await call();
-        }
-        catch (RaftUnavailableException ex)
-        {
-            return problem(RaftCall.Unavailable(ex));
-        }
-        catch (QueueUnavailableException ex)
-        {
-            return problem(TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Partition unavailable", detail: ex.Message,
-                extensions: ex.MaybeApplied
-                    ? new Dictionary<string, object?> { ["retryable"] = true, ["may_have_been_applied"] = true }
-                    : new Dictionary<string, object?> { ["retryable"] = true }));
-        }
-        catch (QueueLimitException ex)
-        {
-            return problem(TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Limit reached", detail: ex.Message));
-        }
-        catch (Exception ex) when (Problems.IsRedisFailure(ex))
-        {
-            return problem(Problems.RedisUnavailable(ex));
-        }
-    }
 }

@@ -60,9 +60,9 @@ public sealed class QueuePeerUnreachableException(string peer, string reason) : 
 
 /// <summary>
 /// No owner could take the request within the retry budget (the ring is moving or the owner is down), or the owner's
-/// Redis failed under it (then it <see cref="MaybeApplied"/>). Retry.
+/// Redis failed under it (then it <see cref="Http.UnavailableException.MayHaveBeenApplied"/>). Retry.
 /// </summary>
-public sealed class QueueUnavailableException(string message, bool maybeApplied = false) : Exception(message)
+public sealed class QueueUnavailableException(string message, bool maybeApplied = false) : Http.UnavailableException(message, maybeApplied)
 {
-    public bool MaybeApplied { get; } = maybeApplied;
+    public override string Title => "Partition unavailable";
 }

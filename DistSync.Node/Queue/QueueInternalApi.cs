@@ -39,17 +39,8 @@ public static class QueueInternalApi
     /// An owner whose Redis fails says so (503) rather than with a 500, so the forwarding node answers its client at
     /// once instead of retrying an owner that cannot serve anyone until Redis is back.
     /// </summary>
-    private static async Task<Results<Ok<T>, ProblemHttpResult>> OwnerGuard<T>(Func<Task<T>> call)
-    {
-        try
-        {
-            return TypedResults.Ok(await call());
-        }
-        catch (Exception ex) when (Http.Problems.IsRedisFailure(ex))
-        {
-            return Http.Problems.RedisUnavailable(ex);
-        }
-    }
+    private static Task<Results<Ok<T>, ProblemHttpResult>> OwnerGuard<T>(Func<Task<T>> call) =>
+        Http.ProblemGuard.RunAsync<Results<Ok<T>, ProblemHttpResult>>(async () => TypedResults.Ok(await call()), p => p);
 
     private static async Task<ForwardReply<ForwardedChange>> ChangeCoreAsync(ForwardChange request, QueueOwner owner)
     {

@@ -292,4 +292,4 @@ public static class Receipts
 }
 
 /// <summary>A limit of the cluster's state was reached (too many topics).</summary>
-public sealed class QueueLimitException(string message) : Exception(message);
+public sealed class QueueLimitException(string message) : Http.LimitReachedException(message);

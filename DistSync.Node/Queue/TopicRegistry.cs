@@ -31,7 +31,7 @@ public sealed class TopicRegistry : IReplicatedStateMachine
 
     public static byte[] Encode(TopicConfig create) => JsonSerializer.SerializeToUtf8Bytes(create);
 
-    public object? Apply(long index, ReadOnlySpan<byte> command)
+    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         TopicConfig? create;
         try

@@ -75,7 +75,7 @@ public sealed class MembershipTests
         ClusterMembership? seen = null;
         machine.Changed += (_, after) => seen = after;
 
-        var outcome = (MembershipOutcome)machine.Apply(10, MembershipStateMachine.Encode(new MembershipChange(0, ["node3", "node1"])))!;
+        var outcome = (MembershipOutcome)machine.Apply(10, 0, MembershipStateMachine.Encode(new MembershipChange(0, ["node3", "node1"])))!;
 
         Assert.True(outcome.Applied);
         Assert.Equal(new ClusterMembership(1, ["node1", "node3"]), machine.Current);
@@ -86,9 +86,9 @@ public sealed class MembershipTests
     public void Apply_ChangeOfAnOlderEpoch_IsRefusedAndChangesNothing()
     {
         var machine = Machine();
-        machine.Apply(10, MembershipStateMachine.Encode(new MembershipChange(0, ["node1", "node3"])));
+        machine.Apply(10, 0, MembershipStateMachine.Encode(new MembershipChange(0, ["node1", "node3"])));
 
-        var outcome = (MembershipOutcome)machine.Apply(11, MembershipStateMachine.Encode(new MembershipChange(0, ["node1", "node2"])))!;
+        var outcome = (MembershipOutcome)machine.Apply(11, 0, MembershipStateMachine.Encode(new MembershipChange(0, ["node1", "node2"])))!;
 
         Assert.False(outcome.Applied);
         Assert.Equal(new ClusterMembership(1, ["node1", "node3"]), machine.Current);
@@ -102,7 +102,7 @@ public sealed class MembershipTests
     {
         var machine = Machine();
 
-        var outcome = (MembershipOutcome)machine.Apply(10, System.Text.Encoding.UTF8.GetBytes(command))!;
+        var outcome = (MembershipOutcome)machine.Apply(10, 0, System.Text.Encoding.UTF8.GetBytes(command))!;
 
         Assert.False(outcome.Applied);
         Assert.Equal(0, machine.Current.Epoch);
@@ -112,7 +112,7 @@ public sealed class MembershipTests
     public void Snapshot_RestoredOnAnotherNode_SameMembershipAndEpoch()
     {
         var machine = Machine();
-        machine.Apply(10, MembershipStateMachine.Encode(new MembershipChange(0, ["node1", "node3"])));
+        machine.Apply(10, 0, MembershipStateMachine.Encode(new MembershipChange(0, ["node1", "node3"])));
         var other = Machine();
 
         other.Restore(machine.Snapshot());

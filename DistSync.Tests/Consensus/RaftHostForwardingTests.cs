@@ -149,7 +149,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
 
         public byte Tag => MachineTag;
 
-        public object? Apply(long index, ReadOnlySpan<byte> command) => $"applied {Encoding.UTF8.GetString(command)} at {index}";
+        public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command) => $"applied {Encoding.UTF8.GetString(command)} at {index}";
 
         public byte[] Snapshot() => [];
 

@@ -6,12 +6,15 @@ public class LockCommandCodecTests
 {
     public static TheoryData<LockCommand> Commands => new()
     {
-        new LockCommand.Acquire("orders/42", "client-1", LockMode.Exclusive, 30_000, 0, 1_700_000_000_000),
-        new LockCommand.Acquire("ресурс-✓", "c", LockMode.Shared, LockLimits.MaxTtlMs, LockLimits.MaxWaitMs, LockLimits.MaxNowMs),
+        new LockCommand.Acquire("orders/42", "client-1", LockMode.Exclusive, 30_000, 0, 0),
+        new LockCommand.Acquire("ресурс-✓", "c", LockMode.Shared, LockLimits.MaxTtlMs, LockLimits.MaxWaitMs, 0),
         new LockCommand.Acquire(new string('r', LockLimits.MaxResourceBytes), new string('c', LockLimits.MaxClientIdBytes), LockMode.Shared, 1, 1, 0),
-        new LockCommand.Release("orders/42", "client-1", 5),
-        new LockCommand.Renew("orders/42", "client-1", 1, 127),
-        new LockCommand.ExpireDue(128),
+        new LockCommand.Release("orders/42", "client-1", 0),
+        new LockCommand.Release("orders/42", "client-1", 0) { FencingToken = long.MaxValue },
+        new LockCommand.Renew("orders/42", "client-1", 1, 0),
+        new LockCommand.Renew("orders/42", "client-1", 1, 0) { FencingToken = 12 },
+        new LockCommand.ExpireDue(0),
+        new LockCommand.Withdraw("orders/42", "client-1", 77, 0),
     };
 
     [Theory]
@@ -29,13 +32,39 @@ public class LockCommandCodecTests
     [Fact]
     public void Encode_Commands_CompactKnownBytes()
     {
-        Assert.Equal([1, 4, 0x80, 0x01], LockCommandCodec.Encode(new LockCommand.ExpireDue(128)));
+        Assert.Equal([2, 4], LockCommandCodec.Encode(new LockCommand.ExpireDue(0)));
         Assert.Equal(
-            [1, 2, 1, (byte)'r', 1, (byte)'c', 5],
-            LockCommandCodec.Encode(new LockCommand.Release("r", "c", 5)));
+            [2, 2, 1, (byte)'r', 1, (byte)'c', 0],
+            LockCommandCodec.Encode(new LockCommand.Release("r", "c", 0)));
         Assert.Equal(
-            [1, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0, 9],
-            LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 9)));
+            [2, 2, 1, (byte)'r', 1, (byte)'c', 7],
+            LockCommandCodec.Encode(new LockCommand.Release("r", "c", 0) { FencingToken = 7 }));
+        Assert.Equal(
+            [2, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0],
+            LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 0)));
+        Assert.Equal(
+            [2, 5, 1, (byte)'r', 1, (byte)'c', 0x80, 0x01],
+            LockCommandCodec.Encode(new LockCommand.Withdraw("r", "c", 128, 0)));
+    }
+
+    [Fact]
+    public void Encode_NeverWritesATime_TheLeaderStampsTheEntry()
+    {
+        Assert.Equal(
+            LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 0)),
+            LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 1_700_000_000_000)));
+    }
+
+    [Fact]
+    public void Decode_LegacyFormat_KeepsItsProposersClock()
+    {
+        // Written before leader time: version 1, every command ending with the proposer's clock, no tokens.
+        Assert.Equal(new LockCommand.ExpireDue(128), LockCommandCodec.Decode([1, 4, 0x80, 0x01]));
+        Assert.Equal(new LockCommand.Release("r", "c", 5), LockCommandCodec.Decode([1, 2, 1, (byte)'r', 1, (byte)'c', 5]));
+        Assert.Equal(
+            new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 9),
+            LockCommandCodec.Decode([1, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0, 9]));
+        Assert.Throws<FormatException>(() => LockCommandCodec.Decode([1, 5, 1, (byte)'r', 1, (byte)'c', 1, 9]));
     }
 
     [Fact]
@@ -49,7 +78,10 @@ public class LockCommandCodecTests
     public static TheoryData<byte[], string> Garbage => new()
     {
         { [], "truncated" },
-        { [2, 4, 0], "version" },
+        { [3, 4, 0], "version" },
+        { [2, 4, 0], "trailing" },
+        { [2, 2, 1, (byte)'r', 1, (byte)'c'], "truncated" },
+        { [2, 5, 1, (byte)'r', 1, (byte)'c', 0], "request_index" },
         { [1, 9, 0], "tag" },
         { [1, 4, 0, 0], "trailing" },
         { [1, 4, 0x80, 0x00], "non-canonical" },

@@ -66,7 +66,7 @@ public class LockTableSnapshotTests
     {
         var bytes = new LockTable().Serialize();
 
-        Assert.Equal("DSLK\u0001\0"u8.ToArray(), bytes);
+        Assert.Equal("DSLK\u0002\0"u8.ToArray(), bytes);
         Assert.Empty(LockTable.Restore(bytes).GetState());
     }
 
@@ -96,7 +96,7 @@ public class LockTableSnapshotTests
     public void Restore_WrongMagicOrVersion_Throws()
     {
         Assert.Contains("not a lock table", Assert.Throws<FormatException>(() => LockTable.Restore("XSLK\u0001\0"u8)).Message, StringComparison.Ordinal);
-        Assert.Contains("version", Assert.Throws<FormatException>(() => LockTable.Restore("DSLK\u0002\0"u8)).Message, StringComparison.Ordinal);
+        Assert.Contains("version", Assert.Throws<FormatException>(() => LockTable.Restore("DSLK\u0003\0"u8)).Message, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> Inconsistent => new()
@@ -132,12 +132,35 @@ public class LockTableSnapshotTests
         Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Restore_VersionOneImage_LoadsWithEachHoldsGrantAsItsRequest()
+    {
+        // Written before holds and waiters carried their request's index.
+        var bytes = LegacyImage(("r", 5, [("a", LockMode.Exclusive, 5)], [("b", LockMode.Shared)]));
+
+        var restored = LockTable.Restore(bytes);
+
+        var state = restored.GetState("r")!;
+        Assert.Equal([new LockHolderInfo("a", LockMode.Exclusive, 5, 10_000)], state.Holders);
+        Assert.Equal([new LockWaiterInfo("b", LockMode.Shared, 20_000, 1_000)], state.Waiters);
+        // A withdraw naming the hold's grant finds it; the waiter's request is unknown, so none finds it.
+        Assert.IsType<LockOutcome.NotHeld>(restored.Apply(new LockCommand.Withdraw("r", "b", 1, 9_000), 6));
+        Assert.IsType<LockOutcome.Released>(restored.Apply(new LockCommand.Withdraw("r", "a", 5, 9_000), 7));
+        Assert.Equal("b", Assert.Single(restored.GetState("r")!.Holders).ClientId);
+    }
+
     /// <summary>Hand-writes a snapshot image, to build states the table itself never produces.</summary>
-    private static byte[] Image(params (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources)
+    private static byte[] Image(params (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources) =>
+        Image(LockTable.SnapshotVersion, resources);
+
+    private static byte[] LegacyImage(params (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources) =>
+        Image(1, resources);
+
+    private static byte[] Image(byte version, (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources)
     {
         var writer = new LockBinaryWriter();
         writer.WriteBytes("DSLK"u8);
-        writer.WriteByte(LockTable.SnapshotVersion);
+        writer.WriteByte(version);
         writer.WriteVarint(resources.Length);
         foreach (var (name, token, holders, waiters) in resources)
         {
@@ -150,6 +173,10 @@ public class LockTableSnapshotTests
                 writer.WriteByte((byte)mode);
                 writer.WriteVarint(holdToken);
                 writer.WriteVarint(10_000);
+                if (version > 1)
+                {
+                    writer.WriteVarint(holdToken);
+                }
             }
 
             writer.WriteVarint(waiters.Length);
@@ -159,6 +186,10 @@ public class LockTableSnapshotTests
                 writer.WriteByte((byte)mode);
                 writer.WriteVarint(1_000);
                 writer.WriteVarint(20_000);
+                if (version > 1)
+                {
+                    writer.WriteVarint(token);
+                }
             }
         }
 

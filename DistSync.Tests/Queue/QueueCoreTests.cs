@@ -16,8 +16,8 @@ public sealed class QueueCoreTests
 
         foreach (var registry in new[] { a, b })
         {
-            registry.Apply(1, first);
-            var outcome = (TopicOutcome)registry.Apply(2, second)!;
+            registry.Apply(1, 0, first);
+            var outcome = (TopicOutcome)registry.Apply(2, 0, second)!;
             Assert.Equal(new TopicConfig("orders", 4, 3, 30), outcome.Topic);
         }
 
@@ -31,7 +31,7 @@ public sealed class QueueCoreTests
     {
         var registry = new TopicRegistry();
 
-        var outcome = (TopicOutcome)registry.Apply(1, TopicRegistry.Encode(new TopicConfig("t", partitions, 5, 30)))!;
+        var outcome = (TopicOutcome)registry.Apply(1, 0, TopicRegistry.Encode(new TopicConfig("t", partitions, 5, 30)))!;
 
         Assert.Null(outcome.Topic);
         Assert.Empty(registry.Topics);
@@ -41,8 +41,8 @@ public sealed class QueueCoreTests
     public void TopicRegistry_Snapshot_RestoresTheSameTopics()
     {
         var registry = new TopicRegistry();
-        registry.Apply(1, TopicRegistry.Encode(new TopicConfig("a", 8, 5, 30)));
-        registry.Apply(2, TopicRegistry.Encode(new TopicConfig("b/c", 2, 1, 0)));
+        registry.Apply(1, 0, TopicRegistry.Encode(new TopicConfig("a", 8, 5, 30)));
+        registry.Apply(2, 0, TopicRegistry.Encode(new TopicConfig("b/c", 2, 1, 0)));
         var restored = new TopicRegistry();
 
         restored.Restore(registry.Snapshot());

@@ -158,7 +158,7 @@ internal sealed class CacheSimulation
                         Log($"{client} set {key}={value} v{written.Version} {written.State}{(written.Silent ? " silent" : "")} [{invoked},{Now}]");
                     }
                 }
-                catch (CacheUnavailableException ex) when (!ex.MaybeApplied)
+                catch (CacheUnavailableException ex) when (!ex.MayHaveBeenApplied)
                 {
                     _history.Remove(op); // refused before reaching any home: it did nothing
                 }

@@ -71,6 +71,21 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
         }
 
         AppliedIndex = entry.Index;
-        return entry.Type == EntryType.Command ? Table.Apply(LockCommandCodec.Decode(entry.Data), entry.Index) : null;
+        return entry.Type == EntryType.Command ? Table.Apply(Command(entry.Data), entry.Index) : null;
+    }
+
+    /// <summary>A command as the leader appends it: in the host's envelope, carrying the leader's time.</summary>
+    public static byte[] Envelope(LockCommand command, long leaderTimeMs) =>
+        CommandEnvelope.Stamp(CommandEnvelope.Encode(LockStateMachine.CommandTag, 0, LockCommandCodec.Encode(command)), leaderTimeMs);
+
+    /// <summary>An entry's command at the time it applies: its leader's stamp, as <see cref="LockStateMachine"/> reads it.</summary>
+    public static LockCommand Command(byte[] data)
+    {
+        if (!CommandEnvelope.TryDecode(data, out _, out _, out var stamp, out var payload))
+        {
+            throw new InvalidOperationException("not a command envelope");
+        }
+
+        return LockCommandCodec.Decode(payload) with { NowMs = stamp ?? 0 };
     }
 }

@@ -16,7 +16,7 @@ internal sealed partial class LockSimulation
     private static readonly string[] Resources = ["r1", "r2", "r3"];
 
     private static readonly byte[] MarkerCommand =
-        LockCommandCodec.Encode(new LockCommand.Release("marker", "settle", StartMs));
+        LockSimNode.Envelope(new LockCommand.Release("marker", "settle", 0), StartMs);
 
     private readonly LockSimClient[] _clients;
 
@@ -130,7 +130,8 @@ internal sealed partial class LockSimulation
         var node = _nodes[_random.Next(NodeCount)];
         var command = client.Command! with { NowMs = NowMs };
         client.Command = command;
-        var data = LockCommandCodec.Encode(command);
+        // Only a leader accepts, and it stamps its time, as RaftHost does.
+        var data = LockSimNode.Envelope(command, NowMs);
         for (var hop = 0; hop < 2 && node.Raft is { } raft; hop++)
         {
             var result = raft.Propose(data);
@@ -261,7 +262,7 @@ internal sealed partial class LockSimulation
                 continue;
             }
 
-            var result = raft.Propose(LockCommandCodec.Encode(new LockCommand.ExpireDue(NowMs)));
+            var result = raft.Propose(LockSimNode.Envelope(new LockCommand.ExpireDue(0), NowMs));
             if (result.IsAccepted)
             {
                 node.PendingExpiryIndex = result.Index;

@@ -268,7 +268,7 @@ internal sealed partial class LockSimulation
                 continue;
             }
 
-            if (LockCommandCodec.Decode(record.Data) is LockCommand.Release r && r.Resource == grant.Resource && r.ClientId == grant.ClientId)
+            if (LockSimNode.Command(record.Data) is LockCommand.Release r && r.Resource == grant.Resource && r.ClientId == grant.ClientId)
             {
                 return true;
             }
@@ -294,7 +294,7 @@ internal sealed partial class LockSimulation
                 continue;
             }
 
-            var command = LockCommandCodec.Decode(record.Data);
+            var command = LockSimNode.Command(record.Data);
             var touches = command is LockCommand.ExpireDue
                 ? record.Outcome.Events.Any(e => e.Resource == resource)
                 : command is LockCommand.Acquire a ? a.Resource == resource
