@@ -72,6 +72,13 @@ public sealed record DistSyncOptions
     /// <summary>Extra configuration for every node (<c>DistSync:NodeEnvironment:DistSync__Raft__SnapshotEvery=50</c>).</summary>
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
+    /// <summary>
+    /// Extra environment for one node, after <see cref="NodeEnvironment"/> (<c>DistSync:NodeEnvironmentOf:node2:FAKETIME=-10s</c>):
+    /// how the fault harness starts a node with its own wall clock. Keyed by node, then variable.
+    /// </summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> NodeEnvironmentOf { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
+
     /// <summary>The data folder as an absolute path (a relative one is taken from the AppHost's project folder).</summary>
     public string ResolveDataDir(string appHostDirectory) =>
         Path.GetFullPath(DataDir ?? ".data", appHostDirectory);
@@ -95,6 +102,10 @@ public sealed record DistSyncOptions
             NodeEnvironment = section.GetSection(nameof(NodeEnvironment)).GetChildren()
                 .ToDictionary(c => c.Key, c => c.Value ?? "", StringComparer.Ordinal),
             PeerLinks = Links(section.GetSection(nameof(PeerLinks))),
+            NodeEnvironmentOf = section.GetSection(nameof(NodeEnvironmentOf)).GetChildren().ToDictionary(
+                node => node.Key,
+                node => (IReadOnlyDictionary<string, string>)node.GetChildren().ToDictionary(v => v.Key, v => v.Value ?? "", StringComparer.Ordinal),
+                StringComparer.Ordinal),
         };
         options.Validate();
         return options;

@@ -48,7 +48,7 @@ public static class NodeHosting
             security.Apply(node, dataDir);
             // An append-only audit file per node, beside its log.
             node.WithEnvironment("DistSync__Audit__File", "audit.jsonl");
-            foreach (var (key, value) in options.NodeEnvironment)
+            foreach (var (key, value) in options.NodeEnvironment.Concat(options.NodeEnvironmentOf.GetValueOrDefault(name) ?? new Dictionary<string, string>()))
             {
                 node.WithEnvironment(key, value);
             }

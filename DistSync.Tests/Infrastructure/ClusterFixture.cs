@@ -94,6 +94,7 @@ public class ClusterFixture : IAsyncLifetime
             $"--DistSync:RestartOnCrash={_settings.RestartOnCrash}",
             $"--DistSync:Redis={_settings.Redis}",
             .. _settings.NodeEnvironment.Select(e => $"--DistSync:NodeEnvironment:{e.Key}={e.Value}"),
+            .. _settings.NodeEnvironmentOf.SelectMany(n => n.Value.Select(e => $"--DistSync:NodeEnvironmentOf:{n.Key}:{e.Key}={e.Value}")),
             .. Tokens.Select(t => $"--Parameters:{NodeSecurity.TokenParameter(t.Key)}={t.Value}"),
             $"--DistSync:AuthOff={_settings.AuthOff}",
         ];
@@ -207,6 +208,10 @@ public sealed record ClusterSettings
     public bool Dashboard { get; init; }
 
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Extra environment for one node (keyed by node, then variable), e.g. a skewed wall clock.</summary>
+    public IReadOnlyDictionary<string, IReadOnlyDictionary<string, string>> NodeEnvironmentOf { get; init; } =
+        new Dictionary<string, IReadOnlyDictionary<string, string>>();
 
     /// <summary>Nodes without client tokens (the AppHost's --no-auth).</summary>
     public bool AuthOff { get; init; }

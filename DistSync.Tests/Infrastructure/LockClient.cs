@@ -17,8 +17,11 @@ public sealed class LockClient(HttpClient http)
     public Task<Reply> AcquireAsync(string resource, string client, string mode = "exclusive", long? waitMs = null, long? ttlMs = null) =>
         PostAsync("/locks/acquire", new Dictionary<string, object?> { ["resource"] = resource, ["client_id"] = client, ["mode"] = mode, ["wait_ms"] = waitMs, ["ttl_ms"] = ttlMs });
 
-    public Task<Reply> ReleaseAsync(string resource, string client) =>
-        PostAsync("/locks/release", new Dictionary<string, object?> { ["resource"] = resource, ["client_id"] = client });
+    public Task<Reply> ReleaseAsync(string resource, string client, long? fencingToken = null) =>
+        PostAsync("/locks/release", new Dictionary<string, object?> { ["resource"] = resource, ["client_id"] = client, ["fencing_token"] = fencingToken });
+
+    public Task<Reply> RenewAsync(string resource, string client, long ttlMs, long? fencingToken = null) =>
+        PostAsync("/locks/renew", new Dictionary<string, object?> { ["resource"] = resource, ["client_id"] = client, ["ttl_ms"] = ttlMs, ["fencing_token"] = fencingToken });
 
     public Task<Reply> PostRawAsync(string path, string json) => SendAsync(path, new StringContent(json, System.Text.Encoding.UTF8, "application/json"));
 

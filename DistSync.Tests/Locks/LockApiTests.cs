@@ -115,6 +115,54 @@ public sealed class LockApiTests(LockApiTests.Cluster cluster) : IClassFixture<L
         Assert.Equal("not_held", reply.Status);
     }
 
+    [Fact]
+    public async Task Release_NamingAnEarlierHoldsToken_Is409StaleToken_AndTheNewHoldStays()
+    {
+        var first = await Node(1).AcquireAsync("scenario-stale", "alice");
+        await Node(1).ReleaseAsync("scenario-stale", "alice", first.FencingToken);
+        var second = await Node(2).AcquireAsync("scenario-stale", "alice");
+
+        // The first hold's release, retried late by a slow client, arrives after it acquired again.
+        var late = await Node(3).ReleaseAsync("scenario-stale", "alice", first.FencingToken);
+        var renew = await Node(3).RenewAsync("scenario-stale", "alice", 30_000, first.FencingToken);
+
+        Assert.Equal(HttpStatusCode.Conflict, late.Code);
+        Assert.Equal("stale_token", late.Status);
+        Assert.Equal(second.FencingToken, late.Body.GetProperty("current_fencing_token").GetInt64());
+        Assert.Equal("stale_token", renew.Status);
+        var state = (await Node(1).StateAsync()).GetProperty("locks").GetProperty("scenario-stale");
+        Assert.Equal(second.FencingToken, state.GetProperty("holder_details")[0].GetProperty("fencing_token").GetInt64());
+        Assert.Equal("busy", (await Node(2).AcquireAsync("scenario-stale", "bob")).Status);
+        Assert.Equal("released", (await Node(2).ReleaseAsync("scenario-stale", "alice", second.FencingToken)).Status);
+    }
+
+    [Fact]
+    public async Task Acquire_WhoseCallerHangsUpWhileWaiting_IsWithdrawn_AndNeverGranted()
+    {
+        await Node(1).AcquireAsync("scenario-hangup", "owner", ttlMs: 60_000);
+        using var hangUp = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var http = cluster.CreateHttpClient("node2");
+        var waiting = http.PostAsync(new Uri("/locks/acquire", UriKind.Relative), System.Net.Http.Json.JsonContent.Create(
+            new Dictionary<string, object> { ["resource"] = "scenario-hangup", ["client_id"] = "gone", ["mode"] = "exclusive", ["wait_ms"] = 60_000 }), hangUp.Token);
+        await WaitersAreAsync("scenario-hangup", ["gone"]);
+
+        await hangUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+
+        // Withdrawn through Raft long before its 60 s deadline; the owner's release then hands the lock to nobody.
+        await WaitersAreAsync("scenario-hangup", []);
+        Assert.Equal("released", (await Node(3).ReleaseAsync("scenario-hangup", "owner")).Status);
+        Assert.Equal("acquired", (await Node(3).AcquireAsync("scenario-hangup", "next")).Status);
+    }
+
+    private Task WaitersAreAsync(string resource, string[] waiters) =>
+        Eventually.UntilAsync(async () =>
+        {
+            var locks = (await Node(1).StateAsync()).GetProperty("locks");
+            var queued = locks.TryGetProperty(resource, out var state) ? state.GetProperty("waiters").EnumerateArray().Select(w => w.GetString()!).ToArray() : [];
+            return queued.SequenceEqual(waiters);
+        }, TimeSpan.FromSeconds(10), $"waiters of {resource} to be [{string.Join(", ", waiters)}]");
+
     [Theory]
     [InlineData("""{"client_id":"c","mode":"exclusive"}""", "resource")]
     [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"upgradable"}""", "mode")]
@@ -122,11 +170,13 @@ public sealed class LockApiTests(LockApiTests.Cluster cluster) : IClassFixture<L
     [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"shared","ttl_ms":999999999999}""", "ttl_ms")]
     [InlineData("""{"resource":"scenario-h","mode":"shared"}""", "client_id")]
     [InlineData("""{"resource":"scenario-h","client_id":"c","mode":"shared","wait_ms":"soon"}""", "wait_ms")]
-    public async Task Acquire_BadInput_Is400NamingTheField_AndChangesNothing(string body, string field)
+    [InlineData("""{"resource":"scenario-h","client_id":"c","fencing_token":0}""", "fencing_token", "/locks/release")]
+    [InlineData("""{"resource":"scenario-h","client_id":"c","fencing_token":-5}""", "fencing_token", "/locks/renew")]
+    public async Task Acquire_BadInput_Is400NamingTheField_AndChangesNothing(string body, string field, string path = "/locks/acquire")
     {
         var before = Canonical((await Node(1).StateAsync()).GetProperty("locks"));
 
-        var reply = await Node(2).PostRawAsync("/locks/acquire", body);
+        var reply = await Node(2).PostRawAsync(path, body);
 
         Assert.Equal(HttpStatusCode.BadRequest, reply.Code);
         Assert.Equal(field, reply.Body.GetProperty("field").GetString());
