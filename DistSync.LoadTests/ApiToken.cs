@@ -28,6 +28,20 @@ public static class ApiToken
     /// <summary>The token for a cluster the tool starts: the one in use, or a fresh one.</summary>
     public static string ForStartedCluster() => Current ??= Guid.NewGuid().ToString("n");
 
+    /// <summary>How output and reports show a token: its first characters (at most a quarter of it), never the whole.</summary>
+    public static string Prefix(string token) => token[..Math.Min(4, token.Length / 4)] + "…";
+
+    /// <summary>The tool's arguments as printed and kept in reports, with a <c>--token</c>'s value cut to its <see cref="Prefix"/>.</summary>
+    public static IEnumerable<string> Redact(IReadOnlyList<string> args)
+    {
+        ArgumentNullException.ThrowIfNull(args);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var isToken = i > 0 && args[i - 1].StartsWith('-') && args[i - 1].TrimStart('-') == Option;
+            yield return isToken ? Prefix(args[i]) : args[i];
+        }
+    }
+
     public static void Apply(HttpClient http)
     {
         if (Current is { } token)

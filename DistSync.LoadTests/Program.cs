@@ -318,4 +318,4 @@ static void PrintPreamble(string[] args, TextWriter? output = null)
     output.WriteLine();
 }
 
-static string CommandText(string[] args) => $"dotnet run -c Release --project DistSync.LoadTests -- {string.Join(' ', args)}";
+static string CommandText(string[] args) => $"dotnet run -c Release --project DistSync.LoadTests -- {string.Join(' ', ApiToken.Redact(args))}";

@@ -22,10 +22,11 @@ public static class NodeApplication
             .BindConfiguration(NodeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<NodeOptions>, NodeOptionsValidator>();
         builder.Services.AddSingleton<PeerDirectory>();
         builder.Services.AddSingleton<PeerCredentials>();
-        // Endpoint filters added by type are made anew per request; these keep counts, so there is one of each.
-        builder.Services.AddSingleton<ClusterKeyFilter>();
+        // One instance: it remembers when it last warned about each refused sender.
+        builder.Services.AddSingleton<ClusterKeyMiddleware>();
         builder.AddSecurity();
 
         builder.Services.ConfigureHttpJsonOptions(o => NodeJson.Configure(o.SerializerOptions));
@@ -168,6 +169,8 @@ public static class NodeApplication
         app.UseExceptionHandler();
         // A bare status (405, 415, …) becomes a problem too, whatever the client's Accept says.
         app.UseStatusCodePages(context => TypedResults.Problem(statusCode: context.HttpContext.Response.StatusCode).ExecuteAsync(context.HttpContext));
+        // Before anything reads a body: /internal/* refuses a request without the cluster key unread.
+        app.UseMiddleware<ClusterKeyMiddleware>();
         app.UseAuthentication();
         app.UseAuthorization();
         app.UseRateLimiter();

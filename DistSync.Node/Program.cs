@@ -1,5 +1,6 @@
 using DistSync.Node;
 using DistSync.Node.Cluster;
+using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddServiceDefaults();
@@ -10,7 +11,7 @@ try
 {
     app.MapNodeApis();
 }
-catch (ClusterIdentityException ex)
+catch (Exception ex) when (ex is ClusterIdentityException or OptionsValidationException)
 {
     app.Logger.NotStarting(ex.Message);
     await app.DisposeAsync(); // flushes the log line before the process ends

@@ -104,7 +104,11 @@ internal sealed class AdminTokenHandler(NodeSecurity security) : DelegatingHandl
     }
 }
 
-/// <summary>Prints the development tokens once the app has started, next to Aspire's own dashboard login line.</summary>
+/// <summary>
+/// Says which development tokens the nodes take once the app has started, next to Aspire's own dashboard login line:
+/// each by its first characters only, since console output ends up in log files and CI artifacts; the whole tokens
+/// are in the AppHost's user secrets.
+/// </summary>
 internal sealed partial class DevTokensBanner(NodeSecurity security, ILogger<DevTokensBanner> logger) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -118,7 +122,7 @@ internal sealed partial class DevTokensBanner(NodeSecurity security, ILogger<Dev
         var tokens = new List<string>();
         foreach (var role in NodeSecurity.Roles)
         {
-            tokens.Add($"{role}={await security.TokenAsync(role, cancellationToken)}");
+            tokens.Add($"{role}={Prefix(await security.TokenAsync(role, cancellationToken))}");
         }
 
         LogTokens(string.Join("  ", tokens));
@@ -126,8 +130,11 @@ internal sealed partial class DevTokensBanner(NodeSecurity security, ILogger<Dev
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>Enough to tell tokens apart, at most a quarter of one: the first 4 characters of a 16-character token.</summary>
+    internal static string Prefix(string? token) => token is null ? "-" : token[..Math.Min(4, token.Length / 4)] + "…";
+
     [LoggerMessage(9301, LogLevel.Information,
-        "DistSync development tokens (send 'Authorization: Bearer <token>'; kept in this AppHost's user secrets, see 'dotnet user-secrets list'): {Tokens}")]
+        "DistSync development tokens (send 'Authorization: Bearer <token>'; whole in this AppHost's user secrets: dotnet user-secrets list --project DistSync.AppHost): {Tokens}")]
     private partial void LogTokens(string tokens);
 
     [LoggerMessage(9302, LogLevel.Warning, "DistSync authentication is OFF (--no-auth): anyone who can reach a node may read, write and administer the cluster.")]

@@ -15,7 +15,10 @@ public sealed class NodeOptions
     /// <summary>Where the Raft log and snapshots live. Default: <c>.data/{NodeId}</c> under the working directory.</summary>
     public string? DataDir { get; set; }
 
-    /// <summary>Shared secret every node presents on <c>/internal</c> routes. Empty means internal routes are open (single-node development only).</summary>
+    /// <summary>
+    /// Shared secret every node presents on <c>/internal</c> routes. Required, at least 16 characters, when the node has
+    /// peers (see <see cref="NodeOptionsValidator"/>); a node alone may go without, and then takes no peer requests.
+    /// </summary>
     public string? ClusterKey { get; set; }
 
     /// <summary>The id of the cluster this node belongs to: written into its data folder at the first start and carried on every peer message.</summary>

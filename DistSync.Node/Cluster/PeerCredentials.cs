@@ -14,17 +14,20 @@ public sealed class PeerCredentials
     public const string KeyHeader = "X-DistSync-Cluster-Key";
     public const string IdHeader = "X-DistSync-Cluster-Id";
 
-    private readonly byte[] _key;
+    private readonly byte[]? _keyHash;
 
     public PeerCredentials(IOptions<NodeOptions> options)
     {
         var node = options.Value;
         Key = node.ClusterKey ?? "";
-        _key = Encoding.UTF8.GetBytes(Key);
+        _keyHash = string.IsNullOrWhiteSpace(Key) ? null : Hash(Key);
         ClusterId = ClusterIdentity.Establish(node.ResolveDataDir(), node.NodeId, node.ClusterId, node.ClusterState);
     }
 
     public string Key { get; }
+
+    /// <summary>False only for a node without peers run without a key (see <see cref="NodeOptionsValidator"/>): it takes no peer requests.</summary>
+    public bool HasKey => _keyHash is not null;
 
     /// <summary>Null only for a node run without one (no AppHost, no DistSync__ClusterId): it then checks none.</summary>
     public string? ClusterId { get; }
@@ -38,9 +41,14 @@ public sealed class PeerCredentials
         }
     }
 
-    /// <summary>Compared in constant time: the key must not leak through response timing.</summary>
+    /// <summary>
+    /// Compared in constant time by SHA-256, as tokens are: neither the key's content nor its length leaks through
+    /// response timing. A node without a key matches nothing.
+    /// </summary>
     public bool KeyMatches(string presented) =>
-        _key.Length == 0 || CryptographicOperations.FixedTimeEquals(Encoding.UTF8.GetBytes(presented), _key);
+        _keyHash is not null && CryptographicOperations.FixedTimeEquals(Hash(presented), _keyHash);
 
     public bool IdMatches(string? presented) => ClusterId is null || string.Equals(presented, ClusterId, StringComparison.Ordinal);
+
+    private static byte[] Hash(string secret) => SHA256.HashData(Encoding.UTF8.GetBytes(secret));
 }

@@ -1,7 +1,6 @@
 using DistSync.Node.Security;
 using System.Buffers;
 using System.Net;
-using DistSync.Node.Cluster;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
@@ -23,7 +22,7 @@ public static class RaftApi
             .WithName("TransferLeadership")
             .WithSummary("Asks the leader to hand leadership to another node (e.g. before maintenance).");
 
-        var internalRaft = app.MapGroup("/internal/raft").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(app.ServiceProvider.GetRequiredService<ClusterKeyFilter>());
+        var internalRaft = app.MapGroup("/internal/raft").ExcludeFromDescription().AllowAnonymous();
         internalRaft.MapPost("/stream", ReceiveStreamAsync);
         internalRaft.MapGet("/status", GetStatus);
         return app;

@@ -27,7 +27,9 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     private readonly ConcurrentDictionary<long, PendingProposal> _proposals = new();
     private readonly ConcurrentDictionary<long, TaskCompletionSource> _reads = new();
     private readonly ConcurrentDictionary<long, ForwardedProposal> _forwards = new();
-    private readonly long _proposalIdBase = RandomNumberGenerator.GetInt32(1, int.MaxValue) * (1L << 32);
+    // Proposal and read ids count up from a random base drawn per process: a leader may still hold a forward or a
+    // read index asked by this node's previous incarnation, and its late answer must match nothing asked now.
+    private readonly long _idBase = RandomNumberGenerator.GetInt32(1, int.MaxValue) * (1L << 32);
     private long _nextProposalId;
     private long _nextReadId;
     private int _pendingTicks;
@@ -92,7 +94,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             throw new ArgumentException($"No state machine has tag {tag}.", nameof(tag));
         }
 
-        var id = _proposalIdBase + Interlocked.Increment(ref _nextProposalId);
+        var id = _idBase + Interlocked.Increment(ref _nextProposalId);
         var envelope = CommandEnvelope.Encode(tag, id, command.Span);
         var pending = new PendingProposal(Stopwatch.GetTimestamp());
         _proposals[id] = pending;
@@ -125,7 +127,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     {
         for (var attempt = 0; ; attempt++)
         {
-            var id = Interlocked.Increment(ref _nextReadId);
+            var id = _idBase + Interlocked.Increment(ref _nextReadId);
             var read = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
             _reads[id] = read;
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

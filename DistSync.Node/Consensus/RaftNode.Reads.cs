@@ -66,16 +66,11 @@ public sealed partial class RaftNode
             return;
         }
 
-        if (_voters.Length == 1)
-        {
-            AnswerRead(request, _log.Committed, failed: false);
-            return;
-        }
-
         _pendingReadCount++;
         if (!CommittedInCurrentTerm)
         {
-            // Our commit index may be stale until our own empty entry commits (thesis §6.4 step 1).
+            // Our commit index may be stale until our own empty entry commits (thesis §6.4 step 1). A lone voter too:
+            // restarted, it knows only the commit index on disk, which may lag entries it committed and answered.
             _waitingReads.Add(request);
             return;
         }
@@ -85,6 +80,14 @@ public sealed partial class RaftNode
 
     private void AddToReadRound(ReadRequest request)
     {
+        if (_voters.Length == 1)
+        {
+            // Its own vote is the quorum: no heartbeat round can tell it more.
+            _pendingReadCount--;
+            AnswerRead(request, _log.Committed, failed: false);
+            return;
+        }
+
         if (_readRounds.Count > 0 && _readRounds[^1] is { Open: true } open && open.Index == _log.Committed)
         {
             // Same commit index and heartbeats not yet sent: one round confirms both reads.

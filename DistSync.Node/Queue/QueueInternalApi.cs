@@ -1,4 +1,3 @@
-using DistSync.Node.Cluster;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DistSync.Node.Queue;
@@ -8,7 +7,7 @@ public static class QueueInternalApi
 {
     public static IEndpointRouteBuilder MapQueueInternalApi(this IEndpointRouteBuilder app)
     {
-        var queue = app.MapGroup("/internal/queue").ExcludeFromDescription().AllowAnonymous().AddEndpointFilter(app.ServiceProvider.GetRequiredService<ClusterKeyFilter>());
+        var queue = app.MapGroup("/internal/queue").ExcludeFromDescription().AllowAnonymous();
         queue.MapPost("/publish", PublishAsync);
         queue.MapPost("/consume", ConsumeAsync);
         queue.MapPost("/change", ChangeAsync);

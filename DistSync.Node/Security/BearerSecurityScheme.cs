@@ -16,7 +16,7 @@ public sealed class BearerSecurityScheme : IOpenApiDocumentTransformer
         {
             Type = SecuritySchemeType.Http,
             Scheme = "bearer",
-            Description = "A token from DistSync:Auth:Tokens. Run from the AppHost, the development tokens are printed at start.",
+            Description = "A token from DistSync:Auth:Tokens. Run from the AppHost, the development tokens are in its user secrets (dotnet user-secrets list --project DistSync.AppHost).",
         };
         document.Security ??= [];
         document.Security.Add(new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(Name, document)] = [] });

@@ -54,7 +54,7 @@ public sealed class TokenAuthenticationHandler(
         {
             Status = StatusCodes.Status401Unauthorized,
             Title = "Authentication required",
-            Detail = failure ?? "This route needs 'Authorization: Bearer <token>' (the AppHost prints development tokens at start).",
+            Detail = failure ?? "This route needs 'Authorization: Bearer <token>' (run from the AppHost, the development tokens are in its user secrets: dotnet user-secrets list --project DistSync.AppHost).",
         });
     }
 

@@ -22,10 +22,17 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
     private readonly TempDirectory _dir = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
-    private readonly ScriptedTransport _transport = new();
+    private ScriptedTransport _transport = new();
     private RaftHost _host = null!;
 
     public async ValueTask InitializeAsync()
+    {
+        _host = await StartHostAsync(_transport);
+        await FollowAsync("node1", term: 1);
+    }
+
+    /// <summary>node2's host on this test's data folder (the same folder again for a restart).</summary>
+    private async Task<RaftHost> StartHostAsync(ScriptedTransport transport)
     {
         var node = Options.Create(new NodeOptions { NodeId = "node2", DataDir = _dir.Path });
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
@@ -35,10 +42,10 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
         }).Build();
         // Long election timeouts: this follower must not campaign during a test; the test plays the leader.
         var options = Options.Create(new RaftHostOptions { TickInterval = TimeSpan.FromMilliseconds(20), ElectionTicks = 250 });
-        _host = new RaftHost(node, options, new PeerDirectory(configuration, node), _transport, [new EchoMachine()],
+        var host = new RaftHost(node, options, new PeerDirectory(configuration, node), transport, [new EchoMachine()],
             new RaftTelemetry(_services.GetRequiredService<IMeterFactory>(), node), NullLogger<RaftHost>.Instance);
-        await _host.StartAsync(TestContext.Current.CancellationToken);
-        await FollowAsync("node1", term: 1);
+        await host.StartAsync(TestContext.Current.CancellationToken);
+        return host;
     }
 
     public async ValueTask DisposeAsync()
@@ -113,6 +120,42 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
         Assert.False(proposal.IsCompleted);
         Assert.Equal(first.Context, second.Context);
     }
+
+    [Fact]
+    public async Task ReadBarrierAsync_LeaderAnswersAReadOfThePreviousIncarnation_DoesNotSatisfyTheNewOne()
+    {
+        using var before = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        var oldRead = _host.ReadBarrierAsync(before.Token);
+        var oldAsk = await NextReadIndexAsync("node1");
+        await _host.StopAsync(CancellationToken.None);
+        _host.Dispose();
+        await before.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => oldRead);
+
+        // The same node, restarted on its log; node1 still leads and still holds the old incarnation's read.
+        _transport = new ScriptedTransport();
+        _host = await StartHostAsync(_transport);
+        await FollowAsync("node1", term: 1);
+        var read = _host.ReadBarrierAsync(TestContext.Current.CancellationToken);
+        var ask = await NextReadIndexAsync("node1");
+
+        // node1 answers the old read (at an index this node has already applied), then appends entry 1: once that
+        // shows in the status, the loop has handled the old answer too.
+        _host.Receive(
+        [
+            new Message { Type = MessageType.ReadIndexResponse, From = "node1", To = "node2", Context = oldAsk.Context, Index = 0 },
+            new Message { Type = MessageType.Append, From = "node1", To = "node2", Term = 1, Index = 0, LogTerm = 0, Entries = [new Entry(1, 1, EntryType.Empty, [])] },
+        ]);
+        await Eventually.UntilAsync(() => _host.Status?.LastIndex == 1, Wait, "node2 has entry 1");
+        await Assert.ThrowsAsync<TimeoutException>(() => read.WaitAsync(TimeSpan.FromMilliseconds(500), TestContext.Current.CancellationToken));
+
+        _host.Receive([new Message { Type = MessageType.ReadIndexResponse, From = "node1", To = "node2", Context = ask.Context, Index = 0 }]);
+        await read.WaitAsync(Wait, TestContext.Current.CancellationToken);
+    }
+
+    private async Task<Message> NextReadIndexAsync(string leader) =>
+        await Eventually.UntilAsync(
+            () => Task.FromResult(_transport.Sent.LastOrDefault(m => m.Type == MessageType.ReadIndex && m.To == leader)), Wait, $"a read index asked of {leader}");
 
     private async Task FollowAsync(string leader, long term)
     {

@@ -68,6 +68,35 @@ public sealed class ReadIndexAndTransferTests
     }
 
     [Fact]
+    public void ReadIndex_SingleVoterRestartedWithCommitBehindItsLog_WaitsForItsOwnEntry_6_4()
+    {
+        // Entries 2 and 3 committed (and were answered) before the crash, but the commit index on disk says 1:
+        // only once its own empty entry commits does the restarted node know how far its log is committed.
+        var restored = new PersistedState(new HardState(2, "node1", 1), null,
+            [new Entry(1, 1, EntryType.Command, [1]), new Entry(2, 2, EntryType.Command, [2]), new Entry(3, 2, EntryType.Command, [3])]);
+        var node = new RaftNode(RaftTestCluster.Options("node1", ["node1"]), restored, new Random(1));
+        node.CampaignNow();
+        Assert.Equal((RaftRole.Leader, 3L), (node.Role, node.Term));
+
+        node.ReadIndex(7);
+        var ready = node.GetReady();
+        Assert.Empty(ready.ReadStates);
+        Assert.Equal((4L, 3L, EntryType.Empty), (ready.EntriesToPersist[^1].Index, ready.EntriesToPersist[^1].Term, ready.EntriesToPersist[^1].Type));
+        // The host writes the entry elsewhere (asynchronous WAL): until it is on disk, nothing is committed in term 3.
+        node.Advance(ready, persisted: false);
+        while (node.HasReady())
+        {
+            var between = node.GetReady();
+            Assert.Empty(between.ReadStates);
+            node.Advance(between, persisted: false);
+        }
+
+        node.MarkPersisted(4, 3);
+
+        Assert.Equal(new ReadState(7, 4, Failed: false), Assert.Single(node.GetReady().ReadStates));
+    }
+
+    [Fact]
     public void ReadIndex_Follower_ForwardedToLeaderAndAnswered_6_4()
     {
         var cluster = new RaftTestCluster(3);

@@ -86,4 +86,14 @@ public sealed class CommandLineTests
         var error = Assert.Throws<ArgumentException>(() => options.OnlyAllow("seconds", "urls"));
         Assert.Contains("--secnds", error.Message, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public void Redact_TokenValue_IsPrintedAndReportedOnlyAsAPrefix()
+    {
+        const string token = "0123456789abcdef0123";
+
+        var shown = string.Join(' ', ApiToken.Redact(["locks", "--token", token, "--seconds", "5", "-token", token]));
+
+        Assert.Equal("locks --token 0123… --seconds 5 -token 0123…", shown);
+    }
 }
