@@ -29,7 +29,7 @@ public sealed class DistSyncOptionsTests
         var options = Read("--nodes", "5", "--base-port=9001", "--redis", "garnet", "--redis-port", "6400", "--data-dir", "/tmp/d", "--log-dir", "/tmp/logs", "--clean", "--no-restart", "--no-dashboard");
 
         Assert.Equal(options, Read("--DistSync:Nodes=5", "--DistSync:BasePort=9001", "--DistSync:Redis=garnet", "--DistSync:RedisPort=6400",
-            "--DistSync:DataDir=/tmp/d", "--DistSync:LogDir=/tmp/logs", "--DistSync:Clean=true", "--DistSync:RestartOnCrash=false", "--DistSync:Dashboard=false") with { NodeEnvironment = options.NodeEnvironment, PeerLinks = options.PeerLinks });
+            "--DistSync:DataDir=/tmp/d", "--DistSync:LogDir=/tmp/logs", "--DistSync:Clean=true", "--DistSync:RestartOnCrash=false", "--DistSync:Dashboard=false") with { NodeEnvironment = options.NodeEnvironment, NodeEnvironmentOf = options.NodeEnvironmentOf, PeerLinks = options.PeerLinks });
         Assert.Equal(5, options.Nodes);
         Assert.Equal(RedisKind.Garnet, options.Redis);
         Assert.Equal("/tmp/d", options.ResolveDataDir("/elsewhere"));
