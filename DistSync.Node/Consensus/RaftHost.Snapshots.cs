@@ -1,0 +1,156 @@
+using System.Buffers.Binary;
+using System.Diagnostics;
+using DistSync.Node.Storage;
+
+namespace DistSync.Node.Consensus;
+
+/// <summary>
+/// Snapshots the host takes of its state machines, to compact the log. Only taking the bytes happens on the loop,
+/// where they are consistent with the applied index. Writing and fsyncing the file happens on a pool thread beside
+/// the WAL writer, so ticks, heartbeats and appends go on meanwhile (a 100 MB snapshot takes a second or more to reach
+/// the disk, longer than an election timeout). The WAL writer then records it in log order (marker, then deleting the
+/// segments it covers), and only then does the core drop the covered entries from memory: nothing is compacted before
+/// the snapshot covering it is durable.
+/// </summary>
+public sealed partial class RaftHost
+{
+    private Task _snapshotSave = Task.CompletedTask;
+
+    /// <summary>The snapshot being written, from the loop's point of view: one at a time.</summary>
+    private SnapshotSave? _snapshotInFlight;
+
+    /// <summary>Set by the WAL writer once the snapshot is recorded (or found superseded); read by the loop.</summary>
+    private (SnapshotSave Save, bool Recorded)? _snapshotSaved;
+
+    private void CompactIfDue(RaftStorage storage, RaftWalWriter writer)
+    {
+        if (_snapshotInFlight is not null || _appliedIndex - _snapshotIndex < _options.SnapshotEvery)
+        {
+            return;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var snapshot = new Snapshot(new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters), SnapshotMachines());
+        var save = new SnapshotSave(snapshot, Stopwatch.GetTimestamp(), Stopwatch.GetElapsedTime(started));
+        if (snapshot.Data.Length > _options.MaxSnapshotBytes)
+        {
+            LogSnapshotTooLarge(snapshot.Metadata.Index, snapshot.Data.Length, _options.MaxSnapshotBytes);
+        }
+
+        _snapshotInFlight = save;
+        _snapshotSave = Task.Run(() => WriteSnapshot(storage, writer, save));
+    }
+
+    /// <summary>Off the loop: the file, durably; then the WAL writer records it, in order with the log's writes.</summary>
+    private void WriteSnapshot(RaftStorage storage, RaftWalWriter writer, SnapshotSave save)
+    {
+        try
+        {
+            storage.WriteSnapshotFile(save.Snapshot);
+            writer.EnqueueSnapshotRecord(save.Snapshot.Metadata, recorded =>
+            {
+                // A field, not a queued input, so a full queue cannot lose it.
+                lock (_durableGate)
+                {
+                    _snapshotSaved = (save, recorded);
+                }
+
+                _inputs.Writer.TryWrite(new LoopInput.Wake());
+            });
+        }
+        catch (Exception ex)
+        {
+            // As for a failed WAL write: the disk can no longer be trusted with what this node promises.
+            LogLoopFailed(ex);
+            Environment.FailFast($"Raft snapshot write failed: {ex.Message}", ex);
+        }
+    }
+
+    /// <summary>On the loop, between Readies: the snapshot is durable and recorded, so the core may drop what it covers.</summary>
+    private void FinishSnapshotIfSaved(RaftNode raft)
+    {
+        (SnapshotSave Save, bool Recorded)? saved;
+        lock (_durableGate)
+        {
+            saved = _snapshotSaved;
+            _snapshotSaved = null;
+        }
+
+        if (saved is not { } done)
+        {
+            return;
+        }
+
+        _snapshotInFlight = null;
+        var snapshot = done.Save.Snapshot;
+        if (!done.Recorded)
+        {
+            return; // a newer snapshot from the leader was installed meanwhile
+        }
+
+        raft.Compact(snapshot.Metadata.Index, snapshot.Data);
+        _snapshotIndex = Math.Max(_snapshotIndex, snapshot.Metadata.Index);
+        LogCompacted(snapshot.Metadata.Index, snapshot.Data.Length, (long)done.Save.Taken.TotalMilliseconds,
+            (long)Stopwatch.GetElapsedTime(done.Save.WriteStartedAt).TotalMilliseconds);
+    }
+
+    /// <summary>Snapshot layout: <c>u16 count</c>, then per machine <c>u8 tag | i32 length | bytes</c>.</summary>
+    private byte[] SnapshotMachines()
+    {
+        var parts = _machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())).ToList();
+        var buffer = GC.AllocateUninitializedArray<byte>(2 + parts.Sum(p => 5 + p.Data.Length));
+        BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)parts.Count);
+        var offset = 2;
+        foreach (var (tag, data) in parts)
+        {
+            buffer[offset] = tag;
+            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(offset + 1), data.Length);
+            data.CopyTo(buffer.AsSpan(offset + 5));
+            offset += 5 + data.Length;
+        }
+
+        return buffer;
+    }
+
+    private void RestoreMachines(ReadOnlySpan<byte> snapshot)
+    {
+        var restored = new HashSet<byte>();
+        if (snapshot.Length >= 2)
+        {
+            var count = BinaryPrimitives.ReadUInt16LittleEndian(snapshot);
+            var offset = 2;
+            for (var i = 0; i < count; i++)
+            {
+                var tag = snapshot[offset];
+                var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(offset + 1)..]);
+                if (_machines.TryGetValue(tag, out var machine))
+                {
+                    machine.Restore(snapshot.Slice(offset + 5, length));
+                    restored.Add(tag);
+                }
+
+                offset += 5 + length;
+            }
+        }
+
+        // A machine added after the snapshot was taken starts from its initial state.
+        foreach (var machine in _machines.Values.Where(m => !restored.Contains(m.Tag)))
+        {
+            machine.Restore([]);
+        }
+    }
+
+    [LoggerMessage(2004, LogLevel.Information,
+        "Snapshot at index {Index} ({Bytes} bytes): taken on the loop in {TakenMs} ms, written beside it in {WrittenMs} ms; log compacted")]
+    private partial void LogCompacted(long index, int bytes, long takenMs, long writtenMs);
+
+    [LoggerMessage(2009, LogLevel.Information, "Installing snapshot {Index} ({Bytes} bytes) from leader {Leader}")]
+    private partial void LogInstalling(long index, int bytes, string leader);
+
+    [LoggerMessage(2010, LogLevel.Warning,
+        "Snapshot at index {Index} is {Bytes} bytes, more than DistSync:Raft:MaxSnapshotBytes ({Max}): followers with that limit will refuse it")]
+    private partial void LogSnapshotTooLarge(long index, int bytes, long max);
+
+    /// <summary>A snapshot on its way to disk, with when its parts began.</summary>
+    private sealed record SnapshotSave(Snapshot Snapshot, long WriteStartedAt, TimeSpan Taken);
+}
