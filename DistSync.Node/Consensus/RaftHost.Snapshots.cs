@@ -5,49 +5,53 @@ using DistSync.Node.Storage;
 namespace DistSync.Node.Consensus;
 
 /// <summary>
-/// Snapshots the host takes of its state machines, to compact the log. Only taking the bytes happens on the loop,
-/// where they are consistent with the applied index. Writing and fsyncing the file happens on a pool thread beside
-/// the WAL writer, so ticks, heartbeats and appends go on meanwhile (a 100 MB snapshot takes a second or more to reach
-/// the disk, longer than an election timeout). The WAL writer then records it in log order (marker, then deleting the
-/// segments it covers), and only then does the core drop the covered entries from memory: nothing is compacted before
-/// the snapshot covering it is durable.
+/// Snapshots the host takes of its state machines, to compact the log. Only taking each machine's bytes happens on
+/// the loop, where they are consistent with the applied index. Putting them together, writing and fsyncing the file
+/// happen on a pool thread beside the WAL writer, so ticks, heartbeats and appends go on meanwhile (for 100 MB on the
+/// 2-core test machine beside a parallel build: 0.14 to 0.69 s, against 50 to 180 ms on the loop to take the test
+/// machine's bytes; the election timeout is 0.5 to 1 s). The WAL writer then
+/// records it in log order (marker, then deleting the segments it covers), and only then does the core drop the
+/// covered entries from memory: nothing is compacted before the snapshot covering it is durable.
 /// </summary>
 public sealed partial class RaftHost
 {
     private Task _snapshotSave = Task.CompletedTask;
 
-    /// <summary>The snapshot being written, from the loop's point of view: one at a time.</summary>
-    private SnapshotSave? _snapshotInFlight;
+    /// <summary>True from taking a snapshot until the loop learns it was recorded: one at a time.</summary>
+    private bool _snapshotInFlight;
 
     /// <summary>Set by the WAL writer once the snapshot is recorded (or found superseded); read by the loop.</summary>
     private (SnapshotSave Save, bool Recorded)? _snapshotSaved;
 
     private void CompactIfDue(RaftStorage storage, RaftWalWriter writer)
     {
-        if (_snapshotInFlight is not null || _appliedIndex - _snapshotIndex < _options.SnapshotEvery)
+        if (_snapshotInFlight || _appliedIndex - _snapshotIndex < _options.SnapshotEvery)
         {
             return;
         }
 
         var started = Stopwatch.GetTimestamp();
-        var snapshot = new Snapshot(new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters), SnapshotMachines());
-        var save = new SnapshotSave(snapshot, Stopwatch.GetTimestamp(), Stopwatch.GetElapsedTime(started));
-        if (snapshot.Data.Length > _options.MaxSnapshotBytes)
-        {
-            LogSnapshotTooLarge(snapshot.Metadata.Index, snapshot.Data.Length, _options.MaxSnapshotBytes);
-        }
-
-        _snapshotInFlight = save;
-        _snapshotSave = Task.Run(() => WriteSnapshot(storage, writer, save));
+        var metadata = new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters);
+        var parts = _machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())).ToList();
+        var taken = Stopwatch.GetElapsedTime(started);
+        _snapshotInFlight = true;
+        _snapshotSave = Task.Run(() => WriteSnapshot(storage, writer, metadata, parts, taken));
     }
 
     /// <summary>Off the loop: the file, durably; then the WAL writer records it, in order with the log's writes.</summary>
-    private void WriteSnapshot(RaftStorage storage, RaftWalWriter writer, SnapshotSave save)
+    private void WriteSnapshot(RaftStorage storage, RaftWalWriter writer, SnapshotMetadata metadata, List<(byte Tag, byte[] Data)> parts, TimeSpan taken)
     {
         try
         {
+            var started = Stopwatch.GetTimestamp();
+            var save = new SnapshotSave(new Snapshot(metadata, CombineMachines(parts)), taken, started);
+            if (save.Snapshot.Data.Length > _options.MaxSnapshotBytes)
+            {
+                LogSnapshotTooLarge(metadata.Index, save.Snapshot.Data.Length, _options.MaxSnapshotBytes);
+            }
+
             storage.WriteSnapshotFile(save.Snapshot);
-            writer.EnqueueSnapshotRecord(save.Snapshot.Metadata, recorded =>
+            writer.EnqueueSnapshotRecord(metadata, recorded =>
             {
                 // A field, not a queued input, so a full queue cannot lose it.
                 lock (_durableGate)
@@ -81,7 +85,7 @@ public sealed partial class RaftHost
             return;
         }
 
-        _snapshotInFlight = null;
+        _snapshotInFlight = false;
         var snapshot = done.Save.Snapshot;
         if (!done.Recorded)
         {
@@ -95,9 +99,8 @@ public sealed partial class RaftHost
     }
 
     /// <summary>Snapshot layout: <c>u16 count</c>, then per machine <c>u8 tag | i32 length | bytes</c>.</summary>
-    private byte[] SnapshotMachines()
+    private static byte[] CombineMachines(List<(byte Tag, byte[] Data)> parts)
     {
-        var parts = _machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())).ToList();
         var buffer = GC.AllocateUninitializedArray<byte>(2 + parts.Sum(p => 5 + p.Data.Length));
         BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)parts.Count);
         var offset = 2;
@@ -141,7 +144,7 @@ public sealed partial class RaftHost
     }
 
     [LoggerMessage(2004, LogLevel.Information,
-        "Snapshot at index {Index} ({Bytes} bytes): taken on the loop in {TakenMs} ms, written beside it in {WrittenMs} ms; log compacted")]
+        "Snapshot at index {Index} ({Bytes} bytes): taken on the loop in {TakenMs} ms, put together and written beside it in {WrittenMs} ms; log compacted")]
     private partial void LogCompacted(long index, int bytes, long takenMs, long writtenMs);
 
     [LoggerMessage(2009, LogLevel.Information, "Installing snapshot {Index} ({Bytes} bytes) from leader {Leader}")]
@@ -151,6 +154,6 @@ public sealed partial class RaftHost
         "Snapshot at index {Index} is {Bytes} bytes, more than DistSync:Raft:MaxSnapshotBytes ({Max}): followers with that limit will refuse it")]
     private partial void LogSnapshotTooLarge(long index, int bytes, long max);
 
-    /// <summary>A snapshot on its way to disk, with when its parts began.</summary>
-    private sealed record SnapshotSave(Snapshot Snapshot, long WriteStartedAt, TimeSpan Taken);
+    /// <summary>A snapshot on its way to disk: how long taking it held the loop, and when the rest began.</summary>
+    private sealed record SnapshotSave(Snapshot Snapshot, TimeSpan Taken, long WriteStartedAt);
 }
