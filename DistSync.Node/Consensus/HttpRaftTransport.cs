@@ -13,7 +13,9 @@ namespace DistSync.Node.Consensus;
 /// frame and flushes it, so a message costs a socket write rather than a request and its response, a burst of
 /// appends travels as one frame, and a slow peer only delays itself. Appends carrying entries are traced
 /// (<c>raft.append_entries</c>, its context inside the frame); heartbeats are not. Commands a follower forwards to
-/// the leader travel the same way (<see cref="MessageType.Forward"/>).
+/// the leader travel the same way (<see cref="MessageType.Forward"/>). An InstallSnapshot goes as
+/// <see cref="SnapshotChunk"/>s, one between each two batches, so a snapshot of any size fits the frame limit and
+/// heartbeats keep flowing while it streams (HttpRaftTransport.Snapshots.cs).
 /// </summary>
 public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 {
@@ -61,6 +63,8 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     public event Action<string>? PeerUnreachable;
 
     public event Action<Message>? Undelivered;
+
+    public event Action<SnapshotReport>? SnapshotSent;
 
     public void Send(IReadOnlyList<Message> messages)
     {
@@ -168,40 +172,82 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         }
     }
 
-    /// <summary>Writes the peer's queue into the request body, one frame per drained batch, until cancelled or broken.</summary>
+    /// <summary>
+    /// Writes the peer's queue into the request body, one frame per drained batch, until cancelled or broken. While a
+    /// snapshot streams, each turn writes what is queued, then one chunk: other messages wait for one chunk at most.
+    /// </summary>
     private async Task PumpAsync(string peer, ChannelReader<Message> queue, Stream stream, StrongBox<long> sent, CancellationToken cancellationToken)
     {
         // This runs inside the stream request's (unrecorded) HttpClient span: append spans must not be its children.
         Activity.Current = null;
         var batch = new List<Message>(MaxMessagesPerFrame);
-        // An empty first frame makes the peer's handler start now, so a refusal shows before there is traffic.
-        await WriteFrameAsync(stream, RaftStreamFrame.Encode([], null), cancellationToken);
-        while (await queue.WaitToReadAsync(cancellationToken))
+        SnapshotStream? snapshot = null;
+        try
         {
-            batch.Clear();
-            long bytes = 0;
-            // Bounded by count and by bytes, so a follower catching up never gets a frame over the limit.
-            while (batch.Count < MaxMessagesPerFrame && bytes < MaxFrameBatchBytes && queue.TryRead(out var message))
+            // An empty first frame makes the peer's handler start now, so a refusal shows before there is traffic.
+            await WriteFrameAsync(stream, RaftStreamFrame.Encode([], null), cancellationToken);
+            while (snapshot is not null || await queue.WaitToReadAsync(cancellationToken))
             {
-                batch.Add(message);
-                bytes += PayloadBytes(message);
-            }
+                batch.Clear();
+                long bytes = 0;
+                // Bounded by count and by bytes, so a follower catching up never gets a frame over the limit.
+                while (batch.Count < MaxMessagesPerFrame && bytes < MaxFrameBatchBytes && queue.TryRead(out var message))
+                {
+                    if (message is { Type: MessageType.InstallSnapshot, Snapshot: not null })
+                    {
+                        snapshot = StartSnapshot(peer, snapshot, message);
+                        continue;
+                    }
 
-            using var activity = StartAppendSpan(peer, batch);
-            try
-            {
-                await WriteFrameAsync(stream, RaftStreamFrame.Encode(batch, activity?.Context), cancellationToken);
-                sent.Value++;
+                    batch.Add(message);
+                    bytes += PayloadBytes(message);
+                }
+
+                if (batch.Count > 0)
+                {
+                    await WriteBatchAsync(peer, batch, stream, cancellationToken);
+                    sent.Value++;
+                }
+
+                if (snapshot is not null)
+                {
+                    var done = await snapshot.WriteNextChunkAsync(stream, cancellationToken);
+                    sent.Value++;
+                    if (done)
+                    {
+                        FinishSnapshot(peer, snapshot, delivered: true);
+                        snapshot = null;
+                    }
+                }
             }
-            catch (Exception ex)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
-                throw;
-            }
+        }
+        catch (Exception) when (snapshot is not null)
+        {
+            FinishSnapshot(peer, snapshot, delivered: false);
+            snapshot = null;
+            throw;
+        }
+        finally
+        {
+            snapshot?.Dispose();
         }
     }
 
-    private static async Task WriteFrameAsync(Stream stream, byte[] frame, CancellationToken cancellationToken)
+    private async Task WriteBatchAsync(string peer, List<Message> batch, Stream stream, CancellationToken cancellationToken)
+    {
+        using var activity = StartAppendSpan(peer, batch);
+        try
+        {
+            await WriteFrameAsync(stream, RaftStreamFrame.Encode(batch, activity?.Context), cancellationToken);
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+    }
+
+    private static async Task WriteFrameAsync(Stream stream, ReadOnlyMemory<byte> frame, CancellationToken cancellationToken)
     {
         // A peer that stops reading (hung, or gone without a reset) must not hold the stream forever; a big
         // frame (a snapshot, a catch-up batch) gets time for its size at a modest 16 MB/s.
@@ -213,7 +259,7 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
 
     private static long PayloadBytes(Message message)
     {
-        long bytes = 64 + (message.Snapshot?.Data.Length ?? 0);
+        long bytes = 64;
         foreach (var entry in message.Entries)
         {
             bytes += 32 + entry.Data.Length;

@@ -15,4 +15,16 @@ public interface IRaftTransport
 
     /// <summary>Raised for each <see cref="MessageType.Forward"/> message dropped before it was written to its peer.</summary>
     event Action<Message>? Undelivered;
+
+    /// <summary>
+    /// Raised (on a transport thread) by a transport that streams an InstallSnapshot in pieces, when the last piece is
+    /// written or the stream broke first, so the leader waits for the follower's answer rather than resending a
+    /// snapshot still on its way (etcd raft: ReportSnapshot). A transport that sends a snapshot whole need not raise
+    /// it: the core then resends after an election timeout without an answer.
+    /// </summary>
+    event Action<SnapshotReport>? SnapshotSent
+    {
+        add { }
+        remove { }
+    }
 }

@@ -15,7 +15,10 @@ public interface IReplicatedStateMachine
     /// <see cref="RaftHost.ProposeAsync"/> on the node that proposed it. Must not throw for any input that can reach the log.</summary>
     object? Apply(long index, long clockMs, ReadOnlySpan<byte> command);
 
-    /// <summary>The whole state, for a Raft snapshot.</summary>
+    /// <summary>
+    /// The whole state, for a Raft snapshot, in a new array the machine never touches again: the host writes it out
+    /// after the loop has moved on. Called on the loop, so it holds up ticks for as long as it takes.
+    /// </summary>
     byte[] Snapshot();
 
     /// <summary>Replaces the state with a snapshot's (an empty array means the initial state).</summary>

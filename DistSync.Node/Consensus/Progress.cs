@@ -69,6 +69,9 @@ internal sealed class Progress
         Inflights.Reset();
     }
 
+    /// <summary>The snapshot in flight did not arrive: a probe then starts after <see cref="Match"/>, not after the snapshot.</summary>
+    public void ForgetPendingSnapshot() => PendingSnapshot = 0;
+
     /// <summary>The leader's own progress, or a reset on election: set match directly.</summary>
     public void Reset(long match, long next)
     {

@@ -4,11 +4,12 @@ using System.Net;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
+using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Consensus;
 
 /// <summary><c>/raft/*</c> for people and tools; <c>/internal/raft/*</c> for peers (cluster key required).</summary>
-public static class RaftApi
+public static partial class RaftApi
 {
     public const string PeerStatusPath = "/internal/raft/status";
 
@@ -55,10 +56,13 @@ public static class RaftApi
     }
 
     /// <summary>
-    /// A peer's stream of <see cref="RaftStreamFrame"/>s, read until the peer goes away or this node stops. Frames are
-    /// handed to the loop as they arrive; if its queue is full they are dropped, and Raft resends what matters.
+    /// A peer's stream of <see cref="RaftStreamFrame"/>s, read until the peer goes away or this node stops. Messages are
+    /// handed to the loop as they arrive; if its queue is full they are dropped, and Raft resends what matters. Snapshot
+    /// chunks are put together here, one snapshot at a time per stream, and only a complete, verified snapshot reaches
+    /// the loop, as the one InstallSnapshot the leader's core sent: the core never sees a chunk.
     /// </summary>
-    private static async Task ReceiveStreamAsync(HttpContext context, RaftHost host, RaftTelemetry telemetry, IHostApplicationLifetime lifetime, ILoggerFactory loggers)
+    internal static async Task ReceiveStreamAsync(HttpContext context, RaftHost host, RaftTelemetry telemetry, IOptions<RaftHostOptions> options,
+        IHostApplicationLifetime lifetime, ILoggerFactory loggers)
     {
         var features = context.Features;
         if (features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } size)
@@ -71,6 +75,8 @@ public static class RaftApi
             rate.MinDataRate = null; // an idle follower's stream is quiet between elections
         }
 
+        var logger = loggers.CreateLogger(typeof(RaftApi));
+        var snapshots = new SnapshotAssembler(options.Value.MaxSnapshotBytes);
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
         var reader = context.Request.BodyReader;
         try
@@ -81,6 +87,12 @@ public static class RaftApi
                 var buffer = read.Buffer;
                 while (RaftStreamFrame.TryRead(ref buffer, out var frame))
                 {
+                    if (RaftStreamFrame.IsSnapshotChunk(frame))
+                    {
+                        ReceiveChunk(frame, snapshots, host, logger);
+                        continue;
+                    }
+
                     var (messages, trace) = RaftStreamFrame.Decode(frame.IsSingleSegment ? frame.FirstSpan : frame.ToArray());
                     using var activity = trace == default ? null : telemetry.StartAppendReceived(trace, messages);
                     host.Receive(messages);
@@ -103,12 +115,72 @@ public static class RaftApi
         }
         catch (FormatException ex)
         {
-            loggers.CreateLogger(typeof(RaftApi)).LogWarning("Malformed Raft stream from a peer, dropped: {Reason}", ex.Message);
+            LogMalformedStream(logger, ex.Message);
+        }
+
+        if (snapshots.Assembling is { } unfinished)
+        {
+            // Chunks only ever continue on the stream that began them: the sender starts again on its next stream.
+            LogSnapshotAbandoned(logger, unfinished.Index, snapshots.ReceivedBytes);
         }
 
         // Never answer normally: the sender is still writing, and a closed connection tells it to reconnect at once.
         context.Abort();
     }
+
+    private static void ReceiveChunk(ReadOnlySequence<byte> frame, SnapshotAssembler snapshots, RaftHost host, ILogger logger)
+    {
+        // A 1 MiB frame usually spans several of the pipe's segments: join it in a pooled buffer, not a new array.
+        var length = (int)frame.Length;
+        var pooled = ArrayPool<byte>.Shared.Rent(length);
+        try
+        {
+            frame.CopyTo(pooled);
+            var chunk = RaftStreamFrame.DecodeChunk(pooled.AsMemory(0, length));
+            var outcome = snapshots.Add(chunk, out var complete);
+            switch (outcome)
+            {
+                case SnapshotChunkOutcome.Started:
+                    LogSnapshotReceiving(logger, chunk.Metadata.Index, chunk.TotalBytes, chunk.From);
+                    break;
+                case SnapshotChunkOutcome.Completed:
+                    LogSnapshotReceived(logger, chunk.Metadata.Index, chunk.TotalBytes, chunk.From);
+                    if (!host.Receive([complete!]))
+                    {
+                        LogSnapshotDropped(logger, chunk.Metadata.Index, chunk.From);
+                    }
+
+                    break;
+                case SnapshotChunkOutcome.Continued or SnapshotChunkOutcome.Duplicate:
+                    break;
+                default:
+                    LogChunkRefused(logger, chunk.Offset, chunk.Metadata.Index, chunk.From, chunk.Term, outcome);
+                    break;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(pooled);
+        }
+    }
+
+    [LoggerMessage(2107, LogLevel.Warning, "Malformed Raft stream from a peer, dropped: {Reason}")]
+    private static partial void LogMalformedStream(ILogger logger, string reason);
+
+    [LoggerMessage(2108, LogLevel.Information, "Receiving snapshot {Index} ({Bytes} bytes) from {Peer}")]
+    private static partial void LogSnapshotReceiving(ILogger logger, long index, long bytes, string peer);
+
+    [LoggerMessage(2109, LogLevel.Information, "Received snapshot {Index} ({Bytes} bytes) from {Peer}, checksum verified")]
+    private static partial void LogSnapshotReceived(ILogger logger, long index, long bytes, string peer);
+
+    [LoggerMessage(2110, LogLevel.Warning, "Snapshot chunk at {Offset} of snapshot {Index} from {Peer} (term {Term}) refused: {Outcome}")]
+    private static partial void LogChunkRefused(ILogger logger, long offset, long index, string peer, long term, SnapshotChunkOutcome outcome);
+
+    [LoggerMessage(2111, LogLevel.Warning, "Snapshot {Index} from {Peer} dropped: the Raft loop's queue is full (the leader sends it again)")]
+    private static partial void LogSnapshotDropped(ILogger logger, long index, string peer);
+
+    [LoggerMessage(2112, LogLevel.Information, "Snapshot {Index} left unfinished after {Bytes} bytes: its stream ended")]
+    private static partial void LogSnapshotAbandoned(ILogger logger, long index, long bytes);
 }
 
 public sealed record TransferRequest(string? Target);

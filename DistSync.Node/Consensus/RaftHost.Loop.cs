@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Diagnostics;
 using DistSync.Node.Storage;
 
@@ -52,6 +51,7 @@ public sealed partial class RaftHost
         }
 
         await ticks;
+        await _snapshotSave; // the storage and the writer it uses are disposed next
     }
 
     private RaftNode Open(RaftStorage storage)
@@ -128,6 +128,8 @@ public sealed partial class RaftHost
             _durableMarked = durable;
         }
 
+        FinishSnapshotIfSaved(raft);
+
         var ticks = Math.Min(MaxTicksPerTurn, Interlocked.Exchange(ref _pendingTicks, 0));
         for (var i = 0; i < ticks; i++)
         {
@@ -137,9 +139,9 @@ public sealed partial class RaftHost
         while (raft.HasReady())
         {
             var ready = raft.GetReady();
-            var persisted = Process(storage, writer, ready);
-            raft.Advance(ready, persisted);
-            CompactIfDue(raft, storage, writer);
+            Process(writer, ready);
+            raft.Advance(ready, persisted: false);
+            CompactIfDue(storage, writer);
         }
 
         _status = raft.Status;
@@ -167,6 +169,9 @@ public sealed partial class RaftHost
             case LoopInput.Unreachable unreachable:
                 raft.ReportUnreachable(unreachable.Peer);
                 break;
+            case LoopInput.SnapshotStatus status:
+                raft.ReportSnapshot(status.Report.Peer, status.Report.Index, status.Report.Delivered);
+                break;
             case LoopInput.Wake:
                 break;
             default:
@@ -178,10 +183,10 @@ public sealed partial class RaftHost
     /// Hands the Ready's writes to the WAL writer and goes on: messages that claim what is being written (a
     /// follower's acknowledgement, a vote) leave after it is on disk; a leader's appends leave now, since the core
     /// counts the leader's own copy only once <see cref="RaftNode.MarkPersisted"/> says it is written (Raft thesis
-    /// §10.2.1). Committed entries are applied at once: a quorum already holds them. Returns whether the Ready's
-    /// entries are already on disk (only after the rare synchronous path for a snapshot).
+    /// §10.2.1). Committed entries are applied at once: a quorum already holds them. The writer reports what it made
+    /// durable (<see cref="OnDurable"/>).
     /// </summary>
-    private bool Process(RaftStorage storage, RaftWalWriter writer, Ready ready)
+    private void Process(RaftWalWriter writer, Ready ready)
     {
         NoteLogged(ready.EntriesToPersist);
         if (ready.SoftState is { } soft)
@@ -189,17 +194,13 @@ public sealed partial class RaftHost
             OnSoftState(soft);
         }
 
-        var persisted = false;
         if (ready.SnapshotToPersist is { } received)
         {
-            // Rare (a follower far behind): finish every queued write, then do it all here, in order.
-            writer.WaitIdle();
-            writer.DiscardDeferred();
-            storage.SaveSnapshot(received);
-            storage.Save(ready.HardState, ready.EntriesToPersist);
+            // Rare (a follower far behind): the WAL writer saves the snapshot in log order, then the Ready's hard state
+            // and entries, and only then sends the answer that says it is installed; the loop goes on meanwhile.
+            LogInstalling(received.Metadata.Index, received.Data.Length, _soft.LeaderId ?? "?");
+            writer.EnqueueSnapshot(received, ready.HardState, ready.EntriesToPersist, after: ready.Messages);
             _persisted = ready.HardState ?? _persisted;
-            _transport.Send(ready.Messages);
-            persisted = true;
         }
         else
         {
@@ -265,8 +266,6 @@ public sealed partial class RaftHost
                 waiter.TrySetResult();
             }
         }
-
-        return persisted;
     }
 
     private void Apply(Entry entry)
@@ -339,76 +338,6 @@ public sealed partial class RaftHost
         }
     }
 
-    private void CompactIfDue(RaftNode raft, RaftStorage storage, RaftWalWriter writer)
-    {
-        if (_appliedIndex - _snapshotIndex < _options.SnapshotEvery)
-        {
-            return;
-        }
-
-        writer.WaitIdle(); // the snapshot and the compaction rewrite log files the writer appends to
-
-        var data = SnapshotMachines();
-        storage.SaveSnapshot(new Snapshot(new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters), data));
-        raft.Compact(_appliedIndex, data);
-        _snapshotIndex = _appliedIndex;
-        LogCompacted(_appliedIndex, data.Length);
-    }
-
-    /// <summary>
-    /// Snapshot layout: <c>u16 count</c>, then per part <c>u8 tag | i32 length | bytes</c>: the replicated clock
-    /// (tag 0, see <see cref="ClockSnapshotTag"/>), then each machine.
-    /// </summary>
-    private byte[] SnapshotMachines()
-    {
-        List<(byte Tag, byte[] Data)> parts = [(ClockSnapshotTag, EncodeClock(_appliedClockMs))];
-        parts.AddRange(_machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())));
-        var buffer = new byte[2 + parts.Sum(p => 5 + p.Data.Length)];
-        BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)parts.Count);
-        var offset = 2;
-        foreach (var (tag, data) in parts)
-        {
-            buffer[offset] = tag;
-            BinaryPrimitives.WriteInt32LittleEndian(buffer.AsSpan(offset + 1), data.Length);
-            data.CopyTo(buffer.AsSpan(offset + 5));
-            offset += 5 + data.Length;
-        }
-
-        return buffer;
-    }
-
-    private void RestoreMachines(ReadOnlySpan<byte> snapshot)
-    {
-        var restored = new HashSet<byte>();
-        if (snapshot.Length >= 2)
-        {
-            var count = BinaryPrimitives.ReadUInt16LittleEndian(snapshot);
-            var offset = 2;
-            for (var i = 0; i < count; i++)
-            {
-                var tag = snapshot[offset];
-                var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(offset + 1)..]);
-                if (tag == ClockSnapshotTag)
-                {
-                    RestoreClock(snapshot.Slice(offset + 5, length));
-                }
-                else if (_machines.TryGetValue(tag, out var machine))
-                {
-                    machine.Restore(snapshot.Slice(offset + 5, length));
-                    restored.Add(tag);
-                }
-
-                offset += 5 + length;
-            }
-        }
-
-        // A machine added after the snapshot was taken starts from its initial state.
-        foreach (var machine in _machines.Values.Where(m => !restored.Contains(m.Tag)))
-        {
-            machine.Restore([]);
-        }
-    }
-
     [LoggerMessage(2001, LogLevel.Information, "Raft log opened: {Entries} entries after snapshot {SnapshotIndex}, term {Term}, commit {Commit}")]
     private partial void LogOpened(int entries, long snapshotIndex, long term, long commit);
 
@@ -417,9 +346,6 @@ public sealed partial class RaftHost
 
     [LoggerMessage(2003, LogLevel.Information, "Leader is now {Leader} (term {Term}; this node is {Role})")]
     private partial void LogLeaderChanged(string leader, long term, string role);
-
-    [LoggerMessage(2004, LogLevel.Information, "Snapshot at index {Index} ({Bytes} bytes); log compacted")]
-    private partial void LogCompacted(long index, int bytes);
 
     [LoggerMessage(2005, LogLevel.Error, "Entry {Index} ({Bytes} bytes) is not a command any state machine knows; skipped on every node")]
     private partial void LogUnknownCommand(long index, int bytes);

@@ -61,6 +61,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         telemetry.Bind(() => _status);
         transport.PeerUnreachable += OnPeerUnreachable;
         transport.Undelivered += OnUndelivered;
+        transport.SnapshotSent += report => _inputs.Writer.TryWrite(new LoopInput.SnapshotStatus(report)); // lost when full: the core resends on its timer
     }
 
     public string NodeId => _node.NodeId;
@@ -377,6 +378,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public sealed record Transfer(string Target) : LoopInput;
 
         public sealed record Unreachable(string Peer) : LoopInput;
+
+        public sealed record SnapshotStatus(SnapshotReport Report) : LoopInput;
 
         public sealed record Wake : LoopInput;
     }

@@ -18,6 +18,14 @@ public sealed class RaftHostOptions
     [Range(10, 10_000_000)]
     public int SnapshotEvery { get; set; } = 20_000;
 
+    /// <summary>
+    /// Largest snapshot this node takes from a leader, in bytes. A follower holds the snapshot it is receiving in memory
+    /// (the buffer becomes the snapshot the state machines restore from, so it is not copied again), so this bounds
+    /// that memory; the leader warns when a snapshot it takes is larger. At most <see cref="Array.MaxLength"/>.
+    /// </summary>
+    [Range(typeof(long), "1048576", "2147483591")]
+    public long MaxSnapshotBytes { get; set; } = 1L << 30;
+
     /// <summary>How long a proposal may take to commit and apply before the caller is told the outcome is unknown.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "00:05:00")]
     public TimeSpan ProposalTimeout { get; set; } = TimeSpan.FromSeconds(10);

@@ -118,6 +118,32 @@ public sealed partial class RaftNode
         }
     }
 
+    /// <summary>
+    /// The host finished sending the snapshot at <paramref name="index"/> to <paramref name="peer"/>: every byte went out
+    /// (<paramref name="delivered"/>), or the connection broke first (etcd raft: ReportSnapshot). Delivered, the leader
+    /// waits for the follower's answer, or for a heartbeat response, then probes right after the snapshot (the probe
+    /// travels behind the snapshot, so it finds it installed) instead of resending the whole snapshot an election
+    /// timeout later. Failed, it probes from what the follower is known to hold, which leads to a new snapshot.
+    /// Ignored unless that snapshot is the one pending for the peer. Hosts whose transport sends a snapshot whole need
+    /// not call it: the resend after an election timeout without an answer covers a lost one.
+    /// </summary>
+    public void ReportSnapshot(string peer, long index, bool delivered)
+    {
+        if (_role != RaftRole.Leader || !_progress.TryGetValue(peer, out var pr) || peer == _id
+            || pr.State != ProgressState.Snapshot || pr.PendingSnapshot != index)
+        {
+            return;
+        }
+
+        if (!delivered)
+        {
+            pr.ForgetPendingSnapshot();
+        }
+
+        pr.BecomeProbe();
+        pr.ProbeSent = true;
+    }
+
     private void TickSnapshotRetries()
     {
         foreach (var peer in _peers)

@@ -8,7 +8,8 @@ namespace DistSync.Node.Consensus;
 /// storage writes): while one fsync runs, the loop keeps taking acknowledgements, committing and applying, and
 /// the jobs it queues meanwhile go to disk together in the next write (group commit). After each write the
 /// messages that had to wait for it are sent, in the order they were queued, and the loop is told how far the
-/// log is durable (<see cref="RaftNode.MarkPersisted"/>).
+/// log is durable (<see cref="RaftNode.MarkPersisted"/>). Snapshots keep their place in that order: one received
+/// from the leader is saved here whole; one the host took is written beside (its file only) and recorded here.
 /// </summary>
 public sealed class RaftWalWriter : IDisposable
 {
@@ -67,7 +68,27 @@ public sealed class RaftWalWriter : IDisposable
     /// <summary>Queues messages to send after the writes already queued (keeps their order).</summary>
     public void EnqueueSend(IReadOnlyList<Message> messages) => Add(new Job(null, [], false, messages));
 
-    /// <summary>Blocks until every queued job is done: for snapshots and compaction, which touch the log files directly.</summary>
+    /// <summary>
+    /// Queues a snapshot received from the leader: saved whole (file, WAL marker, compaction) after the writes queued
+    /// before it, then <paramref name="hardState"/> and <paramref name="entries"/>; <paramref name="after"/> (the
+    /// follower's answer, which says the snapshot is on disk) is sent once all of it is. A commit index deferred before
+    /// it is dropped: the snapshot's hard state supersedes it, and writing the older one after it would move the
+    /// commit index backwards.
+    /// </summary>
+    public void EnqueueSnapshot(Snapshot snapshot, HardState? hardState, IReadOnlyList<Entry> entries, IReadOnlyList<Message> after) =>
+        Add(new Job(hardState, entries, true, after) { Install = snapshot });
+
+    /// <summary>
+    /// Queues the WAL record of a snapshot whose file is already durable (<see cref="RaftStorage.WriteSnapshotFile"/>,
+    /// written off this thread): the marker and the compaction go in log order, after the writes queued before, so
+    /// the entries the snapshot covers are in the log before any segment holding them is deleted.
+    /// <paramref name="recorded"/> is called on the writer's thread when it is done, with false when a newer snapshot
+    /// was saved meanwhile (nothing was written).
+    /// </summary>
+    public void EnqueueSnapshotRecord(SnapshotMetadata metadata, Action<bool> recorded) =>
+        Add(new Job(null, [], false, []) { Record = metadata, Recorded = recorded });
+
+    /// <summary>Blocks until every queued job is done.</summary>
     public void WaitIdle()
     {
         lock (_gate)
@@ -76,18 +97,6 @@ public sealed class RaftWalWriter : IDisposable
             {
                 Monitor.Wait(_gate);
             }
-        }
-    }
-
-    /// <summary>
-    /// Forgets a deferred hard state: for the loop's own synchronous write of a received snapshot, whose hard state
-    /// supersedes it (writing the older one after it would move the commit index backwards). Call after <see cref="WaitIdle"/>.
-    /// </summary>
-    public void DiscardDeferred()
-    {
-        lock (_gate)
-        {
-            _deferred = null;
         }
     }
 
@@ -174,7 +183,7 @@ public sealed class RaftWalWriter : IDisposable
         }
     }
 
-    /// <summary>Writes the batch with as few fsyncs as contiguity allows, then sends and reports.</summary>
+    /// <summary>Writes the batch with as few fsyncs as contiguity and snapshots allow, then sends and reports.</summary>
     private void Write(List<Job> batch)
     {
         var started = Stopwatch.GetTimestamp();
@@ -185,16 +194,25 @@ public sealed class RaftWalWriter : IDisposable
         var saves = 0;
         foreach (var job in batch)
         {
-            // A job that overwrites a suffix (a follower's conflict) starts its own write, after the ones before it.
-            if (entries.Count > 0 && job.Entries.Count > 0 && job.Entries[0].Index != entries[^1].Index + 1)
+            if (job.Install is not null || job.Record is not null)
             {
-                if (Save(hardState, entries, sync))
+                // Whatever was queued before a snapshot is written before it.
+                Flush();
+                if (job.Install is { } snapshot)
                 {
-                    written += entries.Count;
+                    _deferred = null;
+                    _storage.SaveSnapshot(snapshot);
                     saves++;
                 }
-
-                (entries, hardState, sync) = ([], null, false);
+                else
+                {
+                    job.Recorded!(_storage.RecordSnapshot(job.Record!));
+                }
+            }
+            else if (entries.Count > 0 && job.Entries.Count > 0 && job.Entries[0].Index != entries[^1].Index + 1)
+            {
+                // A job that overwrites a suffix (a follower's conflict) starts its own write, after the ones before it.
+                Flush();
             }
 
             entries.AddRange(job.Entries);
@@ -202,12 +220,7 @@ public sealed class RaftWalWriter : IDisposable
             sync |= job.Sync;
         }
 
-        if ((hardState is not null || entries.Count > 0) && Save(hardState, entries, sync))
-        {
-            written += entries.Count;
-            saves++;
-        }
-
+        Flush();
         if (saves > 0)
         {
             _telemetry.Persisted(Stopwatch.GetElapsedTime(started), written);
@@ -229,6 +242,17 @@ public sealed class RaftWalWriter : IDisposable
                 _persisted(last.Index, last.Term);
                 break;
             }
+        }
+
+        void Flush()
+        {
+            if ((hardState is not null || entries.Count > 0) && Save(hardState, entries, sync))
+            {
+                written += entries.Count;
+                saves++;
+            }
+
+            (entries, hardState, sync) = ([], null, false);
         }
     }
 
@@ -269,5 +293,14 @@ public sealed class RaftWalWriter : IDisposable
         return true;
     }
 
-    private sealed record Job(HardState? HardState, IReadOnlyList<Entry> Entries, bool Sync, IReadOnlyList<Message> After);
+    private sealed record Job(HardState? HardState, IReadOnlyList<Entry> Entries, bool Sync, IReadOnlyList<Message> After)
+    {
+        /// <summary>A snapshot from the leader, saved whole before this job's hard state and entries.</summary>
+        public Snapshot? Install { get; init; }
+
+        /// <summary>A snapshot whose file is written: record it, then call <see cref="Recorded"/>.</summary>
+        public SnapshotMetadata? Record { get; init; }
+
+        public Action<bool>? Recorded { get; init; }
+    }
 }

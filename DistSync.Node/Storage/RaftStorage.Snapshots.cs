@@ -23,30 +23,90 @@ public sealed partial class RaftStorage
                     $"snapshot {meta.Index}/{meta.Term} is not newer than the current one {_snapshotIndex}/{_snapshotTerm}");
             }
 
-            var retainLog = meta.Index <= _lastIndex && _terms.TermAt(meta.Index) == meta.Term;
-            WriteSnapshotFile(snapshot);
-            WriteRecords(null, [], new SnapshotMark(meta.Index, meta.Term, retainLog));
-            _markerSegment = _segments[^1].Sequence;
-
-            _snapshotIndex = meta.Index;
-            _snapshotTerm = meta.Term;
-            if (retainLog)
-            {
-                _terms.Rebase(meta.Index, meta.Term);
-            }
-            else
-            {
-                _terms.Reset(meta.Index, meta.Term);
-                _lastIndex = meta.Index;
-            }
-
-            RemoveOldSnapshots();
-            CompactCore(meta.Index);
+            WriteSnapshotFileCore(snapshot);
+            Record(meta);
         }
         finally
         {
             Exit();
         }
+    }
+
+    /// <summary>
+    /// The first half of <see cref="SaveSnapshot"/>: makes the snapshot's file durable and nothing more; the WAL knows
+    /// nothing of it until <see cref="RecordSnapshot"/>. Unlike every other method, this one may run on another thread
+    /// while the log is being written (it touches only its own file in snap/), so that neither the Raft loop nor the WAL
+    /// writer waits for a large snapshot to reach the disk. A file written but never recorded (a crash in between) is
+    /// still found by <see cref="Load"/>, which is safe: a snapshot only ever holds committed state.
+    /// </summary>
+    public void WriteSnapshotFile(Snapshot snapshot)
+    {
+        ArgumentNullException.ThrowIfNull(snapshot);
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        if (Volatile.Read(ref _failed))
+        {
+            throw new InvalidOperationException("RaftStorage failed an earlier write or fsync; reopen it and Load again.");
+        }
+
+        WriteSnapshotFileCore(snapshot);
+    }
+
+    /// <summary>
+    /// The second half of <see cref="SaveSnapshot"/>, on the log's thread, once <see cref="WriteSnapshotFile"/> returned:
+    /// records the snapshot in the WAL, drops older snapshot files and compacts the WAL. Returns false, changing
+    /// nothing, when a snapshot at least as new was saved meanwhile (one received from the leader).
+    /// </summary>
+    public bool RecordSnapshot(SnapshotMetadata metadata)
+    {
+        ArgumentNullException.ThrowIfNull(metadata);
+        Enter();
+        try
+        {
+            if (metadata.Index <= _snapshotIndex)
+            {
+                return false;
+            }
+
+            if (metadata.Term < _snapshotTerm)
+            {
+                throw new InvalidOperationException($"snapshot {metadata.Index} has term {metadata.Term}, below the current one's {_snapshotTerm}");
+            }
+
+            if (!File.Exists(Path.Combine(_snapshotDirectory, SnapshotFile.FileName(metadata.Index))))
+            {
+                throw new InvalidOperationException($"snapshot {metadata.Index} is recorded before its file was written");
+            }
+
+            Record(metadata);
+            return true;
+        }
+        finally
+        {
+            Exit();
+        }
+    }
+
+    /// <summary>The WAL marker, then the in-memory bounds, old files and segments; the snapshot's file is durable already.</summary>
+    private void Record(SnapshotMetadata meta)
+    {
+        var retainLog = meta.Index <= _lastIndex && _terms.TermAt(meta.Index) == meta.Term;
+        WriteRecords(null, [], new SnapshotMark(meta.Index, meta.Term, retainLog));
+        _markerSegment = _segments[^1].Sequence;
+
+        _snapshotIndex = meta.Index;
+        _snapshotTerm = meta.Term;
+        if (retainLog)
+        {
+            _terms.Rebase(meta.Index, meta.Term);
+        }
+        else
+        {
+            _terms.Reset(meta.Index, meta.Term);
+            _lastIndex = meta.Index;
+        }
+
+        RemoveOldSnapshots();
+        CompactCore(meta.Index);
     }
 
     /// <summary>
@@ -90,16 +150,19 @@ public sealed partial class RaftStorage
         return removed;
     }
 
-    private void WriteSnapshotFile(Snapshot snapshot)
+    /// <summary>Header, data and checksum written from where they are: a large snapshot is not copied into one more buffer.</summary>
+    private void WriteSnapshotFileCore(Snapshot snapshot)
     {
-        var bytes = SnapshotFile.Encode(snapshot);
+        var (header, checksum) = SnapshotFile.EncodeFrame(snapshot);
         var finalPath = Path.Combine(_snapshotDirectory, SnapshotFile.FileName(snapshot.Metadata.Index));
         var tempPath = finalPath + ".tmp";
         try
         {
             using (var handle = File.OpenHandle(tempPath, FileMode.Create, FileAccess.Write, FileShare.None))
             {
-                RandomAccess.Write(handle, bytes, 0);
+                RandomAccess.Write(handle, header, 0);
+                RandomAccess.Write(handle, snapshot.Data, header.Length);
+                RandomAccess.Write(handle, checksum, header.Length + (long)snapshot.Data.Length);
                 Sync(handle);
             }
 
@@ -108,7 +171,7 @@ public sealed partial class RaftStorage
         }
         catch (Exception)
         {
-            _failed = true;
+            Volatile.Write(ref _failed, true);
             throw;
         }
     }

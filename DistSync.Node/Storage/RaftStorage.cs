@@ -24,7 +24,8 @@
 //   Replay rules: an entry at index i supersedes every entry >= i; the last hard state wins.
 // Snapshot file = "DSYNCSNP" | u32 version | u32 reserved | i64 index | i64 term | i32 voterCount
 //   | voterCount x (u16 length | UTF-8 id) | i64 dataLength | data | u32 crc32(everything before)
-//   Written to *.snap.tmp, fsynced, renamed, directory fsynced; only then is its marker appended to the WAL.
+//   Written to *.snap.tmp, fsynced, renamed, directory fsynced; only then is its marker appended to the WAL (perhaps
+//   after entries that follow the snapshot: the file may be written beside the log, and the marker comes when it is done).
 // Compaction deletes whole segments, oldest first, whose entries all lie at or below the newest snapshot; never the
 //   active segment nor the one holding the newest snapshot marker.
 // Load: in the LAST segment, a run of zeros to the end of the file is unused space: the log ends there and the next
@@ -51,12 +52,14 @@ namespace DistSync.Node.Storage;
 /// // per Ready (the host's WAL writer merges several into one Save):
 /// if (ready.SnapshotToPersist is { } s) storage.SaveSnapshot(s); // before the entries that follow it
 /// storage.Save(ready.HardState, ready.EntriesToPersist);       // one write + one fsync; then the messages that wait for it
-/// // after the state machine took its own snapshot at index i: storage.SaveSnapshot(new Snapshot(meta(i), image));
+/// // after the state machines took their own snapshot at index i, off the log's thread:
+/// storage.WriteSnapshotFile(new Snapshot(meta(i), image));   // the big write, beside the log's writes
+/// storage.RecordSnapshot(meta(i));                              // then, in log order: marker, compaction
 /// </code>
 /// </example>
 /// <remarks>
-/// Single-threaded by design: the host's WAL writer writes, and the loop uses it directly only after waiting for the
-/// writer to go idle (snapshots, compaction). Calls from two threads at
+/// Single-threaded by design: the host's WAL writer makes every call, except <see cref="WriteSnapshotFile"/>, which
+/// only writes its own file and may run beside it. Calls from two threads at
 /// once are detected cheaply and refused with <see cref="InvalidOperationException"/>. After a failed write or fsync
 /// the instance refuses further use (the page cache state is unknown after a failed fsync); reopen and Load again.
 /// </remarks>

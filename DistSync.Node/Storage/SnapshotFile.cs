@@ -21,13 +21,23 @@ internal static class SnapshotFile
 
     public static byte[] Encode(Snapshot snapshot)
     {
+        var (header, checksum) = EncodeFrame(snapshot);
+        return [.. header, .. snapshot.Data, .. checksum];
+    }
+
+    /// <summary>
+    /// What goes around the data in the file: the header before it and the CRC-32 after it, so that a writer can put the
+    /// data down from where it is rather than copy it into a file-sized buffer first.
+    /// </summary>
+    public static (byte[] Header, byte[] Checksum) EncodeFrame(Snapshot snapshot)
+    {
         var meta = snapshot.Metadata;
         if (meta.Voters.Count > MaxVoters)
         {
             throw new ArgumentException($"snapshot names {meta.Voters.Count} voters; at most {MaxVoters}", nameof(snapshot));
         }
 
-        var length = 8 + 4 + 4 + 8 + 8 + 4 + 8 + snapshot.Data.Length + 4;
+        var length = 8 + 4 + 4 + 8 + 8 + 4 + 8;
         foreach (var voter in meta.Voters)
         {
             var bytes = Encoding.UTF8.GetByteCount(voter);
@@ -39,8 +49,8 @@ internal static class SnapshotFile
             length += 2 + bytes;
         }
 
-        var buffer = new byte[length];
-        var span = buffer.AsSpan();
+        var header = new byte[length];
+        var span = header.AsSpan();
         Magic.CopyTo(span);
         BinaryPrimitives.WriteInt32LittleEndian(span[8..], WalFormat.Version);
         BinaryPrimitives.WriteInt64LittleEndian(span[16..], meta.Index);
@@ -55,11 +65,12 @@ internal static class SnapshotFile
         }
 
         BinaryPrimitives.WriteInt64LittleEndian(span[position..], snapshot.Data.Length);
-        position += 8;
-        snapshot.Data.CopyTo(span[position..]);
-        position += snapshot.Data.Length;
-        BinaryPrimitives.WriteUInt32LittleEndian(span[position..], Crc32.HashToUInt32(span[..position]));
-        return buffer;
+        var crc = new Crc32();
+        crc.Append(header);
+        crc.Append(snapshot.Data);
+        var checksum = new byte[4];
+        BinaryPrimitives.WriteUInt32LittleEndian(checksum, crc.GetCurrentHashAsUInt32());
+        return (header, checksum);
     }
 
     public static Snapshot Decode(ReadOnlySpan<byte> file, string path)

@@ -234,6 +234,80 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
+    public void ReportSnapshot_Delivered_LeaderProbesRightAfterTheSnapshotAndSendsItOnce_7()
+    {
+        // The transport streamed the whole snapshot; the follower installs it later (a big one takes a while).
+        var (cluster, held) = LeaderWithSnapshotInFlight();
+        cluster["node1"].ReportSnapshot("node3", 5, delivered: true);
+        Assert.Equal(ProgressState.Probe, cluster["node1"].Status.Progress["node3"].State);
+        Assert.Equal(6, cluster["node1"].Status.Progress["node3"].Next);
+
+        cluster["node3"].Step(Assert.Single(held));
+        cluster.Stabilize();
+        cluster.TickAll(12);
+
+        Assert.Equal(6, cluster["node3"].Status.Commit);
+        Assert.Equal(ProgressState.Replicate, cluster["node1"].Status.Progress["node3"].State);
+        Assert.Single(cluster.Sent, m => m.Type == MessageType.InstallSnapshot);
+    }
+
+    [Fact]
+    public void ReportSnapshot_Failed_LeaderSendsItAgainWithinAHeartbeatNotAnElectionTimeout_7()
+    {
+        var (cluster, held) = LeaderWithSnapshotInFlight();
+        held.Clear(); // the stream broke: it never arrived
+
+        cluster["node1"].ReportSnapshot("node3", 5, delivered: false);
+        cluster.TickAll(2); // a heartbeat round: its answer lets the leader probe, and the probe's refusal asks for the snapshot
+
+        Assert.Equal(2, cluster.Sent.Count(m => m.Type == MessageType.InstallSnapshot));
+        cluster["node3"].Step(Assert.Single(held));
+        cluster.Stabilize();
+        Assert.Equal(6, cluster["node3"].Status.Commit);
+    }
+
+    [Fact]
+    public void ReportSnapshot_ForAnotherSnapshotOrPeer_ChangesNothing()
+    {
+        var (cluster, _) = LeaderWithSnapshotInFlight();
+
+        cluster["node1"].ReportSnapshot("node3", 4, delivered: true);
+        cluster["node1"].ReportSnapshot("node2", 5, delivered: false);
+
+        Assert.Equal(ProgressState.Snapshot, cluster["node1"].Status.Progress["node3"].State);
+        Assert.Equal(ProgressState.Replicate, cluster["node1"].Status.Progress["node2"].State);
+    }
+
+    /// <summary>node1 leads with entries 1-6 and a snapshot at 5; its InstallSnapshot to node3 is held (in flight), not delivered.</summary>
+    private static (RaftTestCluster Cluster, List<Message> Held) LeaderWithSnapshotInFlight()
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect("node1");
+        cluster.Isolate("node3");
+        for (var i = 0; i < 5; i++)
+        {
+            cluster.Propose("node1", $"c{i}");
+        }
+
+        cluster["node1"].Compact(5, [1]);
+        cluster.HealAll();
+        var held = new List<Message>();
+        cluster.Drop = m =>
+        {
+            if (m.Type != MessageType.InstallSnapshot)
+            {
+                return false;
+            }
+
+            held.Add(m);
+            return true;
+        };
+        cluster.TickAll(1);
+        Assert.Equal(ProgressState.Snapshot, cluster["node1"].Status.Progress["node3"].State);
+        return (cluster, held);
+    }
+
+    [Fact]
     public void Propose_TooManyUncommitted_Overloaded()
     {
         var cluster = new RaftTestCluster(3, o => o.MaxUncommittedEntries = 3);

@@ -95,23 +95,55 @@ public sealed class RaftWalWriterTests : IDisposable
     }
 
     [Fact]
-    public void DiscardDeferred_TheDeferredCommitIndexIsNeverWritten()
+    public void EnqueueSnapshot_FromTheLeader_IsSavedInLogOrderBeforeItsAnswerLeaves_AndSupersedesTheDeferredCommit()
     {
+        var snapshot = new Snapshot(new SnapshotMetadata(10, 2, ["node1", "node2"]), [1, 2, 3]);
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            _transport.Durable = () => storage.SnapshotIndex;
+            using var writer = NewWriter(storage);
+            WriteEntriesThenDeferCommit(writer, after: []);
+
+            // The follower's answer says it holds the snapshot: it must not leave before the snapshot is on disk.
+            writer.EnqueueSnapshot(snapshot, new HardState(2, null, 10), [], after: [Ack(10)]);
+            writer.Enqueue(null, Range(11, 12, 2), sync: true, after: [Ack(12)]);
+            writer.WaitIdle();
+
+            Assert.Equal([10L, 12L], _transport.Sent.Select(m => m.Index));
+            Assert.Equal([10L, 10L], _transport.DurableAtSend);
+            Assert.Equal((12L, 2L), LastReported());
+        }
+
+        var reloaded = Reopen(_dir.Path);
+        Assert.Equal(10, reloaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(11, 12, 2), reloaded.Entries);
+        Assert.Equal(new HardState(2, null, 10), reloaded.HardState);
+    }
+
+    [Fact]
+    public void EnqueueSnapshotRecord_FileWrittenBeside_IsRecordedAfterTheWritesQueuedBeforeIt()
+    {
+        var snapshot = new Snapshot(new SnapshotMetadata(3, 1, ["node1", "node2"]), [9, 9]);
+        var recorded = new BlockingCollection<(bool Recorded, long LastIndex)>();
         using (var storage = new RaftStorage(_dir.Path))
         {
             storage.Load();
             using var writer = NewWriter(storage);
-            WriteEntriesThenDeferCommit(writer, after: []);
-
-            // What the loop does before writing a received snapshot (whose hard state supersedes the deferred one).
-            writer.DiscardDeferred();
-            writer.Enqueue(null, Range(3, 3, 1), sync: true, after: []);
+            writer.Enqueue(new HardState(1, "node1", 3), Range(1, 4, 1), sync: true, after: []);
+            storage.WriteSnapshotFile(snapshot); // on the host, beside the writer
+            writer.EnqueueSnapshotRecord(snapshot.Metadata, ok => recorded.Add((ok, storage.LastIndex)));
+            writer.Enqueue(null, Range(5, 5, 1), sync: true, after: []);
             writer.WaitIdle();
+
+            Assert.True(recorded.TryTake(out var result, TimeSpan.FromSeconds(30)));
+            Assert.Equal((true, 4L), result);
+            Assert.Equal(3, storage.SnapshotIndex);
         }
 
         var reloaded = Reopen(_dir.Path);
-        AssertEntries(Range(1, 3, 1), reloaded.Entries);
-        Assert.Equal(new HardState(1, "node1", 0), reloaded.HardState);
+        Assert.Equal(3, reloaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(4, 5, 1), reloaded.Entries);
     }
 
     [Fact]

@@ -38,6 +38,81 @@ public sealed class SnapshotStorageTests : IDisposable
     }
 
     [Fact]
+    public async Task WriteSnapshotFile_FromAnotherThreadWhileTheLogGrows_ThenRecorded_LoadKeepsEveryLaterEntry()
+    {
+        // The host writes its snapshot's file beside the WAL writer, which appends meanwhile; the marker comes after.
+        using (var storage = new RaftStorage(_dir.Path, SmallSegments))
+        {
+            storage.Load();
+            storage.Save(new HardState(2, "node-1", 30), [.. Range(1, 10, 1), .. Range(11, 30, 2)]);
+            var file = Task.Run(() => storage.WriteSnapshotFile(SnapshotAt(25, 2)), TestContext.Current.CancellationToken);
+            for (var i = 31; i <= 60; i++)
+            {
+                storage.Save(null, [Command(i, 2)]);
+            }
+
+            await file;
+            Assert.True(storage.RecordSnapshot(SnapshotAt(25, 2).Metadata));
+            Assert.Equal(25, storage.SnapshotIndex);
+            storage.Save(null, Range(61, 62, 2));
+        }
+
+        var loaded = Reopen(_dir.Path);
+
+        Assert.Equal(25, loaded.Snapshot!.Metadata.Index);
+        Assert.Equal(SnapshotAt(25, 2).Data, loaded.Snapshot.Data);
+        AssertEntries(Range(26, 62, 2), loaded.Entries);
+        Assert.False(loaded.Recovery.SnapshotAheadOfLog);
+    }
+
+    [Fact]
+    public void RecordSnapshot_ANewerSnapshotWasSavedMeanwhile_ChangesNothingAndReturnsFalse()
+    {
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 20, 1));
+            storage.WriteSnapshotFile(SnapshotAt(10, 1));
+            storage.SaveSnapshot(SnapshotAt(15, 1)); // one from the leader, saved whole in the meantime
+
+            Assert.False(storage.RecordSnapshot(SnapshotAt(10, 1).Metadata));
+            Assert.Equal(15, storage.SnapshotIndex);
+        }
+
+        var loaded = Reopen(_dir.Path);
+        Assert.Equal(15, loaded.Snapshot!.Metadata.Index);
+        AssertEntries(Range(16, 20, 1), loaded.Entries);
+    }
+
+    [Fact]
+    public void RecordSnapshot_WithoutItsFile_Throws()
+    {
+        using var storage = new RaftStorage(_dir.Path);
+        storage.Load();
+        storage.Save(null, Range(1, 20, 1));
+
+        Assert.Throws<InvalidOperationException>(() => storage.RecordSnapshot(SnapshotAt(10, 1).Metadata));
+        Assert.Equal(0, storage.SnapshotIndex);
+    }
+
+    [Fact]
+    public void WriteSnapshotFile_NeverRecorded_LoadStillStartsFromIt()
+    {
+        // A crash between the file and its marker: the file holds committed state, so load starts from it.
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(null, Range(1, 20, 1));
+            storage.WriteSnapshotFile(SnapshotAt(10, 1));
+        }
+
+        var loaded = Reopen(_dir.Path);
+        Assert.Equal(10, loaded.Snapshot!.Metadata.Index);
+        Assert.True(loaded.Recovery.SnapshotAheadOfLog);
+        AssertEntries(Range(11, 20, 1), loaded.Entries);
+    }
+
+    [Fact]
     public void SaveSnapshot_CoveringOldSegments_DeletesThemAndReloadStillWorks()
     {
         var expected = new List<Entry>();
