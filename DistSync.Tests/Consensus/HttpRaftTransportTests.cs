@@ -242,23 +242,7 @@ public sealed class HttpRaftTransportTests
             return peer;
         }
 
-        public HttpRaftTransport NewTransport()
-        {
-            var services = new ServiceCollection();
-            services.AddMetrics();
-            services.AddHttpClient(HttpRaftTransport.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
-            var provider = services.BuildServiceProvider();
-            var node = Options.Create(new NodeOptions { NodeId = "node1", ClusterKey = "test" });
-            var configuration = new ConfigurationBuilder()
-                .AddInMemoryCollection(new Dictionary<string, string?> { ["services:node2:http:0"] = Address.ToString() })
-                .Build();
-            return new HttpRaftTransport(
-                provider.GetRequiredService<IHttpClientFactory>(),
-                new PeerDirectory(configuration, node),
-                new PeerCredentials(node),
-                new RaftTelemetry(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node),
-                NullLogger<HttpRaftTransport>.Instance);
-        }
+        public HttpRaftTransport NewTransport() => HttpRaftTransportTests.NewTransport(Address);
 
         public async Task WaitForFramesAsync(int count)
         {

@@ -45,8 +45,7 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     [Fact]
     public async Task Acquire_ThroughANodeTenSecondsBehind_IsNotGrantedToAnotherBeforeTheTtl()
     {
-        _cluster.Clock.Set(TimeSpan.FromSeconds(-10));
-        await AssertNode2SkewedByAsync(TimeSpan.FromSeconds(-10));
+        await SkewNode2Async(TimeSpan.FromSeconds(-10));
         await LeaderIsAsync("node1");
 
         var (held, waited) = await ContendAsync("skew-behind", holderVia: "node2", waiterVia: "node3");
@@ -57,8 +56,7 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     [Fact]
     public async Task Acquire_UnderALeaderTenSecondsAhead_IsNotGrantedToAnotherBeforeTheTtl()
     {
-        _cluster.Clock.Set(TimeSpan.FromSeconds(10));
-        await AssertNode2SkewedByAsync(TimeSpan.FromSeconds(10));
+        await SkewNode2Async(TimeSpan.FromSeconds(10));
         await LeaderIsAsync("node2");
 
         var (held, waited) = await ContendAsync("skew-ahead-leader", holderVia: "node1", waiterVia: "node3");
@@ -69,8 +67,7 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     [Fact]
     public async Task Acquire_WhenANodeTenSecondsAheadBecomesLeaderMidLease_IsNotGrantedToAnotherBeforeTheTtl()
     {
-        _cluster.Clock.Set(TimeSpan.FromSeconds(10));
-        await AssertNode2SkewedByAsync(TimeSpan.FromSeconds(10));
+        await SkewNode2Async(TimeSpan.FromSeconds(10));
         await LeaderIsAsync("node1");
         var locks = Locks("node1");
         var sent = Stopwatch.GetTimestamp();
@@ -90,12 +87,11 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     [Fact]
     public async Task Acquire_WhileTheNodesClockStepsBackAndForth_AnswersTheTtlLeftNotAWallClockInstant()
     {
-        _cluster.Clock.Set(TimeSpan.FromSeconds(-10));
-        await AssertNode2SkewedByAsync(TimeSpan.FromSeconds(-10));
+        await SkewNode2Async(TimeSpan.FromSeconds(-10));
         await LeaderIsAsync("node2");
 
         var reply = await Locks("node2").AcquireAsync("skew-remaining", "holder", ttlMs: TtlMs);
-        _cluster.Clock.Set(TimeSpan.FromSeconds(10));
+        await SkewNode2Async(TimeSpan.FromSeconds(10));
         var renewed = await Locks("node2").RenewAsync("skew-remaining", "holder", TtlMs, reply.FencingToken);
 
         Assert.Equal(TtlMs, reply.Body.GetProperty("ttl_remaining_ms").GetInt64());
@@ -105,9 +101,10 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
 
     private LockClient Locks(string node) => new(_cluster.Cluster.CreateHttpClient(node));
 
-    /// <summary>The skew is real: node2's HTTP Date header (its wall clock, to the second) is off by the offset set.</summary>
-    private async Task AssertNode2SkewedByAsync(TimeSpan offset)
+    /// <summary>Sets node2's clock, and waits until the skew is real: its HTTP Date header (its wall clock, to the second) is off by it.</summary>
+    private async Task SkewNode2Async(TimeSpan offset)
     {
+        _cluster.Clock.Set(offset);
         await Eventually.UntilAsync(async () =>
         {
             using var http = _cluster.Cluster.CreateHttpClient("node2");
