@@ -8,6 +8,12 @@ namespace DistSync.Node.Locks;
 /// </summary>
 public abstract record LockCommand(long NowMs)
 {
+    /// <summary>
+    /// The caller's id for this request (acquire, release, renew): a repeat with the same id within
+    /// <see cref="LockLimits.RequestIdWindowMs"/> gets the first one's answer and applies nothing twice.
+    /// </summary>
+    public string? RequestId { get; init; }
+
     /// <summary>Hold <paramref name="Resource"/> in <paramref name="Mode"/>, waiting up to <paramref name="WaitMs"/> (0: answer busy at once).</summary>
     public sealed record Acquire(string Resource, string ClientId, LockMode Mode, long TtlMs, long WaitMs, long NowMs)
         : LockCommand(NowMs);

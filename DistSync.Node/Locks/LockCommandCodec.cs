@@ -6,8 +6,8 @@ namespace DistSync.Node.Locks;
 /// <see cref="LockRequestValidator"/> rules), so whatever decodes is a command every node applies alike.
 /// </summary>
 /// <remarks>
-/// Version 2 carries no time (the leader stamps the entry) and adds fencing tokens to release and renew (0: none)
-/// and the withdraw command. Version 1, written before, ends every command with its proposer's clock; it still
+/// Version 2 carries no time (the leader stamps the entry), adds fencing tokens to release and renew (0: none), request
+/// ids to acquire, release and renew (empty: none) and the withdraw command. Version 1, written before, ends every command with its proposer's clock; it still
 /// decodes, so a data folder of that version loads.
 /// </remarks>
 public static class LockCommandCodec
@@ -41,12 +41,14 @@ public static class LockCommandCodec
                 writer.WriteByte((byte)a.Mode);
                 writer.WriteVarint(a.TtlMs);
                 writer.WriteVarint(a.WaitMs);
+                writer.WriteString(a.RequestId ?? "");
                 break;
             case LockCommand.Release r:
                 writer.WriteByte(ReleaseTag);
                 writer.WriteString(r.Resource);
                 writer.WriteString(r.ClientId);
                 writer.WriteVarint(r.FencingToken ?? 0);
+                writer.WriteString(r.RequestId ?? "");
                 break;
             case LockCommand.Renew n:
                 writer.WriteByte(RenewTag);
@@ -54,6 +56,7 @@ public static class LockCommandCodec
                 writer.WriteString(n.ClientId);
                 writer.WriteVarint(n.TtlMs);
                 writer.WriteVarint(n.FencingToken ?? 0);
+                writer.WriteString(n.RequestId ?? "");
                 break;
             case LockCommand.ExpireDue:
                 writer.WriteByte(ExpireDueTag);
@@ -125,7 +128,7 @@ public static class LockCommandCodec
         var mode = reader.ReadMode();
         var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs);
         var wait = reader.ReadVarint(LockRequestValidator.WaitMsField, 0, LockLimits.MaxWaitMs);
-        return new(resource, client, mode, ttl, wait, ReadNow(ref reader, legacy));
+        return new(resource, client, mode, ttl, wait, ReadNow(ref reader, legacy)) { RequestId = ReadRequestId(ref reader, legacy) };
     }
 
     private static LockCommand.Release ReadRelease(ref LockBinaryReader reader, bool legacy)
@@ -133,7 +136,7 @@ public static class LockCommandCodec
         var resource = ReadResource(ref reader);
         var client = ReadClient(ref reader);
         var token = legacy ? 0 : reader.ReadVarint(LockRequestValidator.FencingTokenField, 0, long.MaxValue);
-        return new(resource, client, ReadNow(ref reader, legacy)) { FencingToken = token > 0 ? token : null };
+        return new(resource, client, ReadNow(ref reader, legacy)) { FencingToken = token > 0 ? token : null, RequestId = ReadRequestId(ref reader, legacy) };
     }
 
     private static LockCommand.Renew ReadRenew(ref LockBinaryReader reader, bool legacy)
@@ -142,7 +145,7 @@ public static class LockCommandCodec
         var client = ReadClient(ref reader);
         var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs);
         var token = legacy ? 0 : reader.ReadVarint(LockRequestValidator.FencingTokenField, 0, long.MaxValue);
-        return new(resource, client, ttl, ReadNow(ref reader, legacy)) { FencingToken = token > 0 ? token : null };
+        return new(resource, client, ttl, ReadNow(ref reader, legacy)) { FencingToken = token > 0 ? token : null, RequestId = ReadRequestId(ref reader, legacy) };
     }
 
     private static LockCommand.Withdraw ReadWithdraw(ref LockBinaryReader reader)
@@ -157,6 +160,9 @@ public static class LockCommandCodec
 
     private static string ReadClient(ref LockBinaryReader reader) =>
         reader.ReadString(LockRequestValidator.ClientIdField, LockLimits.MaxClientIdBytes);
+
+    private static string? ReadRequestId(ref LockBinaryReader reader, bool legacy) =>
+        legacy ? null : reader.ReadString(LockRequestValidator.RequestIdField, LockLimits.MaxRequestIdBytes) is { Length: > 0 } id ? id : null;
 
     /// <summary>Only the legacy format carries a time; version 2 commands apply at the leader's stamp.</summary>
     private static long ReadNow(ref LockBinaryReader reader, bool legacy) =>

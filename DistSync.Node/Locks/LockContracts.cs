@@ -5,7 +5,8 @@ namespace DistSync.Node.Locks;
 
 // The lock API's bodies; property names become snake_case on the wire, as the original system had them.
 
-public sealed record AcquireRequest(string? Resource, string? ClientId, string? Mode, long? WaitMs, long? TtlMs) : ITargeted, IBlockingRequest
+/// <summary>With <c>request_id</c>, a repeat within 5 minutes gets the first attempt's answer and changes nothing.</summary>
+public sealed record AcquireRequest(string? Resource, string? ClientId, string? Mode, long? WaitMs, long? TtlMs, string? RequestId = null) : ITargeted, IBlockingRequest
 {
     string? ITargeted.Target => Resource;
 
@@ -13,13 +14,13 @@ public sealed record AcquireRequest(string? Resource, string? ClientId, string? 
 }
 
 /// <summary>With <c>fencing_token</c>, only the hold that token names is released (and a wait is left alone).</summary>
-public sealed record ReleaseRequest(string? Resource, string? ClientId, long? FencingToken = null) : ITargeted
+public sealed record ReleaseRequest(string? Resource, string? ClientId, long? FencingToken = null, string? RequestId = null) : ITargeted
 {
     string? ITargeted.Target => Resource;
 }
 
 /// <summary>With <c>fencing_token</c>, only the hold that token names is renewed.</summary>
-public sealed record RenewRequest(string? Resource, string? ClientId, long? TtlMs, long? FencingToken = null) : ITargeted
+public sealed record RenewRequest(string? Resource, string? ClientId, long? TtlMs, long? FencingToken = null, string? RequestId = null) : ITargeted
 {
     string? ITargeted.Target => Resource;
 }

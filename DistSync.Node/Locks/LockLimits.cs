@@ -32,6 +32,15 @@ public static class LockLimits
     /// <summary>Resources with at least one holder.</summary>
     public const int MaxResources = 100_000;
 
+    /// <summary>How long a request id is remembered: a retry within it gets the first answer (five minutes, as SQS deduplicates).</summary>
+    public const long RequestIdWindowMs = 300_000;
+
+    /// <summary>Request ids remembered at once; past it the oldest is forgotten first.</summary>
+    public const int MaxRememberedRequests = 100_000;
+
+    /// <summary>Longest request id, in UTF-8 bytes.</summary>
+    public const int MaxRequestIdBytes = 128;
+
     /// <summary>Largest command time: 9999-12-31T23:59:59.999Z, so that now + ttl never overflows.</summary>
     public const long MaxNowMs = 253_402_300_799_999;
 }

@@ -16,6 +16,7 @@ public static class LockRequestValidator
     public const string TtlMsField = "ttl_ms";
     public const string NowMsField = "now_ms";
     public const string FencingTokenField = "fencing_token";
+    public const string RequestIdField = "request_id";
 
     private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -52,6 +53,10 @@ public static class LockRequestValidator
         ValidateResource(resource) ?? ValidateClientId(clientId) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs)
         ?? ValidateFencingToken(fencingToken);
 
+    /// <summary>An optional request id: when given, a non-empty id like a client id.</summary>
+    public static LockValidationError? ValidateRequestId(string? requestId) =>
+        requestId is null ? null : ValidateId(RequestIdField, requestId, LockLimits.MaxRequestIdBytes);
+
     /// <summary>A token names a grant, and grants are Raft indices: 1 or more.</summary>
     public static LockValidationError? ValidateFencingToken(long? fencingToken) =>
         fencingToken is < 1 ? new(FencingTokenField, "must be at least 1 (a token from an acquire's answer)") : null;
@@ -63,6 +68,11 @@ public static class LockRequestValidator
         if (command.NowMs is < 0 or > LockLimits.MaxNowMs)
         {
             return new(NowMsField, $"must be between 0 and {LockLimits.MaxNowMs}");
+        }
+
+        if (command.RequestId is not null && ValidateRequestId(command.RequestId) is { } requestId)
+        {
+            return requestId;
         }
 
         return command switch

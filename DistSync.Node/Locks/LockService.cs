@@ -18,11 +18,11 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
     /// (the HTTP request was aborted): then the request is withdrawn through Raft, and a grant it got meanwhile is
     /// released, so nobody holds a lock that nobody knows of.
     /// </summary>
-    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, CancellationToken callerGone)
+    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, string? requestId, CancellationToken callerGone)
     {
         using var activity = telemetry.StartAcquire(resource, clientId, mode.ToWireName());
         var started = Stopwatch.GetTimestamp();
-        var applied = await ProposeAsync(new LockCommand.Acquire(resource, clientId, mode, ttlMs, waitMs, 0));
+        var applied = await ProposeAsync(new LockCommand.Acquire(resource, clientId, mode, ttlMs, waitMs, 0) { RequestId = requestId });
         var answer = applied is { Outcome: LockOutcome.Waiting, Wait: { } wait }
             ? await AwaitGrantAsync(wait, resource, clientId, ttlMs, waitMs, started, callerGone)
             : Answer(applied, resource, clientId, started);
@@ -43,11 +43,11 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
     }
 
     /// <summary>Releases the hold (and any wait); with <paramref name="fencingToken"/>, only the hold it names.</summary>
-    public async Task<LockAnswer> ReleaseAsync(string resource, string clientId, long? fencingToken) =>
-        Answer(await ProposeAsync(new LockCommand.Release(resource, clientId, 0) { FencingToken = fencingToken }), resource, clientId, Stopwatch.GetTimestamp());
+    public async Task<LockAnswer> ReleaseAsync(string resource, string clientId, long? fencingToken, string? requestId) =>
+        Answer(await ProposeAsync(new LockCommand.Release(resource, clientId, 0) { FencingToken = fencingToken, RequestId = requestId }), resource, clientId, Stopwatch.GetTimestamp());
 
-    public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs, long? fencingToken) =>
-        Answer(await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, 0) { FencingToken = fencingToken }), resource, clientId, Stopwatch.GetTimestamp());
+    public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs, long? fencingToken, string? requestId) =>
+        Answer(await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, 0) { FencingToken = fencingToken, RequestId = requestId }), resource, clientId, Stopwatch.GetTimestamp());
 
     /// <summary>The leader's periodic decision that time has passed: ends due leases and waits at the time it stamps.</summary>
     public async Task ExpireDueAsync() =>
@@ -98,7 +98,8 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
 
     private LockAnswer Answer(LockApplied applied, string resource, string clientId, long started) => applied.Outcome switch
     {
-        LockOutcome.Acquired a => Granted(resource, clientId, a.Mode, a.Token, a.ExpiresAtMs - applied.ClockMs, a.AlreadyHeld, started),
+        // A repeated request's grant may have ended since: nothing left then, never a negative lease.
+        LockOutcome.Acquired a => Granted(resource, clientId, a.Mode, a.Token, Math.Max(0, a.ExpiresAtMs - applied.ClockMs), a.AlreadyHeld, started),
         LockOutcome.Busy busy => new LockAnswer("busy", null, new LockConflictResponse("busy", resource, clientId,
             $"Held by {string.Join(", ", busy.Holders)}{(busy.Queued > 0 ? $" with {busy.Queued} waiting" : "")}; wait_ms was 0.") { Holders = busy.Holders }),
         LockOutcome.Deadlock deadlock => new LockAnswer("deadlock", null, new LockConflictResponse("deadlock", resource, clientId,
@@ -111,7 +112,7 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
         LockOutcome.StaleToken stale => new LockAnswer("stale_token", null, new LockConflictResponse("stale_token", resource, clientId,
             $"The fencing token names an earlier hold; the client's hold now has token {stale.CurrentToken}, and it was left as it is.") { CurrentFencingToken = stale.CurrentToken }),
         LockOutcome.Renewed renewed => new LockAnswer("renewed", renewed.Token, new RenewedResponse("renewed", resource, clientId, renewed.Token,
-            ExpiresAt(renewed.ExpiresAtMs - applied.ClockMs), renewed.ExpiresAtMs - applied.ClockMs)),
+            ExpiresAt(Math.Max(0, renewed.ExpiresAtMs - applied.ClockMs)), Math.Max(0, renewed.ExpiresAtMs - applied.ClockMs))),
         LockOutcome.Rejected rejected => new LockAnswer("invalid", null, rejected.Error),
         var other => throw new InvalidOperationException($"Unexpected lock outcome {other.GetType().Name}."),
     };

@@ -140,9 +140,10 @@ public sealed partial class LockTable
         for (var i = 0; i < bound && entry.Queue.First is { } head && entry.CanGrant(head.Value.ClientId, head.Value.Mode); i++)
         {
             var waiter = head.Value;
-            RemoveWaiter(entry, waiter.ClientId);
+            RemoveWaiter(entry, waiter.ClientId, granted: true);
             var expiresAt = nowMs + waiter.TtlMs;
             Grant(entry, waiter.ClientId, waiter.Mode, index, expiresAt, waiter.RequestIndex);
+            AnswerWaitedRequest(waiter, new LockOutcome.Acquired(index, expiresAt, waiter.Mode, AlreadyHeld: false));
             events.Add(new LockEvent.Granted(entry.Name, waiter.ClientId, waiter.Mode, index, expiresAt));
         }
 
@@ -221,7 +222,8 @@ public sealed partial class LockTable
         _deadlines.Add(new LockDeadline(waiter.DeadlineMs, LockDeadlineKind.Wait, entry.Name, waiter.ClientId));
     }
 
-    private LockWaiter? RemoveWaiter(LockResourceEntry entry, string clientId)
+    /// <summary>Takes a waiter out of the queue; one that leaves without a grant has its request id forgotten.</summary>
+    private LockWaiter? RemoveWaiter(LockResourceEntry entry, string clientId, bool granted = false)
     {
         if (!entry.WaiterNodes.Remove(clientId, out var node))
         {
@@ -230,6 +232,11 @@ public sealed partial class LockTable
 
         entry.Queue.Remove(node);
         _waitingOn.Remove(clientId);
+        if (!granted)
+        {
+            ForgetWaitedRequest(node.Value);
+        }
+
         _deadlines.Remove(new LockDeadline(node.Value.DeadlineMs, LockDeadlineKind.Wait, entry.Name, clientId));
         return node.Value;
     }

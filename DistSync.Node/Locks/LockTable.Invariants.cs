@@ -6,6 +6,12 @@ public sealed partial class LockTable
     /// <summary>Throws <see cref="InvalidOperationException"/> naming the first broken invariant.</summary>
     internal void CheckInvariants()
     {
+        Require(_requests.Count == _requestsByExpiry.Count, "remembered requests and their expiry index differ");
+        foreach (var (_, client, requestId) in _requestsByExpiry)
+        {
+            Require(_requests.ContainsKey((client, requestId)), $"request {requestId} of {client} not indexed");
+        }
+
         var waiters = 0;
         var deadlines = 0;
         var holds = new Dictionary<string, int>(StringComparer.Ordinal);

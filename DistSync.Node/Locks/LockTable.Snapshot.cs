@@ -3,7 +3,8 @@ namespace DistSync.Node.Locks;
 /// <summary>
 /// Snapshot image: "DSLK", a format version, then the resources in ordinal order, each with its fencing token,
 /// holders (ordinal order) and queue (head first). The same table always gives the same bytes.
-/// Version 2 adds each hold's and waiter's request index; version 1 images still load (a hold's request is taken to be
+/// Version 2 adds each hold's and waiter's request index, each waiter's request id, and after the resources the
+/// remembered request ids (soonest forgotten first) with their answers; version 1 images still load (a hold's request is taken to be
 /// its grant, and a waiter's is unknown, so it can only end by grant, timeout or release).
 /// </summary>
 public sealed partial class LockTable
@@ -42,10 +43,86 @@ public sealed partial class LockTable
                 writer.WriteVarint(waiter.TtlMs);
                 writer.WriteVarint(waiter.DeadlineMs);
                 writer.WriteVarint(waiter.RequestIndex);
+                writer.WriteString(waiter.RequestId ?? "");
             }
         }
 
+        writer.WriteVarint(_requestsByExpiry.Count);
+        foreach (var (untilMs, client, requestId) in _requestsByExpiry)
+        {
+            var record = _requests[(client, requestId)];
+            writer.WriteString(client);
+            writer.WriteString(requestId);
+            writer.WriteString(record.Resource);
+            writer.WriteByte((byte)record.Kind);
+            writer.WriteVarint(untilMs);
+            WriteAnswer(writer, record.Answer);
+        }
+
         return writer.ToArray();
+    }
+
+    private const byte WaitingAnswer = 0;
+    private const byte AcquiredAnswer = 1;
+    private const byte ReleasedAnswer = 2;
+    private const byte RenewedAnswer = 3;
+
+    private static void WriteAnswer(LockBinaryWriter writer, LockOutcome? answer)
+    {
+        switch (answer)
+        {
+            case null:
+                writer.WriteByte(WaitingAnswer);
+                break;
+            case LockOutcome.Acquired a:
+                writer.WriteByte(AcquiredAnswer);
+                writer.WriteVarint(a.Token);
+                writer.WriteVarint(a.ExpiresAtMs);
+                writer.WriteByte((byte)a.Mode);
+                writer.WriteByte(a.AlreadyHeld ? (byte)1 : (byte)0);
+                break;
+            case LockOutcome.Released r:
+                writer.WriteByte(ReleasedAnswer);
+                writer.WriteByte((byte)((r.HoldReleased ? 1 : 0) | (r.WaitCancelled ? 2 : 0)));
+                break;
+            case LockOutcome.Renewed n:
+                writer.WriteByte(RenewedAnswer);
+                writer.WriteVarint(n.Token);
+                writer.WriteVarint(n.ExpiresAtMs);
+                break;
+            default:
+                throw new InvalidOperationException($"a remembered answer cannot be {answer.GetType().Name}");
+        }
+    }
+
+    private static LockOutcome? ReadAnswer(ref LockBinaryReader reader) => reader.ReadByte() switch
+    {
+        WaitingAnswer => null,
+        AcquiredAnswer => new LockOutcome.Acquired(reader.ReadVarint("token", 1, long.MaxValue), reader.ReadVarint("expires_at", 0, long.MaxValue),
+            reader.ReadMode(), reader.ReadByte() switch { 0 => false, 1 => true, var b => throw new FormatException($"already_held {b}") }),
+        ReleasedAnswer => reader.ReadByte() is var flags and <= 3
+            ? new LockOutcome.Released((flags & 1) != 0, (flags & 2) != 0)
+            : throw new FormatException("released flags out of range"),
+        RenewedAnswer => new LockOutcome.Renewed(reader.ReadVarint("token", 1, long.MaxValue), reader.ReadVarint("expires_at", 0, long.MaxValue)),
+        var tag => throw new FormatException($"unknown remembered answer {tag}"),
+    };
+
+    private static void ReadRequests(ref LockBinaryReader reader, LockTable table)
+    {
+        var count = reader.ReadCount("request count", LockLimits.MaxRememberedRequests);
+        for (var i = 0; i < count; i++)
+        {
+            var client = ReadClientId(ref reader);
+            var requestId = Checked(reader.ReadString(LockRequestValidator.RequestIdField, LockLimits.MaxRequestIdBytes), LockRequestValidator.ValidateRequestId);
+            var resource = ReadResource(ref reader);
+            var kind = reader.ReadByte() is var k && Enum.IsDefined((LockRequestKind)k) ? (LockRequestKind)k : throw new FormatException($"unknown request kind {k}");
+            var until = reader.ReadVarint("until", 0, long.MaxValue);
+            var answer = ReadAnswer(ref reader);
+            if (!table._requestsByExpiry.Add((until, client, requestId)) || !table._requests.TryAdd((client, requestId), new LockRequestRecord(resource, kind, answer, until)))
+            {
+                throw new FormatException($"request {requestId} of {client} remembered twice");
+            }
+        }
     }
 
     /// <summary>
@@ -80,6 +157,11 @@ public sealed partial class LockTable
             previous = entry.Name;
             table._resources.Add(entry.Name, entry);
             table._lastIndex = Math.Max(table._lastIndex, entry.FencingToken);
+        }
+
+        if (version != LegacySnapshotVersion)
+        {
+            ReadRequests(ref reader, table);
         }
 
         reader.EnsureEnd();
@@ -128,7 +210,8 @@ public sealed partial class LockTable
                 reader.ReadMode(),
                 reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs),
                 reader.ReadVarint("deadline", 0, long.MaxValue),
-                legacy ? 0 : reader.ReadVarint("request_index", 1, long.MaxValue));
+                legacy ? 0 : reader.ReadVarint("request_index", 1, long.MaxValue),
+                legacy ? null : reader.ReadString(LockRequestValidator.RequestIdField, LockLimits.MaxRequestIdBytes) is { Length: > 0 } id ? id : null);
             if (!table._waitingOn.TryAdd(client, entry.Name))
             {
                 throw new FormatException($"client {client} waits twice");

@@ -70,7 +70,13 @@ public sealed partial class LockTable
             return new LockOutcome.Rejected(error);
         }
 
-        return command switch
+        ForgetExpiredRequests(command.NowMs);
+        if (AnswerRepeatedRequest(command) is { } repeated)
+        {
+            return repeated;
+        }
+
+        var outcome = command switch
         {
             LockCommand.Acquire a => ApplyAcquire(a, index),
             LockCommand.Release r => ApplyRelease(r, index),
@@ -79,6 +85,8 @@ public sealed partial class LockTable
             LockCommand.Withdraw w => ApplyWithdraw(w, index),
             _ => throw new InvalidOperationException($"unknown lock command {command.GetType().Name}"),
         };
+        RememberRequest(command, outcome);
+        return outcome;
     }
 
     private LockOutcome ApplyAcquire(LockCommand.Acquire cmd, long index)
@@ -170,7 +178,7 @@ public sealed partial class LockTable
         }
 
         var deadline = cmd.NowMs + cmd.WaitMs;
-        Enqueue(entry, new LockWaiter(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index));
+        Enqueue(entry, new LockWaiter(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index, cmd.RequestId));
         return new LockOutcome.Waiting(entry.Queue.Count, deadline);
     }
 }

@@ -35,36 +35,39 @@ public static class LocksApi
     public static async Task<Results<Ok<AcquiredResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> AcquireAsync(
         AcquireRequest request, LockService locks, CancellationToken requestAborted)
     {
-        if (LockRequestValidator.ValidateAcquire(request.Resource, request.ClientId, request.Mode, request.WaitMs, request.TtlMs) is { } error)
+        if ((LockRequestValidator.ValidateAcquire(request.Resource, request.ClientId, request.Mode, request.WaitMs, request.TtlMs)
+            ?? LockRequestValidator.ValidateRequestId(request.RequestId)) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
         LockModes.TryParse(request.Mode ?? "exclusive", out var mode);
         return await ProblemGuard.RunAsync(async () => ToResult<AcquiredResponse>(await locks.AcquireAsync(
-            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, requestAborted)), p => p);
+            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, request.RequestId, requestAborted)), p => p);
     }
 
     public static async Task<Results<Ok<ReleasedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> ReleaseAsync(
         ReleaseRequest request, LockService locks)
     {
-        if (LockRequestValidator.ValidateRelease(request.Resource, request.ClientId, request.FencingToken) is { } error)
+        if ((LockRequestValidator.ValidateRelease(request.Resource, request.ClientId, request.FencingToken)
+            ?? LockRequestValidator.ValidateRequestId(request.RequestId)) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await ProblemGuard.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, request.FencingToken)), p => p);
+        return await ProblemGuard.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, request.FencingToken, request.RequestId)), p => p);
     }
 
     public static async Task<Results<Ok<RenewedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> RenewAsync(
         RenewRequest request, LockService locks)
     {
-        if (LockRequestValidator.ValidateRenew(request.Resource, request.ClientId, request.TtlMs, request.FencingToken) is { } error)
+        if ((LockRequestValidator.ValidateRenew(request.Resource, request.ClientId, request.TtlMs, request.FencingToken)
+            ?? LockRequestValidator.ValidateRequestId(request.RequestId)) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await ProblemGuard.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, request.FencingToken)), p => p);
+        return await ProblemGuard.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, request.FencingToken, request.RequestId)), p => p);
     }
 
     public static async Task<Results<Ok<LockStateResponse>, ProblemHttpResult>> GetStateAsync(

@@ -137,6 +137,21 @@ public sealed class LockApiTests(LockApiTests.Cluster cluster) : IClassFixture<L
     }
 
     [Fact]
+    public async Task Acquire_RetriedWithItsRequestId_GetsTheFirstGrant_OnAnyNode()
+    {
+        const string body = """{"resource":"scenario-retry","client_id":"alice","mode":"exclusive","request_id":"r-1"}""";
+        var first = await Node(1).PostRawAsync("/locks/acquire", body);
+        var retried = await Node(3).PostRawAsync("/locks/acquire", body);
+        var other = await Node(2).PostRawAsync("/locks/release", """{"resource":"scenario-retry","client_id":"alice","request_id":"r-1"}""");
+
+        Assert.Equal("acquired", retried.Status);
+        Assert.Equal(first.FencingToken, retried.FencingToken);
+        Assert.False(retried.Body.GetProperty("already_held").GetBoolean());
+        Assert.Equal(HttpStatusCode.BadRequest, other.Code);
+        Assert.Equal("request_id", other.Body.GetProperty("field").GetString());
+    }
+
+    [Fact]
     public async Task Acquire_WhoseCallerHangsUpWhileWaiting_IsWithdrawn_AndNeverGranted()
     {
         await Node(1).AcquireAsync("scenario-hangup", "owner", ttlMs: 60_000);

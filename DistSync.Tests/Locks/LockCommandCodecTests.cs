@@ -15,6 +15,9 @@ public class LockCommandCodecTests
         new LockCommand.Renew("orders/42", "client-1", 1, 0) { FencingToken = 12 },
         new LockCommand.ExpireDue(0),
         new LockCommand.Withdraw("orders/42", "client-1", 77, 0),
+        new LockCommand.Acquire("orders/42", "client-1", LockMode.Shared, 10, 10, 0) { RequestId = "retry-1" },
+        new LockCommand.Release("orders/42", "client-1", 0) { FencingToken = 3, RequestId = "retry-2" },
+        new LockCommand.Renew("orders/42", "client-1", 1, 0) { RequestId = new string('x', LockLimits.MaxRequestIdBytes) },
     };
 
     [Theory]
@@ -34,13 +37,13 @@ public class LockCommandCodecTests
     {
         Assert.Equal([2, 4], LockCommandCodec.Encode(new LockCommand.ExpireDue(0)));
         Assert.Equal(
-            [2, 2, 1, (byte)'r', 1, (byte)'c', 0],
+            [2, 2, 1, (byte)'r', 1, (byte)'c', 0, 0],
             LockCommandCodec.Encode(new LockCommand.Release("r", "c", 0)));
         Assert.Equal(
-            [2, 2, 1, (byte)'r', 1, (byte)'c', 7],
-            LockCommandCodec.Encode(new LockCommand.Release("r", "c", 0) { FencingToken = 7 }));
+            [2, 2, 1, (byte)'r', 1, (byte)'c', 7, 1, (byte)'q'],
+            LockCommandCodec.Encode(new LockCommand.Release("r", "c", 0) { FencingToken = 7, RequestId = "q" }));
         Assert.Equal(
-            [2, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0],
+            [2, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0, 0],
             LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 0)));
         Assert.Equal(
             [2, 5, 1, (byte)'r', 1, (byte)'c', 0x80, 0x01],
@@ -81,6 +84,7 @@ public class LockCommandCodecTests
         { [3, 4, 0], "version" },
         { [2, 4, 0], "trailing" },
         { [2, 2, 1, (byte)'r', 1, (byte)'c'], "truncated" },
+        { [2, 2, 1, (byte)'r', 1, (byte)'c', 0, 1, 0x07], "control characters" },
         { [2, 5, 1, (byte)'r', 1, (byte)'c', 0], "request_index" },
         { [1, 9, 0], "tag" },
         { [1, 4, 0, 0], "trailing" },

@@ -66,7 +66,7 @@ public class LockTableSnapshotTests
     {
         var bytes = new LockTable().Serialize();
 
-        Assert.Equal("DSLK\u0002\0"u8.ToArray(), bytes);
+        Assert.Equal("DSLK\u0002\0\0"u8.ToArray(), bytes);
         Assert.Empty(LockTable.Restore(bytes).GetState());
     }
 
@@ -189,8 +189,14 @@ public class LockTableSnapshotTests
                 if (version > 1)
                 {
                     writer.WriteVarint(token);
+                    writer.WriteString("");
                 }
             }
+        }
+
+        if (version > 1)
+        {
+            writer.WriteVarint(0); // no remembered request ids
         }
 
         return writer.ToArray();
