@@ -16,7 +16,7 @@ const string usage = """
              max, current RPS) and failures grouped by message. --nodes 1,3 starts each cluster itself
              through the AppHost (dashboard on), runs the mix, stops it, and sets the runs side by side
 
-      chaos  [--minutes 5 | --seconds S] [--workload locks,queue,cache] [--nemesis kill,pause,partition,latency,redis]
+      chaos  [--minutes 5 | --seconds S] [--workload locks,queue,cache] [--nemesis kill,pause,partition,latency,redis,clock]
              [--seed N] [--clients 6] [--report DIR]
              the fault harness: starts its own 3-node cluster through the AppHost with every peer link through a
              proxy it controls, runs clients of each workload on every node while a seeded schedule kills and

@@ -49,12 +49,16 @@ public static class ChaosRun
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(progress);
         ProxyMesh? mesh = null;
+        // Only a run with the clock nemesis starts its nodes on clocks of their own (libfaketime reads a file per clock read).
+        using var clocks = settings.Nemeses.Contains(Nemeses.Clock)
+            ? new NodeClocks(Enumerable.Range(1, ChaosSettings.Nodes).Select(i => $"node{i}"))
+            : null;
         var cluster = await ManagedCluster.StartAsync(ChaosSettings.Nodes, logPath, progress, cancel, basePort =>
         {
             _ = mesh?.DisposeAsync(); // a second start of the AppHost gets proxies of its own
             mesh = ProxyMesh.Create(Enumerable.Range(1, ChaosSettings.Nodes).ToDictionary(i => $"node{i}", i => basePort + i - 1));
             // The nodes' and Redis's own logs beside the AppHost's, to read what a node did when it answered oddly.
-            return [.. mesh.AppHostArguments(), "--log-dir", Path.Combine(Path.GetDirectoryName(Path.GetFullPath(logPath))!, "logs")];
+            return [.. mesh.AppHostArguments(), .. clocks?.AppHostArguments() ?? [], "--log-dir", Path.Combine(Path.GetDirectoryName(Path.GetFullPath(logPath))!, "logs")];
         });
         var links = mesh!;
         await using (links)
@@ -97,7 +101,7 @@ public static class ChaosRun
             Fault? current = null;
             using var progressStop = new CancellationTokenSource();
             var reporter = ReportProgressAsync(settings, recorder, history, () => Volatile.Read(ref current), progress, live, progressStop.Token);
-            var injector = new FaultInjector(links, new ClusterProcesses(cluster.DataDir), status, settings.Seed);
+            var injector = new FaultInjector(links, new ClusterProcesses(cluster.DataDir), status, settings.Seed, clocks);
             try
             {
                 foreach (var fault in schedule)

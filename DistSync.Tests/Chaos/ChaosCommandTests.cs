@@ -16,7 +16,7 @@ public sealed class ChaosCommandTests : IDisposable
 
         Assert.Equal(TimeSpan.FromMinutes(5), settings.Length);
         Assert.Equal(["locks", "queue", "cache"], settings.Workloads);
-        Assert.Equal(["kill", "pause", "partition", "latency", "redis"], settings.Nemeses);
+        Assert.Equal(["kill", "pause", "partition", "latency", "redis", "clock"], settings.Nemeses);
         Assert.Equal(6, settings.ClientsPerWorkload);
     }
 

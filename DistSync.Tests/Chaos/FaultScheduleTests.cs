@@ -58,8 +58,8 @@ public sealed class FaultScheduleTests
     }
 
     [Theory]
-    [InlineData(null, "kill,pause,partition,latency,redis")]
-    [InlineData("all", "kill,pause,partition,latency,redis")]
+    [InlineData(null, "kill,pause,partition,latency,redis,clock")]
+    [InlineData("all", "kill,pause,partition,latency,redis,clock")]
     [InlineData("pause, kill,pause", "pause,kill")]
     [InlineData("none", "")]
     public void Parse_Lists(string? text, string expected) =>

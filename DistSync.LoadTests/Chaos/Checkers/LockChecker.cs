@@ -7,7 +7,8 @@ namespace DistSync.LoadTests.Chaos.Checkers;
 /// <list type="bullet">
 /// <item>mutual exclusion: no two clients hold a resource at the same moment of real time. A client surely holds from
 /// its acquire's answer until it invokes its release, or until its lease could have run out (the grant happened after
-/// the invocation, so the lease lasts at least until invocation + ttl), whichever is first;</item>
+/// the invocation, so the lease lasts at least until invocation + ttl less the documented clock-rate allowance of 1 %),
+/// whichever is first;</item>
 /// <item>fencing: a grant that completed before another was invoked carries the smaller token, and no two grants share one;</item>
 /// <item><c>GET /locks/state</c> is linearizable: each resource is a register holding its holder, written by grants
 /// (the client) and releases (nobody), and by a lease's expiry (nobody, any time after invocation + ttl unless released
@@ -17,6 +18,9 @@ namespace DistSync.LoadTests.Chaos.Checkers;
 public static class LockChecker
 {
     public const string Name = "locks";
+
+    /// <summary>How fast the leader's clock may run against real time (the docs' tolerance): a lease may end this much early.</summary>
+    public const double ClockRateAllowance = 0.01;
 
     public static IReadOnlyList<Violation> Check(IReadOnlyList<ChaosOp> history)
     {
@@ -44,13 +48,16 @@ public static class LockChecker
         foreach (var grant in ops.Where(o => o.Kind == OpKinds.Acquire && o.Outcome == Outcome.Ok))
         {
             var release = releases.After(grant);
-            var leaseEnd = grant.TtlMs is { } ttl ? grant.Invoked + (ttl * 1000) : long.MaxValue;
+            var leaseEnd = grant.TtlMs is { } ttl ? grant.Invoked + LeaseMicros(ttl) : long.MaxValue;
             var until = Math.Min(release?.Invoked ?? long.MaxValue, leaseEnd);
             holds.Add(new Hold(grant, release, grant.Completed, until));
         }
 
         return holds;
     }
+
+    /// <summary>The shortest a lease of <paramref name="ttlMs"/> may last in real time, in the history's microseconds.</summary>
+    private static long LeaseMicros(long ttlMs) => (long)(ttlMs * 1000 * (1 - ClockRateAllowance));
 
     /// <summary>One resource's releases by client, in invocation order.</summary>
     private sealed class Releases(IReadOnlyList<ChaosOp> ops)
@@ -159,7 +166,7 @@ public static class LockChecker
                 if (op.Kind == OpKinds.Acquire && op.TtlMs is { } ttl)
                 {
                     // The lease may run out any time from invocation + ttl, unless a release had surely ended it first.
-                    var expires = op.Invoked + (ttl * 1000);
+                    var expires = op.Invoked + LeaseMicros(ttl);
                     var release = releases.After(op);
                     if (release is not { Outcome: Outcome.Ok } || release.Completed > expires)
                     {

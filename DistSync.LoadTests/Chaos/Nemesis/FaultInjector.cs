@@ -7,7 +7,7 @@ namespace DistSync.LoadTests.Chaos.Nemesis;
 /// delays in its peer links (<see cref="ProxyMesh"/>). Each fault is healed when its time is up, or when the run is
 /// cancelled: a paused node is resumed and every link made whole; a killed process is the AppHost's to restart.
 /// </summary>
-public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, ClusterClient status, int seed)
+public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, ClusterClient status, int seed, NodeClocks? clocks = null)
 {
     private readonly Random _random = new(seed);
 
@@ -79,6 +79,9 @@ public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, Cl
                     return $"paused Redis (pid {redis}) for {Seconds(fault.Duration)}";
                 }
 
+                case Nemeses.Clock:
+                    return await SkewAsync(fault, until, cancellationToken);
+
                 case Nemeses.Redis:
                 {
                     var pid = processes.KillRedis();
@@ -94,7 +97,53 @@ public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, Cl
         {
             ClusterProcesses.Resume(paused);
             mesh.Heal();
+            clocks?.Reset();
         }
+    }
+
+    /// <summary>
+    /// Steps a node's wall clock 10 s back or ahead, again and again at random moments, or lets every node's clock drift
+    /// apart at 1 % (each node at its own rate, some fast, some slow); at the end every clock is set right again.
+    /// </summary>
+    private async Task<string> SkewAsync(Fault fault, DateTime until, CancellationToken cancellationToken)
+    {
+        if (clocks is null)
+        {
+            return "no node clocks to skew (the nodes were started without libfaketime)";
+        }
+
+        if (fault.Variant == "drift")
+        {
+            var started = DateTime.UtcNow;
+            var rates = clocks.Nodes.Select((node, i) => (node, Rate: (i - ((clocks.Nodes.Count - 1) / 2.0)) * 0.01)).ToList();
+            while (DateTime.UtcNow < until)
+            {
+                var elapsed = DateTime.UtcNow - started;
+                foreach (var (node, rate) in rates)
+                {
+                    clocks.Set(node, elapsed * rate);
+                }
+
+                await Task.Delay(TimeSpan.FromMilliseconds(100), cancellationToken);
+            }
+
+            return $"wall clocks drifted for {Seconds(fault.Duration)}: " + string.Join(", ", rates.Select(r =>
+                string.Create(CultureInfo.InvariantCulture, $"{r.node} {r.Rate * 100:+0.#;-0.#;0} %")));
+        }
+
+        var target = fault.Variant == "step-leader" ? await LeaderOrAnyAsync(cancellationToken) : Any();
+        var steps = new List<string>();
+        while (DateTime.UtcNow < until)
+        {
+            var offset = TimeSpan.FromSeconds(_random.Next(2) == 0 ? -10 : 10);
+            clocks.Set(target, offset);
+            steps.Add(offset > TimeSpan.Zero ? "+10 s" : "-10 s");
+            var next = TimeSpan.FromMilliseconds(_random.Next(1_000, 3_001));
+            var left = until - DateTime.UtcNow;
+            await Task.Delay(next < left ? next : left > TimeSpan.Zero ? left : TimeSpan.Zero, cancellationToken);
+        }
+
+        return $"stepped {target}'s wall clock {string.Join(", ", steps)}";
     }
 
     private async Task<string> PartitionAsync(Fault fault, DateTime until, CancellationToken cancellationToken)

@@ -26,14 +26,17 @@ public static class Nemeses
     public const string Partition = "partition";
     public const string Latency = "latency";
     public const string Redis = "redis";
+    public const string Clock = "clock";
 
-    public static readonly IReadOnlyList<string> All = [Kill, Pause, Partition, Latency, Redis];
+    public static readonly IReadOnlyList<string> All = [Kill, Pause, Partition, Latency, Redis, Clock];
 
     /// <summary>
     /// kill: SIGKILL one node, the leader, or a majority one after the other (the AppHost restarts each); pause: SIGSTOP
     /// then SIGCONT, longer than an election timeout; partition: isolate the leader, split one node from two, a bridge,
     /// or flapping (a node cut and healed every second); latency: every peer link delayed; redis: SIGKILL Redis (the
-    /// AppHost restarts it) or SIGSTOP it for the fault's length (every Redis call times out meanwhile).
+    /// AppHost restarts it) or SIGSTOP it for the fault's length (every Redis call times out meanwhile); clock: one node's
+    /// wall clock (or the leader's) stepped 10 s back or ahead at random moments, every 1 to 3 s, while the fault lasts, or
+    /// every node's wall clock drifting apart at 1 % (a second gained or lost in 100), then all set right.
     /// </summary>
     public static IReadOnlyList<string> Variants(string nemesis) => nemesis switch
     {
@@ -42,6 +45,7 @@ public static class Nemeses
         Partition => ["isolate-leader", "split", "bridge", "flapping"],
         Latency => ["100ms", "300ms"],
         Redis => ["restart", "pause"],
+        Clock => ["step", "step-leader", "drift"],
         _ => throw new ArgumentException($"no nemesis '{nemesis}': there are {string.Join(", ", All)}."),
     };
 }
@@ -120,7 +124,7 @@ public static class FaultSchedule
         var names = text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (names.Length == 0 && text.Trim() != "none")
         {
-            throw new ArgumentException("--nemesis takes a comma-separated list (kill,pause,partition,latency,redis), all, or none.");
+            throw new ArgumentException("--nemesis takes a comma-separated list (kill,pause,partition,latency,redis,clock), all, or none.");
         }
 
         foreach (var name in names.Where(n => n != "none" && !Nemeses.All.Contains(n)))
