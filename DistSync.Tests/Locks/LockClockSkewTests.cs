@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistSync.AppHost.Hosting;
+using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Locks;
@@ -25,14 +26,14 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     /// <summary>node2's wall clock is the test's to set; the others keep true time.</summary>
     public sealed class SkewedCluster : IAsyncLifetime
     {
-        public SkewedClock Clock { get; } = new(TimeSpan.FromSeconds(-10));
+        public NodeClocks Clock { get; } = new(["node2"]);
 
         public ClusterFixture Cluster { get; private set; } = null!;
 
         public async ValueTask InitializeAsync() =>
             Cluster = await ClusterFixture.StartAsync(new ClusterSettings
             {
-                NodeEnvironmentOf = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["node2"] = Clock.Environment },
+                NodeEnvironmentOf = new Dictionary<string, IReadOnlyDictionary<string, string>> { ["node2"] = Clock.Environment("node2") },
             });
 
         public async ValueTask DisposeAsync()
@@ -104,7 +105,7 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     /// <summary>Sets node2's clock, and waits until the skew is real: its HTTP Date header (its wall clock, to the second) is off by it.</summary>
     private async Task SkewNode2Async(TimeSpan offset)
     {
-        _cluster.Clock.Set(offset);
+        _cluster.Clock.Set("node2", offset);
         await Eventually.UntilAsync(async () =>
         {
             using var http = _cluster.Cluster.CreateHttpClient("node2");
