@@ -7,9 +7,12 @@ namespace DistSync.LoadTests.Chaos.Workloads;
 
 /// <summary>
 /// Exclusive locks on a few contended resources: try to acquire (no wait, a lease of <see cref="TtlMs"/>), hold a
-/// moment, release; a release also follows an acquire whose outcome is unknown (it may have been granted). A quarter of
-/// the operations read <c>GET /locks/state</c>. Resources are renamed every <see cref="Rotation"/> so each one's history
-/// stays small enough to check for linearizability quickly, however long the run.
+/// moment, release naming the hold by its fencing token, as a careful client does: a release whose answer was lost may
+/// still be applied long after, and without the token it would free whatever the client holds by then. An acquire whose
+/// outcome is unknown is asked again with the same <c>request_id</c>, which answers the first attempt's grant (or tries
+/// afresh); if it stays unknown the client leaves the lease to run out. A quarter of the operations read
+/// <c>GET /locks/state</c>. Resources are renamed every <see cref="Rotation"/> so each one's history stays small enough
+/// to check for linearizability quickly, however long the run.
 /// </summary>
 public sealed class LockWorkload(string run) : IChaosWorkload
 {
@@ -33,27 +36,39 @@ public sealed class LockWorkload(string run) : IChaosWorkload
             }
 
             var resource = Resource(client);
-            var body = LockBodies.Acquire(resource, client.Process, "exclusive", 0, TtlMs);
-            var (acquire, _) = await client.RecordAsync(OpKinds.Acquire, resource, client.Process, HttpMethod.Post, "/locks/acquire", body, stop,
-                (op, answer) => op with
-                {
-                    TtlMs = TtlMs,
-                    Token = answer.IsOk && ChaosHttp.Property(answer.Body, "fencing_token") is { ValueKind: JsonValueKind.Number } token ? token.GetInt64() : null,
-                });
+            var body = LockBodies.Acquire(resource, client.Process, "exclusive", 0, TtlMs, requestId: Guid.NewGuid().ToString("n"));
+            var acquire = await AcquireAsync(client, resource, body, stop);
+            for (var again = 0; again < 3 && acquire.Outcome == Outcome.Unknown && !stop.IsCancellationRequested; again++)
+            {
+                acquire = await AcquireAsync(client, resource, body, stop);
+            }
+
             if (acquire.Outcome == Outcome.Failed)
             {
                 await client.PauseAsync(20, 60, stop);
                 continue;
             }
 
-            if (acquire.Outcome == Outcome.Ok)
+            if (acquire.Token is not { } held)
             {
-                await client.PauseAsync(20, 150, stop);
+                // Granted or not, nobody can say: a release without the token could free a later hold, so let the lease run out.
+                await client.PauseAsync((int)TtlMs, (int)TtlMs + 100, stop);
+                continue;
             }
 
-            await client.RecordAsync(OpKinds.Release, resource, null, HttpMethod.Post, "/locks/release", LockBodies.Release(resource, client.Process), CancellationToken.None);
+            await client.PauseAsync(20, 150, stop);
+            await client.RecordAsync(OpKinds.Release, resource, null, HttpMethod.Post, "/locks/release", LockBodies.Release(resource, client.Process, held), CancellationToken.None);
         }
     }
+
+    private static async Task<ChaosOp> AcquireAsync(ChaosClient client, string resource, byte[] body, CancellationToken stop) =>
+        (await client.RecordAsync(OpKinds.Acquire, resource, client.Process, HttpMethod.Post, "/locks/acquire", body, stop,
+            (op, answer) => op with
+            {
+                // What is left of the lease when the answer was decided: a repeat may answer a grant made long before.
+                TtlMs = answer.IsOk && ChaosHttp.Property(answer.Body, "ttl_remaining_ms") is { ValueKind: JsonValueKind.Number } left ? left.GetInt64() : TtlMs,
+                Token = answer.IsOk && ChaosHttp.Property(answer.Body, "fencing_token") is { ValueKind: JsonValueKind.Number } token ? token.GetInt64() : null,
+            })).Op;
 
     public Task<string?> FinishAsync(IReadOnlyList<ChaosClient> clients, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 
