@@ -172,11 +172,11 @@ public static class QueueApi
             }
 
             var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Nack, request.Id!, delivery, (long)((request.DelaySec ?? 0) * 1000), 0, cancellationToken);
-            return Changed(result, topic!.Name, request.Id!);
+            return Changed(result, topic!.Name, request.Id!, default);
         }, p => p);
 
     public static Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> ExtendAsync(
-        ExtendRequest request, QueueService queue, CancellationToken cancellationToken) =>
+        ExtendRequest request, QueueService queue, TimeProvider time, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
             if (request.VisibilityTimeoutSec is null)
@@ -196,7 +196,7 @@ public static class QueueApi
             }
 
             var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Extend, request.Id!, delivery, 0, (long)(request.VisibilityTimeoutSec.Value * 1000), cancellationToken);
-            return Changed(result, topic!.Name, request.Id!);
+            return Changed(result, topic!.Name, request.Id!, time.GetUtcNow());
         }, p => p);
 
     public static Task<Results<Ok<RequeuedResponse>, ProblemHttpResult>> RequeueExpiredAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken) =>
@@ -306,11 +306,12 @@ public static class QueueApi
             : (topic, delivery, null);
     }
 
-    private static Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult> Changed(ForwardedChange result, string topic, string id) => result.Status switch
+    private static Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult> Changed(ForwardedChange result, string topic, string id, DateTimeOffset answeredAt) => result.Status switch
     {
         ChangeStatus.Nacked => TypedResults.Ok(new ChangedResponse("nacked", topic, id, null)),
         ChangeStatus.Dead => TypedResults.Ok(new ChangedResponse("dead_lettered", topic, id, null)),
-        ChangeStatus.Extended => TypedResults.Ok(new ChangedResponse("extended", topic, id, DateTimeOffset.FromUnixTimeMilliseconds(result.DeadlineMs))),
+        // Counted on Redis's clock; shown as the same instant on this node's wall clock, for people to read.
+        ChangeStatus.Extended => TypedResults.Ok(new ChangedResponse("extended", topic, id, answeredAt.AddMilliseconds(result.VisibleForMs))),
         ChangeStatus.StaleReceipt => TypedResults.Conflict(new QueueConflictResponse("stale_receipt", topic, id, "The message was delivered again since this receipt was issued.")),
         _ => TypedResults.Conflict(new QueueConflictResponse("not_in_flight", topic, id, "The message is not delivered right now (acked, never consumed, or its visibility timeout passed).")),
     };

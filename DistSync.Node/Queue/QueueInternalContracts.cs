@@ -26,9 +26,9 @@ public sealed record ForwardReply<T>(OwnerStatus Status, long Epoch, string? Own
 }
 
 /// <summary>The change results that cross the wire (the requeue and redrive counts ride in the same record).</summary>
-public sealed record ForwardedChange(ChangeStatus Status, long DeadlineMs, long Requeued, long Dead, long Moved)
+public sealed record ForwardedChange(ChangeStatus Status, long VisibleForMs, long Requeued, long Dead, long Moved)
 {
-    public static ForwardedChange From(ChangeResult r) => new(r.Status, r.DeadlineMs, 0, 0, 0);
+    public static ForwardedChange From(ChangeResult r) => new(r.Status, r.VisibleForMs, 0, 0, 0);
 
     public static ForwardedChange From(RequeueResult r) => new(ChangeStatus.Done, 0, r.Requeued, r.Dead, 0);
 

@@ -16,8 +16,7 @@ public sealed class QueueOwner(
     TopicRegistry topics,
     PeerDirectory peers,
     QueueTelemetry telemetry,
-    IOptions<QueueOptions> options,
-    TimeProvider time)
+    IOptions<QueueOptions> options)
 {
     private const int RequeueBatch = 1000;
 
@@ -33,13 +32,13 @@ public sealed class QueueOwner(
         }
 
         // One script call for all of them, so Redis stores them in the order given: a key's messages keep their order.
-        var result = await store.PublishAsync(topic, partition, epoch, NowMs(), messages, _dedupWindowMs);
+        var result = await store.PublishAsync(topic, partition, epoch, messages, _dedupWindowMs);
         if (result.Stale)
         {
             return OwnerReply<IReadOnlyList<PublishedItem>>.Stale(epoch, result.StoredEpoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         if (result.ReadyBefore == 0 && result.Ready > 0)
         {
             await store.NotifyAsync(topic); // the partition was empty: wake long-polling consumers
@@ -72,13 +71,13 @@ public sealed class QueueOwner(
                 continue; // not ours, or exactly known to be empty: no Redis call
             }
 
-            var result = await store.ConsumeAsync(topic, partition, epoch, NowMs(), visibilityMs, max - taken.Count);
+            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, max - taken.Count);
             if (result.Stale)
             {
                 return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
             }
 
-            owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+            owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
             taken.AddRange(result.Messages.Select(m => (partition, m)));
         }
 
@@ -89,10 +88,10 @@ public sealed class QueueOwner(
         ChangeAsync(topic, partition, epoch => store.AckAsync(topic, partition, epoch, id, delivery));
 
     public Task<OwnerReply<ChangeResult>> NackAsync(string topic, int partition, string id, long delayMs, long? delivery) =>
-        ChangeAsync(topic, partition, epoch => store.NackAsync(topic, partition, epoch, NowMs(), id, delayMs, MaxDeliveries(topic), delivery));
+        ChangeAsync(topic, partition, epoch => store.NackAsync(topic, partition, epoch, id, delayMs, MaxDeliveries(topic), delivery));
 
     public Task<OwnerReply<ChangeResult>> ExtendAsync(string topic, int partition, string id, long visibilityMs, long? delivery) =>
-        ChangeAsync(topic, partition, epoch => store.ExtendAsync(topic, partition, epoch, NowMs(), id, visibilityMs, delivery));
+        ChangeAsync(topic, partition, epoch => store.ExtendAsync(topic, partition, epoch, id, visibilityMs, delivery));
 
     /// <summary>Returns due messages to the queue (or the dead letters) now; the scheduler calls it at each deadline.</summary>
     public async Task<OwnerReply<RequeueResult>> RequeueDueAsync(string topic, int partition)
@@ -115,7 +114,7 @@ public sealed class QueueOwner(
             return OwnerReply<RedriveResult>.Stale(epoch, result.Epoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         if (result.Moved > 0)
         {
             await store.NotifyAsync(topic);
@@ -140,7 +139,7 @@ public sealed class QueueOwner(
             return OwnerReply<ChangeResult>.Stale(epoch, result.StoredEpoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         // Of ack, nack and extend only a nack makes a message ready: wake the long-polling consumers.
         if (result.Status == ChangeStatus.Nacked && result.Ready > 0)
         {
@@ -175,13 +174,13 @@ public sealed class QueueOwner(
 
     private async Task<OwnerReply<RequeueResult>> RequeueCoreAsync(string topic, int partition, long epoch)
     {
-        var result = await store.RequeueDueAsync(topic, partition, epoch, NowMs(), MaxDeliveries(topic), RequeueBatch, _dedupWindowMs);
+        var result = await store.RequeueDueAsync(topic, partition, epoch, MaxDeliveries(topic), RequeueBatch, _dedupWindowMs);
         if (result.Stale)
         {
             return OwnerReply<RequeueResult>.Stale(epoch, result.Epoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         if (result.Requeued + result.Dead + result.Promoted > 0)
         {
             telemetry.Redelivered(topic, partition, epoch, result.Requeued, result.Dead, result.Promoted);
@@ -192,8 +191,6 @@ public sealed class QueueOwner(
     }
 
     private int MaxDeliveries(string topic) => topics.TryGet(topic, out var config) ? config.MaxDeliveries : options.Value.DefaultMaxDeliveries;
-
-    private long NowMs() => time.GetUtcNow().ToUnixTimeMilliseconds();
 }
 
 /// <summary>A message ready to store: its id (which names its partition), its record, and how long to hold it back.</summary>

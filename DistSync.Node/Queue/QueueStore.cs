@@ -11,14 +11,14 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     private IDatabase Db => redis.GetDatabase();
 
     /// <summary>Messages into one partition in one script call, stored in the order given.</summary>
-    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, long nowMs, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
+    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
     {
-        var args = new RedisValue[3 + (4 * messages.Count)];
-        (args[0], args[1], args[2]) = (epoch, nowMs, dedupWindowMs);
+        var args = new RedisValue[2 + (4 * messages.Count)];
+        (args[0], args[1]) = (epoch, dedupWindowMs);
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            (args[3 + (4 * i)], args[4 + (4 * i)], args[5 + (4 * i)], args[6 + (4 * i)]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs);
+            (args[2 + (4 * i)], args[3 + (4 * i)], args[4 + (4 * i)], args[5 + (4 * i)]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs);
         }
 
         var reply = await RunAsync(QueueScripts.Publish, topic, partition, args);
@@ -37,9 +37,9 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         return new PublishResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(4), reply.Version, published);
     }
 
-    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long nowMs, long visibilityMs, int max)
+    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long visibilityMs, int max)
     {
-        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, nowMs, visibilityMs, max]);
+        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, visibilityMs, max]);
         if (reply.Status == "STALE")
         {
             return new ConsumeResult(true, reply.Long(1), 0, -1, [], 0);
@@ -58,17 +58,17 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery) =>
         Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
 
-    public async Task<ChangeResult> NackAsync(string topic, int partition, long epoch, long nowMs, string id, long delayMs, int maxDeliveries, long? delivery) =>
+    public async Task<ChangeResult> NackAsync(string topic, int partition, long epoch, string id, long delayMs, int maxDeliveries, long? delivery) =>
         Change(await RunAsync(QueueScripts.Nack, topic, partition,
-            [epoch, nowMs, id, delayMs, maxDeliveries, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
+            [epoch, id, delayMs, maxDeliveries, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
 
-    public async Task<ChangeResult> ExtendAsync(string topic, int partition, long epoch, long nowMs, string id, long visibilityMs, long? delivery) =>
+    public async Task<ChangeResult> ExtendAsync(string topic, int partition, long epoch, string id, long visibilityMs, long? delivery) =>
         Change(await RunAsync(QueueScripts.Extend, topic, partition,
-            [epoch, nowMs, id, visibilityMs, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]), deadlineAt: 3);
+            [epoch, id, visibilityMs, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]), visibleForAt: 3);
 
-    public async Task<RequeueResult> RequeueDueAsync(string topic, int partition, long epoch, long nowMs, int maxDeliveries, int limit, long dedupWindowMs)
+    public async Task<RequeueResult> RequeueDueAsync(string topic, int partition, long epoch, int maxDeliveries, int limit, long dedupWindowMs)
     {
-        var reply = await RunAsync(QueueScripts.RequeueDue, topic, partition, [epoch, nowMs, maxDeliveries, limit, dedupWindowMs]);
+        var reply = await RunAsync(QueueScripts.RequeueDue, topic, partition, [epoch, maxDeliveries, limit, dedupWindowMs]);
         return reply.Status == "STALE"
             ? new RequeueResult(true, reply.Long(1), 0, -1, 0, 0, 0, 0)
             : new RequeueResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4), reply.Long(5), reply.Version);
@@ -113,10 +113,10 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
         new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);
 
-    private static ChangeResult Change(Reply reply, int? deadlineAt = null) => reply.Status == "STALE"
+    private static ChangeResult Change(Reply reply, int? visibleForAt = null) => reply.Status == "STALE"
         ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0, 0)
         : new ChangeResult(Enum.Parse<ChangeStatus>(reply.Status.Replace("_", "", StringComparison.Ordinal), ignoreCase: true), 0, reply.Long(1), reply.Long(2),
-            deadlineAt is { } at ? reply.Long(at) : 0, reply.Version);
+            visibleForAt is { } at ? reply.Long(at) : 0, reply.Version);
 
     private readonly record struct Reply(RedisResult[] Items)
     {
@@ -138,19 +138,21 @@ public enum PublishStatus { Queued, Duplicate }
 /// <summary>A message's outcome: queued at <paramref name="Offset"/>, or a duplicate of the message <paramref name="Id"/> (offset 0).</summary>
 public sealed record PublishedItem(PublishStatus Status, string Id, long Offset);
 
-/// <summary><paramref name="Ready"/> and <paramref name="NextDueMs"/> (-1: none) keep the owner's view of the partition exact;
+/// <summary><paramref name="Ready"/> and <paramref name="DueInMs"/> (how long until the next deadline on Redis's clock; -1: none)
+/// keep the owner's view of the partition exact;
 /// <paramref name="Version"/> orders answers as Redis ran them (see <see cref="QueueScripts"/>); <paramref name="ReadyBefore"/>
 /// says whether the partition was empty (consumers to wake).</summary>
-public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, long NextDueMs, long ReadyBefore, long Version, IReadOnlyList<PublishedItem> Items);
+public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, long DueInMs, long ReadyBefore, long Version, IReadOnlyList<PublishedItem> Items);
 
-public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long NextDueMs, IReadOnlyList<StoredMessage> Messages, long Version);
+public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long DueInMs, IReadOnlyList<StoredMessage> Messages, long Version);
 
 public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done }
 
-public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long NextDueMs, long DeadlineMs, long Version);
+/// <summary><paramref name="VisibleForMs"/>: an extended message's visibility left, counted on Redis's clock from the call.</summary>
+public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long DueInMs, long VisibleForMs, long Version);
 
-public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Requeued, long Dead, long Promoted, long Version);
+public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long DueInMs, long Requeued, long Dead, long Promoted, long Version);
 
-public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Moved, long StillDead, long Version);
+public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long DueInMs, long Moved, long StillDead, long Version);
 
 public sealed record PartitionStats(long Ready, long InFlight, long Delayed, long Dead, long Epoch, long? OldestPublishedAtMs);
