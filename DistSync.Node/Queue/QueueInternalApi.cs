@@ -28,7 +28,7 @@ public static class QueueInternalApi
         {
             var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max);
             return ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
-                taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries))]);
+                taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries, t.Message.Receipt))]);
         });
 
     public static Task<Results<Ok<ForwardReply<ForwardedChange>>, ProblemHttpResult>> ChangeAsync(ForwardChange request, QueueOwner owner) =>

@@ -14,7 +14,7 @@ public sealed record ForwardChange(ChangeOp Op, string Topic, int Partition, str
 
 public sealed record ForwardedPublished(string Status, string? Id, long Offset);
 
-public sealed record ForwardedDelivery(int Partition, string Id, string Record, long Deliveries);
+public sealed record ForwardedDelivery(int Partition, string Id, string Record, long Deliveries, long Receipt);
 
 /// <summary>The owner's answer: <c>ok</c> with a value, or <c>not_owner</c> (with the owner it sees) or <c>stale</c>.</summary>
 public sealed record ForwardReply<T>(OwnerStatus Status, long Epoch, string? Owner, long StoredEpoch, T? Value)

@@ -35,6 +35,12 @@ public static class QueueScripts
           if n < 0 then return -1 end
           return math.max(0, n - now)
         end
+        -- The number a receipt names: deliveries ever made, never reset (a redrive resets only the count that
+        -- max_deliveries reads), so an earlier delivery's receipt never matches a later one. A message stored before
+        -- receipts had their own number has only its delivery count, which was its receipt then.
+        local function receiptof(id)
+          return redis.call('HGET', KEYS[12], id) or redis.call('HGET', KEYS[6], id) or '0'
+        end
 
         """;
 
@@ -73,7 +79,7 @@ public static class QueueScripts
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, before, now, version}
         """;
 
-    /// <summary>ARGV: epoch, visibility_ms, max. Returns {OK, ready, duein, {id, record, deliveries, ...}, now, version}.</summary>
+    /// <summary>ARGV: epoch, visibility_ms, max. Returns {OK, ready, duein, {id, record, deliveries, receipt, ...}, now, version}.</summary>
     public const string Consume = Fence + """
         local out = {}
         for i = 1, tonumber(ARGV[3]) do
@@ -81,39 +87,41 @@ public static class QueueScripts
           if not id then break end
           local record = redis.call('HGET', KEYS[5], id)
           if record then
+            local receipt = tonumber(receiptof(id)) + 1
+            redis.call('HSET', KEYS[12], id, receipt)
             local n = redis.call('HINCRBY', KEYS[6], id, 1)
             redis.call('ZADD', KEYS[3], now + tonumber(ARGV[2]), id)
             out[#out + 1] = id
             out[#out + 1] = record
             out[#out + 1] = n
+            out[#out + 1] = receipt
           end
         end
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, now, version}
         """;
 
-    /// <summary>ARGV: epoch, id, deliveries ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, duein, now, version}.</summary>
+    /// <summary>ARGV: epoch, id, receipt number ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, duein, now, version}.</summary>
     public const string Ack = Fence + """
         local id = ARGV[2]
         if redis.call('HEXISTS', KEYS[5], id) == 0 then return {'NOT_FOUND', redis.call('LLEN', KEYS[2]), duein(), now, version} end
-        local n = redis.call('HGET', KEYS[6], id) or '0'
-        if ARGV[3] ~= '' and ARGV[3] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
+        if ARGV[3] ~= '' and ARGV[3] ~= receiptof(id) then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
         if redis.call('ZREM', KEYS[3], id) == 0 and redis.call('ZREM', KEYS[4], id) == 0 then
           if redis.call('LREM', KEYS[2], 1, id) == 0 then redis.call('LREM', KEYS[7], 1, id) end
         end
         redis.call('HDEL', KEYS[5], id)
         redis.call('HDEL', KEYS[6], id)
+        redis.call('HDEL', KEYS[12], id)
         return {'ACKED', redis.call('LLEN', KEYS[2]), duein(), now, version}
         """;
 
-    /// <summary>ARGV: epoch, id, delay_ms, max_deliveries, deliveries ('' for any).
+    /// <summary>ARGV: epoch, id, delay_ms, max_deliveries, receipt number ('' for any).
     /// Returns {NACKED|DEAD|NOT_IN_FLIGHT|STALE_RECEIPT, ready, duein, now, version}.</summary>
     public const string Nack = Fence + """
         local id = ARGV[2]
         if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
-        local n = redis.call('HGET', KEYS[6], id) or '0'
-        if ARGV[5] ~= '' and ARGV[5] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
+        if ARGV[5] ~= '' and ARGV[5] ~= receiptof(id) then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
         redis.call('ZREM', KEYS[3], id)
-        if tonumber(n) >= tonumber(ARGV[4]) then
+        if tonumber(redis.call('HGET', KEYS[6], id) or '0') >= tonumber(ARGV[4]) then
           redis.call('RPUSH', KEYS[7], id)
           return {'DEAD', redis.call('LLEN', KEYS[2]), duein(), now, version}
         end
@@ -126,13 +134,12 @@ public static class QueueScripts
         return {'NACKED', redis.call('LLEN', KEYS[2]), duein(), now, version}
         """;
 
-    /// <summary>ARGV: epoch, id, visibility_ms, deliveries ('' for any).
+    /// <summary>ARGV: epoch, id, visibility_ms, receipt number ('' for any).
     /// Returns {EXTENDED|NOT_IN_FLIGHT|STALE_RECEIPT, ready, duein, visible for (ms from now), now, version}.</summary>
     public const string Extend = Fence + """
         local id = ARGV[2]
         if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), duein(), 0, now, version} end
-        local n = redis.call('HGET', KEYS[6], id) or '0'
-        if ARGV[4] ~= '' and ARGV[4] ~= n then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), 0, now, version} end
+        if ARGV[4] ~= '' and ARGV[4] ~= receiptof(id) then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), 0, now, version} end
         redis.call('ZADD', KEYS[3], now + tonumber(ARGV[3]), id)
         return {'EXTENDED', redis.call('LLEN', KEYS[2]), duein(), tonumber(ARGV[3]), now, version}
         """;
@@ -171,7 +178,7 @@ public static class QueueScripts
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), requeued, dead, promoted, now, version}
         """;
 
-    /// <summary>Dead letters back to the queue with their delivery count reset. ARGV: epoch, limit.
+    /// <summary>Dead letters back to the queue with their delivery count reset (their receipt numbers go on). ARGV: epoch, limit.
     /// Returns {OK, ready, duein, moved, still dead, now, version}.</summary>
     public const string Redrive = Fence + """
         local moved = 0

@@ -207,18 +207,18 @@ public sealed class QueueService(
                 break;
             }
 
-            IReadOnlyList<(int Partition, string Id, MessageRecord Record, long Deliveries)> got;
+            IReadOnlyList<(int Partition, string Id, MessageRecord Record, long Deliveries, long Receipt)> got;
             try
             {
                 if (group.Key == _self)
                 {
                     var reply = await owner.ConsumeAsync(topic.Name, [.. group], visibilityMs, max - taken.Count);
-                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries))] : [];
+                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries, m.Message.Receipt))] : [];
                 }
                 else
                 {
                     var reply = await forwarder.ConsumeAsync(group.Key, new ForwardConsume(topic.Name, [.. group], visibilityMs, max - taken.Count), cancellationToken);
-                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries))] : [];
+                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries, m.Receipt))] : [];
                 }
             }
             catch (QueuePeerUnreachableException)
@@ -227,7 +227,7 @@ public sealed class QueueService(
             }
 
             taken.AddRange(got.Select(m => new QueueMessageView(m.Id, topic.Name, m.Partition, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
-                Receipts.Format(m.Id, m.Deliveries), DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs), now.AddMilliseconds(visibilityMs))
+                Receipts.Format(m.Id, m.Receipt), DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs), now.AddMilliseconds(visibilityMs))
             { TraceParent = m.Record.TraceParent }));
         }
 
@@ -277,7 +277,8 @@ public sealed class QueueService(
     private static int StableRank(string node) => (int)(HashRing.Hash(node) % 997);
 }
 
-/// <summary>A receipt names one delivery of one message: <c>{id}:{delivery}</c>.</summary>
+/// <summary>A receipt names one delivery of one message: <c>{id}:{n}</c>, n its deliveries ever made, which only grows (a
+/// redrive resets the count max_deliveries reads, not this), so no receipt names two deliveries.</summary>
 public static class Receipts
 {
     public static string Format(string id, long delivery) => $"{id}:{delivery}";

@@ -46,10 +46,10 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         }
 
         var items = (RedisResult[])reply.Items[3]!;
-        var messages = new List<StoredMessage>(items.Length / 3);
-        for (var i = 0; i + 2 < items.Length; i += 3)
+        var messages = new List<StoredMessage>(items.Length / 4);
+        for (var i = 0; i + 3 < items.Length; i += 4)
         {
-            messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode((string)items[i + 1]!), (long)items[i + 2]));
+            messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode((string)items[i + 1]!), (long)items[i + 2], (long)items[i + 3]));
         }
 
         return new ConsumeResult(false, epoch, reply.Long(1), reply.Long(2), messages, reply.Version);
@@ -100,7 +100,7 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         {
             if ((string?)items[i + 1] is { Length: > 0 } record)
             {
-                messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode(record), long.Parse((string)items[i + 2]!, System.Globalization.CultureInfo.InvariantCulture)));
+                messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode(record), long.Parse((string)items[i + 2]!, System.Globalization.CultureInfo.InvariantCulture), 0));
             }
         }
 
@@ -131,7 +131,9 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     }
 }
 
-public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries);
+/// <summary><paramref name="Deliveries"/> counts toward max_deliveries (a redrive resets it); <paramref name="Receipt"/> numbers
+/// this delivery among all the message ever had (never reset; 0 where no delivery is named, as in the dead letters).</summary>
+public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries, long Receipt);
 
 public enum PublishStatus { Queued, Duplicate }
 

@@ -41,6 +41,7 @@ public sealed class QueueScriptsTests
         await EveryAnswer_CarriesAVersion_InTheOrderRedisRanThem(store);
         await Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(store);
         await VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(store, redis, clock);
+        await Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(store, clock);
     }
 
     /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
@@ -216,6 +217,23 @@ public sealed class QueueScriptsTests
 
         Assert.Equal(ChangeStatus.StaleReceipt, (await store.AckAsync("t6", 0, 1, id, 1)).Status);
         Assert.Equal(ChangeStatus.Acked, (await store.AckAsync("t6", 0, 1, id, 2)).Status);
+    }
+
+    private static async Task Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(QueueStore store, RedisClock clock)
+    {
+        var id = QueueRing.NewId(0);
+        await PublishOneAsync(store, "t12", 0, 1, id, Record(), 0, Window);
+        await store.ConsumeAsync("t12", 0, 1, 1, 1); // delivery 1: its consumer holds receipt id:1 ...
+        await clock.PassAsync(await clock.NowAsync(), 1);
+        var dead = await store.RequeueDueAsync("t12", 0, 1, 1, 100, Window); // ... and it used its one delivery
+        await store.RedriveAsync("t12", 0, 1, 100);
+        var again = Assert.Single((await store.ConsumeAsync("t12", 0, 1, Visibility, 1)).Messages);
+
+        Assert.Equal(1, dead.Dead);
+        Assert.Equal(1, again.Deliveries); // max_deliveries counts afresh after a redrive
+        Assert.Equal(ChangeStatus.StaleReceipt, (await store.AckAsync("t12", 0, 1, id, 1)).Status); // the old consumer's late ack
+        Assert.Equal(2, again.Receipt);
+        Assert.Equal(ChangeStatus.Acked, (await store.AckAsync("t12", 0, 1, id, again.Receipt)).Status);
     }
 
     private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
