@@ -73,7 +73,7 @@ public static class QueueApi
         ConsumeRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>>(async () =>
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages)) is { } error)
+            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages, request.RequestId)) is { } error)
             {
                 return Problems.InvalidField(error.Field, error.Rule);
             }
@@ -86,7 +86,9 @@ public static class QueueApi
             if (topic is not null)
             {
                 var visibilityMs = (long)((request.VisibilityTimeoutSec ?? topic.VisibilityTimeoutSec) * 1000);
-                messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, cancellationToken);
+                // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
+                messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
+                    repeat: request.RequestId is not null, cancellationToken);
             }
             else if (wait > TimeSpan.Zero)
             {

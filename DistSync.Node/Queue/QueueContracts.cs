@@ -27,7 +27,8 @@ public sealed record PublishedResponse(string Status, string Id, string Topic, i
 
 public sealed record PublishBatchResponse(string Status, string Topic, IReadOnlyList<PublishedResponse> Messages);
 
-public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages) : ITargeted, IBlockingRequest
+/// <summary><c>request_id</c>: a consume sent again with it (its answer was lost) gets the first one's messages and receipts again.</summary>
+public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages, string? RequestId = null) : ITargeted, IBlockingRequest
 {
     string? ITargeted.Target => Topic;
 

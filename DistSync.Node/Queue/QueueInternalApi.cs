@@ -26,7 +26,7 @@ public static class QueueInternalApi
     public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>, ProblemHttpResult>> ConsumeAsync(ForwardConsume request, QueueOwner owner) =>
         OwnerGuard(async () =>
         {
-            var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max);
+            var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max, request.RequestId, request.Recheck);
             return ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
                 taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries, t.Message.Receipt))]);
         });

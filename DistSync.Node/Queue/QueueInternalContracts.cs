@@ -6,7 +6,8 @@ public sealed record ForwardedMessage(string Id, string Record, long DelayMs);
 
 public sealed record ForwardPublish(string Topic, int Partition, IReadOnlyList<ForwardedMessage> Messages);
 
-public sealed record ForwardConsume(string Topic, IReadOnlyList<int> Partitions, long VisibilityMs, int Max);
+/// <summary><c>Recheck</c>: a retry of <c>RequestId</c> whose first answer may have been lost; the owner answers its lease again.</summary>
+public sealed record ForwardConsume(string Topic, IReadOnlyList<int> Partitions, long VisibilityMs, int Max, string? RequestId = null, bool Recheck = false);
 
 public enum ChangeOp { Ack, Nack, Extend, Requeue, Redrive }
 

@@ -21,6 +21,7 @@ public sealed class QueueOwner(
     private const int RequeueBatch = 1000;
 
     private readonly string _self = peers.SelfId;
+    /// <summary>How long a dedup id or a request id is remembered.</summary>
     private readonly long _dedupWindowMs = (long)options.Value.DedupWindow.TotalMilliseconds;
 
     public async Task<OwnerReply<IReadOnlyList<PublishedItem>>> PublishAsync(string topic, int partition, IReadOnlyList<OutgoingMessage> messages)
@@ -48,12 +49,42 @@ public sealed class QueueOwner(
         return OwnerReply<IReadOnlyList<PublishedItem>>.Ok(epoch, result.Items);
     }
 
-    /// <summary>Takes up to <paramref name="max"/> messages from the given partitions that this node owns, in the order given.</summary>
-    public async Task<OwnerReply<IReadOnlyList<(int Partition, StoredMessage Message)>>> ConsumeAsync(string topic, IReadOnlyList<int> partitions, long visibilityMs, int max)
+    /// <summary>
+    /// Takes up to <paramref name="max"/> messages from the given partitions that this node owns, in the order given.
+    /// Each partition remembers the lease it made for <paramref name="requestId"/>; with <paramref name="recheck"/> (a
+    /// retry, whose first try's answer may have been lost) every partition is first asked for that lease, so the same
+    /// messages come back under the same receipts, counted once, and only the rest is taken new.
+    /// </summary>
+    public async Task<OwnerReply<IReadOnlyList<(int Partition, StoredMessage Message)>>> ConsumeAsync(
+        string topic, IReadOnlyList<int> partitions, long visibilityMs, int max, string? requestId = null, bool recheck = false)
     {
         var taken = new List<(int, StoredMessage)>();
         var epoch = ring.Membership.Epoch;
-        foreach (var partition in partitions)
+        var key = requestId is null ? "" : "c:" + requestId;
+        var recalled = new HashSet<int>();
+        foreach (var partition in recheck && key.Length > 0 ? partitions : [])
+        {
+            (epoch, var refusal) = await PrepareAsync(topic, partition);
+            if (refusal is not null)
+            {
+                return refusal.As<IReadOnlyList<(int, StoredMessage)>>(); // a recall must reach every partition, or the caller asks their owner
+            }
+
+            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, 0, key, _dedupWindowMs, recallOnly: true);
+            if (result.Stale)
+            {
+                return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
+            }
+
+            owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
+            taken.AddRange(result.Messages.Select(m => (partition, m)));
+            if (result.Messages.Count > 0)
+            {
+                recalled.Add(partition);
+            }
+        }
+
+        foreach (var partition in partitions.Where(p => !recalled.Contains(p)))
         {
             if (taken.Count >= max)
             {
@@ -71,7 +102,7 @@ public sealed class QueueOwner(
                 continue; // not ours, or exactly known to be empty: no Redis call
             }
 
-            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, max - taken.Count);
+            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, max - taken.Count, key, _dedupWindowMs);
             if (result.Stale)
             {
                 return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);

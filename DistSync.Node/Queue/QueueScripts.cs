@@ -41,6 +41,31 @@ public static class QueueScripts
         local function receiptof(id)
           return redis.call('HGET', KEYS[12], id) or redis.call('HGET', KEYS[6], id) or '0'
         end
+        -- Request ids: the first answer to a request is kept for the window, so a retry is answered the same and
+        -- applies nothing twice. Bounded per partition: past 10,000 the oldest are forgotten first.
+        local function recall(key)
+          if key == '' then return nil end
+          local answer = redis.call('HGET', KEYS[13], key)
+          if answer then return answer end
+          return nil
+        end
+        local function forget(window, limit)
+          local old = redis.call('ZRANGEBYSCORE', KEYS[14], '-inf', now - window, 'LIMIT', 0, limit)
+          local over = redis.call('ZCARD', KEYS[14]) - #old - 10000
+          if over > 0 then
+            for _, key in ipairs(redis.call('ZRANGE', KEYS[14], 0, math.min(over, limit) - 1)) do old[#old + 1] = key end
+          end
+          for _, key in ipairs(old) do
+            redis.call('HDEL', KEYS[13], key)
+            redis.call('ZREM', KEYS[14], key)
+          end
+        end
+        local function remember(key, answer, window)
+          if key == '' then return end
+          redis.call('HSET', KEYS[13], key, answer)
+          redis.call('ZADD', KEYS[14], now, key)
+          forget(window, 100)
+        end
 
         """;
 
@@ -79,9 +104,28 @@ public static class QueueScripts
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, before, now, version}
         """;
 
-    /// <summary>ARGV: epoch, visibility_ms, max. Returns {OK, ready, duein, {id, record, deliveries, receipt, ...}, now, version}.</summary>
+    /// <summary>
+    /// ARGV: epoch, visibility_ms, max, request key ('' for none), window_ms, recall only ('1': return a remembered lease,
+    /// take nothing new). The lease a request key made here is remembered: the same key again is answered with the same
+    /// messages and receipts, those still in flight under them, and counts no delivery. Returns {OK, ready, duein,
+    /// {id, record, deliveries, receipt, ...}, now, version}.
+    /// </summary>
     public const string Consume = Fence + """
         local out = {}
+        local remembered = recall(ARGV[4])
+        if remembered or ARGV[6] == '1' then
+          for id, receipt in string.gmatch(remembered or '', '([^,:]+):(%d+)') do
+            local record = redis.call('HGET', KEYS[5], id)
+            if record and redis.call('ZSCORE', KEYS[3], id) and receiptof(id) == receipt then
+              out[#out + 1] = id
+              out[#out + 1] = record
+              out[#out + 1] = tonumber(redis.call('HGET', KEYS[6], id) or '0')
+              out[#out + 1] = tonumber(receipt)
+            end
+          end
+          return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, now, version}
+        end
+        local lease = {}
         for i = 1, tonumber(ARGV[3]) do
           local id = redis.call('LPOP', KEYS[2])
           if not id then break end
@@ -95,8 +139,10 @@ public static class QueueScripts
             out[#out + 1] = record
             out[#out + 1] = n
             out[#out + 1] = receipt
+            lease[#lease + 1] = id .. ':' .. receipt
           end
         end
+        if #lease > 0 then remember(ARGV[4], table.concat(lease, ','), tonumber(ARGV[5])) end
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, now, version}
         """;
 
@@ -147,7 +193,8 @@ public static class QueueScripts
     /// <summary>
     /// Messages whose visibility timeout passed go back to the front of the queue, or to the dead letters once delivered
     /// max_deliveries times; delayed messages that are due join the back. Also ends stale dedup ids. Run by the owner
-    /// when the earliest deadline passes, and when it takes the partition over (which also fences the old owner).
+    /// when the earliest deadline passes, and when it takes the partition over (which also fences the old owner). Also
+    /// forgets request ids older than the window.
     /// ARGV: epoch, max_deliveries, limit, dedup_window_ms. Returns {OK, ready, duein, requeued, dead, promoted, now, version}.
     /// </summary>
     public const string RequeueDue = Fence + """
@@ -175,6 +222,7 @@ public static class QueueScripts
           redis.call('HDEL', KEYS[8], d)
           redis.call('ZREM', KEYS[9], d)
         end
+        forget(tonumber(ARGV[4]), limit)
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), requeued, dead, promoted, now, version}
         """;
 

@@ -102,15 +102,19 @@ public sealed class QueueService(
             new(reply.Status, reply.Epoch, reply.Value?.Select(v => (Enum.Parse<PublishStatus>(v.Status, ignoreCase: true), v.Id, v.Offset)).ToList(), reply.Owner, reply.StoredEpoch);
     }
 
-    /// <summary>Up to <paramref name="max"/> messages, waiting up to <paramref name="wait"/> for the first one.</summary>
-    public async Task<IReadOnlyList<QueueMessageView>> ConsumeAsync(TopicConfig topic, long visibilityMs, int max, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="max"/> messages, waiting up to <paramref name="wait"/> for the first one. Every owner asked
+    /// remembers the lease it made for <paramref name="requestId"/>; <paramref name="repeat"/> says the client may be
+    /// sending it again, so each owner first answers the lease it made before.
+    /// </summary>
+    public async Task<IReadOnlyList<QueueMessageView>> ConsumeAsync(TopicConfig topic, long visibilityMs, int max, TimeSpan wait, string requestId, bool repeat, CancellationToken cancellationToken)
     {
         var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
             // Taken before looking: a message published after the look still completes this signal.
             var signal = notifications.Signal(topic.Name);
-            var messages = await TryConsumeAsync(topic, visibilityMs, max, cancellationToken);
+            var messages = await TryConsumeAsync(topic, visibilityMs, max, requestId, repeat, cancellationToken);
             var left = TimeSpan.FromSeconds((double)(deadline - time.GetTimestamp()) / time.TimestampFrequency);
             if (messages.Count > 0 || left <= TimeSpan.Zero)
             {
@@ -190,7 +194,7 @@ public sealed class QueueService(
             .OrderBy(m => m.PublishedAt).Take(limit)]);
     }
 
-    private async Task<IReadOnlyList<QueueMessageView>> TryConsumeAsync(TopicConfig topic, long visibilityMs, int max, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<QueueMessageView>> TryConsumeAsync(TopicConfig topic, long visibilityMs, int max, string requestId, bool repeat, CancellationToken cancellationToken)
     {
         var membership = ring.Membership;
         var start = (_cursors.AddOrUpdate(topic.Name, 0, (_, c) => c + 1) & int.MaxValue) % topic.Partitions;
@@ -207,23 +211,21 @@ public sealed class QueueService(
                 break;
             }
 
-            IReadOnlyList<(int Partition, string Id, MessageRecord Record, long Deliveries, long Receipt)> got;
+            IReadOnlyList<Leased> got;
             try
             {
-                if (group.Key == _self)
-                {
-                    var reply = await owner.ConsumeAsync(topic.Name, [.. group], visibilityMs, max - taken.Count);
-                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries, m.Message.Receipt))] : [];
-                }
-                else
-                {
-                    var reply = await forwarder.ConsumeAsync(group.Key, new ForwardConsume(topic.Name, [.. group], visibilityMs, max - taken.Count), cancellationToken);
-                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries, m.Receipt))] : [];
-                }
+                got = (await LeaseAsync(topic.Name, group.Key, [.. group], visibilityMs, max - taken.Count, requestId, repeat, cancellationToken)).Value ?? [];
+            }
+            catch (QueuePeerUnreachableException ex) when (!ex.MayHaveReached)
+            {
+                continue; // it took nothing; its partitions move to the others once the ring drops it, their messages wait in Redis
             }
             catch (QueuePeerUnreachableException)
             {
-                continue; // its partitions move to the others once the ring drops it; their messages wait in Redis
+                // The owner may have leased messages and lost the answer: they must not sit unseen until their visibility
+                // ends, counted as a delivery nobody got. Ask for that lease again (the same request id), wherever the
+                // partitions are now.
+                got = await RecallAsync(topic.Name, [.. group], visibilityMs, requestId, cancellationToken);
             }
 
             taken.AddRange(got.Select(m => new QueueMessageView(m.Id, topic.Name, m.Partition, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
@@ -233,6 +235,61 @@ public sealed class QueueService(
 
         return taken;
     }
+
+    /// <summary>One owner's lease for <paramref name="requestId"/>: here, or forwarded; empty when it refused (not the owner, stale).</summary>
+    private async Task<OwnerReply<IReadOnlyList<Leased>>> LeaseAsync(string topic, string who, IReadOnlyList<int> partitions, long visibilityMs, int max,
+        string requestId, bool recheck, CancellationToken cancellationToken)
+    {
+        if (who == _self)
+        {
+            return (await owner.ConsumeAsync(topic, partitions, visibilityMs, max, requestId, recheck))
+                .Map(v => (IReadOnlyList<Leased>)[.. v.Select(m => new Leased(m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries, m.Message.Receipt))]);
+        }
+
+        return (await forwarder.ConsumeAsync(who, new ForwardConsume(topic, partitions, visibilityMs, max, requestId, recheck), cancellationToken))
+            .Map(v => (IReadOnlyList<Leased>)[.. v.Select(m => new Leased(m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries, m.Receipt))]);
+    }
+
+    /// <summary>
+    /// The lease <paramref name="requestId"/> made in these partitions, asked of whoever owns each now, taking nothing new;
+    /// while the ring moves, tried again within <see cref="RetryBudget"/>. Unknown still: 503, may have been applied,
+    /// naming the request id, so the client's retry with it gets the same lease.
+    /// </summary>
+    private async Task<IReadOnlyList<Leased>> RecallAsync(string topic, IReadOnlyList<int> partitions, long visibilityMs, string requestId, CancellationToken cancellationToken)
+    {
+        var pending = new HashSet<int>(partitions);
+        var found = new List<Leased>();
+        var delay = TimeSpan.FromMilliseconds(50);
+        var until = time.GetTimestamp() + (long)(RetryBudget.TotalSeconds * time.TimestampFrequency);
+        while (pending.Count > 0 && time.GetTimestamp() < until)
+        {
+            await Task.Delay(delay, time, cancellationToken);
+            delay *= 2;
+            var membership = ring.Membership;
+            foreach (var group in pending.GroupBy(p => QueueRing.OwnerOf(membership, topic, p)).ToList())
+            {
+                try
+                {
+                    var reply = await LeaseAsync(topic, group.Key, [.. group], visibilityMs, 0, requestId, recheck: true, cancellationToken);
+                    if (reply.Status == OwnerStatus.Ok)
+                    {
+                        found.AddRange(reply.Value!);
+                        pending.ExceptWith(group);
+                    }
+                }
+                catch (QueuePeerUnreachableException)
+                {
+                    // Still silent: the ring will move its partitions, or it answers at the next try.
+                }
+            }
+        }
+
+        return pending.Count == 0 ? found
+            : throw new QueueUnavailableException($"The owner of partitions {string.Join(", ", pending)} of topic '{topic}' did not answer a consume and may have leased messages to it; "
+                + "retry with this request_id to get the same messages.", maybeApplied: true, requestId);
+    }
+
+    private sealed record Leased(int Partition, string Id, MessageRecord Record, long Deliveries, long Receipt);
 
     /// <summary>
     /// Runs an operation where the partition's owner is: here, or forwarded. A refusal (not the owner, stale

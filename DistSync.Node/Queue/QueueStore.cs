@@ -37,9 +37,11 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         return new PublishResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(4), reply.Version, published);
     }
 
-    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long visibilityMs, int max)
+    /// <summary>Takes up to <paramref name="max"/> messages; a <paramref name="requestKey"/> seen within <paramref name="windowMs"/>
+    /// gets its first lease again instead, and <paramref name="recallOnly"/> takes nothing new.</summary>
+    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long visibilityMs, int max, string requestKey = "", long windowMs = 0, bool recallOnly = false)
     {
-        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, visibilityMs, max]);
+        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, visibilityMs, max, requestKey, windowMs, recallOnly ? "1" : "0"]);
         if (reply.Status == "STALE")
         {
             return new ConsumeResult(true, reply.Long(1), 0, -1, [], 0);

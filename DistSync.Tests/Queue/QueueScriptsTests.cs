@@ -42,6 +42,7 @@ public sealed class QueueScriptsTests
         await Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(store);
         await VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(store, redis, clock);
         await Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(store, clock);
+        await Consume_SameRequestIdAgain_SameLease_CountedOnce(store);
     }
 
     /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
@@ -234,6 +235,30 @@ public sealed class QueueScriptsTests
         Assert.Equal(ChangeStatus.StaleReceipt, (await store.AckAsync("t12", 0, 1, id, 1)).Status); // the old consumer's late ack
         Assert.Equal(2, again.Receipt);
         Assert.Equal(ChangeStatus.Acked, (await store.AckAsync("t12", 0, 1, id, again.Receipt)).Status);
+    }
+
+    /// <summary>A consume whose answer was lost (the forward timed out) is retried: the retry must get the lease the first made.</summary>
+    private static async Task Consume_SameRequestIdAgain_SameLease_CountedOnce(QueueStore store)
+    {
+        string[] ids = [QueueRing.NewId(0), QueueRing.NewId(0), QueueRing.NewId(0)];
+        foreach (var id in ids)
+        {
+            await PublishOneAsync(store, "t13", 0, 1, id, Record(), 0, Window);
+        }
+
+        var first = await store.ConsumeAsync("t13", 0, 1, 30_000, 2, "c:r1", Window); // its answer never reached the caller
+        var retry = await store.ConsumeAsync("t13", 0, 1, 30_000, 2, "c:r1", Window);
+        var recalled = await store.ConsumeAsync("t13", 0, 1, 30_000, 0, "c:r1", Window, recallOnly: true);
+        var other = await store.ConsumeAsync("t13", 0, 1, 30_000, 0, "c:r2", Window, recallOnly: true); // a request never seen: nothing, and nothing taken
+
+        Assert.Equal(first.Messages.Select(m => (m.Id, m.Deliveries, m.Receipt)), retry.Messages.Select(m => (m.Id, m.Deliveries, m.Receipt)));
+        Assert.Equal([(ids[0], 1L, 1L), (ids[1], 1L, 1L)], retry.Messages.Select(m => (m.Id, m.Deliveries, m.Receipt)));
+        Assert.Equal(retry.Messages, recalled.Messages);
+        Assert.Empty(other.Messages);
+        Assert.Equal(1, (await store.StatsAsync("t13", 0)).Ready); // the third was not taken
+
+        await store.AckAsync("t13", 0, 1, ids[0], 1); // once acked, it is no longer part of the lease
+        Assert.Equal([ids[1]], (await store.ConsumeAsync("t13", 0, 1, 30_000, 2, "c:r1", Window)).Messages.Select(m => m.Id));
     }
 
     private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
