@@ -89,6 +89,13 @@ public static class QueueApi
                 // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
                 messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
                     repeat: request.RequestId is not null, cancellationToken);
+                if (cancellationToken.IsCancellationRequested && messages.Count > 0)
+                {
+                    // The caller hung up as the lease was made: nobody will read this answer, so the messages go back now
+                    // rather than at the end of their visibility, and the deliveries do not count.
+                    await queue.ReleaseAsync(topic, messages);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
             }
             else if (wait > TimeSpan.Zero)
             {

@@ -48,6 +48,7 @@ public static class QueueInternalApi
             ChangeOp.Ack => (await owner.AckAsync(request.Topic, request.Partition, request.Id!, request.Delivery)).Map(ForwardedChange.From),
             ChangeOp.Nack => (await owner.NackAsync(request.Topic, request.Partition, request.Id!, request.DelayMs, request.Delivery)).Map(ForwardedChange.From),
             ChangeOp.Extend => (await owner.ExtendAsync(request.Topic, request.Partition, request.Id!, request.VisibilityMs, request.Delivery)).Map(ForwardedChange.From),
+            ChangeOp.Release => (await owner.ReleaseAsync(request.Topic, request.Partition, request.Id!, request.Delivery ?? 0)).Map(ForwardedChange.From),
             ChangeOp.Requeue => (await owner.RequeueDueAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
             _ => (await owner.RedriveAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
         };

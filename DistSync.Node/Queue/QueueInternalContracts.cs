@@ -9,7 +9,7 @@ public sealed record ForwardPublish(string Topic, int Partition, IReadOnlyList<F
 /// <summary><c>Recheck</c>: a retry of <c>RequestId</c> whose first answer may have been lost; the owner answers its lease again.</summary>
 public sealed record ForwardConsume(string Topic, IReadOnlyList<int> Partitions, long VisibilityMs, int Max, string? RequestId = null, bool Recheck = false);
 
-public enum ChangeOp { Ack, Nack, Extend, Requeue, Redrive }
+public enum ChangeOp { Ack, Nack, Extend, Requeue, Redrive, Release }
 
 public sealed record ForwardChange(ChangeOp Op, string Topic, int Partition, string? Id, long? Delivery, long DelayMs, long VisibilityMs);
 

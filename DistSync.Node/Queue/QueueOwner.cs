@@ -124,6 +124,10 @@ public sealed class QueueOwner(
     public Task<OwnerReply<ChangeResult>> ExtendAsync(string topic, int partition, string id, long visibilityMs, long? delivery) =>
         ChangeAsync(topic, partition, epoch => store.ExtendAsync(topic, partition, epoch, id, visibilityMs, delivery));
 
+    /// <summary>Gives back a lease whose consumer never got it: the message is ready again, the delivery not counted.</summary>
+    public Task<OwnerReply<ChangeResult>> ReleaseAsync(string topic, int partition, string id, long receipt) =>
+        ChangeAsync(topic, partition, epoch => store.ReleaseAsync(topic, partition, epoch, id, receipt));
+
     /// <summary>Returns due messages to the queue (or the dead letters) now; the scheduler calls it at each deadline.</summary>
     public async Task<OwnerReply<RequeueResult>> RequeueDueAsync(string topic, int partition)
     {
@@ -171,8 +175,8 @@ public sealed class QueueOwner(
         }
 
         owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
-        // Of ack, nack and extend only a nack makes a message ready: wake the long-polling consumers.
-        if (result.Status == ChangeStatus.Nacked && result.Ready > 0)
+        // Of these only a nack or a release makes a message ready: wake the long-polling consumers.
+        if (result.Status is ChangeStatus.Nacked or ChangeStatus.Released && result.Ready > 0)
         {
             await store.NotifyAsync(topic);
         }

@@ -191,6 +191,22 @@ public static class QueueScripts
         """;
 
     /// <summary>
+    /// Undoes one lease whose consumer was gone before it got the answer: the message goes back to the front of the
+    /// queue now and the delivery is not counted against max_deliveries (its receipt number stays used, so the receipt
+    /// that lease made never matches again). Fenced by the receipt: a later delivery is left alone. ARGV: epoch, id,
+    /// receipt number. Returns {RELEASED|NOT_IN_FLIGHT|STALE_RECEIPT, ready, duein, now, version}.
+    /// </summary>
+    public const string Release = Fence + """
+        local id = ARGV[2]
+        if not redis.call('ZSCORE', KEYS[3], id) then return {'NOT_IN_FLIGHT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
+        if ARGV[3] ~= receiptof(id) then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
+        redis.call('ZREM', KEYS[3], id)
+        if redis.call('HINCRBY', KEYS[6], id, -1) <= 0 then redis.call('HDEL', KEYS[6], id) end
+        redis.call('LPUSH', KEYS[2], id)
+        return {'RELEASED', redis.call('LLEN', KEYS[2]), duein(), now, version}
+        """;
+
+    /// <summary>
     /// Messages whose visibility timeout passed go back to the front of the queue, or to the dead letters once delivered
     /// max_deliveries times; delayed messages that are due join the back. Also ends stale dedup ids. Run by the owner
     /// when the earliest deadline passes, and when it takes the partition over (which also fences the old owner). Also

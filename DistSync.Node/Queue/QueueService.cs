@@ -138,6 +138,7 @@ public sealed class QueueService(
                 var reply = op switch
                 {
                     ChangeOp.Ack => await owner.AckAsync(topic.Name, partition, id, delivery),
+                    ChangeOp.Release => await owner.ReleaseAsync(topic.Name, partition, id, delivery ?? 0),
                     ChangeOp.Nack => await owner.NackAsync(topic.Name, partition, id, delayMs, delivery),
                     _ => await owner.ExtendAsync(topic.Name, partition, id, visibilityMs, delivery),
                 };
@@ -151,6 +152,15 @@ public sealed class QueueService(
             cancellationToken);
         return (result, tries > 1);
     }
+
+    /// <summary>
+    /// Gives back messages leased to a consumer that went away before its answer: each goes back to the front of its
+    /// partition at once, its delivery not counted, unless it was delivered again since (its receipt no longer current).
+    /// </summary>
+    public Task ReleaseAsync(TopicConfig topic, IReadOnlyList<QueueMessageView> messages) =>
+        Task.WhenAll(messages.Select(m => Receipts.TryParse(m.Receipt, out _, out var receipt)
+            ? ChangeAsync(topic, ChangeOp.Release, m.Id, receipt, 0, 0, CancellationToken.None)
+            : Task.FromResult((default(ForwardedChange)!, false))));
 
     /// <summary><c>requeue_expired</c>: every partition's expired messages back now, summed (also done by each owner at each deadline).</summary>
     public async Task<(long Requeued, long Dead)> RequeueExpiredAsync(TopicConfig topic, CancellationToken cancellationToken)
@@ -207,6 +217,12 @@ public sealed class QueueService(
         foreach (var group in byOwner)
         {
             if (taken.Count >= max)
+            {
+                break;
+            }
+
+            // The caller is gone: lease nothing more (what was taken already, the API gives back).
+            if (cancellationToken.IsCancellationRequested)
             {
                 break;
             }

@@ -60,6 +60,9 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery) =>
         Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
 
+    public async Task<ChangeResult> ReleaseAsync(string topic, int partition, long epoch, string id, long receipt) =>
+        Change(await RunAsync(QueueScripts.Release, topic, partition, [epoch, id, receipt]));
+
     public async Task<ChangeResult> NackAsync(string topic, int partition, long epoch, string id, long delayMs, int maxDeliveries, long? delivery) =>
         Change(await RunAsync(QueueScripts.Nack, topic, partition,
             [epoch, id, delayMs, maxDeliveries, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
@@ -150,7 +153,7 @@ public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, lon
 
 public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long DueInMs, IReadOnlyList<StoredMessage> Messages, long Version);
 
-public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done }
+public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done, Released }
 
 /// <summary><paramref name="VisibleForMs"/>: an extended message's visibility left, counted on Redis's clock from the call.</summary>
 public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long DueInMs, long VisibleForMs, long Version);

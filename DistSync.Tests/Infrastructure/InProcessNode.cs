@@ -33,6 +33,9 @@ internal sealed class InProcessNode : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>The node's own Redis.</summary>
+    public RedisServer Redis => _redis;
+
     public CapturedLogs Logs { get; }
 
     public BodyReads Reads { get; }

@@ -43,6 +43,7 @@ public sealed class QueueScriptsTests
         await VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(store, redis, clock);
         await Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(store, clock);
         await Consume_SameRequestIdAgain_SameLease_CountedOnce(store);
+        await Release_UndoesExactlyThatLease_FencedByItsReceipt(store);
     }
 
     /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
@@ -259,6 +260,24 @@ public sealed class QueueScriptsTests
 
         await store.AckAsync("t13", 0, 1, ids[0], 1); // once acked, it is no longer part of the lease
         Assert.Equal([ids[1]], (await store.ConsumeAsync("t13", 0, 1, 30_000, 2, "c:r1", Window)).Messages.Select(m => m.Id));
+    }
+
+    /// <summary>A lease whose consumer was gone before the answer: back at the front now, the delivery not counted.</summary>
+    private static async Task Release_UndoesExactlyThatLease_FencedByItsReceipt(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        var behind = QueueRing.NewId(0);
+        await PublishOneAsync(store, "t14", 0, 1, id, Record(), 0, Window);
+        await PublishOneAsync(store, "t14", 0, 1, behind, Record(), 0, Window);
+        var leased = Assert.Single((await store.ConsumeAsync("t14", 0, 1, 30_000, 1)).Messages);
+
+        var released = await store.ReleaseAsync("t14", 0, 1, id, leased.Receipt);
+        var again = Assert.Single((await store.ConsumeAsync("t14", 0, 1, 30_000, 1)).Messages);
+
+        Assert.Equal((ChangeStatus.Released, 2L), (released.Status, released.Ready));
+        Assert.Equal((id, 1L, 2L), (again.Id, again.Deliveries, again.Receipt)); // first again; counted once; a new receipt
+        Assert.Equal(ChangeStatus.StaleReceipt, (await store.ReleaseAsync("t14", 0, 1, id, leased.Receipt)).Status); // the later lease stays
+        Assert.Equal(1, (await store.StatsAsync("t14", 0)).InFlight);
     }
 
     private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
