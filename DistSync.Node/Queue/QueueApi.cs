@@ -40,20 +40,21 @@ public static class QueueApi
         ProblemGuard.RunAsync<Results<Ok<PublishedResponse>, ProblemHttpResult>>(async () =>
         {
             if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries)
-                ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec)) is { } error)
+                ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
             {
                 return Problems.InvalidField(error.Field, error.Rule);
             }
 
             var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries,
-                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], queue, telemetry, cancellationToken);
+                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], request.RequestId, queue, telemetry, cancellationToken);
             return TypedResults.Ok(published[0]);
         }, p => p);
 
     public static Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<PublishBatchResponse>, ProblemHttpResult>>(async () =>
         {
-            var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count);
+            var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count)
+                ?? QueueValidator.RequestId(request.RequestId);
             for (var i = 0; error is null && i < request.Messages!.Count; i++)
             {
                 var m = request.Messages[i];
@@ -65,7 +66,7 @@ public static class QueueApi
                 return Problems.InvalidField(error.Field, error.Rule);
             }
 
-            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, queue, telemetry, cancellationToken);
+            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, request.RequestId, queue, telemetry, cancellationToken);
             return TypedResults.Ok(new PublishBatchResponse("queued", request.Topic!, published));
         }, p => p);
 
@@ -119,6 +120,11 @@ public static class QueueApi
         AckRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
+            if (QueueValidator.RequestId(request.RequestId) is { } error)
+            {
+                return Problems.InvalidField(error.Field, error.Rule);
+            }
+
             var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
             if (problem is not null)
             {
@@ -126,7 +132,7 @@ public static class QueueApi
             }
 
             using var activity = telemetry.StartAck(topic!.Name, request.Id!);
-            var (result, retried) = await queue.ChangeAsync(topic, ChangeOp.Ack, request.Id!, delivery, 0, 0, cancellationToken);
+            var (result, retried) = await queue.ChangeAsync(topic, ChangeOp.Ack, request.Id!, delivery, 0, 0, cancellationToken, request.RequestId);
             return result.Status switch
             {
                 // A retry that finds it gone: an earlier try of this same ack removed it.
@@ -140,7 +146,7 @@ public static class QueueApi
     public static Task<Results<Ok<AckBatchResponse>, ProblemHttpResult>> AckBatchAsync(AckBatchRequest request, QueueService queue, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<AckBatchResponse>, ProblemHttpResult>>(async () =>
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count)) is { } error)
+            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
             {
                 return Problems.InvalidField(error.Field, error.Rule);
             }
@@ -159,7 +165,7 @@ public static class QueueApi
                 }
             }
 
-            var results = await Task.WhenAll(request.Messages.Select((m, i) => queue.ChangeAsync(topic, ChangeOp.Ack, m!.Id!, deliveries[i], 0, 0, cancellationToken)));
+            var results = await Task.WhenAll(request.Messages.Select((m, i) => queue.ChangeAsync(topic, ChangeOp.Ack, m!.Id!, deliveries[i], 0, 0, cancellationToken, request.RequestId)));
             return TypedResults.Ok(new AckBatchResponse("ok", topic.Name, [.. results.Select((r, i) => new AckedResponse(
                 r.Result.Status == ChangeStatus.Acked || (r.Result.Status == ChangeStatus.NotFound && r.Retried) ? "acked" : Snake(r.Result.Status),
                 topic.Name, request.Messages[i]!.Id!))]));
@@ -286,12 +292,12 @@ public static class QueueApi
         }, p => p);
 
     private static async Task<IReadOnlyList<PublishedResponse>> PublishCoreAsync(string topicName, int? partitions, int? maxDeliveries,
-        IReadOnlyList<PublishBatchItem> items, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
+        IReadOnlyList<PublishBatchItem> items, string? requestId, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
     {
         using var activity = telemetry.StartPublish(topicName, items.Count);
         var started = Stopwatch.GetTimestamp();
         var topic = await queue.EnsureTopicAsync(topicName, partitions, maxDeliveries, cancellationToken);
-        var published = await queue.PublishAsync(topic, items, cancellationToken);
+        var published = await queue.PublishAsync(topic, items, requestId, cancellationToken);
         telemetry.PublishAnswered(activity, Stopwatch.GetElapsedTime(started), topicName, published[0].Partition, published[0].Owner, published[0].Epoch);
         return published;
     }

@@ -17,7 +17,7 @@ public static class QueueInternalApi
     public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedPublished>>>, ProblemHttpResult>> PublishAsync(ForwardPublish request, QueueOwner owner) =>
         OwnerGuard(async () =>
         {
-            var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs)).ToList();
+            var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs, m.RequestKey ?? "")).ToList();
             var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
             return ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
                 results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]);
@@ -45,7 +45,7 @@ public static class QueueInternalApi
     {
         var reply = request.Op switch
         {
-            ChangeOp.Ack => (await owner.AckAsync(request.Topic, request.Partition, request.Id!, request.Delivery)).Map(ForwardedChange.From),
+            ChangeOp.Ack => (await owner.AckAsync(request.Topic, request.Partition, request.Id!, request.Delivery, request.RequestId)).Map(ForwardedChange.From),
             ChangeOp.Nack => (await owner.NackAsync(request.Topic, request.Partition, request.Id!, request.DelayMs, request.Delivery)).Map(ForwardedChange.From),
             ChangeOp.Extend => (await owner.ExtendAsync(request.Topic, request.Partition, request.Id!, request.VisibilityMs, request.Delivery)).Map(ForwardedChange.From),
             ChangeOp.Release => (await owner.ReleaseAsync(request.Topic, request.Partition, request.Id!, request.Delivery ?? 0)).Map(ForwardedChange.From),

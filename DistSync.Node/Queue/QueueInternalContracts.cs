@@ -2,7 +2,7 @@ namespace DistSync.Node.Queue;
 
 // Bodies of /internal/queue/*: a node forwarding a request to the partition's owner, and the owner's answer.
 
-public sealed record ForwardedMessage(string Id, string Record, long DelayMs);
+public sealed record ForwardedMessage(string Id, string Record, long DelayMs, string RequestKey = "");
 
 public sealed record ForwardPublish(string Topic, int Partition, IReadOnlyList<ForwardedMessage> Messages);
 
@@ -11,7 +11,7 @@ public sealed record ForwardConsume(string Topic, IReadOnlyList<int> Partitions,
 
 public enum ChangeOp { Ack, Nack, Extend, Requeue, Redrive, Release }
 
-public sealed record ForwardChange(ChangeOp Op, string Topic, int Partition, string? Id, long? Delivery, long DelayMs, long VisibilityMs);
+public sealed record ForwardChange(ChangeOp Op, string Topic, int Partition, string? Id, long? Delivery, long DelayMs, long VisibilityMs, string? RequestId = null);
 
 public sealed record ForwardedPublished(string Status, string? Id, long Offset);
 

@@ -115,8 +115,8 @@ public sealed class QueueOwner(
         return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Ok(epoch, taken);
     }
 
-    public Task<OwnerReply<ChangeResult>> AckAsync(string topic, int partition, string id, long? delivery) =>
-        ChangeAsync(topic, partition, epoch => store.AckAsync(topic, partition, epoch, id, delivery));
+    public Task<OwnerReply<ChangeResult>> AckAsync(string topic, int partition, string id, long? delivery, string? requestId = null) =>
+        ChangeAsync(topic, partition, epoch => store.AckAsync(topic, partition, epoch, id, delivery, requestId is null ? "" : $"a:{requestId}:{id}", _dedupWindowMs));
 
     public Task<OwnerReply<ChangeResult>> NackAsync(string topic, int partition, string id, long delayMs, long? delivery) =>
         ChangeAsync(topic, partition, epoch => store.NackAsync(topic, partition, epoch, id, delayMs, MaxDeliveries(topic), delivery));
@@ -228,8 +228,9 @@ public sealed class QueueOwner(
     private int MaxDeliveries(string topic) => topics.TryGet(topic, out var config) ? config.MaxDeliveries : options.Value.DefaultMaxDeliveries;
 }
 
-/// <summary>A message ready to store: its id (which names its partition), its record, and how long to hold it back.</summary>
-public sealed record OutgoingMessage(string Id, MessageRecord Record, long DelayMs);
+/// <summary>A message ready to store: its id (which names its partition), its record, how long to hold it back, and the key
+/// its publish's request id gives it ('' for none), under which the partition remembers its answer.</summary>
+public sealed record OutgoingMessage(string Id, MessageRecord Record, long DelayMs, string RequestKey = "");
 
 public enum OwnerStatus { Ok, NotOwner, Stale }
 

@@ -70,9 +70,10 @@ public static class QueueScripts
         """;
 
     /// <summary>
-    /// One or more messages into one partition, in the order given. ARGV: epoch, dedup_window_ms, then per message:
-    /// id, record, dedup_id ('' for none), delay_ms. Returns {OK, ready, duein, {status, id, offset, ...}, ready before,
-    /// now, version}: status QUEUED with its offset, or DUPLICATE with the first message's id and offset 0. The
+    /// One or more messages into one partition, in the order given. ARGV: epoch, window_ms (of dedup and request ids),
+    /// then per message: id, record, dedup_id ('' for none), delay_ms, request key ('' for none: a message whose request
+    /// key was seen within the window gets that first answer again, and nothing is stored). Returns {OK, ready, duein,
+    /// {status, id, offset, ...}, ready before, now, version}: status QUEUED with its offset, or DUPLICATE with the first message's id and offset 0. The
     /// offset numbers a partition's publishes in the order Redis stored them: with the fence, their epochs never go down.
     /// </summary>
     public const string Publish = Fence + """
@@ -83,14 +84,21 @@ public static class QueueScripts
           redis.call('ZREM', KEYS[9], d)
         end
         local out = {}
-        for i = 3, #ARGV, 4 do
-          local id, record, dedup, delay = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3])
+        for i = 3, #ARGV, 5 do
+          local id, record, dedup, delay, request = ARGV[i], ARGV[i + 1], ARGV[i + 2], tonumber(ARGV[i + 3]), ARGV[i + 4]
           local first = nil
+          local answered = recall(request)
           -- A retried forward carries the same id: the message is stored once.
-          if redis.call('HEXISTS', KEYS[5], id) == 1 then first = id
+          if answered then
+            local status, firstid, offset = string.match(answered, '^(%u+) ([^ ]+) (%d+)$')
+            out[#out + 1] = status; out[#out + 1] = firstid; out[#out + 1] = tonumber(offset)
+          elseif redis.call('HEXISTS', KEYS[5], id) == 1 then first = id
           elseif dedup ~= '' then first = redis.call('HGET', KEYS[8], dedup) end
-          if first then
+          if answered then
+            -- answered above, as the first time
+          elseif first then
             out[#out + 1] = 'DUPLICATE'; out[#out + 1] = first; out[#out + 1] = 0
+            remember(request, 'DUPLICATE ' .. first .. ' 0', tonumber(ARGV[2]))
           else
             if dedup ~= '' then
               redis.call('HSET', KEYS[8], dedup, id)
@@ -98,7 +106,9 @@ public static class QueueScripts
             end
             redis.call('HSET', KEYS[5], id, record)
             if delay > 0 then redis.call('ZADD', KEYS[4], now + delay, id) else redis.call('RPUSH', KEYS[2], id) end
-            out[#out + 1] = 'QUEUED'; out[#out + 1] = id; out[#out + 1] = redis.call('INCR', KEYS[10])
+            local offset = redis.call('INCR', KEYS[10])
+            out[#out + 1] = 'QUEUED'; out[#out + 1] = id; out[#out + 1] = offset
+            remember(request, 'QUEUED ' .. id .. ' ' .. offset, tonumber(ARGV[2]))
           end
         end
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, before, now, version}
@@ -146,9 +156,11 @@ public static class QueueScripts
         return {'OK', redis.call('LLEN', KEYS[2]), duein(), out, now, version}
         """;
 
-    /// <summary>ARGV: epoch, id, receipt number ('' to ack whichever delivery). Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, duein, now, version}.</summary>
+    /// <summary>ARGV: epoch, id, receipt number ('' to ack whichever delivery), request key ('' for none: one that acked
+    /// within the window answers ACKED again, though the message is gone), window_ms. Returns {ACKED|NOT_FOUND|STALE_RECEIPT, ready, duein, now, version}.</summary>
     public const string Ack = Fence + """
         local id = ARGV[2]
+        if recall(ARGV[4]) then return {'ACKED', redis.call('LLEN', KEYS[2]), duein(), now, version} end
         if redis.call('HEXISTS', KEYS[5], id) == 0 then return {'NOT_FOUND', redis.call('LLEN', KEYS[2]), duein(), now, version} end
         if ARGV[3] ~= '' and ARGV[3] ~= receiptof(id) then return {'STALE_RECEIPT', redis.call('LLEN', KEYS[2]), duein(), now, version} end
         if redis.call('ZREM', KEYS[3], id) == 0 and redis.call('ZREM', KEYS[4], id) == 0 then
@@ -157,6 +169,7 @@ public static class QueueScripts
         redis.call('HDEL', KEYS[5], id)
         redis.call('HDEL', KEYS[6], id)
         redis.call('HDEL', KEYS[12], id)
+        remember(ARGV[4], 'ACKED', tonumber(ARGV[5] or '0'))
         return {'ACKED', redis.call('LLEN', KEYS[2]), duein(), now, version}
         """;
 

@@ -65,17 +65,20 @@ public sealed class QueueService(
         return topics.TryGet(topic, out known) ? known : null;
     }
 
-    public async Task<IReadOnlyList<PublishedResponse>> PublishAsync(TopicConfig topic, IReadOnlyList<PublishBatchItem> items, CancellationToken cancellationToken)
+    /// <summary>Publishes the items; with a <paramref name="requestId"/>, each item's first answer is remembered and a repeat gets it again.</summary>
+    public async Task<IReadOnlyList<PublishedResponse>> PublishAsync(TopicConfig topic, IReadOnlyList<PublishBatchItem> items, string? requestId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var trace = Activity.Current?.Id;
-        var messages = items.Select(item =>
+        var messages = items.Select((item, i) =>
         {
-            // The key decides the partition (order per key); without one, the dedup id, so a retry lands where the first try did.
-            var routing = item.Key ?? item.DedupId ?? Guid.NewGuid().ToString("N");
+            // The key decides the partition (order per key); without one, the dedup id or the request id, so a retry lands
+            // where the first try did (and finds its answer there).
+            var requestKey = requestId is null ? "" : $"p:{requestId}:{i}";
+            var routing = item.Key ?? item.DedupId ?? (requestId is null ? Guid.NewGuid().ToString("N") : requestKey);
             var partition = QueueRing.PartitionOf(routing, topic.Partitions);
             var record = new MessageRecord(now, item.Key, item.DedupId, trace, item.Payload!.Value.Text);
-            return (Partition: partition, Message: new OutgoingMessage(QueueRing.NewId(partition), record, (long)((item.DelaySec ?? 0) * 1000)));
+            return (Partition: partition, Message: new OutgoingMessage(QueueRing.NewId(partition), record, (long)((item.DelaySec ?? 0) * 1000), requestKey));
         }).ToList();
 
         var answers = new PublishedResponse[messages.Count];
@@ -87,7 +90,7 @@ public sealed class QueueService(
                 async () => (await owner.PublishAsync(topic.Name, group.Key, outgoing))
                     .Map(rs => (IReadOnlyList<(PublishStatus, string?, long)>)[.. rs.Select(r => (r.Status, r.Id, r.Offset))]),
                 async peer => Map(await forwarder.PublishAsync(peer,
-                    new ForwardPublish(topic.Name, group.Key, [.. outgoing.Select(o => new ForwardedMessage(o.Id, o.Record.Encode(), o.DelayMs))]), cancellationToken)),
+                    new ForwardPublish(topic.Name, group.Key, [.. outgoing.Select(o => new ForwardedMessage(o.Id, o.Record.Encode(), o.DelayMs, o.RequestKey))]), cancellationToken)),
                 cancellationToken);
             for (var k = 0; k < batch.Count; k++)
             {
@@ -127,7 +130,8 @@ public sealed class QueueService(
     }
 
     /// <summary>Ack, nack or extend one message at its partition's owner. <c>Retried</c>: an earlier try may have done it.</summary>
-    public async Task<(ForwardedChange Result, bool Retried)> ChangeAsync(TopicConfig topic, ChangeOp op, string id, long? delivery, long delayMs, long visibilityMs, CancellationToken cancellationToken)
+    public async Task<(ForwardedChange Result, bool Retried)> ChangeAsync(TopicConfig topic, ChangeOp op, string id, long? delivery, long delayMs, long visibilityMs,
+        CancellationToken cancellationToken, string? requestId = null)
     {
         QueueRing.TryPartitionOfId(id, topic.Partitions, out var partition);
         var tries = 0;
@@ -137,7 +141,7 @@ public sealed class QueueService(
                 tries++;
                 var reply = op switch
                 {
-                    ChangeOp.Ack => await owner.AckAsync(topic.Name, partition, id, delivery),
+                    ChangeOp.Ack => await owner.AckAsync(topic.Name, partition, id, delivery, requestId),
                     ChangeOp.Release => await owner.ReleaseAsync(topic.Name, partition, id, delivery ?? 0),
                     ChangeOp.Nack => await owner.NackAsync(topic.Name, partition, id, delayMs, delivery),
                     _ => await owner.ExtendAsync(topic.Name, partition, id, visibilityMs, delivery),
@@ -147,7 +151,7 @@ public sealed class QueueService(
             peer =>
             {
                 tries++;
-                return forwarder.ChangeAsync(peer, new ForwardChange(op, topic.Name, partition, id, delivery, delayMs, visibilityMs), cancellationToken);
+                return forwarder.ChangeAsync(peer, new ForwardChange(op, topic.Name, partition, id, delivery, delayMs, visibilityMs, requestId), cancellationToken);
             },
             cancellationToken);
         return (result, tries > 1);

@@ -13,12 +13,13 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     /// <summary>Messages into one partition in one script call, stored in the order given.</summary>
     public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
     {
-        var args = new RedisValue[2 + (4 * messages.Count)];
+        var args = new RedisValue[2 + (5 * messages.Count)];
         (args[0], args[1]) = (epoch, dedupWindowMs);
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            (args[2 + (4 * i)], args[3 + (4 * i)], args[4 + (4 * i)], args[5 + (4 * i)]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs);
+            var at = 2 + (5 * i);
+            (args[at], args[at + 1], args[at + 2], args[at + 3], args[at + 4]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs, m.RequestKey);
         }
 
         var reply = await RunAsync(QueueScripts.Publish, topic, partition, args);
@@ -57,8 +58,9 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         return new ConsumeResult(false, epoch, reply.Long(1), reply.Long(2), messages, reply.Version);
     }
 
-    public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery) =>
-        Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
+    /// <summary>Acks a message; a <paramref name="requestKey"/> that acked within <paramref name="windowMs"/> answers Acked again.</summary>
+    public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery, string requestKey = "", long windowMs = 0) =>
+        Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", requestKey, windowMs]));
 
     public async Task<ChangeResult> ReleaseAsync(string topic, int partition, long epoch, string id, long receipt) =>
         Change(await RunAsync(QueueScripts.Release, topic, partition, [epoch, id, receipt]));

@@ -44,6 +44,7 @@ public sealed class QueueScriptsTests
         await Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(store, clock);
         await Consume_SameRequestIdAgain_SameLease_CountedOnce(store);
         await Release_UndoesExactlyThatLease_FencedByItsReceipt(store);
+        await PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(store);
     }
 
     /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
@@ -278,6 +279,22 @@ public sealed class QueueScriptsTests
         Assert.Equal((id, 1L, 2L), (again.Id, again.Deliveries, again.Receipt)); // first again; counted once; a new receipt
         Assert.Equal(ChangeStatus.StaleReceipt, (await store.ReleaseAsync("t14", 0, 1, id, leased.Receipt)).Status); // the later lease stays
         Assert.Equal(1, (await store.StatsAsync("t14", 0)).InFlight);
+    }
+
+    private static async Task PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(QueueStore store)
+    {
+        var id = QueueRing.NewId(0);
+        var first = await store.PublishAsync("t15", 0, 1, [new OutgoingMessage(id, Record(), 0, "p:r:0")], Window);
+        var again = await store.PublishAsync("t15", 0, 1, [new OutgoingMessage(QueueRing.NewId(0), Record(), 0, "p:r:0")], Window); // the retry makes a new id
+
+        Assert.Equal([new PublishedItem(PublishStatus.Queued, id, 1)], first.Items);
+        Assert.Equal(first.Items, again.Items);
+        Assert.Equal(1, again.Ready);
+
+        var acked = await store.AckAsync("t15", 0, 1, id, null, "a:r", Window);
+        var ackedAgain = await store.AckAsync("t15", 0, 1, id, null, "a:r", Window);
+        Assert.Equal((ChangeStatus.Acked, ChangeStatus.Acked), (acked.Status, ackedAgain.Status));
+        Assert.Equal(ChangeStatus.NotFound, (await store.AckAsync("t15", 0, 1, id, null)).Status); // without it: gone, as before
     }
 
     private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
