@@ -6,9 +6,11 @@ namespace DistSync.Node.Queue;
 /// The owner's exact view of each partition it owns: how many messages are ready and when the next visibility
 /// timeout or delay ends. Exact because in its epoch the owner is the only writer (the fence stopped the previous one
 /// at take-over), and every script answers with both numbers. It lets an empty partition be skipped without asking
-/// Redis, and the redelivery scheduler sleep until the exact next deadline.
+/// Redis, and the redelivery scheduler sleep until the exact next deadline. Deadlines here are on this node's monotonic
+/// clock: a script answers how long until the next one on Redis's clock, and that wait starts when the answer arrives
+/// (a little after Redis ran the script, so the owner looks late, never early). No wall clock is read.
 /// </summary>
-public sealed class OwnedPartitions
+public sealed class OwnedPartitions(TimeProvider time)
 {
     private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionView> _views = new();
 
@@ -24,8 +26,9 @@ public sealed class OwnedPartitions
     /// order Redis ran them in, so a late answer never replaces a newer one (it would say "empty" about a partition
     /// a later publish filled, and its message would wait for the next call to be seen).
     /// </summary>
-    public void Set(string topic, int partition, long epoch, long ready, long nextDueMs, long version)
+    public void Set(string topic, int partition, long epoch, long ready, long dueInMs, long version)
     {
+        var nextDueMs = dueInMs < 0 ? -1 : NowMs + dueInMs;
         var next = new PartitionView(epoch, ready, nextDueMs, version);
         PartitionView? before = null;
         var after = _views.AddOrUpdate((topic, partition), _ =>
@@ -52,7 +55,10 @@ public sealed class OwnedPartitions
         }
     }
 
-    /// <summary>Owned partitions whose next deadline is due by <paramref name="nowMs"/>, and the earliest one after it (-1: none).</summary>
+    /// <summary>This node's monotonic clock in milliseconds, the clock of <see cref="PartitionView.NextDueMs"/>.</summary>
+    public long NowMs => (long)(time.GetTimestamp() * (1000.0 / time.TimestampFrequency));
+
+    /// <summary>Owned partitions whose next deadline is due by <paramref name="nowMs"/> (<see cref="NowMs"/>), and the earliest one after it (-1: none).</summary>
     public (IReadOnlyList<(string Topic, int Partition)> Due, long NextMs) Due(long nowMs, long epoch)
     {
         var due = new List<(string, int)>();
@@ -80,4 +86,5 @@ public sealed class OwnedPartitions
     public IEnumerable<KeyValuePair<(string Topic, int Partition), PartitionView>> All => _views;
 }
 
+/// <summary><paramref name="NextDueMs"/> is on the owner's monotonic clock (<see cref="OwnedPartitions.NowMs"/>); -1: nothing due.</summary>
 public sealed record PartitionView(long Epoch, long Ready, long NextDueMs, long Version);

@@ -24,6 +24,9 @@ public sealed class PartitionKeys
             $"{prefix}:dedup_at",   // 9: zset dedup_id -> first seen (ms)
             $"{prefix}:offset",     // 10: messages ever published here (each publish's offset)
             $"{prefix}:version",    // 11: calls that passed the fence (orders their answers)
+            $"{prefix}:receipts",   // 12: hash id -> deliveries ever made, never reset (the number a receipt names)
+            $"{prefix}:requests",   // 13: hash request key -> the first answer to it (consume, publish, ack request ids)
+            $"{prefix}:requests_at",// 14: zset request key -> when first answered (ms), to forget it after the window
         ];
     }
 

@@ -40,20 +40,21 @@ public static class QueueApi
         ProblemGuard.RunAsync<Results<Ok<PublishedResponse>, ProblemHttpResult>>(async () =>
         {
             if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries)
-                ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec)) is { } error)
+                ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
             {
                 return Problems.InvalidField(error.Field, error.Rule);
             }
 
             var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries,
-                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], queue, telemetry, cancellationToken);
+                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], request.RequestId, queue, telemetry, cancellationToken);
             return TypedResults.Ok(published[0]);
         }, p => p);
 
     public static Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<PublishBatchResponse>, ProblemHttpResult>>(async () =>
         {
-            var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count);
+            var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count)
+                ?? QueueValidator.RequestId(request.RequestId);
             for (var i = 0; error is null && i < request.Messages!.Count; i++)
             {
                 var m = request.Messages[i];
@@ -65,7 +66,7 @@ public static class QueueApi
                 return Problems.InvalidField(error.Field, error.Rule);
             }
 
-            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, queue, telemetry, cancellationToken);
+            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, request.RequestId, queue, telemetry, cancellationToken);
             return TypedResults.Ok(new PublishBatchResponse("queued", request.Topic!, published));
         }, p => p);
 
@@ -73,7 +74,7 @@ public static class QueueApi
         ConsumeRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>>(async () =>
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages)) is { } error)
+            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages, request.RequestId)) is { } error)
             {
                 return Problems.InvalidField(error.Field, error.Rule);
             }
@@ -86,7 +87,16 @@ public static class QueueApi
             if (topic is not null)
             {
                 var visibilityMs = (long)((request.VisibilityTimeoutSec ?? topic.VisibilityTimeoutSec) * 1000);
-                messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, cancellationToken);
+                // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
+                messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
+                    repeat: request.RequestId is not null, cancellationToken);
+                if (cancellationToken.IsCancellationRequested && messages.Count > 0)
+                {
+                    // The caller hung up as the lease was made: nobody will read this answer, so the messages go back now
+                    // rather than at the end of their visibility, and the deliveries do not count.
+                    await queue.ReleaseAsync(topic, messages);
+                    cancellationToken.ThrowIfCancellationRequested();
+                }
             }
             else if (wait > TimeSpan.Zero)
             {
@@ -110,6 +120,11 @@ public static class QueueApi
         AckRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
+            if (QueueValidator.RequestId(request.RequestId) is { } error)
+            {
+                return Problems.InvalidField(error.Field, error.Rule);
+            }
+
             var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
             if (problem is not null)
             {
@@ -117,7 +132,7 @@ public static class QueueApi
             }
 
             using var activity = telemetry.StartAck(topic!.Name, request.Id!);
-            var (result, retried) = await queue.ChangeAsync(topic, ChangeOp.Ack, request.Id!, delivery, 0, 0, cancellationToken);
+            var (result, retried) = await queue.ChangeAsync(topic, ChangeOp.Ack, request.Id!, delivery, 0, 0, cancellationToken, request.RequestId);
             return result.Status switch
             {
                 // A retry that finds it gone: an earlier try of this same ack removed it.
@@ -131,7 +146,7 @@ public static class QueueApi
     public static Task<Results<Ok<AckBatchResponse>, ProblemHttpResult>> AckBatchAsync(AckBatchRequest request, QueueService queue, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<AckBatchResponse>, ProblemHttpResult>>(async () =>
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count)) is { } error)
+            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
             {
                 return Problems.InvalidField(error.Field, error.Rule);
             }
@@ -150,7 +165,7 @@ public static class QueueApi
                 }
             }
 
-            var results = await Task.WhenAll(request.Messages.Select((m, i) => queue.ChangeAsync(topic, ChangeOp.Ack, m!.Id!, deliveries[i], 0, 0, cancellationToken)));
+            var results = await Task.WhenAll(request.Messages.Select((m, i) => queue.ChangeAsync(topic, ChangeOp.Ack, m!.Id!, deliveries[i], 0, 0, cancellationToken, request.RequestId)));
             return TypedResults.Ok(new AckBatchResponse("ok", topic.Name, [.. results.Select((r, i) => new AckedResponse(
                 r.Result.Status == ChangeStatus.Acked || (r.Result.Status == ChangeStatus.NotFound && r.Retried) ? "acked" : Snake(r.Result.Status),
                 topic.Name, request.Messages[i]!.Id!))]));
@@ -172,11 +187,11 @@ public static class QueueApi
             }
 
             var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Nack, request.Id!, delivery, (long)((request.DelaySec ?? 0) * 1000), 0, cancellationToken);
-            return Changed(result, topic!.Name, request.Id!);
+            return Changed(result, topic!.Name, request.Id!, default);
         }, p => p);
 
     public static Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> ExtendAsync(
-        ExtendRequest request, QueueService queue, CancellationToken cancellationToken) =>
+        ExtendRequest request, QueueService queue, TimeProvider time, CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
         {
             if (request.VisibilityTimeoutSec is null)
@@ -196,7 +211,7 @@ public static class QueueApi
             }
 
             var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Extend, request.Id!, delivery, 0, (long)(request.VisibilityTimeoutSec.Value * 1000), cancellationToken);
-            return Changed(result, topic!.Name, request.Id!);
+            return Changed(result, topic!.Name, request.Id!, time.GetUtcNow());
         }, p => p);
 
     public static Task<Results<Ok<RequeuedResponse>, ProblemHttpResult>> RequeueExpiredAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken) =>
@@ -277,12 +292,12 @@ public static class QueueApi
         }, p => p);
 
     private static async Task<IReadOnlyList<PublishedResponse>> PublishCoreAsync(string topicName, int? partitions, int? maxDeliveries,
-        IReadOnlyList<PublishBatchItem> items, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
+        IReadOnlyList<PublishBatchItem> items, string? requestId, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
     {
         using var activity = telemetry.StartPublish(topicName, items.Count);
         var started = Stopwatch.GetTimestamp();
         var topic = await queue.EnsureTopicAsync(topicName, partitions, maxDeliveries, cancellationToken);
-        var published = await queue.PublishAsync(topic, items, cancellationToken);
+        var published = await queue.PublishAsync(topic, items, requestId, cancellationToken);
         telemetry.PublishAnswered(activity, Stopwatch.GetElapsedTime(started), topicName, published[0].Partition, published[0].Owner, published[0].Epoch);
         return published;
     }
@@ -306,11 +321,12 @@ public static class QueueApi
             : (topic, delivery, null);
     }
 
-    private static Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult> Changed(ForwardedChange result, string topic, string id) => result.Status switch
+    private static Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult> Changed(ForwardedChange result, string topic, string id, DateTimeOffset answeredAt) => result.Status switch
     {
         ChangeStatus.Nacked => TypedResults.Ok(new ChangedResponse("nacked", topic, id, null)),
         ChangeStatus.Dead => TypedResults.Ok(new ChangedResponse("dead_lettered", topic, id, null)),
-        ChangeStatus.Extended => TypedResults.Ok(new ChangedResponse("extended", topic, id, DateTimeOffset.FromUnixTimeMilliseconds(result.DeadlineMs))),
+        // Counted on Redis's clock; shown as the same instant on this node's wall clock, for people to read.
+        ChangeStatus.Extended => TypedResults.Ok(new ChangedResponse("extended", topic, id, answeredAt.AddMilliseconds(result.VisibleForMs))),
         ChangeStatus.StaleReceipt => TypedResults.Conflict(new QueueConflictResponse("stale_receipt", topic, id, "The message was delivered again since this receipt was issued.")),
         _ => TypedResults.Conflict(new QueueConflictResponse("not_in_flight", topic, id, "The message is not delivered right now (acked, never consumed, or its visibility timeout passed).")),
     };

@@ -5,15 +5,16 @@ namespace DistSync.Node.Queue;
 
 // The queue API's bodies; property names become snake_case on the wire, as the original system had them.
 
-/// <summary><c>partitions</c> and <c>max_deliveries</c> apply only to the publish that creates the topic.</summary>
-public sealed record PublishRequest(string? Topic, RawJson? Payload, string? Key, string? DedupId, double? DelaySec, int? Partitions, int? MaxDeliveries) : ITargeted
+/// <summary><c>partitions</c> and <c>max_deliveries</c> apply only to the publish that creates the topic. <c>request_id</c>: the
+/// same request sent again (its answer was lost) within the window gets the first answer and stores nothing.</summary>
+public sealed record PublishRequest(string? Topic, RawJson? Payload, string? Key, string? DedupId, double? DelaySec, int? Partitions, int? MaxDeliveries, string? RequestId = null) : ITargeted
 {
     string? ITargeted.Target => Topic;
 }
 
 public sealed record PublishBatchItem(RawJson? Payload, string? Key, string? DedupId, double? DelaySec);
 
-public sealed record PublishBatchRequest(string? Topic, IReadOnlyList<PublishBatchItem>? Messages, int? Partitions, int? MaxDeliveries) : ITargeted
+public sealed record PublishBatchRequest(string? Topic, IReadOnlyList<PublishBatchItem>? Messages, int? Partitions, int? MaxDeliveries, string? RequestId = null) : ITargeted
 {
     string? ITargeted.Target => Topic;
 }
@@ -27,7 +28,8 @@ public sealed record PublishedResponse(string Status, string Id, string Topic, i
 
 public sealed record PublishBatchResponse(string Status, string Topic, IReadOnlyList<PublishedResponse> Messages);
 
-public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages) : ITargeted, IBlockingRequest
+/// <summary><c>request_id</c>: a consume sent again with it (its answer was lost) gets the first one's messages and receipts again.</summary>
+public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages, string? RequestId = null) : ITargeted, IBlockingRequest
 {
     string? ITargeted.Target => Topic;
 
@@ -71,12 +73,13 @@ public sealed record ConsumedBatchResponse(string Status, string Topic, IReadOnl
 
 public sealed record QueueEmptyResponse(string Status, string Topic, double WaitedMs);
 
-public sealed record AckRequest(string? Topic, string? Id, string? Receipt) : ITargeted
+/// <summary><c>request_id</c>: an ack sent again after it applied answers <c>acked</c> again (rather than 404, the message being gone).</summary>
+public sealed record AckRequest(string? Topic, string? Id, string? Receipt, string? RequestId = null) : ITargeted
 {
     string? ITargeted.Target => Topic;
 }
 
-public sealed record AckBatchRequest(string? Topic, IReadOnlyList<AckItem>? Messages) : ITargeted
+public sealed record AckBatchRequest(string? Topic, IReadOnlyList<AckItem>? Messages, string? RequestId = null) : ITargeted
 {
     string? ITargeted.Target => Topic;
 }

@@ -45,24 +45,31 @@ public sealed class QueueForwarder(PeerDirectory peers, PeerCredentials credenti
         }
         catch (Exception ex) when (PeerHttp.IsUnreachable(ex) && !cancellationToken.IsCancellationRequested)
         {
-            throw new QueuePeerUnreachableException(owner, ex.Message);
+            // A refused connection carried nothing; any other failure may have come after the owner acted.
+            throw new QueuePeerUnreachableException(owner, ex.Message, mayHaveReached: ex is not HttpRequestException { HttpRequestError: HttpRequestError.ConnectionError });
         }
     }
 
     public void Dispose() => _http.Dispose();
 }
 
-/// <summary>The owner of a partition did not answer (down, partitioned, or overloaded).</summary>
-public sealed class QueuePeerUnreachableException(string peer, string reason) : Exception($"{peer} did not answer: {reason}")
+/// <summary>The owner of a partition did not answer (down, partitioned, or overloaded). <see cref="MayHaveReached"/>: the request
+/// may have reached it and been acted on (a timeout, a dropped connection), unlike a refused connection.</summary>
+public sealed class QueuePeerUnreachableException(string peer, string reason, bool mayHaveReached = false) : Exception($"{peer} did not answer: {reason}")
 {
     public string Peer { get; } = peer;
+
+    public bool MayHaveReached { get; } = mayHaveReached;
 }
 
 /// <summary>
 /// No owner could take the request within the retry budget (the ring is moving or the owner is down), or the owner's
 /// Redis failed under it (then it <see cref="Http.UnavailableException.MayHaveBeenApplied"/>). Retry.
 /// </summary>
-public sealed class QueueUnavailableException(string message, bool maybeApplied = false) : Http.UnavailableException(message, maybeApplied)
+public sealed class QueueUnavailableException(string message, bool maybeApplied = false, string? requestId = null) : Http.UnavailableException(message, maybeApplied)
 {
     public override string Title => "Partition unavailable";
+
+    /// <summary>The request id to send again so a retry gets the first try's answer (a consume: the same lease).</summary>
+    public override IEnumerable<KeyValuePair<string, object?>> Details => requestId is null ? [] : [new("request_id", requestId)];
 }

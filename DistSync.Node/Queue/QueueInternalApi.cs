@@ -17,7 +17,7 @@ public static class QueueInternalApi
     public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedPublished>>>, ProblemHttpResult>> PublishAsync(ForwardPublish request, QueueOwner owner) =>
         OwnerGuard(async () =>
         {
-            var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs)).ToList();
+            var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs, m.RequestKey ?? "")).ToList();
             var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
             return ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
                 results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]);
@@ -26,9 +26,9 @@ public static class QueueInternalApi
     public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>, ProblemHttpResult>> ConsumeAsync(ForwardConsume request, QueueOwner owner) =>
         OwnerGuard(async () =>
         {
-            var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max);
+            var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max, request.RequestId, request.Recheck);
             return ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
-                taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries))]);
+                taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries, t.Message.Receipt))]);
         });
 
     public static Task<Results<Ok<ForwardReply<ForwardedChange>>, ProblemHttpResult>> ChangeAsync(ForwardChange request, QueueOwner owner) =>
@@ -45,9 +45,10 @@ public static class QueueInternalApi
     {
         var reply = request.Op switch
         {
-            ChangeOp.Ack => (await owner.AckAsync(request.Topic, request.Partition, request.Id!, request.Delivery)).Map(ForwardedChange.From),
+            ChangeOp.Ack => (await owner.AckAsync(request.Topic, request.Partition, request.Id!, request.Delivery, request.RequestId)).Map(ForwardedChange.From),
             ChangeOp.Nack => (await owner.NackAsync(request.Topic, request.Partition, request.Id!, request.DelayMs, request.Delivery)).Map(ForwardedChange.From),
             ChangeOp.Extend => (await owner.ExtendAsync(request.Topic, request.Partition, request.Id!, request.VisibilityMs, request.Delivery)).Map(ForwardedChange.From),
+            ChangeOp.Release => (await owner.ReleaseAsync(request.Topic, request.Partition, request.Id!, request.Delivery ?? 0)).Map(ForwardedChange.From),
             ChangeOp.Requeue => (await owner.RequeueDueAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
             _ => (await owner.RedriveAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
         };

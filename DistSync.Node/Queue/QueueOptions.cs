@@ -19,7 +19,7 @@ public sealed class QueueOptions
     [Range(0, QueueLimits.MaxVisibilityTimeoutSec)]
     public int DefaultVisibilityTimeoutSec { get; set; } = 30;
 
-    /// <summary>How long a <c>dedup_id</c> is remembered.</summary>
+    /// <summary>How long a <c>dedup_id</c> is remembered, and a <c>request_id</c>'s first answer.</summary>
     [Range(typeof(TimeSpan), "00:00:01", "1.00:00:00")]
     public TimeSpan DedupWindow { get; set; } = TimeSpan.FromMinutes(5);
 
@@ -47,6 +47,7 @@ public static class QueueLimits
     public const int MaxTopicBytes = 200;
     public const int MaxKeyBytes = 512;
     public const int MaxDedupIdBytes = 128;
+    public const int MaxRequestIdBytes = 128;
     public const int MaxPayloadBytes = 256 * 1024;
     public const int MaxBatch = 100;
     public const int MaxVisibilityTimeoutSec = 12 * 60 * 60;

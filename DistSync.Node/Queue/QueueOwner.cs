@@ -16,12 +16,12 @@ public sealed class QueueOwner(
     TopicRegistry topics,
     PeerDirectory peers,
     QueueTelemetry telemetry,
-    IOptions<QueueOptions> options,
-    TimeProvider time)
+    IOptions<QueueOptions> options)
 {
     private const int RequeueBatch = 1000;
 
     private readonly string _self = peers.SelfId;
+    /// <summary>How long a dedup id or a request id is remembered.</summary>
     private readonly long _dedupWindowMs = (long)options.Value.DedupWindow.TotalMilliseconds;
 
     public async Task<OwnerReply<IReadOnlyList<PublishedItem>>> PublishAsync(string topic, int partition, IReadOnlyList<OutgoingMessage> messages)
@@ -33,13 +33,13 @@ public sealed class QueueOwner(
         }
 
         // One script call for all of them, so Redis stores them in the order given: a key's messages keep their order.
-        var result = await store.PublishAsync(topic, partition, epoch, NowMs(), messages, _dedupWindowMs);
+        var result = await store.PublishAsync(topic, partition, epoch, messages, _dedupWindowMs);
         if (result.Stale)
         {
             return OwnerReply<IReadOnlyList<PublishedItem>>.Stale(epoch, result.StoredEpoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         if (result.ReadyBefore == 0 && result.Ready > 0)
         {
             await store.NotifyAsync(topic); // the partition was empty: wake long-polling consumers
@@ -49,12 +49,42 @@ public sealed class QueueOwner(
         return OwnerReply<IReadOnlyList<PublishedItem>>.Ok(epoch, result.Items);
     }
 
-    /// <summary>Takes up to <paramref name="max"/> messages from the given partitions that this node owns, in the order given.</summary>
-    public async Task<OwnerReply<IReadOnlyList<(int Partition, StoredMessage Message)>>> ConsumeAsync(string topic, IReadOnlyList<int> partitions, long visibilityMs, int max)
+    /// <summary>
+    /// Takes up to <paramref name="max"/> messages from the given partitions that this node owns, in the order given.
+    /// Each partition remembers the lease it made for <paramref name="requestId"/>; with <paramref name="recheck"/> (a
+    /// retry, whose first try's answer may have been lost) every partition is first asked for that lease, so the same
+    /// messages come back under the same receipts, counted once, and only the rest is taken new.
+    /// </summary>
+    public async Task<OwnerReply<IReadOnlyList<(int Partition, StoredMessage Message)>>> ConsumeAsync(
+        string topic, IReadOnlyList<int> partitions, long visibilityMs, int max, string? requestId = null, bool recheck = false)
     {
         var taken = new List<(int, StoredMessage)>();
         var epoch = ring.Membership.Epoch;
-        foreach (var partition in partitions)
+        var key = requestId is null ? "" : "c:" + requestId;
+        var recalled = new HashSet<int>();
+        foreach (var partition in recheck && key.Length > 0 ? partitions : [])
+        {
+            (epoch, var refusal) = await PrepareAsync(topic, partition);
+            if (refusal is not null)
+            {
+                return refusal.As<IReadOnlyList<(int, StoredMessage)>>(); // a recall must reach every partition, or the caller asks their owner
+            }
+
+            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, 0, key, _dedupWindowMs, recallOnly: true);
+            if (result.Stale)
+            {
+                return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
+            }
+
+            owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
+            taken.AddRange(result.Messages.Select(m => (partition, m)));
+            if (result.Messages.Count > 0)
+            {
+                recalled.Add(partition);
+            }
+        }
+
+        foreach (var partition in partitions.Where(p => !recalled.Contains(p)))
         {
             if (taken.Count >= max)
             {
@@ -72,27 +102,31 @@ public sealed class QueueOwner(
                 continue; // not ours, or exactly known to be empty: no Redis call
             }
 
-            var result = await store.ConsumeAsync(topic, partition, epoch, NowMs(), visibilityMs, max - taken.Count);
+            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, max - taken.Count, key, _dedupWindowMs);
             if (result.Stale)
             {
                 return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
             }
 
-            owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+            owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
             taken.AddRange(result.Messages.Select(m => (partition, m)));
         }
 
         return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Ok(epoch, taken);
     }
 
-    public Task<OwnerReply<ChangeResult>> AckAsync(string topic, int partition, string id, long? delivery) =>
-        ChangeAsync(topic, partition, epoch => store.AckAsync(topic, partition, epoch, id, delivery));
+    public Task<OwnerReply<ChangeResult>> AckAsync(string topic, int partition, string id, long? delivery, string? requestId = null) =>
+        ChangeAsync(topic, partition, epoch => store.AckAsync(topic, partition, epoch, id, delivery, requestId is null ? "" : $"a:{requestId}:{id}", _dedupWindowMs));
 
     public Task<OwnerReply<ChangeResult>> NackAsync(string topic, int partition, string id, long delayMs, long? delivery) =>
-        ChangeAsync(topic, partition, epoch => store.NackAsync(topic, partition, epoch, NowMs(), id, delayMs, MaxDeliveries(topic), delivery));
+        ChangeAsync(topic, partition, epoch => store.NackAsync(topic, partition, epoch, id, delayMs, MaxDeliveries(topic), delivery));
 
     public Task<OwnerReply<ChangeResult>> ExtendAsync(string topic, int partition, string id, long visibilityMs, long? delivery) =>
-        ChangeAsync(topic, partition, epoch => store.ExtendAsync(topic, partition, epoch, NowMs(), id, visibilityMs, delivery));
+        ChangeAsync(topic, partition, epoch => store.ExtendAsync(topic, partition, epoch, id, visibilityMs, delivery));
+
+    /// <summary>Gives back a lease whose consumer never got it: the message is ready again, the delivery not counted.</summary>
+    public Task<OwnerReply<ChangeResult>> ReleaseAsync(string topic, int partition, string id, long receipt) =>
+        ChangeAsync(topic, partition, epoch => store.ReleaseAsync(topic, partition, epoch, id, receipt));
 
     /// <summary>Returns due messages to the queue (or the dead letters) now; the scheduler calls it at each deadline.</summary>
     public async Task<OwnerReply<RequeueResult>> RequeueDueAsync(string topic, int partition)
@@ -115,7 +149,7 @@ public sealed class QueueOwner(
             return OwnerReply<RedriveResult>.Stale(epoch, result.Epoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         if (result.Moved > 0)
         {
             await store.NotifyAsync(topic);
@@ -140,9 +174,9 @@ public sealed class QueueOwner(
             return OwnerReply<ChangeResult>.Stale(epoch, result.StoredEpoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
-        // Of ack, nack and extend only a nack makes a message ready: wake the long-polling consumers.
-        if (result.Status == ChangeStatus.Nacked && result.Ready > 0)
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
+        // Of these only a nack or a release makes a message ready: wake the long-polling consumers.
+        if (result.Status is ChangeStatus.Nacked or ChangeStatus.Released && result.Ready > 0)
         {
             await store.NotifyAsync(topic);
         }
@@ -175,13 +209,13 @@ public sealed class QueueOwner(
 
     private async Task<OwnerReply<RequeueResult>> RequeueCoreAsync(string topic, int partition, long epoch)
     {
-        var result = await store.RequeueDueAsync(topic, partition, epoch, NowMs(), MaxDeliveries(topic), RequeueBatch, _dedupWindowMs);
+        var result = await store.RequeueDueAsync(topic, partition, epoch, MaxDeliveries(topic), RequeueBatch, _dedupWindowMs);
         if (result.Stale)
         {
             return OwnerReply<RequeueResult>.Stale(epoch, result.Epoch);
         }
 
-        owned.Set(topic, partition, epoch, result.Ready, result.NextDueMs, result.Version);
+        owned.Set(topic, partition, epoch, result.Ready, result.DueInMs, result.Version);
         if (result.Requeued + result.Dead + result.Promoted > 0)
         {
             telemetry.Redelivered(topic, partition, epoch, result.Requeued, result.Dead, result.Promoted);
@@ -192,12 +226,11 @@ public sealed class QueueOwner(
     }
 
     private int MaxDeliveries(string topic) => topics.TryGet(topic, out var config) ? config.MaxDeliveries : options.Value.DefaultMaxDeliveries;
-
-    private long NowMs() => time.GetUtcNow().ToUnixTimeMilliseconds();
 }
 
-/// <summary>A message ready to store: its id (which names its partition), its record, and how long to hold it back.</summary>
-public sealed record OutgoingMessage(string Id, MessageRecord Record, long DelayMs);
+/// <summary>A message ready to store: its id (which names its partition), its record, how long to hold it back, and the key
+/// its publish's request id gives it ('' for none), under which the partition remembers its answer.</summary>
+public sealed record OutgoingMessage(string Id, MessageRecord Record, long DelayMs, string RequestKey = "");
 
 public enum OwnerStatus { Ok, NotOwner, Stale }
 

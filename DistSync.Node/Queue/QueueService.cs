@@ -65,17 +65,20 @@ public sealed class QueueService(
         return topics.TryGet(topic, out known) ? known : null;
     }
 
-    public async Task<IReadOnlyList<PublishedResponse>> PublishAsync(TopicConfig topic, IReadOnlyList<PublishBatchItem> items, CancellationToken cancellationToken)
+    /// <summary>Publishes the items; with a <paramref name="requestId"/>, each item's first answer is remembered and a repeat gets it again.</summary>
+    public async Task<IReadOnlyList<PublishedResponse>> PublishAsync(TopicConfig topic, IReadOnlyList<PublishBatchItem> items, string? requestId, CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow().ToUnixTimeMilliseconds();
         var trace = Activity.Current?.Id;
-        var messages = items.Select(item =>
+        var messages = items.Select((item, i) =>
         {
-            // The key decides the partition (order per key); without one, the dedup id, so a retry lands where the first try did.
-            var routing = item.Key ?? item.DedupId ?? Guid.NewGuid().ToString("N");
+            // The key decides the partition (order per key); without one, the dedup id or the request id, so a retry lands
+            // where the first try did (and finds its answer there).
+            var requestKey = requestId is null ? "" : $"p:{requestId}:{i}";
+            var routing = item.Key ?? item.DedupId ?? (requestId is null ? Guid.NewGuid().ToString("N") : requestKey);
             var partition = QueueRing.PartitionOf(routing, topic.Partitions);
             var record = new MessageRecord(now, item.Key, item.DedupId, trace, item.Payload!.Value.Text);
-            return (Partition: partition, Message: new OutgoingMessage(QueueRing.NewId(partition), record, (long)((item.DelaySec ?? 0) * 1000)));
+            return (Partition: partition, Message: new OutgoingMessage(QueueRing.NewId(partition), record, (long)((item.DelaySec ?? 0) * 1000), requestKey));
         }).ToList();
 
         var answers = new PublishedResponse[messages.Count];
@@ -87,7 +90,7 @@ public sealed class QueueService(
                 async () => (await owner.PublishAsync(topic.Name, group.Key, outgoing))
                     .Map(rs => (IReadOnlyList<(PublishStatus, string?, long)>)[.. rs.Select(r => (r.Status, r.Id, r.Offset))]),
                 async peer => Map(await forwarder.PublishAsync(peer,
-                    new ForwardPublish(topic.Name, group.Key, [.. outgoing.Select(o => new ForwardedMessage(o.Id, o.Record.Encode(), o.DelayMs))]), cancellationToken)),
+                    new ForwardPublish(topic.Name, group.Key, [.. outgoing.Select(o => new ForwardedMessage(o.Id, o.Record.Encode(), o.DelayMs, o.RequestKey))]), cancellationToken)),
                 cancellationToken);
             for (var k = 0; k < batch.Count; k++)
             {
@@ -102,15 +105,19 @@ public sealed class QueueService(
             new(reply.Status, reply.Epoch, reply.Value?.Select(v => (Enum.Parse<PublishStatus>(v.Status, ignoreCase: true), v.Id, v.Offset)).ToList(), reply.Owner, reply.StoredEpoch);
     }
 
-    /// <summary>Up to <paramref name="max"/> messages, waiting up to <paramref name="wait"/> for the first one.</summary>
-    public async Task<IReadOnlyList<QueueMessageView>> ConsumeAsync(TopicConfig topic, long visibilityMs, int max, TimeSpan wait, CancellationToken cancellationToken)
+    /// <summary>
+    /// Up to <paramref name="max"/> messages, waiting up to <paramref name="wait"/> for the first one. Every owner asked
+    /// remembers the lease it made for <paramref name="requestId"/>; <paramref name="repeat"/> says the client may be
+    /// sending it again, so each owner first answers the lease it made before.
+    /// </summary>
+    public async Task<IReadOnlyList<QueueMessageView>> ConsumeAsync(TopicConfig topic, long visibilityMs, int max, TimeSpan wait, string requestId, bool repeat, CancellationToken cancellationToken)
     {
         var deadline = time.GetTimestamp() + (long)(wait.TotalSeconds * time.TimestampFrequency);
         while (true)
         {
             // Taken before looking: a message published after the look still completes this signal.
             var signal = notifications.Signal(topic.Name);
-            var messages = await TryConsumeAsync(topic, visibilityMs, max, cancellationToken);
+            var messages = await TryConsumeAsync(topic, visibilityMs, max, requestId, repeat, cancellationToken);
             var left = TimeSpan.FromSeconds((double)(deadline - time.GetTimestamp()) / time.TimestampFrequency);
             if (messages.Count > 0 || left <= TimeSpan.Zero)
             {
@@ -123,7 +130,8 @@ public sealed class QueueService(
     }
 
     /// <summary>Ack, nack or extend one message at its partition's owner. <c>Retried</c>: an earlier try may have done it.</summary>
-    public async Task<(ForwardedChange Result, bool Retried)> ChangeAsync(TopicConfig topic, ChangeOp op, string id, long? delivery, long delayMs, long visibilityMs, CancellationToken cancellationToken)
+    public async Task<(ForwardedChange Result, bool Retried)> ChangeAsync(TopicConfig topic, ChangeOp op, string id, long? delivery, long delayMs, long visibilityMs,
+        CancellationToken cancellationToken, string? requestId = null)
     {
         QueueRing.TryPartitionOfId(id, topic.Partitions, out var partition);
         var tries = 0;
@@ -133,7 +141,8 @@ public sealed class QueueService(
                 tries++;
                 var reply = op switch
                 {
-                    ChangeOp.Ack => await owner.AckAsync(topic.Name, partition, id, delivery),
+                    ChangeOp.Ack => await owner.AckAsync(topic.Name, partition, id, delivery, requestId),
+                    ChangeOp.Release => await owner.ReleaseAsync(topic.Name, partition, id, delivery ?? 0),
                     ChangeOp.Nack => await owner.NackAsync(topic.Name, partition, id, delayMs, delivery),
                     _ => await owner.ExtendAsync(topic.Name, partition, id, visibilityMs, delivery),
                 };
@@ -142,11 +151,20 @@ public sealed class QueueService(
             peer =>
             {
                 tries++;
-                return forwarder.ChangeAsync(peer, new ForwardChange(op, topic.Name, partition, id, delivery, delayMs, visibilityMs), cancellationToken);
+                return forwarder.ChangeAsync(peer, new ForwardChange(op, topic.Name, partition, id, delivery, delayMs, visibilityMs, requestId), cancellationToken);
             },
             cancellationToken);
         return (result, tries > 1);
     }
+
+    /// <summary>
+    /// Gives back messages leased to a consumer that went away before its answer: each goes back to the front of its
+    /// partition at once, its delivery not counted, unless it was delivered again since (its receipt no longer current).
+    /// </summary>
+    public Task ReleaseAsync(TopicConfig topic, IReadOnlyList<QueueMessageView> messages) =>
+        Task.WhenAll(messages.Select(m => Receipts.TryParse(m.Receipt, out _, out var receipt)
+            ? ChangeAsync(topic, ChangeOp.Release, m.Id, receipt, 0, 0, CancellationToken.None)
+            : Task.FromResult((default(ForwardedChange)!, false))));
 
     /// <summary><c>requeue_expired</c>: every partition's expired messages back now, summed (also done by each owner at each deadline).</summary>
     public async Task<(long Requeued, long Dead)> RequeueExpiredAsync(TopicConfig topic, CancellationToken cancellationToken)
@@ -190,7 +208,7 @@ public sealed class QueueService(
             .OrderBy(m => m.PublishedAt).Take(limit)]);
     }
 
-    private async Task<IReadOnlyList<QueueMessageView>> TryConsumeAsync(TopicConfig topic, long visibilityMs, int max, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<QueueMessageView>> TryConsumeAsync(TopicConfig topic, long visibilityMs, int max, string requestId, bool repeat, CancellationToken cancellationToken)
     {
         var membership = ring.Membership;
         var start = (_cursors.AddOrUpdate(topic.Name, 0, (_, c) => c + 1) & int.MaxValue) % topic.Partitions;
@@ -207,32 +225,91 @@ public sealed class QueueService(
                 break;
             }
 
-            IReadOnlyList<(int Partition, string Id, MessageRecord Record, long Deliveries)> got;
+            // The caller is gone: lease nothing more (what was taken already, the API gives back).
+            if (cancellationToken.IsCancellationRequested)
+            {
+                break;
+            }
+
+            IReadOnlyList<Leased> got;
             try
             {
-                if (group.Key == _self)
-                {
-                    var reply = await owner.ConsumeAsync(topic.Name, [.. group], visibilityMs, max - taken.Count);
-                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries))] : [];
-                }
-                else
-                {
-                    var reply = await forwarder.ConsumeAsync(group.Key, new ForwardConsume(topic.Name, [.. group], visibilityMs, max - taken.Count), cancellationToken);
-                    got = reply.Status == OwnerStatus.Ok ? [.. reply.Value!.Select(m => (m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries))] : [];
-                }
+                got = (await LeaseAsync(topic.Name, group.Key, [.. group], visibilityMs, max - taken.Count, requestId, repeat, cancellationToken)).Value ?? [];
+            }
+            catch (QueuePeerUnreachableException ex) when (!ex.MayHaveReached)
+            {
+                continue; // it took nothing; its partitions move to the others once the ring drops it, their messages wait in Redis
             }
             catch (QueuePeerUnreachableException)
             {
-                continue; // its partitions move to the others once the ring drops it; their messages wait in Redis
+                // The owner may have leased messages and lost the answer: they must not sit unseen until their visibility
+                // ends, counted as a delivery nobody got. Ask for that lease again (the same request id), wherever the
+                // partitions are now.
+                got = await RecallAsync(topic.Name, [.. group], visibilityMs, requestId, cancellationToken);
             }
 
             taken.AddRange(got.Select(m => new QueueMessageView(m.Id, topic.Name, m.Partition, new RawJson(m.Record.Payload), m.Record.Key, m.Deliveries,
-                Receipts.Format(m.Id, m.Deliveries), DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs), now.AddMilliseconds(visibilityMs))
+                Receipts.Format(m.Id, m.Receipt), DateTimeOffset.FromUnixTimeMilliseconds(m.Record.PublishedAtMs), now.AddMilliseconds(visibilityMs))
             { TraceParent = m.Record.TraceParent }));
         }
 
         return taken;
     }
+
+    /// <summary>One owner's lease for <paramref name="requestId"/>: here, or forwarded; empty when it refused (not the owner, stale).</summary>
+    private async Task<OwnerReply<IReadOnlyList<Leased>>> LeaseAsync(string topic, string who, IReadOnlyList<int> partitions, long visibilityMs, int max,
+        string requestId, bool recheck, CancellationToken cancellationToken)
+    {
+        if (who == _self)
+        {
+            return (await owner.ConsumeAsync(topic, partitions, visibilityMs, max, requestId, recheck))
+                .Map(v => (IReadOnlyList<Leased>)[.. v.Select(m => new Leased(m.Partition, m.Message.Id, m.Message.Record, m.Message.Deliveries, m.Message.Receipt))]);
+        }
+
+        return (await forwarder.ConsumeAsync(who, new ForwardConsume(topic, partitions, visibilityMs, max, requestId, recheck), cancellationToken))
+            .Map(v => (IReadOnlyList<Leased>)[.. v.Select(m => new Leased(m.Partition, m.Id, MessageRecord.Decode(m.Record), m.Deliveries, m.Receipt))]);
+    }
+
+    /// <summary>
+    /// The lease <paramref name="requestId"/> made in these partitions, asked of whoever owns each now, taking nothing new;
+    /// while the ring moves, tried again within <see cref="RetryBudget"/>. Unknown still: 503, may have been applied,
+    /// naming the request id, so the client's retry with it gets the same lease.
+    /// </summary>
+    private async Task<IReadOnlyList<Leased>> RecallAsync(string topic, IReadOnlyList<int> partitions, long visibilityMs, string requestId, CancellationToken cancellationToken)
+    {
+        var pending = new HashSet<int>(partitions);
+        var found = new List<Leased>();
+        var delay = TimeSpan.FromMilliseconds(50);
+        var until = time.GetTimestamp() + (long)(RetryBudget.TotalSeconds * time.TimestampFrequency);
+        while (pending.Count > 0 && time.GetTimestamp() < until)
+        {
+            await Task.Delay(delay, time, cancellationToken);
+            delay *= 2;
+            var membership = ring.Membership;
+            foreach (var group in pending.GroupBy(p => QueueRing.OwnerOf(membership, topic, p)).ToList())
+            {
+                try
+                {
+                    var reply = await LeaseAsync(topic, group.Key, [.. group], visibilityMs, 0, requestId, recheck: true, cancellationToken);
+                    if (reply.Status == OwnerStatus.Ok)
+                    {
+                        found.AddRange(reply.Value!);
+                        pending.ExceptWith(group);
+                    }
+                }
+                catch (QueuePeerUnreachableException)
+                {
+                    // Still silent: the ring will move its partitions, or it answers at the next try.
+                }
+            }
+        }
+
+        return pending.Count == 0 ? found
+            : throw new QueueUnavailableException($"The owner of partitions {string.Join(", ", pending)} of topic '{topic}' did not answer a consume and may have leased messages to it; "
+                + "retry with this request_id to get the same messages.", maybeApplied: true, requestId);
+    }
+
+    private sealed record Leased(int Partition, string Id, MessageRecord Record, long Deliveries, long Receipt);
 
     /// <summary>
     /// Runs an operation where the partition's owner is: here, or forwarded. A refusal (not the owner, stale
@@ -277,7 +354,8 @@ public sealed class QueueService(
     private static int StableRank(string node) => (int)(HashRing.Hash(node) % 997);
 }
 
-/// <summary>A receipt names one delivery of one message: <c>{id}:{delivery}</c>.</summary>
+/// <summary>A receipt names one delivery of one message: <c>{id}:{n}</c>, n its deliveries ever made, which only grows (a
+/// redrive resets the count max_deliveries reads, not this), so no receipt names two deliveries.</summary>
 public static class Receipts
 {
     public static string Format(string id, long delivery) => $"{id}:{delivery}";

@@ -11,14 +11,15 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     private IDatabase Db => redis.GetDatabase();
 
     /// <summary>Messages into one partition in one script call, stored in the order given.</summary>
-    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, long nowMs, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
+    public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
     {
-        var args = new RedisValue[3 + (4 * messages.Count)];
-        (args[0], args[1], args[2]) = (epoch, nowMs, dedupWindowMs);
+        var args = new RedisValue[2 + (5 * messages.Count)];
+        (args[0], args[1]) = (epoch, dedupWindowMs);
         for (var i = 0; i < messages.Count; i++)
         {
             var m = messages[i];
-            (args[3 + (4 * i)], args[4 + (4 * i)], args[5 + (4 * i)], args[6 + (4 * i)]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs);
+            var at = 2 + (5 * i);
+            (args[at], args[at + 1], args[at + 2], args[at + 3], args[at + 4]) = (m.Id, m.Record.Encode(), m.Record.DedupId ?? "", m.DelayMs, m.RequestKey);
         }
 
         var reply = await RunAsync(QueueScripts.Publish, topic, partition, args);
@@ -37,38 +38,44 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         return new PublishResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(4), reply.Version, published);
     }
 
-    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long nowMs, long visibilityMs, int max)
+    /// <summary>Takes up to <paramref name="max"/> messages; a <paramref name="requestKey"/> seen within <paramref name="windowMs"/>
+    /// gets its first lease again instead, and <paramref name="recallOnly"/> takes nothing new.</summary>
+    public async Task<ConsumeResult> ConsumeAsync(string topic, int partition, long epoch, long visibilityMs, int max, string requestKey = "", long windowMs = 0, bool recallOnly = false)
     {
-        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, nowMs, visibilityMs, max]);
+        var reply = await RunAsync(QueueScripts.Consume, topic, partition, [epoch, visibilityMs, max, requestKey, windowMs, recallOnly ? "1" : "0"]);
         if (reply.Status == "STALE")
         {
             return new ConsumeResult(true, reply.Long(1), 0, -1, [], 0);
         }
 
         var items = (RedisResult[])reply.Items[3]!;
-        var messages = new List<StoredMessage>(items.Length / 3);
-        for (var i = 0; i + 2 < items.Length; i += 3)
+        var messages = new List<StoredMessage>(items.Length / 4);
+        for (var i = 0; i + 3 < items.Length; i += 4)
         {
-            messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode((string)items[i + 1]!), (long)items[i + 2]));
+            messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode((string)items[i + 1]!), (long)items[i + 2], (long)items[i + 3]));
         }
 
         return new ConsumeResult(false, epoch, reply.Long(1), reply.Long(2), messages, reply.Version);
     }
 
-    public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery) =>
-        Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
+    /// <summary>Acks a message; a <paramref name="requestKey"/> that acked within <paramref name="windowMs"/> answers Acked again.</summary>
+    public async Task<ChangeResult> AckAsync(string topic, int partition, long epoch, string id, long? delivery, string requestKey = "", long windowMs = 0) =>
+        Change(await RunAsync(QueueScripts.Ack, topic, partition, [epoch, id, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "", requestKey, windowMs]));
 
-    public async Task<ChangeResult> NackAsync(string topic, int partition, long epoch, long nowMs, string id, long delayMs, int maxDeliveries, long? delivery) =>
+    public async Task<ChangeResult> ReleaseAsync(string topic, int partition, long epoch, string id, long receipt) =>
+        Change(await RunAsync(QueueScripts.Release, topic, partition, [epoch, id, receipt]));
+
+    public async Task<ChangeResult> NackAsync(string topic, int partition, long epoch, string id, long delayMs, int maxDeliveries, long? delivery) =>
         Change(await RunAsync(QueueScripts.Nack, topic, partition,
-            [epoch, nowMs, id, delayMs, maxDeliveries, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
+            [epoch, id, delayMs, maxDeliveries, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]));
 
-    public async Task<ChangeResult> ExtendAsync(string topic, int partition, long epoch, long nowMs, string id, long visibilityMs, long? delivery) =>
+    public async Task<ChangeResult> ExtendAsync(string topic, int partition, long epoch, string id, long visibilityMs, long? delivery) =>
         Change(await RunAsync(QueueScripts.Extend, topic, partition,
-            [epoch, nowMs, id, visibilityMs, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]), deadlineAt: 3);
+            [epoch, id, visibilityMs, delivery?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? ""]), visibleForAt: 3);
 
-    public async Task<RequeueResult> RequeueDueAsync(string topic, int partition, long epoch, long nowMs, int maxDeliveries, int limit, long dedupWindowMs)
+    public async Task<RequeueResult> RequeueDueAsync(string topic, int partition, long epoch, int maxDeliveries, int limit, long dedupWindowMs)
     {
-        var reply = await RunAsync(QueueScripts.RequeueDue, topic, partition, [epoch, nowMs, maxDeliveries, limit, dedupWindowMs]);
+        var reply = await RunAsync(QueueScripts.RequeueDue, topic, partition, [epoch, maxDeliveries, limit, dedupWindowMs]);
         return reply.Status == "STALE"
             ? new RequeueResult(true, reply.Long(1), 0, -1, 0, 0, 0, 0)
             : new RequeueResult(false, epoch, reply.Long(1), reply.Long(2), reply.Long(3), reply.Long(4), reply.Long(5), reply.Version);
@@ -100,7 +107,7 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         {
             if ((string?)items[i + 1] is { Length: > 0 } record)
             {
-                messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode(record), long.Parse((string)items[i + 2]!, System.Globalization.CultureInfo.InvariantCulture)));
+                messages.Add(new StoredMessage((string)items[i]!, MessageRecord.Decode(record), long.Parse((string)items[i + 2]!, System.Globalization.CultureInfo.InvariantCulture), 0));
             }
         }
 
@@ -113,10 +120,10 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
         new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);
 
-    private static ChangeResult Change(Reply reply, int? deadlineAt = null) => reply.Status == "STALE"
+    private static ChangeResult Change(Reply reply, int? visibleForAt = null) => reply.Status == "STALE"
         ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0, 0)
         : new ChangeResult(Enum.Parse<ChangeStatus>(reply.Status.Replace("_", "", StringComparison.Ordinal), ignoreCase: true), 0, reply.Long(1), reply.Long(2),
-            deadlineAt is { } at ? reply.Long(at) : 0, reply.Version);
+            visibleForAt is { } at ? reply.Long(at) : 0, reply.Version);
 
     private readonly record struct Reply(RedisResult[] Items)
     {
@@ -131,26 +138,30 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     }
 }
 
-public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries);
+/// <summary><paramref name="Deliveries"/> counts toward max_deliveries (a redrive resets it); <paramref name="Receipt"/> numbers
+/// this delivery among all the message ever had (never reset; 0 where no delivery is named, as in the dead letters).</summary>
+public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries, long Receipt);
 
 public enum PublishStatus { Queued, Duplicate }
 
 /// <summary>A message's outcome: queued at <paramref name="Offset"/>, or a duplicate of the message <paramref name="Id"/> (offset 0).</summary>
 public sealed record PublishedItem(PublishStatus Status, string Id, long Offset);
 
-/// <summary><paramref name="Ready"/> and <paramref name="NextDueMs"/> (-1: none) keep the owner's view of the partition exact;
+/// <summary><paramref name="Ready"/> and <paramref name="DueInMs"/> (how long until the next deadline on Redis's clock; -1: none)
+/// keep the owner's view of the partition exact;
 /// <paramref name="Version"/> orders answers as Redis ran them (see <see cref="QueueScripts"/>); <paramref name="ReadyBefore"/>
 /// says whether the partition was empty (consumers to wake).</summary>
-public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, long NextDueMs, long ReadyBefore, long Version, IReadOnlyList<PublishedItem> Items);
+public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, long DueInMs, long ReadyBefore, long Version, IReadOnlyList<PublishedItem> Items);
 
-public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long NextDueMs, IReadOnlyList<StoredMessage> Messages, long Version);
+public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long DueInMs, IReadOnlyList<StoredMessage> Messages, long Version);
 
-public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done }
+public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done, Released }
 
-public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long NextDueMs, long DeadlineMs, long Version);
+/// <summary><paramref name="VisibleForMs"/>: an extended message's visibility left, counted on Redis's clock from the call.</summary>
+public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long DueInMs, long VisibleForMs, long Version);
 
-public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Requeued, long Dead, long Promoted, long Version);
+public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long DueInMs, long Requeued, long Dead, long Promoted, long Version);
 
-public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long NextDueMs, long Moved, long StillDead, long Version);
+public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long DueInMs, long Moved, long StillDead, long Version);
 
 public sealed record PartitionStats(long Ready, long InFlight, long Delayed, long Dead, long Epoch, long? OldestPublishedAtMs);

@@ -36,10 +36,17 @@ public static class QueueValidator
         : maxDeliveries is < 1 or > 1000 ? new("max_deliveries", "must be between 1 and 1000")
         : null;
 
-    public static FieldError? Consume(double? visibilityTimeoutSec, double? waitSec, int? maxMessages) =>
+    public static FieldError? Consume(double? visibilityTimeoutSec, double? waitSec, int? maxMessages, string? requestId = null) =>
         Seconds("visibility_timeout_sec", visibilityTimeoutSec, QueueLimits.MaxVisibilityTimeoutSec)
         ?? Seconds("wait_sec", waitSec, QueueLimits.MaxWaitSec)
-        ?? (maxMessages is < 1 or > QueueLimits.MaxBatch ? new("max_messages", $"must be between 1 and {QueueLimits.MaxBatch}") : null);
+        ?? (maxMessages is < 1 or > QueueLimits.MaxBatch ? new FieldError("max_messages", $"must be between 1 and {QueueLimits.MaxBatch}") : null)
+        ?? RequestId(requestId);
+
+    /// <summary>Optional; when given, 1 to 128 bytes without control characters (it names the request in Redis).</summary>
+    public static FieldError? RequestId(string? requestId) =>
+        requestId is not null && (requestId.Length == 0 || Encoding.UTF8.GetByteCount(requestId) > QueueLimits.MaxRequestIdBytes || requestId.Any(char.IsControl))
+            ? new FieldError("request_id", $"must be 1 to {QueueLimits.MaxRequestIdBytes} bytes, without control characters")
+            : null;
 
     public static FieldError? Batch(string field, int? count) =>
         count is null or 0 ? new(field, "must hold at least one message")

@@ -17,7 +17,6 @@ public sealed class RedeliveryScheduler(
     QueueStore store,
     QueueTelemetry telemetry,
     PeerDirectory peers,
-    TimeProvider time,
     ILogger<RedeliveryScheduler> logger) : BackgroundService
 {
     /// <summary>Also the longest the scheduler sleeps: gauges refresh, and a failed take-over is tried again.</summary>
@@ -37,7 +36,8 @@ public sealed class RedeliveryScheduler(
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                var now = time.GetUtcNow().ToUnixTimeMilliseconds();
+                // The monotonic clock the deadlines were counted on: the wall clock (whatever it says) is never read here.
+                var now = owned.NowMs;
                 try
                 {
                     if (_takeOverPending)
@@ -64,8 +64,9 @@ public sealed class RedeliveryScheduler(
                     logger.LogWarning("Queue redelivery postponed, Redis did not answer: {Reason}", ex.Message);
                 }
 
-                var (_, next) = owned.Due(time.GetUtcNow().ToUnixTimeMilliseconds(), ring.Membership.Epoch);
-                var sleep = next < 0 ? Housekeeping : TimeSpan.FromMilliseconds(Math.Clamp(next - time.GetUtcNow().ToUnixTimeMilliseconds(), 0, Housekeeping.TotalMilliseconds));
+                var after = owned.NowMs;
+                var (_, next) = owned.Due(after, ring.Membership.Epoch);
+                var sleep = next < 0 ? Housekeeping : TimeSpan.FromMilliseconds(Math.Clamp(next - after, 0, Housekeeping.TotalMilliseconds));
                 await _wake.WaitAsync(sleep, stoppingToken);
             }
         }

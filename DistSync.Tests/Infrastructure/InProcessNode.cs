@@ -33,6 +33,9 @@ internal sealed class InProcessNode : IAsyncDisposable
 
     public Uri Url { get; }
 
+    /// <summary>The node's own Redis.</summary>
+    public RedisServer Redis => _redis;
+
     public CapturedLogs Logs { get; }
 
     public BodyReads Reads { get; }
@@ -40,8 +43,8 @@ internal sealed class InProcessNode : IAsyncDisposable
     /// <summary>A client of this node with no credentials.</summary>
     public HttpClient CreateClient() => new() { BaseAddress = Url, Timeout = TimeSpan.FromSeconds(30) };
 
-    /// <summary>Starts a node with <paramref name="settings"/> (configuration keys: <c>DistSync:ClusterKey</c>, <c>services:node2:http:0</c>, …) over the defaults.</summary>
-    public static async Task<InProcessNode> StartAsync(IReadOnlyDictionary<string, string?> settings)
+    /// <summary>Starts a node with <paramref name="settings"/> (configuration keys: <c>DistSync:ClusterKey</c>, <c>services:node2:http:0</c>, …) over the defaults, and <paramref name="services"/> registered after its own.</summary>
+    public static async Task<InProcessNode> StartAsync(IReadOnlyDictionary<string, string?> settings, Action<IServiceCollection>? services = null)
     {
         var redis = await RedisServer.StartAsync("redis-server");
         var dataDir = Path.Combine(Path.GetTempPath(), "distsync-tests", Guid.NewGuid().ToString("n"));
@@ -65,6 +68,7 @@ internal sealed class InProcessNode : IAsyncDisposable
             builder.Services.AddSingleton<IStartupFilter>(reads);
             builder.Services.AddHealthChecks(); // AddServiceDefaults' part that MapNodeApis needs
             builder.AddNodeServices();
+            services?.Invoke(builder.Services); // registered last, so a test's replacement (a skewed clock) wins
             app = builder.Build();
             app.MapNodeApis();
             await app.StartAsync(TestContext.Current.CancellationToken);

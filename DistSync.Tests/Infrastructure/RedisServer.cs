@@ -24,6 +24,17 @@ public sealed class RedisServer : IAsyncDisposable
 
     public ConnectionMultiplexer Connection { get; }
 
+    /// <summary>Freezes the server (SIGSTOP): commands sent meanwhile wait, and run when it is <see cref="Resume"/>d.</summary>
+    public void Pause() => Signal("-STOP");
+
+    public void Resume() => Signal("-CONT");
+
+    private void Signal(string signal)
+    {
+        using var kill = Process.Start("kill", [signal, _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        kill.WaitForExit();
+    }
+
     public static async Task<RedisServer> StartAsync(string kind)
     {
         var port = AppHostProcess.FreePort();

@@ -135,6 +135,25 @@ public sealed class QueueApiTests(QueueApiTests.Cluster cluster) : IClassFixture
     }
 
     [Fact]
+    public async Task RequestId_SentAgain_AnsweredAsTheFirstTime_AppliedOnce()
+    {
+        var topic = $"reqid-{Guid.NewGuid():n}";
+        var publish = new Dictionary<string, object?> { ["topic"] = topic, ["payload"] = 7, ["request_id"] = "pub-1" };
+        var first = await Node(1).PostAsync("/queue/publish", publish);
+        var again = await Node(2).PostAsync("/queue/publish", publish); // its answer was lost: sent again, through another node
+        var consumed = await Node(3).ConsumeAsync(topic, waitSec: 5);
+        var ack = new Dictionary<string, object?> { ["topic"] = topic, ["id"] = first.Id, ["receipt"] = consumed.Body.GetProperty("receipt").GetString(), ["request_id"] = "ack-1" };
+        var acked = await Node(1).PostAsync("/queue/ack", ack);
+        var ackedAgain = await Node(2).PostAsync("/queue/ack", ack);
+
+        Assert.Equal(("queued", "queued"), (first.Status, again.Status)); // not "duplicate": the same answer
+        Assert.Equal((first.Id, first.Body.GetProperty("offset").GetInt64()), (again.Id, again.Body.GetProperty("offset").GetInt64()));
+        Assert.Equal(first.Id, consumed.Id);
+        Assert.Equal("empty", (await Node(1).ConsumeAsync(topic)).Status); // one message stored
+        Assert.Equal(("acked", HttpStatusCode.OK, "acked"), (acked.Status, ackedAgain.Code, ackedAgain.Status));
+    }
+
+    [Fact]
     public async Task Batch_HundredMessages_SpreadOverPartitions_KeyKeepsOrder_AckBatch()
     {
         var topic = $"batch-{Guid.NewGuid():n}";

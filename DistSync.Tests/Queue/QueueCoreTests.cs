@@ -1,5 +1,6 @@
 using System.Text;
 using DistSync.Node.Queue;
+using Microsoft.Extensions.Time.Testing;
 
 namespace DistSync.Tests.Queue;
 
@@ -125,14 +126,14 @@ public sealed class QueueCoreTests
     [Fact]
     public void OwnedPartitions_ALateAnswer_NeverReplacesANewerOne()
     {
-        var owned = new OwnedPartitions();
-        owned.Set("t", 0, epoch: 1, ready: 1, nextDueMs: -1, version: 8); // a publish, answered second
-        owned.Set("t", 0, epoch: 1, ready: 0, nextDueMs: -1, version: 7); // the consume before it, answered late
+        var owned = new OwnedPartitions(new FakeTimeProvider());
+        owned.Set("t", 0, epoch: 1, ready: 1, dueInMs: -1, version: 8); // a publish, answered second
+        owned.Set("t", 0, epoch: 1, ready: 0, dueInMs: -1, version: 7); // the consume before it, answered late
 
         Assert.Equal(1, owned.Get("t", 0, 1)!.Ready);
 
-        owned.Set("t", 0, epoch: 2, ready: 0, nextDueMs: -1, version: 9); // a new epoch's take-over
-        owned.Set("t", 0, epoch: 1, ready: 5, nextDueMs: -1, version: 10); // an answer to the old epoch, arriving after it
+        owned.Set("t", 0, epoch: 2, ready: 0, dueInMs: -1, version: 9); // a new epoch's take-over
+        owned.Set("t", 0, epoch: 1, ready: 5, dueInMs: -1, version: 10); // an answer to the old epoch, arriving after it
         Assert.Null(owned.Get("t", 0, 1));
         Assert.Equal(0, owned.Get("t", 0, 2)!.Ready);
     }
@@ -140,16 +141,16 @@ public sealed class QueueCoreTests
     [Fact]
     public void OwnedPartitions_AnEarlierDeadline_WakesTheScheduler_ALaterOneDoesNot()
     {
-        var owned = new OwnedPartitions();
+        var owned = new OwnedPartitions(new FakeTimeProvider());
         var wakes = 0;
         owned.DeadlineMovedEarlier += () => wakes++;
 
-        owned.Set("t", 0, 1, 0, nextDueMs: 5_000, version: 1);
-        owned.Set("t", 0, 1, 0, nextDueMs: 9_000, version: 2);
-        owned.Set("t", 0, 1, 0, nextDueMs: 2_000, version: 3);
-        owned.Set("t", 0, 1, 0, nextDueMs: 1_000, version: 2); // late: ignored, no wake
+        owned.Set("t", 0, 1, 0, dueInMs: 5_000, version: 1);
+        owned.Set("t", 0, 1, 0, dueInMs: 9_000, version: 2);
+        owned.Set("t", 0, 1, 0, dueInMs: 2_000, version: 3);
+        owned.Set("t", 0, 1, 0, dueInMs: 1_000, version: 2); // late: ignored, no wake
 
         Assert.Equal(2, wakes);
-        Assert.Equal(2_000, owned.Get("t", 0, 1)!.NextDueMs);
+        Assert.Equal(owned.NowMs + 2_000, owned.Get("t", 0, 1)!.NextDueMs);
     }
 }
