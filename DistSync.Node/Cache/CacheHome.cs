@@ -1,3 +1,5 @@
+using DistSync.Node.Cluster;
+
 namespace DistSync.Node.Cache;
 
 /// <summary>
@@ -48,10 +50,17 @@ public sealed class CacheHome
 
     private long NowUnixMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task<HomeReply> HandleAsync(HomeRequest request, CancellationToken cancellationToken)
+    /// <summary>A peer's request: served under the membership as this node holds it now, read once.</summary>
+    public Task<HomeReply> HandleAsync(HomeRequest request, CancellationToken cancellationToken) => HandleAsync(request, _ring.Current, cancellationToken);
+
+    /// <summary>
+    /// Serves the request as the key's home in <paramref name="membership"/>'s epoch, from start to end, whatever the ring
+    /// does meanwhile: a newer home's claim in Redis refuses this one's scripts, and that home waits this one's leases out.
+    /// </summary>
+    public async Task<HomeReply> HandleAsync(HomeRequest request, ClusterMembership membership, CancellationToken cancellationToken)
     {
-        var epoch = _ring.Epoch;
-        var home = _ring.HomeOf(request.Key);
+        var epoch = membership.Epoch;
+        var home = CacheRing.HomeOf(membership, request.Key);
         if (home != _self)
         {
             return HomeReply.NotHome(epoch, home);

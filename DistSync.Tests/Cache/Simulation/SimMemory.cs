@@ -24,6 +24,7 @@ internal sealed class SimMemory(CacheSimulation sim)
             _hashes[key] = h;
         }
 
+        _sim.ActedAsHome(key, epoch, home);
         stale = h.Epoch > epoch;
         takeover = false;
         if (stale)
@@ -62,6 +63,11 @@ internal sealed class SimMemory(CacheSimulation sim)
                 h.Fence++;
             }
 
+            if (takeover)
+            {
+                memory._sim.TakeoverDue(key, home);
+            }
+
             return await ReplyAsync(new MemoryRead(false, epoch, takeover, h.Value, h.Version, h.Fence, 0));
         }
 
@@ -69,6 +75,11 @@ internal sealed class SimMemory(CacheSimulation sim)
         {
             await TravelAsync();
             var h = memory.Claim(key, epoch, home, out var takeover, out var stale);
+            if (takeover && !stale)
+            {
+                memory._sim.TakeoverDue(key, home);
+            }
+
             if (stale || takeover)
             {
                 return await ReplyAsync(new MemoryWrite(stale, h.Epoch, takeover && !stale, 0, 0));
