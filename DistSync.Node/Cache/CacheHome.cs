@@ -174,6 +174,12 @@ public sealed class CacheHome
             {
                 throw new StaleHomeException(fenced.StoredEpoch);
             }
+
+            // Another home claimed the key during the wait: it may grant from then on, and this wait did not cover it.
+            if (fenced.Takeover)
+            {
+                throw new TakeoverDueException();
+            }
         }
 
         entry.Epoch = epoch;

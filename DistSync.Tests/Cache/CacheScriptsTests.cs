@@ -33,6 +33,50 @@ public sealed class CacheScriptsTests
         await Ttl_ValueReadsAsNoneAfterIt_AndTheHashOutlivesIt(memory, redis);
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task TakeoverRecord_OnEachServer_NamesTheHomeThatFinishedIt(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+
+        await ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(memory);
+        await TakeoverDone_AfterAnotherHomeClaimed_FinishesNothing(memory);
+    }
+
+    private static async Task ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(RedisCacheMemory memory)
+    {
+        // n1 claims and finishes epoch 4; n2 claims the same epoch (two homes in one epoch: the record must tell them
+        // apart). n2's claim is cut short: its next script must still see a takeover, not n1's finished record.
+        Assert.False((await memory.WriteAsync("t1", 4, "n1", true, "1", 0, 0, T0)).Takeover);
+        Assert.True((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0)).Takeover);
+        Assert.True((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0)).Takeover);
+        Assert.Equal(new MemoryWrite(false, 4, true, 0, 0), await memory.WriteAsync("t1", 4, "n2", true, "early", 0, 0, T0));
+
+        // Once n2 has waited and says so, the key is n2's; n1 must now wait in its turn.
+        Assert.False((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0, takeoverDone: true)).Takeover);
+        Assert.False((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0)).Takeover);
+        Assert.True((await memory.ReadAsync("t1", 4, "n1", newFence: false, T0)).Takeover);
+    }
+
+    private static async Task TakeoverDone_AfterAnotherHomeClaimed_FinishesNothing(RedisCacheMemory memory)
+    {
+        await memory.WriteAsync("t2", 1, "n1", true, "1", 0, 0, T0);
+        var n2 = await memory.ReadAsync("t2", 2, "n2", newFence: false, T0);
+        Assert.True(n2.Takeover);
+
+        // n3 claims during n2's wait: n2's wait did not cover what n3 may grant, so n2's "done" finishes nothing, and
+        // the old owner's fence stands.
+        Assert.True((await memory.ReadAsync("t2", 2, "n3", newFence: false, T0)).Takeover);
+        var done = await memory.ReadAsync("t2", 2, "n2", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((true, n2.Fence), (done.Takeover, done.Fence));
+        Assert.True((await memory.ReadAsync("t2", 2, "n2", newFence: false, T0)).Takeover);
+
+        // That script was n2's new claim: waited out in its turn, it finishes.
+        var finished = await memory.ReadAsync("t2", 2, "n2", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((false, n2.Fence + 1), (finished.Takeover, finished.Fence));
+    }
+
     private static async Task FirstRead_ClaimsTheKey_WithNoValue(RedisCacheMemory memory)
     {
         var read = await memory.ReadAsync("a", 3, "n1", newFence: false, T0);
