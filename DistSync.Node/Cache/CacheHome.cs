@@ -139,17 +139,19 @@ public sealed class CacheHome
         }
     }
 
+    /// <summary>
+    /// This home's entry for the key, claimed in Redis for <paramref name="epoch"/>. Until a takeover's wait is over the
+    /// node is not the key's home in anything: no entry (it would show this node as home and hold holders it has not
+    /// waited out), no grant (the key's lock is held), no new fence (the script gives none while a takeover is due).
+    /// </summary>
     private async Task<DirectoryEntry> ClaimAsync(string key, long epoch, CancellationToken cancellationToken)
     {
-        DirectoryEntry entry;
         lock (_directory)
         {
-            entry = _directory.GetOrAdd(key);
-        }
-
-        if (entry.Epoch == epoch)
-        {
-            return entry;
+            if (_directory.Find(key) is { } claimed && claimed.Epoch == epoch)
+            {
+                return claimed;
+            }
         }
 
         var claim = await _memory.ReadAsync(key, epoch, _self, newFence: false, NowUnixMs);
@@ -165,7 +167,7 @@ public sealed class CacheHome
         {
             lock (_directory)
             {
-                entry.Clear();
+                _directory.Remove(key);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(LeaseMs + MarginMs), _time, CancellationToken.None);
@@ -182,8 +184,12 @@ public sealed class CacheHome
             }
         }
 
-        entry.Epoch = epoch;
-        return entry;
+        lock (_directory)
+        {
+            var entry = _directory.GetOrAdd(key);
+            entry.Epoch = epoch;
+            return entry;
+        }
     }
 
     private async Task<HomeReply> ReadAsync(DirectoryEntry entry, HomeRequest request, long epoch, CancellationToken cancellationToken)

@@ -54,7 +54,8 @@ public static class CacheScripts
     /// <summary>
     /// ARGV: epoch, home, now, new_fence (1/0), takeover_done (1/0). Returns {OK, takeover, value or false, version,
     /// fence, expires_at}: takeover 1 means another home may have granted leases that are still running (the caller
-    /// waits one lease and calls again with takeover_done, which also voids the old owner's fence). takeover_done
+    /// waits one lease and calls again with takeover_done, which also voids the old owner's fence; until then new_fence
+    /// does nothing). takeover_done
     /// finishes the takeover only while this home's claim of this epoch still stands; otherwise takeover stays 1 and
     /// the wait starts again. A value whose expiry has passed reads as none.
     /// </summary>
@@ -65,7 +66,8 @@ public static class CacheScripts
             redis.call('HINCRBY', KEYS[1], 'f', 1)
             takeover = 0
           end
-        elseif ARGV[4] == '1' then
+        elseif ARGV[4] == '1' and takeover == 0 then
+          -- Not while a takeover is due: until the wait is over the old owner's fence stands, and its write-backs land.
           redis.call('HINCRBY', KEYS[1], 'f', 1)
         end
         expire()

@@ -44,6 +44,24 @@ public sealed class CacheScriptsTests
         await TakeoverDone_AfterAnotherHomeClaimed_FinishesNothing(memory);
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task TakeoverDue_OnEachServer_NewFenceWaitsForTheTakeover(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+        var owner = await memory.WriteAsync("w", 1, "n1", true, "1", 0, 0, T0);
+
+        // The new home's read asks for a new fence while the takeover is still due: it gets a takeover, and the old
+        // owner's fence stands, so that owner's write-back during the wait still lands.
+        var early = await memory.ReadAsync("w", 2, "n2", newFence: true, T0);
+        Assert.Equal((true, owner.Fence), (early.Takeover, early.Fence));
+        Assert.True((await memory.HolderWriteAsync("w", owner.Fence, owner.Version + 1, true, "2", 0, T0)).Applied);
+
+        var done = await memory.ReadAsync("w", 2, "n2", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((false, owner.Fence + 1, "2"), (done.Takeover, done.Fence, done.Value));
+    }
+
     private static async Task ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(RedisCacheMemory memory)
     {
         // n1 claims and finishes epoch 4; n2 claims the same epoch (two homes in one epoch: the record must tell them

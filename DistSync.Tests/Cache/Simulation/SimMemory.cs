@@ -63,7 +63,7 @@ internal sealed class SimMemory(CacheSimulation sim)
                     h.Fence++;
                 }
             }
-            else if (newFence)
+            else if (newFence && !takeover)
             {
                 h.Fence++;
             }
