@@ -119,6 +119,15 @@ public sealed class CacheHome
         }
     }
 
+    /// <summary>The epoch in which this node holds the key's entry as its home (claimed, any takeover finished); null when none.</summary>
+    internal long? ClaimedEpoch(string key)
+    {
+        lock (_directory)
+        {
+            return _directory.Find(key) is { Epoch: >= 0 } entry ? entry.Epoch : null;
+        }
+    }
+
     public int EntryCount
     {
         get

@@ -80,6 +80,20 @@ public sealed class CacheSimulationTests
     }
 
     [Fact]
+    public void SameSeed_RingMovingMidRequest_ReplaysExactly()
+    {
+        var first = new CacheSimulation(7, RingMovingMidRequest with { Duration = TimeSpan.FromSeconds(2) });
+        first.Run();
+        var second = new CacheSimulation(7, RingMovingMidRequest with { Duration = TimeSpan.FromSeconds(2) });
+        second.Run();
+
+        Assert.Equal(first.Steps, second.Steps);
+        Assert.Equal(first.History, second.History);
+        Assert.Equal((first.EpochChanges, first.LandedMidRequest, first.LandedDuringTakeoverWaits), (second.EpochChanges, second.LandedMidRequest, second.LandedDuringTakeoverWaits));
+        Assert.True(first.History.Count > 200, $"only {first.History.Count} operations ran");
+    }
+
+    [Fact]
     public void Run_ActuallyFaults_AndMovesHomes()
     {
         var sim = new CacheSimulation(3, new SimOptions());

@@ -31,6 +31,7 @@ internal sealed class CacheSimulation
     private readonly Dictionary<long, DistSync.Node.Cluster.HashRing> _rings = [];
     private readonly Dictionary<(string Key, long Epoch), string> _actedAsHome = [];
     private readonly HashSet<(string Key, string Home)> _inTakeoverWait = [];
+    private readonly HashSet<(string Key, long Epoch, string Home)> _finishedClaims = [];
     private string? _homeBroken;
     private bool _quiet;
     private long _epoch;
@@ -319,6 +320,9 @@ internal sealed class CacheSimulation
         _inTakeoverWait.Remove((key, home));
     }
 
+    /// <summary>Redis recorded <paramref name="home"/>'s claim of <paramref name="key"/> in <paramref name="epoch"/> as finished: no takeover left to wait out.</summary>
+    public void FinishedClaim(string key, long epoch, string home) => _finishedClaims.Add((key, epoch, home));
+
     /// <summary>Redis told <paramref name="home"/> to wait out the previous home's leases before granting <paramref name="key"/>.</summary>
     public void TakeoverDue(string key, string home)
     {
@@ -348,9 +352,30 @@ internal sealed class CacheSimulation
         CheckLines();
     }
 
-    /// <summary>At most one node acts as a key's home in one epoch, and it is the node that epoch's ring names.</summary>
+    /// <summary>
+    /// At most one node acts as a key's home in one epoch, and it is the node that epoch's ring names: in Redis (every
+    /// home script names its epoch) and in the nodes (a home's entry for a key names the epoch it claimed it in, and
+    /// exists only once Redis has that claim as finished, its takeover waited out).
+    /// </summary>
     private void CheckHomes()
     {
+        foreach (var key in _keys)
+        {
+            var entries = _nodes.Where(n => n.Alive).Select(n => (n.Id, Epoch: n.Home!.ClaimedEpoch(key))).Where(e => e.Epoch is not null).ToList();
+            foreach (var (id, epoch) in entries)
+            {
+                if (entries.FirstOrDefault(e => e.Epoch == epoch && e.Id != id) is { Id: { } other })
+                {
+                    _homeBroken ??= $"{id} and {other} both hold {key}'s entry as its home in epoch {epoch}";
+                }
+
+                if (!_finishedClaims.Contains((key, epoch!.Value, id)))
+                {
+                    _homeBroken ??= $"{id} holds {key}'s entry as its home in epoch {epoch} before its claim there is finished";
+                }
+            }
+        }
+
         if (_homeBroken is not null)
         {
             throw new SimulationFailure($"seed {Seed}, step {Steps}, t={Now} ms: {_homeBroken}. Replay with DISTSYNC_CACHESIM_SEED={Seed}."

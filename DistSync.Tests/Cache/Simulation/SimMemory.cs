@@ -39,6 +39,7 @@ internal sealed class SimMemory(CacheSimulation sim)
         if (!takeover)
         {
             (h.Ready, h.ReadyHome) = (epoch, home);
+            _sim.FinishedClaim(key, epoch, home);
         }
 
         return h;
@@ -61,6 +62,7 @@ internal sealed class SimMemory(CacheSimulation sim)
                 {
                     (h.Ready, h.ReadyHome, takeover) = (epoch, home, false);
                     h.Fence++;
+                    memory._sim.FinishedClaim(key, epoch, home);
                 }
             }
             else if (newFence && !takeover)
