@@ -12,9 +12,8 @@ namespace DistSync.Node.Cache;
 /// epoch). A takeover finished by another home, or this home's own claim cut short, leaves one due. The home then
 /// waits one lease before it grants anything and voids the old owner's fence, so the old owner's last write-backs
 /// land rather than being lost; it finishes only the claim it waited on (if another home claimed meanwhile, that
-/// script is a new claim and the wait starts again). The
-/// hash outlives its value by <see cref="GraceMs"/> (far past any lease); a holder write to a hash that is gone is
-/// refused. Only commands Garnet also runs.
+/// script is a new claim and the wait starts again). The hash outlives its value by <see cref="GraceMs"/> (far past
+/// any lease), and every script by as much on Redis's own clock; a holder write to a hash that is gone is refused. Only commands Garnet also runs.
 /// </para>
 /// </summary>
 public static class CacheScripts
@@ -39,13 +38,18 @@ public static class CacheScripts
 
         """;
 
+    // The grace counts from the value's expiry and from the caller's now, both instants on some node's wall clock,
+    // and at least from Redis's own now: a node whose clock is behind Redis's must not make Redis drop a record whose
+    // fence and version live leases still rely on.
     private const string Expire = """
         local function expire()
           local exp = tonumber(redis.call('HGET', KEYS[1], 'exp') or '0')
           if exp == 0 and redis.call('HEXISTS', KEYS[1], 'v') == 1 then
             redis.call('PERSIST', KEYS[1])
           else
-            redis.call('PEXPIREAT', KEYS[1], math.max(exp, now) + 600000)
+            local t = redis.call('TIME')
+            local redisNow = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+            redis.call('PEXPIREAT', KEYS[1], math.max(exp, now, redisNow) + 600000)
           end
         end
 

@@ -5,7 +5,8 @@ namespace DistSync.Tests.Cache;
 
 /// <summary>
 /// The cache's Lua scripts against the real servers the AppHost can run (redis-server and Garnet): claims and the
-/// epoch fence, versions, the owner's fence, deletes and TTLs. Time is an argument, so nothing here waits.
+/// epoch fence, versions, the owner's fence, deletes and TTLs. Time is an argument (Redis's own clock only sets the
+/// least a record lives), so nothing here waits.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
@@ -61,6 +62,31 @@ public sealed class CacheScriptsTests
         var done = await memory.ReadAsync("w", 2, "n2", newFence: false, T0, takeoverDone: true);
         Assert.Equal((false, owner.Fence + 1, "2"), (done.Takeover, done.Fence, done.Value));
     }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Record_NodeClockAnHourBehindRedis_OutlivesTheScriptByTheGraceOnRedissClock(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+        var db = redis.Connection.GetDatabase();
+        var redisNow = RedisNowUnixMs((StackExchange.Redis.RedisResult[])(await db.ExecuteAsync("TIME"))!);
+        var behind = redisNow - 3_600_000;
+
+        // A value with a 1 s TTL, written by a node whose wall clock is an hour behind Redis's: the value has expired
+        // by that node's clock only in an hour, and the record (version, fence, home) must outlive it by the grace on
+        // Redis's own clock, not vanish at once because the node's instant is in Redis's past.
+        var written = await memory.WriteAsync("skew", 1, "n1", true, "1", behind + 1000, 0, behind);
+        var expiresAt = (long)await db.ExecuteAsync("PEXPIRETIME", CacheScripts.KeyOf("skew"));
+        Assert.InRange(expiresAt, redisNow + CacheScripts.GraceMs, redisNow + CacheScripts.GraceMs + 60_000);
+
+        Assert.True((await memory.HolderWriteAsync("skew", written.Fence, written.Version + 1, true, "2", behind + 1000, behind)).Applied);
+        var read = await memory.ReadAsync("skew", 1, "n1", newFence: false, behind);
+        Assert.Equal(("2", 2L, false), (read.Value, read.Version, read.Takeover));
+    }
+
+    private static long RedisNowUnixMs(StackExchange.Redis.RedisResult[] time) =>
+        (long.Parse((string)time[0]!, System.Globalization.CultureInfo.InvariantCulture) * 1000) + (long.Parse((string)time[1]!, System.Globalization.CultureInfo.InvariantCulture) / 1000);
 
     private static async Task ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(RedisCacheMemory memory)
     {
