@@ -100,7 +100,8 @@ public static class CacheApi
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        var homeId = ring.HomeOf(key!);
+        var membership = ring.Current;
+        var homeId = CacheRing.HomeOf(membership, key!);
         // A frozen or partitioned node shows as unreachable rather than holding the page up.
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(TimeSpan.FromSeconds(1));
@@ -123,6 +124,6 @@ public static class CacheApi
             : new CacheLineView(r.Node, "I", 0, 0, false, r.Reply is not null)).ToList();
         // The directory lives at the home.
         var entry = replies.FirstOrDefault(r => r.Node == homeId).Reply?.Directory;
-        return TypedResults.Ok(new CacheLinesResponse(key!, homeId, ring.Epoch, lines, entry));
+        return TypedResults.Ok(new CacheLinesResponse(key!, homeId, membership.Epoch, lines, entry));
     }
 }

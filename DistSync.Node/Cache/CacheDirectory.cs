@@ -24,6 +24,9 @@ public sealed class CacheDirectory
         return entry;
     }
 
+    /// <summary>Forgets a key's entry: its holders are being waited out.</summary>
+    public void Remove(string key) => _entries.Remove(key);
+
     /// <summary>
     /// Forgets entries whose every lease has ended and that no request is using: nobody can serve those keys
     /// without asking again. Entries with live leases stay even when the key's home moved away, so that if it moves
@@ -125,7 +128,7 @@ public sealed class DirectoryEntry(string key)
         Sharers.Remove(node);
     }
 
-    /// <summary>Forget every holder: after a restart of the key's claim, their leases were waited out.</summary>
+    /// <summary>Forget every holder: a write has taken every copy.</summary>
     public void Clear()
     {
         Owner = null;

@@ -1,3 +1,5 @@
+using DistSync.Node.Cluster;
+
 namespace DistSync.Node.Cache;
 
 /// <summary>
@@ -48,10 +50,17 @@ public sealed class CacheHome
 
     private long NowUnixMs => _time.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task<HomeReply> HandleAsync(HomeRequest request, CancellationToken cancellationToken)
+    /// <summary>A peer's request: served under the membership as this node holds it now, read once.</summary>
+    public Task<HomeReply> HandleAsync(HomeRequest request, CancellationToken cancellationToken) => HandleAsync(request, _ring.Current, cancellationToken);
+
+    /// <summary>
+    /// Serves the request as the key's home in <paramref name="membership"/>'s epoch, from start to end, whatever the ring
+    /// does meanwhile: a newer home's claim in Redis refuses this one's scripts, and that home waits this one's leases out.
+    /// </summary>
+    public async Task<HomeReply> HandleAsync(HomeRequest request, ClusterMembership membership, CancellationToken cancellationToken)
     {
-        var epoch = _ring.Epoch;
-        var home = _ring.HomeOf(request.Key);
+        var epoch = membership.Epoch;
+        var home = CacheRing.HomeOf(membership, request.Key);
         if (home != _self)
         {
             return HomeReply.NotHome(epoch, home);
@@ -110,6 +119,15 @@ public sealed class CacheHome
         }
     }
 
+    /// <summary>The epoch in which this node holds the key's entry as its home (claimed, any takeover finished); null when none.</summary>
+    internal long? ClaimedEpoch(string key)
+    {
+        lock (_directory)
+        {
+            return _directory.Find(key) is { Epoch: >= 0 } entry ? entry.Epoch : null;
+        }
+    }
+
     public int EntryCount
     {
         get
@@ -130,17 +148,19 @@ public sealed class CacheHome
         }
     }
 
+    /// <summary>
+    /// This home's entry for the key, claimed in Redis for <paramref name="epoch"/>. Until a takeover's wait is over the
+    /// node is not the key's home in anything: no entry (it would show this node as home and hold holders it has not
+    /// waited out), no grant (the key's lock is held), no new fence (the script gives none while a takeover is due).
+    /// </summary>
     private async Task<DirectoryEntry> ClaimAsync(string key, long epoch, CancellationToken cancellationToken)
     {
-        DirectoryEntry entry;
         lock (_directory)
         {
-            entry = _directory.GetOrAdd(key);
-        }
-
-        if (entry.Epoch == epoch)
-        {
-            return entry;
+            if (_directory.Find(key) is { } claimed && claimed.Epoch == epoch)
+            {
+                return claimed;
+            }
         }
 
         var claim = await _memory.ReadAsync(key, epoch, _self, newFence: false, NowUnixMs);
@@ -156,7 +176,7 @@ public sealed class CacheHome
         {
             lock (_directory)
             {
-                entry.Clear();
+                _directory.Remove(key);
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(LeaseMs + MarginMs), _time, CancellationToken.None);
@@ -165,10 +185,20 @@ public sealed class CacheHome
             {
                 throw new StaleHomeException(fenced.StoredEpoch);
             }
+
+            // Another home claimed the key during the wait: it may grant from then on, and this wait did not cover it.
+            if (fenced.Takeover)
+            {
+                throw new TakeoverDueException();
+            }
         }
 
-        entry.Epoch = epoch;
-        return entry;
+        lock (_directory)
+        {
+            var entry = _directory.GetOrAdd(key);
+            entry.Epoch = epoch;
+            return entry;
+        }
     }
 
     private async Task<HomeReply> ReadAsync(DirectoryEntry entry, HomeRequest request, long epoch, CancellationToken cancellationToken)

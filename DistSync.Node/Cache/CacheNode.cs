@@ -347,7 +347,7 @@ public sealed class CacheNode
     }
 
     /// <summary>
-    /// Sends a request to the key's home (looked up afresh on every try) and installs the grant unless a revoke came
+    /// Sends a request to the key's home (looked up afresh on every try, epoch and home from one snapshot) and installs the grant unless a revoke came
     /// in meanwhile. Retries while the ring moves. A write whose request may have arrived is never sent twice: applied
     /// twice, it could land on both sides of another client's write.
     /// </summary>
@@ -369,7 +369,9 @@ public sealed class CacheNode
                 delay *= 2;
             }
 
-            var home = _ring.HomeOf(request.Key);
+            // One reading of the ring per try: this node's own home serves under the same snapshot it was picked from.
+            var membership = _ring.Current;
+            var home = CacheRing.HomeOf(membership, request.Key);
             var sentAt = NowMs;
             long ticket;
             lock (_lines)
@@ -383,7 +385,7 @@ public sealed class CacheNode
                 // This node's own home finishes what it begins, whatever the caller does (as a peer's home does).
                 if (home == _self)
                 {
-                    reply = await _home.HandleAsync(request, CancellationToken.None);
+                    reply = await _home.HandleAsync(request, membership, CancellationToken.None);
                 }
                 else
                 {

@@ -14,7 +14,11 @@ public sealed class CacheOptions
     [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
     public TimeSpan Lease { get; set; } = TimeSpan.FromSeconds(2);
 
-    /// <summary>Added to every lease at the home: covers the two clocks' rates differing and the home's timer firing early.</summary>
+    /// <summary>
+    /// Added to every lease at the home (and to a new home's takeover wait): covers the holder's and the home's
+    /// monotonic clocks running at different rates, up to this share of the lease (5 % by default: each clock within
+    /// 2.4 % of real time), and the home's timer firing early.
+    /// </summary>
     [Range(typeof(TimeSpan), "00:00:00", "00:00:10")]
     public TimeSpan LeaseMargin { get; set; } = TimeSpan.FromMilliseconds(100);
 

@@ -1,3 +1,5 @@
+using DistSync.Node.Cluster;
+
 namespace DistSync.Node.Cache;
 
 /// <summary>How a node reaches other nodes' cache roles. Throws <see cref="CachePeerUnreachableException"/> when a peer does not answer.</summary>
@@ -8,12 +10,14 @@ public interface ICachePeers
     Task<RevokeReply> RevokeAsync(string holder, RevokeRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>Which node is a key's home, in which ring epoch.</summary>
+/// <summary>
+/// The membership that gives each key its home. Read it once per request and take the epoch and the home from that one
+/// snapshot: read twice, the two could straddle a ring change and name a home for an epoch whose ring gives the key to
+/// another node.
+/// </summary>
 public interface ICacheRing
 {
-    long Epoch { get; }
-
-    string HomeOf(string key);
+    ClusterMembership Current { get; }
 }
 
 /// <summary>

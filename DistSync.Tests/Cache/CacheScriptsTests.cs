@@ -5,7 +5,8 @@ namespace DistSync.Tests.Cache;
 
 /// <summary>
 /// The cache's Lua scripts against the real servers the AppHost can run (redis-server and Garnet): claims and the
-/// epoch fence, versions, the owner's fence, deletes and TTLs. Time is an argument, so nothing here waits.
+/// epoch fence, versions, the owner's fence, deletes and TTLs. Time is an argument (Redis's own clock only sets the
+/// least a record lives), so nothing here waits.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
@@ -31,6 +32,93 @@ public sealed class CacheScriptsTests
         await Delete_LeavesNoValue_ButKeepsTheVersionRising(memory);
         await MinVersion_IsRespected(memory);
         await Ttl_ValueReadsAsNoneAfterIt_AndTheHashOutlivesIt(memory, redis);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task TakeoverRecord_OnEachServer_NamesTheHomeThatFinishedIt(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+
+        await ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(memory);
+        await TakeoverDone_AfterAnotherHomeClaimed_FinishesNothing(memory);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task TakeoverDue_OnEachServer_NewFenceWaitsForTheTakeover(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+        var owner = await memory.WriteAsync("w", 1, "n1", true, "1", 0, 0, T0);
+
+        // The new home's read asks for a new fence while the takeover is still due: it gets a takeover, and the old
+        // owner's fence stands, so that owner's write-back during the wait still lands.
+        var early = await memory.ReadAsync("w", 2, "n2", newFence: true, T0);
+        Assert.Equal((true, owner.Fence), (early.Takeover, early.Fence));
+        Assert.True((await memory.HolderWriteAsync("w", owner.Fence, owner.Version + 1, true, "2", 0, T0)).Applied);
+
+        var done = await memory.ReadAsync("w", 2, "n2", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((false, owner.Fence + 1, "2"), (done.Takeover, done.Fence, done.Value));
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Record_NodeClockAnHourBehindRedis_OutlivesTheScriptByTheGraceOnRedissClock(string server)
+    {
+        await using var redis = await RedisServer.StartAsync(server);
+        var memory = new RedisCacheMemory(redis.Connection);
+        var db = redis.Connection.GetDatabase();
+        var redisNow = RedisNowUnixMs((StackExchange.Redis.RedisResult[])(await db.ExecuteAsync("TIME"))!);
+        var behind = redisNow - 3_600_000;
+
+        // A value with a 1 s TTL, written by a node whose wall clock is an hour behind Redis's: the value has expired
+        // by that node's clock only in an hour, and the record (version, fence, home) must outlive it by the grace on
+        // Redis's own clock, not vanish at once because the node's instant is in Redis's past.
+        var written = await memory.WriteAsync("skew", 1, "n1", true, "1", behind + 1000, 0, behind);
+        var expiresAt = (long)await db.ExecuteAsync("PEXPIRETIME", CacheScripts.KeyOf("skew"));
+        Assert.InRange(expiresAt, redisNow + CacheScripts.GraceMs, redisNow + CacheScripts.GraceMs + 60_000);
+
+        Assert.True((await memory.HolderWriteAsync("skew", written.Fence, written.Version + 1, true, "2", behind + 1000, behind)).Applied);
+        var read = await memory.ReadAsync("skew", 1, "n1", newFence: false, behind);
+        Assert.Equal(("2", 2L, false), (read.Value, read.Version, read.Takeover));
+    }
+
+    private static long RedisNowUnixMs(StackExchange.Redis.RedisResult[] time) =>
+        (long.Parse((string)time[0]!, System.Globalization.CultureInfo.InvariantCulture) * 1000) + (long.Parse((string)time[1]!, System.Globalization.CultureInfo.InvariantCulture) / 1000);
+
+    private static async Task ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(RedisCacheMemory memory)
+    {
+        // n1 claims and finishes epoch 4; n2 claims the same epoch (two homes in one epoch: the record must tell them
+        // apart). n2's claim is cut short: its next script must still see a takeover, not n1's finished record.
+        Assert.False((await memory.WriteAsync("t1", 4, "n1", true, "1", 0, 0, T0)).Takeover);
+        Assert.True((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0)).Takeover);
+        Assert.True((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0)).Takeover);
+        Assert.Equal(new MemoryWrite(false, 4, true, 0, 0), await memory.WriteAsync("t1", 4, "n2", true, "early", 0, 0, T0));
+
+        // Once n2 has waited and says so, the key is n2's; n1 must now wait in its turn.
+        Assert.False((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0, takeoverDone: true)).Takeover);
+        Assert.False((await memory.ReadAsync("t1", 4, "n2", newFence: false, T0)).Takeover);
+        Assert.True((await memory.ReadAsync("t1", 4, "n1", newFence: false, T0)).Takeover);
+    }
+
+    private static async Task TakeoverDone_AfterAnotherHomeClaimed_FinishesNothing(RedisCacheMemory memory)
+    {
+        await memory.WriteAsync("t2", 1, "n1", true, "1", 0, 0, T0);
+        var n2 = await memory.ReadAsync("t2", 2, "n2", newFence: false, T0);
+        Assert.True(n2.Takeover);
+
+        // n3 claims during n2's wait: n2's wait did not cover what n3 may grant, so n2's "done" finishes nothing, and
+        // the old owner's fence stands.
+        Assert.True((await memory.ReadAsync("t2", 2, "n3", newFence: false, T0)).Takeover);
+        var done = await memory.ReadAsync("t2", 2, "n2", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((true, n2.Fence), (done.Takeover, done.Fence));
+        Assert.True((await memory.ReadAsync("t2", 2, "n2", newFence: false, T0)).Takeover);
+
+        // That script was n2's new claim: waited out in its turn, it finishes.
+        var finished = await memory.ReadAsync("t2", 2, "n2", newFence: false, T0, takeoverDone: true);
+        Assert.Equal((false, n2.Fence + 1), (finished.Takeover, finished.Fence));
     }
 
     private static async Task FirstRead_ClaimsTheKey_WithNoValue(RedisCacheMemory memory)

@@ -29,12 +29,39 @@ public sealed class CacheSimulationTests
         // crashes and no Redis errors here.
         Run(seed, new SimOptions { Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
 
+    /// <summary>The ring moves between the steps of a request (a node has read it once and reads it again) and while homes wait out takeovers.</summary>
+    private static SimOptions RingMovingMidRequest { get; } = new() { RingMovesMidRequest = true, RingFlapRatePerMs = 0.01, RingMoveOnTakeover = 0.5 };
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RingMovesMidRequest_OneHomePerKeyAndEpoch_LinesExclusiveAndHistoryLinearizable(int seed) =>
+        Run(seed, RingMovingMidRequest);
+
+    [Theory]
+    [MemberData(nameof(Seeds))]
+    public void RingMovesMidRequest_WriteBack_OneHomePerKeyAndEpoch_LinesExclusiveAndHistoryLinearizable(int seed) =>
+        Run(seed, RingMovingMidRequest with { Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
+
+    [Fact]
+    public void RingMovesMidRequest_ActuallyLandsBetweenReadsAndDuringTakeoverWaits()
+    {
+        var sim = new CacheSimulation(3, RingMovingMidRequest);
+        sim.Run();
+
+        Assert.True(sim.EpochChanges >= 40, $"{sim.EpochChanges} ring changes");
+        Assert.True(sim.LandedMidRequest >= 5, $"{sim.LandedMidRequest} epochs landed inside a request");
+        Assert.True(sim.LandedDuringTakeoverWaits >= 20, $"{sim.LandedDuringTakeoverWaits} epochs landed during a takeover wait");
+    }
+
     [Fact]
     public void TinyL1_EvictionsUnderLoad_StillLinearizable() =>
         Run(SimulationSeeds.Replay(SeedVariable, 11), new SimOptions { MaxEntries = 1, Keys = 4, Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
 
     [Fact]
     public void Replay_OneSeed() => Run(SimulationSeeds.Replay(SeedVariable, 424242), new SimOptions());
+
+    [Fact]
+    public void Replay_OneSeed_RingMovingMidRequest() => Run(SimulationSeeds.Replay(SeedVariable, 424242), RingMovingMidRequest);
 
     [Fact]
     public void Replay_OneSeed_WriteBack() => Run(SimulationSeeds.Replay(SeedVariable, 424242), new SimOptions { Policy = CacheWritePolicy.WriteBack, Crashes = false, MemoryErrorRate = 0 });
@@ -50,6 +77,20 @@ public sealed class CacheSimulationTests
         Assert.Equal(first.Steps, second.Steps);
         Assert.Equal(first.History, second.History);
         Assert.True(first.History.Count > 500, $"only {first.History.Count} operations ran");
+    }
+
+    [Fact]
+    public void SameSeed_RingMovingMidRequest_ReplaysExactly()
+    {
+        var first = new CacheSimulation(7, RingMovingMidRequest with { Duration = TimeSpan.FromSeconds(2) });
+        first.Run();
+        var second = new CacheSimulation(7, RingMovingMidRequest with { Duration = TimeSpan.FromSeconds(2) });
+        second.Run();
+
+        Assert.Equal(first.Steps, second.Steps);
+        Assert.Equal(first.History, second.History);
+        Assert.Equal((first.EpochChanges, first.LandedMidRequest, first.LandedDuringTakeoverWaits), (second.EpochChanges, second.LandedMidRequest, second.LandedDuringTakeoverWaits));
+        Assert.True(first.History.Count > 200, $"only {first.History.Count} operations ran");
     }
 
     [Fact]

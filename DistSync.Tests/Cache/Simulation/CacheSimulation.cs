@@ -28,6 +28,12 @@ internal sealed class CacheSimulation
     private readonly List<(string Key, long Version, string? Value, long Invoked, string Client)> _reads = [];
     private readonly string[] _keys;
     private readonly List<string> _log = [];
+    private readonly Dictionary<long, DistSync.Node.Cluster.HashRing> _rings = [];
+    private readonly Dictionary<(string Key, long Epoch), string> _actedAsHome = [];
+    private readonly HashSet<(string Key, string Home)> _inTakeoverWait = [];
+    private readonly HashSet<(string Key, long Epoch, string Home)> _finishedClaims = [];
+    private string? _homeBroken;
+    private bool _quiet;
     private long _epoch;
     private IReadOnlyList<string> _members;
     private int _writeCounter;
@@ -42,6 +48,7 @@ internal sealed class CacheSimulation
         _keys = [.. Enumerable.Range(0, options.Keys).Select(k => $"k{k}")];
         _nodes = [.. Enumerable.Range(1, options.Nodes).Select(i => new SimNode($"n{i}"))];
         _members = [.. _nodes.Select(n => n.Id)];
+        _rings[0] = new DistSync.Node.Cluster.HashRing(_members);
         foreach (var node in _nodes)
         {
             Boot(node);
@@ -66,6 +73,12 @@ internal sealed class CacheSimulation
 
     public long EpochChanges => _epoch;
 
+    /// <summary>Epochs that landed on a node's ring at a read of it, that is inside a request rather than between two.</summary>
+    public int LandedMidRequest { get; private set; }
+
+    /// <summary>Epochs that landed on a node's ring while it waited out a takeover.</summary>
+    public int LandedDuringTakeoverWaits { get; private set; }
+
     public SimNode Node(string id) => _nodes.First(n => n.Id == id);
 
     public bool Partitioned(string a, string b) => _cuts.Contains((a, b));
@@ -81,7 +94,7 @@ internal sealed class CacheSimulation
             }
         }
 
-        _scheduler.Run(Options.Duration, Options.CheckLinesEveryStep ? CheckLines : () => { }, Nemesis);
+        _scheduler.Run(Options.Duration, Options.CheckLinesEveryStep ? CheckEveryStep : () => { }, Nemesis);
         CheckHistory();
     }
 
@@ -92,7 +105,7 @@ internal sealed class CacheSimulation
         node.Alive = true;
         node.Incarnation++;
         var incarnation = node.Incarnation;
-        node.Ring = new SimRing(_epoch, _members);
+        node.Ring = new SimRing(this, node, _epoch, _members);
         var cacheOptions = new CacheOptions
         {
             Lease = TimeSpan.FromMilliseconds(Options.LeaseMs),
@@ -231,15 +244,24 @@ internal sealed class CacheSimulation
             }
         }
 
+        // The ring also moves with every node up: the leader's monitor removes a node that answered late and adds it
+        // back once it answers, so a node leaves and rejoins while it is serving.
+        _quiet = quiet;
+        if (!quiet && Options.RingFlapRatePerMs > 0 && Random.NextDouble() < Options.RingFlapRatePerMs)
+        {
+            TakeOutOfRing(_nodes[Random.Next(_nodes.Count)]);
+        }
+
         // The ring: a node cut off or down for a while leaves, and comes back once steadily reachable; every node
         // that can hear the (simulated) Raft leader applies each epoch after its own delay.
         var reachable = _nodes.Where(n => n.DownUntil is null && Now - n.BackSince > Options.LeaseMs / 2).Select(n => n.Id).ToList();
-        var lost = _nodes.Where(n => n.DownUntil is not null && Now - n.DownSince > Options.LeaseMs / 2).Select(n => n.Id).ToHashSet();
+        var lost = _nodes.Where(n => (n.DownUntil is not null && Now - n.DownSince > Options.LeaseMs / 2) || n.RingOutUntil > Now).Select(n => n.Id).ToHashSet();
         var desired = _nodes.Select(n => n.Id).Where(id => !lost.Contains(id) && (_members.Contains(id) || reachable.Contains(id))).ToList();
         if (desired.Count > 0 && !desired.SequenceEqual(_members))
         {
             _epoch++;
             _members = desired;
+            _rings[_epoch] = new DistSync.Node.Cluster.HashRing(desired);
             Log($"epoch {_epoch}: {string.Join(",", desired)}");
             var epoch = _epoch;
             var members = desired;
@@ -253,7 +275,15 @@ internal sealed class CacheSimulation
                         await Task.Delay(TimeSpan.FromMilliseconds(delay), Time);
                         if (node.Alive && node.DownUntil is null)
                         {
-                            node.Ring!.Apply(epoch, members);
+                            var ring = node.Ring!;
+                            ring.Receive(epoch, members);
+                            if (Options.RingMovesMidRequest)
+                            {
+                                // Whatever no read has landed by then lands on its own.
+                                await Task.Delay(TimeSpan.FromMilliseconds(Random.Next(1, 100)), Time);
+                                ring.Settle();
+                            }
+
                             return;
                         }
 
@@ -264,12 +294,95 @@ internal sealed class CacheSimulation
         }
     }
 
+    private void TakeOutOfRing(SimNode node)
+    {
+        if (_members.Count > 1 && _members.Contains(node.Id) && node.DownUntil is null)
+        {
+            node.RingOutUntil = Now + Random.Next(1, Options.LeaseMs / 2);
+            Log($"ring drops {node.Id} until {node.RingOutUntil}");
+        }
+    }
+
+    /// <summary>A home script reached Redis: <paramref name="home"/> acts as the key's home in <paramref name="epoch"/>.</summary>
+    public void ActedAsHome(string key, long epoch, string home)
+    {
+        var owner = _rings[epoch].OwnerOf(CacheRing.RingKey(key));
+        if (owner != home)
+        {
+            _homeBroken ??= $"{home} acted as home of {key} in epoch {epoch}, whose ring gives {key} to {owner}";
+        }
+
+        if (!_actedAsHome.TryAdd((key, epoch), home) && _actedAsHome[(key, epoch)] != home)
+        {
+            _homeBroken ??= $"{_actedAsHome[(key, epoch)]} and {home} both acted as home of {key} in epoch {epoch}";
+        }
+
+        _inTakeoverWait.Remove((key, home));
+    }
+
+    /// <summary>Redis recorded <paramref name="home"/>'s claim of <paramref name="key"/> in <paramref name="epoch"/> as finished: no takeover left to wait out.</summary>
+    public void FinishedClaim(string key, long epoch, string home) => _finishedClaims.Add((key, epoch, home));
+
+    /// <summary>Redis told <paramref name="home"/> to wait out the previous home's leases before granting <paramref name="key"/>.</summary>
+    public void TakeoverDue(string key, string home)
+    {
+        _inTakeoverWait.Add((key, home));
+        if (!_quiet && Options.RingMoveOnTakeover > 0 && Random.NextDouble() < Options.RingMoveOnTakeover)
+        {
+            TakeOutOfRing(Node(home));
+        }
+    }
+
+    public void RingLanded(SimNode node, bool midRequest)
+    {
+        LandedMidRequest += midRequest ? 1 : 0;
+        LandedDuringTakeoverWaits += _inTakeoverWait.Any(w => w.Home == node.Id) ? 1 : 0;
+    }
+
     private void Log(string line) => _log.Add($"t={Now} {line}");
 
     /// <summary>The events before <paramref name="until"/> that concern <paramref name="key"/> (or the ring), for a failure report.</summary>
     private string Tail(string key, long until) => string.Join(Environment.NewLine, _log
         .Where(l => l.Contains($" {key}=", StringComparison.Ordinal) || l.Contains("epoch", StringComparison.Ordinal) || l.Contains("crash", StringComparison.Ordinal) || l.Contains("partition", StringComparison.Ordinal))
         .Where(l => long.Parse(l[2..l.IndexOf(' ', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture) <= until + 400).TakeLast(60));
+
+    private void CheckEveryStep()
+    {
+        CheckHomes();
+        CheckLines();
+    }
+
+    /// <summary>
+    /// At most one node acts as a key's home in one epoch, and it is the node that epoch's ring names: in Redis (every
+    /// home script names its epoch) and in the nodes (a home's entry for a key names the epoch it claimed it in, and
+    /// exists only once Redis has that claim as finished, its takeover waited out).
+    /// </summary>
+    private void CheckHomes()
+    {
+        foreach (var key in _keys)
+        {
+            var entries = _nodes.Where(n => n.Alive).Select(n => (n.Id, Epoch: n.Home!.ClaimedEpoch(key))).Where(e => e.Epoch is not null).ToList();
+            foreach (var (id, epoch) in entries)
+            {
+                if (entries.FirstOrDefault(e => e.Epoch == epoch && e.Id != id) is { Id: { } other })
+                {
+                    _homeBroken ??= $"{id} and {other} both hold {key}'s entry as its home in epoch {epoch}";
+                }
+
+                if (!_finishedClaims.Contains((key, epoch!.Value, id)))
+                {
+                    _homeBroken ??= $"{id} holds {key}'s entry as its home in epoch {epoch} before its claim there is finished";
+                }
+            }
+        }
+
+        if (_homeBroken is not null)
+        {
+            throw new SimulationFailure($"seed {Seed}, step {Steps}, t={Now} ms: {_homeBroken}. Replay with DISTSYNC_CACHESIM_SEED={Seed}."
+                + Environment.NewLine + string.Join(Environment.NewLine, _log.Where(l => l.Contains("epoch", StringComparison.Ordinal) || l.Contains("ring", StringComparison.Ordinal)
+                    || l.Contains("crash", StringComparison.Ordinal) || l.Contains("partition", StringComparison.Ordinal)).TakeLast(12)));
+        }
+    }
 
     /// <summary>The MESI invariant across the live nodes, for every key.</summary>
     private void CheckLines()
@@ -321,6 +434,9 @@ internal sealed class SimNode(string id)
 
     public long BackSince { get; set; } = -1_000_000;
 
+    /// <summary>Until then the ring leaves this node out though it is up (a flap of the membership monitor).</summary>
+    public long RingOutUntil { get; set; }
+
     public SimRing? Ring { get; set; }
 
     public CacheHome? Home { get; set; }
@@ -359,6 +475,15 @@ internal sealed record SimOptions
     public CacheWritePolicy Policy { get; init; } = CacheWritePolicy.WriteThrough;
 
     public bool PlantSkippedAck { get; init; }
+
+    /// <summary>A node's ring takes a new epoch between two reads of it, not only between requests.</summary>
+    public bool RingMovesMidRequest { get; init; }
+
+    /// <summary>How often per millisecond the ring drops a node that is up, for a moment.</summary>
+    public double RingFlapRatePerMs { get; init; }
+
+    /// <summary>How often a home told to wait out a takeover is dropped from the ring during that wait.</summary>
+    public double RingMoveOnTakeover { get; init; }
 
     /// <summary>Off: only the history is checked at the end (to show the linearizability checker finds a bug by itself).</summary>
     public bool CheckLinesEveryStep { get; init; } = true;

@@ -16,7 +16,7 @@ internal sealed class SimMemory(CacheSimulation sim)
 
     public (string? Value, long Version) Peek(string key) => _hashes.TryGetValue(key, out var h) ? (h.Value, h.Version) : (null, 0);
 
-    private Hash Claim(string key, long epoch, string home, out bool takeover, out bool stale)
+    private Hash Claim(string key, long epoch, string home, out bool takeover, out bool stale, out bool claimed)
     {
         if (!_hashes.TryGetValue(key, out var h))
         {
@@ -24,18 +24,22 @@ internal sealed class SimMemory(CacheSimulation sim)
             _hashes[key] = h;
         }
 
+        _sim.ActedAsHome(key, epoch, home);
         stale = h.Epoch > epoch;
         takeover = false;
+        claimed = false;
         if (stale)
         {
             return h;
         }
 
-        takeover = h.Epoch >= 0 && !(h.Home == home && h.Ready == h.Epoch);
+        claimed = h.Epoch == epoch && h.Home == home;
+        takeover = h.Epoch >= 0 && !(h.Home == home && h.ReadyHome == home && h.Ready == h.Epoch);
         (h.Epoch, h.Home) = (epoch, home);
         if (!takeover)
         {
-            h.Ready = epoch;
+            (h.Ready, h.ReadyHome) = (epoch, home);
+            _sim.FinishedClaim(key, epoch, home);
         }
 
         return h;
@@ -46,7 +50,7 @@ internal sealed class SimMemory(CacheSimulation sim)
         public async Task<MemoryRead> ReadAsync(string key, long epoch, string home, bool newFence, long nowUnixMs, bool takeoverDone = false)
         {
             await TravelAsync();
-            var h = memory.Claim(key, epoch, home, out var takeover, out var stale);
+            var h = memory.Claim(key, epoch, home, out var takeover, out var stale, out var claimed);
             if (stale)
             {
                 return await ReplyAsync(new MemoryRead(true, h.Epoch, false, null, 0, 0, 0));
@@ -54,12 +58,21 @@ internal sealed class SimMemory(CacheSimulation sim)
 
             if (takeoverDone)
             {
-                (h.Ready, takeover) = (epoch, false);
-                h.Fence++;
+                if (claimed)
+                {
+                    (h.Ready, h.ReadyHome, takeover) = (epoch, home, false);
+                    h.Fence++;
+                    memory._sim.FinishedClaim(key, epoch, home);
+                }
             }
-            else if (newFence)
+            else if (newFence && !takeover)
             {
                 h.Fence++;
+            }
+
+            if (takeover)
+            {
+                memory._sim.TakeoverDue(key, home);
             }
 
             return await ReplyAsync(new MemoryRead(false, epoch, takeover, h.Value, h.Version, h.Fence, 0));
@@ -68,7 +81,12 @@ internal sealed class SimMemory(CacheSimulation sim)
         public async Task<MemoryWrite> WriteAsync(string key, long epoch, string home, bool hasValue, string? value, long expiresAtUnixMs, long minVersion, long nowUnixMs)
         {
             await TravelAsync();
-            var h = memory.Claim(key, epoch, home, out var takeover, out var stale);
+            var h = memory.Claim(key, epoch, home, out var takeover, out var stale, out _);
+            if (takeover && !stale)
+            {
+                memory._sim.TakeoverDue(key, home);
+            }
+
             if (stale || takeover)
             {
                 return await ReplyAsync(new MemoryWrite(stale, h.Epoch, takeover && !stale, 0, 0));
@@ -136,6 +154,8 @@ internal sealed class SimMemory(CacheSimulation sim)
         public string Home { get; set; } = "";
 
         public long Ready { get; set; } = -1;
+
+        public string ReadyHome { get; set; } = "";
     }
 }
 

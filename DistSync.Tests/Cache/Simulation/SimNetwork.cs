@@ -65,23 +65,3 @@ internal sealed class SimNetwork(CacheSimulation sim)
             network.SendAsync(sender, incarnation, holder, target => target.Cache!.RevokeAsync(request, CancellationToken.None), cancellationToken);
     }
 }
-
-/// <summary>A node's view of the ring: it learns each committed epoch at its own moment.</summary>
-internal sealed class SimRing : ICacheRing
-{
-    private DistSync.Node.Cluster.HashRing _ring;
-
-    public SimRing(long epoch, IReadOnlyList<string> members) => (Epoch, _ring) = (epoch, new DistSync.Node.Cluster.HashRing(members));
-
-    public long Epoch { get; private set; }
-
-    public void Apply(long epoch, IReadOnlyList<string> members)
-    {
-        if (epoch > Epoch)
-        {
-            (Epoch, _ring) = (epoch, new DistSync.Node.Cluster.HashRing(members));
-        }
-    }
-
-    public string HomeOf(string key) => _ring.OwnerOf(DistSync.Node.Cache.CacheRing.RingKey(key));
-}
