@@ -12,7 +12,11 @@ namespace DistSync.Tests.Cache;
 [Trait("Category", "Integration")]
 public sealed class CacheScriptsTests
 {
-    private const long T0 = 1_800_000_000_000;
+    /// <summary>
+    /// The nodes' "now" in these scripts: a year ahead of Redis's clock, whatever the date, so a record's expiry is decided by
+    /// the times the test passes and never by Redis's own clock catching up with a fixed instant.
+    /// </summary>
+    private static readonly long T0 = DateTimeOffset.UtcNow.AddYears(1).ToUnixTimeMilliseconds();
 
     public static TheoryData<string> Servers => ["redis-server", "garnet"];
 
