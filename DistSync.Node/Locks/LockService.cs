@@ -16,7 +16,9 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
     /// <summary>
     /// Acquires, waiting up to <paramref name="waitMs"/>. <paramref name="callerGone"/> fires when the caller went away
     /// (the HTTP request was aborted): then the request is withdrawn through Raft, and a grant it got meanwhile is
-    /// released, so nobody holds a lock that nobody knows of.
+    /// released, so nobody holds a lock that nobody knows of. Not when it carried a <paramref name="requestId"/>: that
+    /// caller said it may come back for this very answer (a repeat gets the grant), so its wait and grant stay, to end by
+    /// their deadline and lease like a crashed client's; withdrawing them would take a lock from a client that holds it.
     /// </summary>
     public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, string? requestId, CancellationToken callerGone)
     {
@@ -26,7 +28,7 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
         var answer = applied is { Outcome: LockOutcome.Waiting, Wait: { } wait }
             ? await AwaitGrantAsync(wait, resource, clientId, ttlMs, waitMs, started, callerGone)
             : Answer(applied, resource, clientId, started);
-        if (callerGone.IsCancellationRequested && answer.Outcome is "acquired" or "abandoned")
+        if (callerGone.IsCancellationRequested && requestId is null && answer.Outcome is "acquired" or "abandoned")
         {
             // The caller will never hear of a grant: take back what this request got (a hold it had before stays).
             await WithdrawAsync(resource, clientId, applied.Index);
@@ -68,7 +70,7 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
         }
         catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
         {
-            return new LockAnswer("abandoned", null, new LockConflictResponse("abandoned", resource, clientId, "The caller went away; the wait was withdrawn."));
+            return new LockAnswer("abandoned", null, new LockConflictResponse("abandoned", resource, clientId, "The caller went away before the grant."));
         }
         catch (TimeoutException)
         {

@@ -90,10 +90,11 @@ public static class QueueApi
                 // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
                 messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
                     repeat: request.RequestId is not null, cancellationToken);
-                if (cancellationToken.IsCancellationRequested && messages.Count > 0)
+                if (cancellationToken.IsCancellationRequested && messages.Count > 0 && request.RequestId is null)
                 {
                     // The caller hung up as the lease was made: nobody will read this answer, so the messages go back now
-                    // rather than at the end of their visibility, and the deliveries do not count.
+                    // rather than at the end of their visibility, and the deliveries do not count. A caller that gave a
+                    // request id said it may ask again for this very lease: it stays leased to that repeat.
                     await queue.ReleaseAsync(topic, messages);
                     cancellationToken.ThrowIfCancellationRequested();
                 }

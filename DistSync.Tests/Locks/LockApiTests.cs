@@ -170,6 +170,27 @@ public sealed class LockApiTests(LockApiTests.Cluster cluster) : IClassFixture<L
         Assert.Equal("acquired", (await Node(3).AcquireAsync("scenario-hangup", "next")).Status);
     }
 
+    [Fact]
+    public async Task Acquire_WithARequestIdWhoseCallerHangsUp_StaysQueued_AndItsRepeatGetsTheGrant()
+    {
+        await Node(1).AcquireAsync("scenario-hangup-id", "owner", ttlMs: 60_000);
+        const string body = """{"resource":"scenario-hangup-id","client_id":"back","mode":"exclusive","wait_ms":60000,"request_id":"w-1"}""";
+        using var hangUp = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var http = cluster.CreateHttpClient("node2");
+        var waiting = http.PostAsync(new Uri("/locks/acquire", UriKind.Relative), new StringContent(body, System.Text.Encoding.UTF8, "application/json"), hangUp.Token);
+        await WaitersAreAsync("scenario-hangup-id", ["back"]);
+
+        await hangUp.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+        var repeat = Node(3).PostRawAsync("/locks/acquire", body); // the client comes back for its answer
+        Assert.Equal("released", (await Node(1).ReleaseAsync("scenario-hangup-id", "owner")).Status);
+
+        var granted = await repeat;
+        Assert.Equal("acquired", granted.Status);
+        var holder = (await Node(1).StateAsync()).GetProperty("locks").GetProperty("scenario-hangup-id").GetProperty("holders");
+        Assert.Equal(["back"], holder.EnumerateArray().Select(h => h.GetString()));
+    }
+
     private Task WaitersAreAsync(string resource, string[] waiters) =>
         Eventually.UntilAsync(async () =>
         {
