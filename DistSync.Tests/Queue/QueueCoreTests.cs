@@ -39,6 +39,80 @@ public sealed class QueueCoreTests
     }
 
     [Fact]
+    public void TopicRegistry_PastTheClusterPartitionBound_Refused_NothingCreated()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        TopicOutcome Create(string name, int partitions) => (TopicOutcome)registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig(name, partitions, 5, 30)))!;
+
+        // 312 topics of 256 partitions are 79,872; one more would make 80,128, past the cluster's 80,000.
+        var created = Enumerable.Range(0, 312).Select(i => Create($"t{i}", 256)).ToList();
+        var past = Create("t312", 256);
+        var fits = Create("t313", 128);
+
+        Assert.All(created, c => Assert.NotNull(c.Topic));
+        Assert.Null(past.Topic);
+        Assert.Equal(("partitions", TopicLimits.MaxPartitions), (past.Limit, past.Max));
+        Assert.False(registry.TryGet("t312", out _));
+        Assert.NotNull(fits.Topic); // 80,000 exactly: at the bound, not past it
+        Assert.Equal(313, registry.Topics.Count);
+    }
+
+    [Fact]
+    public void TopicRegistry_TokenPastItsTopicBound_Refused_OtherTokensAndTheClusterGoOn()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        TopicOutcome Create(string name, string token) => (TopicOutcome)registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig(name, 1, 5, 30, token)))!;
+
+        var created = Enumerable.Range(0, TopicLimits.MaxTopicsPerToken).Select(i => Create($"a{i}", "a")).ToList();
+        var past = Create("a-past", "a");
+        var again = Create("a7", "a"); // an existing topic is no creation
+        var other = Create("b0", "b");
+
+        Assert.All(created, c => Assert.NotNull(c.Topic));
+        Assert.Equal((null, "topics_per_token", 1000), (past.Topic, past.Limit, past.Max));
+        Assert.Contains("'a'", past.Refusal, StringComparison.Ordinal);
+        Assert.NotNull(again.Topic);
+        Assert.NotNull(other.Topic);
+        Assert.Equal(1001, registry.Topics.Count);
+    }
+
+    [Fact]
+    public void TopicRegistry_PastTheClusterTopicBound_RefusedNamingIt()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        TopicOutcome Create(string name, string? token) => (TopicOutcome)registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig(name, 1, 5, 30, token)))!;
+
+        // Eleven tokens of at most 1,000 topics each: the cluster's 10,000 is reached first.
+        var created = Enumerable.Range(0, TopicLimits.MaxTopics).Select(i => Create($"t{i}", $"token{i % 11}")).ToList();
+        var past = Create("past", "token-new");
+
+        Assert.All(created, c => Assert.NotNull(c.Topic));
+        Assert.Equal((null, "topics", 10_000), (past.Topic, past.Limit, past.Max));
+    }
+
+    [Fact]
+    public void TopicRegistry_Snapshot_KeepsEachTokensCount()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        foreach (var i in Enumerable.Range(0, 31))
+        {
+            registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig($"a{i}", 256, 5, 30, "a")));
+        }
+
+        var restored = new TopicRegistry();
+        restored.Restore(registry.Snapshot());
+        var past = (TopicOutcome)restored.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig("a-past", 256, 5, 30, "a")))!;
+        var fits = (TopicOutcome)restored.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig("a-fits", 64, 5, 30, "a")))!;
+
+        Assert.Equal(("partitions_per_token", TopicLimits.MaxPartitionsPerToken), (past.Limit, past.Max));
+        Assert.Equal("a", fits.Topic?.CreatedBy);
+    }
+
+    [Fact]
     public void TopicRegistry_Snapshot_RestoresTheSameTopics()
     {
         var registry = new TopicRegistry();
