@@ -26,8 +26,8 @@ public sealed class TopicRegistry : IReplicatedStateMachine
     private Dictionary<string, (int Topics, int Partitions)> _byToken = new(StringComparer.Ordinal);
     private int _partitions;
 
-    /// <summary>Raised on the Raft loop when a topic is created (or a snapshot restored).</summary>
-    public event Action? Changed;
+    /// <summary>Raised on the Raft loop when a topic is created (that topic), or a snapshot restored (null: any topic may be new).</summary>
+    public event Action<TopicConfig?>? Changed;
 
     public byte Tag => CommandTag;
 
@@ -72,7 +72,7 @@ public sealed class TopicRegistry : IReplicatedStateMachine
             _byToken[token] = (topics + 1, partitions + create.Partitions);
         }
 
-        Changed?.Invoke();
+        Changed?.Invoke(create);
         return new TopicOutcome(create, null);
     }
 
@@ -85,7 +85,7 @@ public sealed class TopicRegistry : IReplicatedStateMachine
         _partitions = topics.Sum(t => t.Partitions);
         _byToken = topics.Where(t => t.CreatedBy is not null).GroupBy(t => t.CreatedBy!, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (g.Count(), g.Sum(t => t.Partitions)), StringComparer.Ordinal);
-        Changed?.Invoke();
+        Changed?.Invoke(null);
     }
 
     /// <summary>The bound this creation would pass, if any: the token's own first (what its holder can act on), then the cluster's.</summary>

@@ -198,6 +198,63 @@ public sealed class QueueCoreTests
     }
 
     [Fact]
+    public void OwnedPartitions_80000Partitions_DueLooksAtTheDueOnesAndTheNextOnly()
+    {
+        var time = new FakeTimeProvider();
+        var owned = new OwnedPartitions(time);
+        for (var p = 0; p < 80_000; p++)
+        {
+            owned.Set($"t{p / 8}", p % 8, epoch: 1, ready: 1, dueInMs: -1, version: 1);
+        }
+
+        owned.Set("t5", 3, epoch: 1, ready: 0, dueInMs: 1_000, version: 2);
+        owned.Set("t9", 0, epoch: 1, ready: 0, dueInMs: 2_000, version: 2);
+        owned.Set("t7", 1, epoch: 1, ready: 0, dueInMs: 500, version: 2);
+        var visited = owned.Visited;
+
+        var idle = owned.Due(owned.NowMs, epoch: 1);
+        time.Advance(TimeSpan.FromMilliseconds(1_000));
+        var (due, next) = owned.Due(owned.NowMs, epoch: 1);
+
+        Assert.Equal((0, owned.NowMs - 500), (idle.Due.Count, idle.NextMs));
+        Assert.Equal([("t7", 1), ("t5", 3)], due);
+        Assert.Equal(owned.NowMs + 1_000, next);
+        Assert.Equal(1 + 3, owned.Visited - visited);
+    }
+
+    [Fact]
+    public void OwnedPartitions_WakesTheSchedulerOnlyForADeadlineBeforeItsPlannedWakeUp()
+    {
+        var time = new FakeTimeProvider();
+        var owned = new OwnedPartitions(time);
+        var wakes = 0;
+        owned.DeadlineMovedEarlier += () => wakes++;
+        owned.Set("t", 0, epoch: 1, ready: 0, dueInMs: 1_000, version: 1);
+        owned.Due(owned.NowMs, epoch: 1); // the scheduler plans to wake in 1 s
+
+        owned.Set("t", 1, epoch: 1, ready: 0, dueInMs: 5_000, version: 1);
+        var later = wakes;
+        owned.Set("t", 2, epoch: 1, ready: 0, dueInMs: 200, version: 1);
+
+        Assert.Equal((1, 2), (later, wakes)); // the first deadline woke it; the one after its plan did not; the one before did
+    }
+
+    [Fact]
+    public void OwnedPartitions_TakeChanged_EachChangedPartitionOnce_OldestFirst()
+    {
+        var owned = new OwnedPartitions(new FakeTimeProvider());
+        owned.Set("a", 0, epoch: 1, ready: 1, dueInMs: -1, version: 1);
+        owned.Set("b", 0, epoch: 1, ready: 1, dueInMs: -1, version: 1);
+        owned.Set("a", 0, epoch: 1, ready: 2, dueInMs: -1, version: 2);
+
+        var first = owned.TakeChanged(10);
+        var second = owned.TakeChanged(10);
+
+        Assert.Equal([(("a", 0), 2L), (("b", 0), 1L)], first.Select(c => (c.Key, c.View!.Ready)));
+        Assert.Empty(second);
+    }
+
+    [Fact]
     public void OwnedPartitions_ALateAnswer_NeverReplacesANewerOne()
     {
         var owned = new OwnedPartitions(new FakeTimeProvider());
