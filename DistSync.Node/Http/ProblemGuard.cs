@@ -24,7 +24,8 @@ public static class ProblemGuard
     public static ProblemHttpResult? ToProblem(Exception ex) => ex switch
     {
         UnavailableException unavailable => Unavailable(unavailable.Title, unavailable.Message, unavailable.MayHaveBeenApplied, unavailable.Details),
-        LimitReachedException limit => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Limit reached", detail: limit.Message),
+        LimitReachedException limit => TypedResults.Problem(statusCode: StatusCodes.Status409Conflict, title: "Limit reached", detail: limit.Message,
+            extensions: limit.Limit is null ? null : new Dictionary<string, object?> { ["limit"] = limit.Limit, ["max"] = limit.Max }),
         // Redis failed or timed out under the request: a write may have run before the connection dropped.
         StackExchange.Redis.RedisException or TimeoutException => Unavailable("Redis unavailable", ex.Message, mayHaveBeenApplied: true, []),
         _ => null,

@@ -1,5 +1,6 @@
 using DistSync.Node.Security;
 using System.Diagnostics;
+using System.Security.Claims;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -15,13 +16,20 @@ public static class QueueApi
     /// <summary>A body with a topic and a few fields, as every queue request but a publish is.</summary>
     private const int SmallBody = 4096;
 
+    private static readonly string TopicBounds = string.Create(System.Globalization.CultureInfo.InvariantCulture,
+        $"The first publish to a topic creates it. A creation past a bound is a 409 problem (title 'Limit reached', limit and max naming the bound) "
+        + $"and creates nothing: {TopicLimits.MaxTopics:N0} topics and {TopicLimits.MaxPartitions:N0} partitions in the cluster, "
+        + $"{TopicLimits.MaxTopicsPerToken:N0} topics and {TopicLimits.MaxPartitionsPerToken:N0} partitions created by one token.");
+
     public static IEndpointRouteBuilder MapQueueApi(this IEndpointRouteBuilder app)
     {
         var queue = app.MapGroup("/queue").WithTags("Queue").AddEndpointFilter(new TargetFilter("topic"));
         queue.MapPost("/publish", PublishAsync).WithName("Publish").RequireRole(Role.Writer).WithBodyLimit(QueueLimits.MaxPayloadBytes + SmallBody)
-            .WithSummary("Publish one message (any JSON payload); a key keeps its messages in one partition, in order; a dedup_id seen in the last 5 minutes queues nothing.");
+            .WithSummary("Publish one message (any JSON payload); a key keeps its messages in one partition, in order; a dedup_id seen in the last 5 minutes queues nothing.")
+            .WithDescription(TopicBounds);
         queue.MapPost("/publish_batch", PublishBatchAsync).WithName("PublishBatch").RequireRole(Role.Writer)
-            .WithBodyLimit((long)QueueLimits.MaxBatch * (QueueLimits.MaxPayloadBytes + SmallBody)).WithSummary("Publish up to 100 messages in one request.");
+            .WithBodyLimit((long)QueueLimits.MaxBatch * (QueueLimits.MaxPayloadBytes + SmallBody)).WithSummary("Publish up to 100 messages in one request.")
+            .WithDescription(TopicBounds);
         queue.MapPost("/consume", ConsumeAsync).WithName("Consume").RequireRole(Role.Writer).WithBodyLimit(SmallBody).AddEndpointFilter(app.ServiceProvider.GetRequiredService<BlockingWaits>())
             .WithSummary("Take a message (or up to max_messages), hidden from others for visibility_timeout_sec; wait_sec long-polls up to 20 s.");
         queue.MapPost("/ack", AckAsync).WithName("Ack").RequireRole(Role.Writer).WithBodyLimit(SmallBody).WithSummary("Acknowledge a message: it is never delivered again.");
@@ -36,7 +44,8 @@ public static class QueueApi
         return app;
     }
 
-    public static Task<Results<Ok<PublishedResponse>, ProblemHttpResult>> PublishAsync(PublishRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
+    public static Task<Results<Ok<PublishedResponse>, ProblemHttpResult>> PublishAsync(PublishRequest request, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry,
+        CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<PublishedResponse>, ProblemHttpResult>>(async () =>
         {
             if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries)
@@ -46,11 +55,12 @@ public static class QueueApi
             }
 
             var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries,
-                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], request.RequestId, queue, telemetry, cancellationToken);
+                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], request.RequestId, user, queue, telemetry, cancellationToken);
             return TypedResults.Ok(published[0]);
         }, p => p);
 
-    public static Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
+    public static Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry,
+        CancellationToken cancellationToken) =>
         ProblemGuard.RunAsync<Results<Ok<PublishBatchResponse>, ProblemHttpResult>>(async () =>
         {
             var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count)
@@ -66,7 +76,7 @@ public static class QueueApi
                 return Problems.InvalidField(error.Field, error.Rule);
             }
 
-            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, request.RequestId, queue, telemetry, cancellationToken);
+            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, request.RequestId, user, queue, telemetry, cancellationToken);
             return TypedResults.Ok(new PublishBatchResponse("queued", request.Topic!, published));
         }, p => p);
 
@@ -293,11 +303,11 @@ public static class QueueApi
         }, p => p);
 
     private static async Task<IReadOnlyList<PublishedResponse>> PublishCoreAsync(string topicName, int? partitions, int? maxDeliveries,
-        IReadOnlyList<PublishBatchItem> items, string? requestId, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
+        IReadOnlyList<PublishBatchItem> items, string? requestId, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
     {
         using var activity = telemetry.StartPublish(topicName, items.Count);
         var started = Stopwatch.GetTimestamp();
-        var topic = await queue.EnsureTopicAsync(topicName, partitions, maxDeliveries, cancellationToken);
+        var topic = await queue.EnsureTopicAsync(topicName, partitions, maxDeliveries, Principals.NameOf(user), cancellationToken);
         var published = await queue.PublishAsync(topic, items, requestId, cancellationToken);
         telemetry.PublishAnswered(activity, Stopwatch.GetElapsedTime(started), topicName, published[0].Partition, published[0].Owner, published[0].Epoch);
         return published;

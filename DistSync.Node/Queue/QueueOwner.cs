@@ -135,6 +135,16 @@ public sealed class QueueOwner(
         return refusal is not null ? refusal.As<RequeueResult>() : await RequeueCoreAsync(topic, partition, epoch);
     }
 
+    /// <summary>
+    /// Takes the partition over if this node owns it and has not yet in this epoch (one requeue script: the fence, the
+    /// deadlines); nothing if it has. The scheduler's take-over: <see cref="RequeueDueAsync"/> would run a second script.
+    /// </summary>
+    public async Task<OwnerReply<bool>> TakeOverAsync(string topic, int partition)
+    {
+        var (epoch, refusal) = await PrepareAsync(topic, partition);
+        return refusal ?? OwnerReply<bool>.Ok(epoch, true);
+    }
+
     public async Task<OwnerReply<RedriveResult>> RedriveAsync(string topic, int partition)
     {
         var (epoch, refusal) = await PrepareAsync(topic, partition);

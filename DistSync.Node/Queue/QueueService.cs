@@ -37,7 +37,8 @@ public sealed class QueueService(
     private readonly string _self = peers.SelfId;
     private readonly QueueOptions _options = options.Value;
 
-    public async Task<TopicConfig> EnsureTopicAsync(string topic, int? partitions, int? maxDeliveries, CancellationToken cancellationToken)
+    /// <summary>The topic, created through Raft if it is new; <paramref name="token"/> (the caller's, as auth names it) is counted as its creator.</summary>
+    public async Task<TopicConfig> EnsureTopicAsync(string topic, int? partitions, int? maxDeliveries, string? token, CancellationToken cancellationToken)
     {
         if (topics.TryGet(topic, out var known))
         {
@@ -48,9 +49,10 @@ public sealed class QueueService(
         var create = new TopicConfig(topic,
             partitions ?? configured?.Partitions ?? _options.DefaultPartitions,
             maxDeliveries ?? configured?.MaxDeliveries ?? _options.DefaultMaxDeliveries,
-            configured?.VisibilityTimeoutSec ?? _options.DefaultVisibilityTimeoutSec);
+            configured?.VisibilityTimeoutSec ?? _options.DefaultVisibilityTimeoutSec,
+            token);
         var outcome = (TopicOutcome?)await raft.ProposeAsync(TopicRegistry.CommandTag, TopicRegistry.Encode(create), cancellationToken);
-        return outcome?.Topic ?? throw new QueueLimitException(outcome?.Refusal ?? "the topic could not be created");
+        return outcome?.Topic ?? throw new QueueLimitException(outcome?.Refusal ?? "the topic could not be created", outcome?.Limit, outcome?.Limit is null ? null : outcome.Max);
     }
 
     /// <summary>The topic if it exists anywhere: a topic another node just created is seen after a read barrier.</summary>
@@ -369,5 +371,5 @@ public static class Receipts
     }
 }
 
-/// <summary>A limit of the cluster's state was reached (too many topics).</summary>
-public sealed class QueueLimitException(string message) : Http.LimitReachedException(message);
+/// <summary>A bound of the cluster's state was reached (topics or partitions, the cluster's or a token's).</summary>
+public sealed class QueueLimitException(string message, string? limit = null, long? max = null) : Http.LimitReachedException(message, limit, max);

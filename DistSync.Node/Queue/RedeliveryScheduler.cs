@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DistSync.Node.Cluster;
 
 namespace DistSync.Node.Queue;
@@ -6,9 +7,17 @@ namespace DistSync.Node.Queue;
 /// The owner's clock for its partitions: sleeps until the earliest visibility deadline or delay of any partition it
 /// owns (known exactly from the scripts' answers) and then puts those messages back, so an unacked message returns
 /// by itself with no client call. When the ring changes, it takes over the partitions it gained (fencing the
-/// previous owner and learning their deadlines) and forgets those it lost.
+/// previous owner and learning their deadlines) and forgets those it lost; when a topic is created, it takes over
+/// that topic's partitions only.
+/// <para>
+/// Its periodic work grows with what is due or changed, not with topics × partitions: a wake-up looks at the due
+/// deadlines and the next one (<see cref="OwnedPartitions.Due"/>), and the gauges are refreshed from the partitions
+/// whose view changed, from the view itself when nothing is in flight or delayed, else by one Redis read each, at most
+/// <see cref="MaxGaugeReads"/> per refresh. Idle, it makes no Redis call. (Before, every 5 s it read every owned
+/// partition from Redis: 27,000 calls per node of three with 10,000 topics of 8 partitions.)
+/// </para>
 /// </summary>
-public sealed class RedeliveryScheduler(
+public sealed partial class RedeliveryScheduler(
     QueueOwner owner,
     OwnedPartitions owned,
     QueueRing ring,
@@ -22,9 +31,19 @@ public sealed class RedeliveryScheduler(
     /// <summary>Also the longest the scheduler sleeps: gauges refresh, and a failed take-over is tried again.</summary>
     private static readonly TimeSpan Housekeeping = TimeSpan.FromSeconds(5);
 
+    /// <summary>Redis reads per gauge refresh (an in-flight count the view does not have): about 50 a second at most.</summary>
+    public const int MaxGaugeReads = 256;
+
     private readonly SemaphoreSlim _wake = new(0, 1);
-    private volatile bool _takeOverPending = true;
+    /// <summary>Topics created since the last look: only their partitions are taken over.</summary>
+    private readonly ConcurrentQueue<TopicConfig> _created = new();
+    /// <summary>Every owned partition is looked at: at start, after a ring change or a snapshot, after Redis failed.</summary>
+    private volatile bool _takeOverAll = true;
     private long _lastHousekeepingMs;
+    private long _checked;
+
+    /// <summary>Partitions looked at for take-over, ever (a test holds a topic's creation to that topic's partitions).</summary>
+    public long PartitionsChecked => Interlocked.Read(ref _checked);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -40,12 +59,7 @@ public sealed class RedeliveryScheduler(
                 var now = owned.NowMs;
                 try
                 {
-                    if (_takeOverPending)
-                    {
-                        _takeOverPending = false;
-                        await TakeOverAsync();
-                    }
-
+                    await TakeOverAsync();
                     var (due, _) = owned.Due(now, ring.Membership.Epoch);
                     foreach (var (topic, partition) in due)
                     {
@@ -60,8 +74,8 @@ public sealed class RedeliveryScheduler(
                 }
                 catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
                 {
-                    _takeOverPending = true; // Redis is away: try it all again at the next wake-up
-                    logger.LogWarning("Queue redelivery postponed, Redis did not answer: {Reason}", ex.Message);
+                    _takeOverAll = true; // Redis is away: try it all again at the next wake-up
+                    LogPostponed(ex.Message);
                 }
 
                 var after = owned.NowMs;
@@ -82,28 +96,84 @@ public sealed class RedeliveryScheduler(
         }
     }
 
-    /// <summary>Partitions this node owns now, for every topic.</summary>
-    private IEnumerable<(string Topic, int Partition)> Owned(ClusterMembership current) =>
-        topics.Topics.SelectMany(t => Enumerable.Range(0, t.Partitions).Select(p => (t.Name, p)))
-            .Where(tp => QueueRing.OwnerOf(current, tp.Name, tp.p) == peers.SelfId);
-
+    /// <summary>
+    /// Takes over what this node owns and has not taken over in the current epoch: every topic's partitions when
+    /// <see cref="_takeOverAll"/> says so, else only the partitions of topics created since the last look.
+    /// </summary>
     private async Task TakeOverAsync()
     {
         var current = ring.Membership;
-        owned.RetainOnly((topic, partition) => QueueRing.OwnerOf(current, topic, partition) == peers.SelfId);
-        telemetry.ForgetDepth((topic, partition) => QueueRing.OwnerOf(current, topic, partition) == peers.SelfId);
-        foreach (var (topic, partition) in Owned(current).Where(tp => owned.Get(tp.Topic, tp.Partition, current.Epoch) is null).ToList())
+        IEnumerable<TopicConfig> candidates;
+        if (_takeOverAll)
         {
-            await owner.RequeueDueAsync(topic, partition); // fences the previous owner, learns the deadlines
+            _takeOverAll = false;
+            _created.Clear(); // the list read below has them (a topic created after the clear is queued again)
+            owned.RetainOnly((topic, partition) => QueueRing.OwnerOf(current, topic, partition) == peers.SelfId);
+            telemetry.ForgetDepth((topic, partition) => QueueRing.OwnerOf(current, topic, partition) == peers.SelfId);
+            candidates = topics.Topics;
+        }
+        else
+        {
+            var created = new List<TopicConfig>();
+            while (_created.TryDequeue(out var topic))
+            {
+                created.Add(topic);
+            }
+
+            candidates = created;
+        }
+
+        foreach (var topic in candidates)
+        {
+            Interlocked.Add(ref _checked, topic.Partitions);
+            for (var partition = 0; partition < topic.Partitions; partition++)
+            {
+                if (QueueRing.OwnerOf(current, topic.Name, partition) == peers.SelfId && owned.Get(topic.Name, partition, current.Epoch) is null)
+                {
+                    await owner.TakeOverAsync(topic.Name, partition); // fences the previous owner, learns the deadlines
+                }
+            }
         }
     }
 
+    /// <summary>
+    /// Gauges of the partitions whose view changed since the last refresh: a partition with nothing in flight or delayed
+    /// (no deadline) is exact from its view; one with a deadline needs Redis for its in-flight count, at most
+    /// <see cref="MaxGaugeReads"/> of those per refresh, the rest at the next one.
+    /// </summary>
     private async Task RefreshGaugesAsync()
     {
-        foreach (var (topic, partition) in Owned(ring.Membership).ToList())
+        var reads = 0;
+        var redisAnswers = true;
+        foreach (var ((topic, partition), view) in owned.TakeChanged(int.MaxValue))
         {
-            var stats = await store.StatsAsync(topic, partition);
-            telemetry.Depth(topic, partition, stats.Ready, stats.InFlight);
+            if (view is null)
+            {
+                continue; // no longer owned: the ring change forgot its gauge
+            }
+
+            if (view.NextDueMs < 0)
+            {
+                telemetry.Depth(topic, partition, view.Ready, 0);
+                continue;
+            }
+
+            if (redisAnswers && reads++ < MaxGaugeReads)
+            {
+                try
+                {
+                    var stats = await store.StatsAsync(topic, partition);
+                    telemetry.Depth(topic, partition, stats.Ready, stats.InFlight);
+                    continue;
+                }
+                catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
+                {
+                    redisAnswers = false; // the rest wait for the next refresh, still marked changed
+                    LogPostponed(ex.Message);
+                }
+            }
+
+            owned.MarkChanged(topic, partition);
         }
     }
 
@@ -114,13 +184,21 @@ public sealed class RedeliveryScheduler(
         var gained = all.Count(tp => QueueRing.OwnerOf(after, tp.Name, tp.p) == peers.SelfId && QueueRing.OwnerOf(before, tp.Name, tp.p) != peers.SelfId);
         var lost = all.Count(tp => QueueRing.OwnerOf(before, tp.Name, tp.p) == peers.SelfId && QueueRing.OwnerOf(after, tp.Name, tp.p) != peers.SelfId);
         telemetry.Rebalanced(before, after, gained, lost);
-        _takeOverPending = true;
+        _takeOverAll = true;
         Wake();
     }
 
-    private void OnTopicsChanged()
+    private void OnTopicsChanged(TopicConfig? created)
     {
-        _takeOverPending = true;
+        if (created is null)
+        {
+            _takeOverAll = true; // a snapshot: any topic may be new
+        }
+        else
+        {
+            _created.Enqueue(created);
+        }
+
         Wake();
     }
 
@@ -141,4 +219,7 @@ public sealed class RedeliveryScheduler(
         _wake.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(4001, LogLevel.Warning, "Queue redelivery postponed, Redis did not answer: {Reason}")]
+    private partial void LogPostponed(string reason);
 }

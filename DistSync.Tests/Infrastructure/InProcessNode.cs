@@ -38,6 +38,9 @@ internal sealed class InProcessNode : IAsyncDisposable
 
     public CapturedLogs Logs { get; }
 
+    /// <summary>The node's services, for a test that looks at its parts (the scheduler's counters, the Raft host).</summary>
+    public IServiceProvider Services => _app.Services;
+
     public BodyReads Reads { get; }
 
     /// <summary>A client of this node with no credentials.</summary>

@@ -39,6 +39,80 @@ public sealed class QueueCoreTests
     }
 
     [Fact]
+    public void TopicRegistry_PastTheClusterPartitionBound_Refused_NothingCreated()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        TopicOutcome Create(string name, int partitions) => (TopicOutcome)registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig(name, partitions, 5, 30)))!;
+
+        // 312 topics of 256 partitions are 79,872; one more would make 80,128, past the cluster's 80,000.
+        var created = Enumerable.Range(0, 312).Select(i => Create($"t{i}", 256)).ToList();
+        var past = Create("t312", 256);
+        var fits = Create("t313", 128);
+
+        Assert.All(created, c => Assert.NotNull(c.Topic));
+        Assert.Null(past.Topic);
+        Assert.Equal(("partitions", TopicLimits.MaxPartitions), (past.Limit, past.Max));
+        Assert.False(registry.TryGet("t312", out _));
+        Assert.NotNull(fits.Topic); // 80,000 exactly: at the bound, not past it
+        Assert.Equal(313, registry.Topics.Count);
+    }
+
+    [Fact]
+    public void TopicRegistry_TokenPastItsTopicBound_Refused_OtherTokensAndTheClusterGoOn()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        TopicOutcome Create(string name, string token) => (TopicOutcome)registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig(name, 1, 5, 30, token)))!;
+
+        var created = Enumerable.Range(0, TopicLimits.MaxTopicsPerToken).Select(i => Create($"a{i}", "a")).ToList();
+        var past = Create("a-past", "a");
+        var again = Create("a7", "a"); // an existing topic is no creation
+        var other = Create("b0", "b");
+
+        Assert.All(created, c => Assert.NotNull(c.Topic));
+        Assert.Equal((null, "topics_per_token", 1000), (past.Topic, past.Limit, past.Max));
+        Assert.Contains("'a'", past.Refusal, StringComparison.Ordinal);
+        Assert.NotNull(again.Topic);
+        Assert.NotNull(other.Topic);
+        Assert.Equal(1001, registry.Topics.Count);
+    }
+
+    [Fact]
+    public void TopicRegistry_PastTheClusterTopicBound_RefusedNamingIt()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        TopicOutcome Create(string name, string? token) => (TopicOutcome)registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig(name, 1, 5, 30, token)))!;
+
+        // Eleven tokens of at most 1,000 topics each: the cluster's 10,000 is reached first.
+        var created = Enumerable.Range(0, TopicLimits.MaxTopics).Select(i => Create($"t{i}", $"token{i % 11}")).ToList();
+        var past = Create("past", "token-new");
+
+        Assert.All(created, c => Assert.NotNull(c.Topic));
+        Assert.Equal((null, "topics", 10_000), (past.Topic, past.Limit, past.Max));
+    }
+
+    [Fact]
+    public void TopicRegistry_Snapshot_KeepsEachTokensCount()
+    {
+        var registry = new TopicRegistry();
+        var index = 0L;
+        foreach (var i in Enumerable.Range(0, 31))
+        {
+            registry.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig($"a{i}", 256, 5, 30, "a")));
+        }
+
+        var restored = new TopicRegistry();
+        restored.Restore(registry.Snapshot());
+        var past = (TopicOutcome)restored.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig("a-past", 256, 5, 30, "a")))!;
+        var fits = (TopicOutcome)restored.Apply(++index, 0, TopicRegistry.Encode(new TopicConfig("a-fits", 64, 5, 30, "a")))!;
+
+        Assert.Equal(("partitions_per_token", TopicLimits.MaxPartitionsPerToken), (past.Limit, past.Max));
+        Assert.Equal("a", fits.Topic?.CreatedBy);
+    }
+
+    [Fact]
     public void TopicRegistry_Snapshot_RestoresTheSameTopics()
     {
         var registry = new TopicRegistry();
@@ -121,6 +195,63 @@ public sealed class QueueCoreTests
         Assert.Equal("max_messages", QueueValidator.Consume(null, null, 101)?.Field);
         Assert.Equal("messages", QueueValidator.Batch("messages", 0)?.Field);
         Assert.Equal("messages", QueueValidator.Batch("messages", 101)?.Field);
+    }
+
+    [Fact]
+    public void OwnedPartitions_80000Partitions_DueLooksAtTheDueOnesAndTheNextOnly()
+    {
+        var time = new FakeTimeProvider();
+        var owned = new OwnedPartitions(time);
+        for (var p = 0; p < 80_000; p++)
+        {
+            owned.Set($"t{p / 8}", p % 8, epoch: 1, ready: 1, dueInMs: -1, version: 1);
+        }
+
+        owned.Set("t5", 3, epoch: 1, ready: 0, dueInMs: 1_000, version: 2);
+        owned.Set("t9", 0, epoch: 1, ready: 0, dueInMs: 2_000, version: 2);
+        owned.Set("t7", 1, epoch: 1, ready: 0, dueInMs: 500, version: 2);
+        var visited = owned.Visited;
+
+        var idle = owned.Due(owned.NowMs, epoch: 1);
+        time.Advance(TimeSpan.FromMilliseconds(1_000));
+        var (due, next) = owned.Due(owned.NowMs, epoch: 1);
+
+        Assert.Equal((0, owned.NowMs - 500), (idle.Due.Count, idle.NextMs));
+        Assert.Equal([("t7", 1), ("t5", 3)], due);
+        Assert.Equal(owned.NowMs + 1_000, next);
+        Assert.Equal(1 + 3, owned.Visited - visited);
+    }
+
+    [Fact]
+    public void OwnedPartitions_WakesTheSchedulerOnlyForADeadlineBeforeItsPlannedWakeUp()
+    {
+        var time = new FakeTimeProvider();
+        var owned = new OwnedPartitions(time);
+        var wakes = 0;
+        owned.DeadlineMovedEarlier += () => wakes++;
+        owned.Set("t", 0, epoch: 1, ready: 0, dueInMs: 1_000, version: 1);
+        owned.Due(owned.NowMs, epoch: 1); // the scheduler plans to wake in 1 s
+
+        owned.Set("t", 1, epoch: 1, ready: 0, dueInMs: 5_000, version: 1);
+        var later = wakes;
+        owned.Set("t", 2, epoch: 1, ready: 0, dueInMs: 200, version: 1);
+
+        Assert.Equal((1, 2), (later, wakes)); // the first deadline woke it; the one after its plan did not; the one before did
+    }
+
+    [Fact]
+    public void OwnedPartitions_TakeChanged_EachChangedPartitionOnce_OldestFirst()
+    {
+        var owned = new OwnedPartitions(new FakeTimeProvider());
+        owned.Set("a", 0, epoch: 1, ready: 1, dueInMs: -1, version: 1);
+        owned.Set("b", 0, epoch: 1, ready: 1, dueInMs: -1, version: 1);
+        owned.Set("a", 0, epoch: 1, ready: 2, dueInMs: -1, version: 2);
+
+        var first = owned.TakeChanged(10);
+        var second = owned.TakeChanged(10);
+
+        Assert.Equal([(("a", 0), 2L), (("b", 0), 1L)], first.Select(c => (c.Key, c.View!.Ready)));
+        Assert.Empty(second);
     }
 
     [Fact]
