@@ -42,7 +42,8 @@ public abstract record LockCommand(long NowMs)
     /// <summary>
     /// The acquire applied at <paramref name="RequestIndex"/> was abandoned by its caller (the HTTP request went away):
     /// its wait is withdrawn, or, if it was granted meanwhile, the hold that grant made is released. Anything the client
-    /// holds or waits for through another request is left alone.
+    /// holds or waits for through another request is left alone. With the abandoned request's <see cref="RequestId"/>,
+    /// a repeat of that request applied before this one has claimed its answer, and the withdraw does nothing.
     /// </summary>
     public sealed record Withdraw(string Resource, string ClientId, long RequestIndex, long NowMs) : LockCommand(NowMs);
 }

@@ -66,6 +66,7 @@ public static class LockCommandCodec
                 writer.WriteString(w.Resource);
                 writer.WriteString(w.ClientId);
                 writer.WriteVarint(w.RequestIndex);
+                writer.WriteString(w.RequestId ?? "");
                 break;
             default:
                 throw new ArgumentException($"unknown lock command {command.GetType().Name}", nameof(command));
@@ -152,7 +153,8 @@ public static class LockCommandCodec
     {
         var resource = ReadResource(ref reader);
         var client = ReadClient(ref reader);
-        return new(resource, client, reader.ReadVarint("request_index", 1, long.MaxValue), 0);
+        var requestIndex = reader.ReadVarint("request_index", 1, long.MaxValue);
+        return new(resource, client, requestIndex, 0) { RequestId = ReadRequestId(ref reader, legacy: false) };
     }
 
     private static string ReadResource(ref LockBinaryReader reader) =>

@@ -13,4 +13,7 @@ internal sealed class LockRequestRecord(string resource, LockRequestKind kind, L
     public LockOutcome? Answer { get; set; } = answer;
 
     public long UntilMs { get; } = untilMs;
+
+    /// <summary>A repeat of the request was applied: the client came back for this answer, so a withdraw of it does nothing.</summary>
+    public bool Repeated { get; set; }
 }

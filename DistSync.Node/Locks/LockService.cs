@@ -16,9 +16,9 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
     /// <summary>
     /// Acquires, waiting up to <paramref name="waitMs"/>. <paramref name="callerGone"/> fires when the caller went away
     /// (the HTTP request was aborted): then the request is withdrawn through Raft, and a grant it got meanwhile is
-    /// released, so nobody holds a lock that nobody knows of. Not when it carried a <paramref name="requestId"/>: that
-    /// caller said it may come back for this very answer (a repeat gets the grant), so its wait and grant stay, to end by
-    /// their deadline and lease like a crashed client's; withdrawing them would take a lock from a client that holds it.
+    /// released, so nobody holds a lock that nobody knows of. With a <paramref name="requestId"/>, the caller may come back
+    /// for this very answer: the table then decides by which comes first, the repeat (it keeps the grant, and the withdraw
+    /// does nothing) or the withdraw (the repeat is a new attempt), so a lock is never taken from a client told it holds it.
     /// </summary>
     public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, string? requestId, CancellationToken callerGone)
     {
@@ -28,10 +28,10 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
         var answer = applied is { Outcome: LockOutcome.Waiting, Wait: { } wait }
             ? await AwaitGrantAsync(wait, resource, clientId, ttlMs, waitMs, started, callerGone)
             : Answer(applied, resource, clientId, started);
-        if (callerGone.IsCancellationRequested && requestId is null && answer.Outcome is "acquired" or "abandoned")
+        if (callerGone.IsCancellationRequested && answer.Outcome is "acquired" or "abandoned")
         {
             // The caller will never hear of a grant: take back what this request got (a hold it had before stays).
-            await WithdrawAsync(resource, clientId, applied.Index);
+            await WithdrawAsync(resource, clientId, applied.Index, requestId);
             answer = answer with { Outcome = "abandoned" };
         }
 
@@ -70,7 +70,7 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
         }
         catch (OperationCanceledException) when (callerGone.IsCancellationRequested)
         {
-            return new LockAnswer("abandoned", null, new LockConflictResponse("abandoned", resource, clientId, "The caller went away before the grant."));
+            return new LockAnswer("abandoned", null, new LockConflictResponse("abandoned", resource, clientId, "The caller went away; the wait was withdrawn."));
         }
         catch (TimeoutException)
         {
@@ -85,11 +85,11 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
     /// Withdraws the acquire applied at <paramref name="requestIndex"/>. Best effort: if no leader takes it, the wait
     /// still ends at its deadline and a grant at its lease end, as they would for a client that crashed.
     /// </summary>
-    private async Task WithdrawAsync(string resource, string clientId, long requestIndex)
+    private async Task WithdrawAsync(string resource, string clientId, long requestIndex, string? requestId)
     {
         try
         {
-            var withdrawn = await ProposeAsync(new LockCommand.Withdraw(resource, clientId, requestIndex, 0));
+            var withdrawn = await ProposeAsync(new LockCommand.Withdraw(resource, clientId, requestIndex, 0) { RequestId = requestId });
             LogWithdrawn(resource, clientId, requestIndex, withdrawn.Outcome is LockOutcome.Released { HoldReleased: true } ? "its grant was released" : "its wait was withdrawn");
         }
         catch (RaftUnavailableException ex)

@@ -58,10 +58,12 @@ public sealed partial class LockTable
     /// </summary>
     private LockOutcome ApplyWithdraw(LockCommand.Withdraw cmd, long index)
     {
-        if (!_resources.TryGetValue(cmd.Resource, out var entry))
+        if (ClaimedByARepeat(cmd) || !_resources.TryGetValue(cmd.Resource, out var entry))
         {
             return new LockOutcome.NotHeld();
         }
+
+        ForgetWithdrawnRequest(cmd);
 
         if (entry.WaiterNodes.TryGetValue(cmd.ClientId, out var node) && node.Value.RequestIndex == cmd.RequestIndex)
         {

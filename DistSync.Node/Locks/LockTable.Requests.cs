@@ -36,6 +36,8 @@ public sealed partial class LockTable
             return new LockOutcome.Rejected(new(LockRequestValidator.RequestIdField, "was already used by this client for another request"));
         }
 
+        record.Repeated = true;
+
         return record.Answer switch
         {
             null => null, // still waiting: the acquire's own repeat rule answers its place in the queue
@@ -99,6 +101,23 @@ public sealed partial class LockTable
         if (waiter.RequestId is { } requestId && _requests.TryGetValue((waiter.ClientId, requestId), out var record) && record.Answer is null)
         {
             Forget((record.UntilMs, waiter.ClientId, requestId));
+        }
+    }
+
+    /// <summary>
+    /// Whether a withdraw of an abandoned request must do nothing: its caller came back with a repeat (same request id)
+    /// that was applied first and so was told the wait's place or the grant. Whichever of the two is applied first decides,
+    /// on every node alike.
+    /// </summary>
+    private bool ClaimedByARepeat(LockCommand.Withdraw withdraw) =>
+        withdraw.RequestId is { } requestId && _requests.TryGetValue((withdraw.ClientId, requestId), out var record) && record.Repeated;
+
+    /// <summary>A withdrawn request's id is forgotten: a repeat after it is a new attempt, never told of a grant taken back.</summary>
+    private void ForgetWithdrawnRequest(LockCommand.Withdraw withdraw)
+    {
+        if (withdraw.RequestId is { } requestId && _requests.TryGetValue((withdraw.ClientId, requestId), out var record))
+        {
+            Forget((record.UntilMs, withdraw.ClientId, requestId));
         }
     }
 

@@ -55,6 +55,7 @@ public sealed partial class LockTable
             writer.WriteString(requestId);
             writer.WriteString(record.Resource);
             writer.WriteByte((byte)record.Kind);
+            writer.WriteByte(record.Repeated ? (byte)1 : (byte)0);
             writer.WriteVarint(untilMs);
             WriteAnswer(writer, record.Answer);
         }
@@ -116,9 +117,11 @@ public sealed partial class LockTable
             var requestId = Checked(reader.ReadString(LockRequestValidator.RequestIdField, LockLimits.MaxRequestIdBytes), LockRequestValidator.ValidateRequestId);
             var resource = ReadResource(ref reader);
             var kind = reader.ReadByte() is var k && Enum.IsDefined((LockRequestKind)k) ? (LockRequestKind)k : throw new FormatException($"unknown request kind {k}");
+            var repeated = reader.ReadByte() switch { 0 => false, 1 => true, var b => throw new FormatException($"repeated {b}") };
             var until = reader.ReadVarint("until", 0, long.MaxValue);
             var answer = ReadAnswer(ref reader);
-            if (!table._requestsByExpiry.Add((until, client, requestId)) || !table._requests.TryAdd((client, requestId), new LockRequestRecord(resource, kind, answer, until)))
+            if (!table._requestsByExpiry.Add((until, client, requestId))
+                || !table._requests.TryAdd((client, requestId), new LockRequestRecord(resource, kind, answer, until) { Repeated = repeated }))
             {
                 throw new FormatException($"request {requestId} of {client} remembered twice");
             }

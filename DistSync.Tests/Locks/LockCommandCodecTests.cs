@@ -15,6 +15,7 @@ public class LockCommandCodecTests
         new LockCommand.Renew("orders/42", "client-1", 1, 0) { FencingToken = 12 },
         new LockCommand.ExpireDue(0),
         new LockCommand.Withdraw("orders/42", "client-1", 77, 0),
+        new LockCommand.Withdraw("orders/42", "client-1", 78, 0) { RequestId = "retry-3" },
         new LockCommand.Acquire("orders/42", "client-1", LockMode.Shared, 10, 10, 0) { RequestId = "retry-1" },
         new LockCommand.Release("orders/42", "client-1", 0) { FencingToken = 3, RequestId = "retry-2" },
         new LockCommand.Renew("orders/42", "client-1", 1, 0) { RequestId = new string('x', LockLimits.MaxRequestIdBytes) },
@@ -46,7 +47,7 @@ public class LockCommandCodecTests
             [2, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0, 0],
             LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 0)));
         Assert.Equal(
-            [2, 5, 1, (byte)'r', 1, (byte)'c', 0x80, 0x01],
+            [2, 5, 1, (byte)'r', 1, (byte)'c', 0x80, 0x01, 0],
             LockCommandCodec.Encode(new LockCommand.Withdraw("r", "c", 128, 0)));
     }
 
@@ -85,7 +86,7 @@ public class LockCommandCodecTests
         { [2, 4, 0], "trailing" },
         { [2, 2, 1, (byte)'r', 1, (byte)'c'], "truncated" },
         { [2, 2, 1, (byte)'r', 1, (byte)'c', 0, 1, 0x07], "control characters" },
-        { [2, 5, 1, (byte)'r', 1, (byte)'c', 0], "request_index" },
+        { [2, 5, 1, (byte)'r', 1, (byte)'c', 0, 0], "request_index" },
         { [1, 9, 0], "tag" },
         { [1, 4, 0, 0], "trailing" },
         { [1, 4, 0x80, 0x00], "non-canonical" },

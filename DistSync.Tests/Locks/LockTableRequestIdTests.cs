@@ -120,6 +120,46 @@ public class LockTableRequestIdTests
     }
 
     [Fact]
+    public void Apply_WithdrawAfterARepeatClaimedTheGrant_DoesNothing()
+    {
+        var h = new LockTableHarness();
+        var first = (LockOutcome.Acquired)h.Apply(Acquire(h, "a", "req-7")); // its caller timed out before the answer
+        var firstIndex = h.Index;
+        Assert.Equal(first, h.Apply(Acquire(h, "a", "req-7"))); // the repeat is told it holds the lock
+
+        var withdraw = h.Apply(new LockCommand.Withdraw(R, "a", firstIndex, h.NowMs) { RequestId = "req-7" });
+
+        Assert.IsType<LockOutcome.NotHeld>(withdraw);
+        Assert.Equal(["a"], h.HolderIds());
+    }
+
+    [Fact]
+    public void Apply_WithdrawBeforeTheRepeat_TakesTheGrantBack_AndTheRepeatIsANewAttempt()
+    {
+        var h = new LockTableHarness();
+        var first = (LockOutcome.Acquired)h.Apply(Acquire(h, "a", "req-8"));
+        h.Apply(new LockCommand.Withdraw(R, "a", h.Index, h.NowMs) { RequestId = "req-8" });
+        h.Exclusive("b");
+
+        Assert.IsType<LockOutcome.Busy>(h.Apply(Acquire(h, "a", "req-8"))); // never told of the grant taken back
+        Assert.Equal(["b"], h.HolderIds());
+        Assert.True(first.Token < h.State().FencingToken);
+    }
+
+    [Fact]
+    public void Apply_WithdrawOfAWaitWhoseRepeatJoinedIt_DoesNothing()
+    {
+        var h = new LockTableHarness();
+        h.Exclusive("b");
+        h.Apply(Acquire(h, "a", "req-9", waitMs: 9_000));
+        var waitIndex = h.Index;
+        Assert.IsType<LockOutcome.Waiting>(h.Apply(Acquire(h, "a", "req-9", waitMs: 9_000)));
+
+        Assert.IsType<LockOutcome.NotHeld>(h.Apply(new LockCommand.Withdraw(R, "a", waitIndex, h.NowMs) { RequestId = "req-9" }));
+        Assert.Equal(["a"], h.WaiterIds());
+    }
+
+    [Fact]
     public void Restore_RememberedRequests_AnswerTheSameAfterASnapshot()
     {
         var h = new LockTableHarness();
