@@ -1,5 +1,4 @@
 using System.Diagnostics;
-using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests;
 

@@ -1,12 +1,13 @@
 using System.Diagnostics.Metrics;
 using DistSync.Node.Cache;
-using DistSync.Node.Cluster;
+using DistSync.Node.ClusterView;
 using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
 using DistSync.Node.Http;
 using DistSync.Node.Locks;
+using DistSync.Node.Membership;
 using DistSync.Node.Queue;
 using DistSync.Node.Security;
-using DistSync.Node.Storage;
 using Microsoft.Extensions.Options;
 using Scalar.AspNetCore;
 using StackExchange.Redis;

@@ -1,5 +1,5 @@
 using DistSync.Node;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using Microsoft.Extensions.Options;
 
 var builder = WebApplication.CreateBuilder(args);

@@ -1,8 +1,7 @@
-using DistSync.Node.Security;
 using System.Diagnostics;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Node.Http;
-using DistSync.Node.Queue;
+using DistSync.Node.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;

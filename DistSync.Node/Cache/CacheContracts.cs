@@ -1,5 +1,5 @@
+using DistSync.Node.Http;
 using DistSync.Node.Security;
-using DistSync.Node.Queue;
 
 namespace DistSync.Node.Cache;
 

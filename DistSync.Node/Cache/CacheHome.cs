@@ -1,4 +1,4 @@
-using DistSync.Node.Cluster;
+using DistSync.Node.Membership;
 
 namespace DistSync.Node.Cache;
 

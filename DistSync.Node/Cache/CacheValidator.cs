@@ -1,6 +1,5 @@
 using System.Text;
 using DistSync.Node.Http;
-using DistSync.Node.Queue;
 
 namespace DistSync.Node.Cache;
 

@@ -1,6 +1,6 @@
 using System.Net.Http.Json;
 using System.Net.Sockets;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Node.Http;
 
 namespace DistSync.Node.Cache;

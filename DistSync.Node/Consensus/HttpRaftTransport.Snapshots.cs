@@ -1,6 +1,8 @@
 using System.Buffers;
 using System.Diagnostics;
 
+using DistSync.Raft;
+
 namespace DistSync.Node.Consensus;
 
 /// <summary>

@@ -3,7 +3,8 @@ using System.Net;
 using System.Net.Http.Headers;
 using System.Runtime.CompilerServices;
 using System.Threading.Channels;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
+using DistSync.Raft;
 
 namespace DistSync.Node.Consensus;
 

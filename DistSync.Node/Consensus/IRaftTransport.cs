@@ -1,3 +1,5 @@
+using DistSync.Raft;
+
 namespace DistSync.Node.Consensus;
 
 /// <summary>How Raft messages and forwarded proposals reach the other nodes.</summary>

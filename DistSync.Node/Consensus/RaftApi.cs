@@ -1,10 +1,12 @@
-using DistSync.Node.Security;
 using System.Buffers;
 using System.Net;
+using DistSync.Node.Security;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Server.Kestrel.Core.Features;
 using Microsoft.Extensions.Options;
+
+using DistSync.Raft;
 
 namespace DistSync.Node.Consensus;
 

@@ -1,6 +1,8 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 
+using DistSync.Raft;
+
 namespace DistSync.Node.Consensus;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Diagnostics;
 using DistSync.Node.Storage;
+using DistSync.Raft;
 
 namespace DistSync.Node.Consensus;
 

@@ -2,8 +2,8 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Threading.Channels;
-using DistSync.Node.Cluster;
-using DistSync.Node.Storage;
+using DistSync.Node.Hosting;
+using DistSync.Raft;
 using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Consensus;

@@ -2,6 +2,8 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 
+using DistSync.Raft;
+
 namespace DistSync.Node.Consensus;
 
 /// <summary>

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
+using DistSync.Raft;
 using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Consensus;

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DistSync.Node.Storage;
+using DistSync.Raft;
 
 namespace DistSync.Node.Consensus;
 

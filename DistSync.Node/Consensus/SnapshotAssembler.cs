@@ -1,5 +1,7 @@
 using System.IO.Hashing;
 
+using DistSync.Raft;
+
 namespace DistSync.Node.Consensus;
 
 /// <summary>

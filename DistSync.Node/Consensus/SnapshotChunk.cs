@@ -2,6 +2,8 @@ using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
 
+using DistSync.Raft;
+
 namespace DistSync.Node.Consensus;
 
 /// <summary>

@@ -7,7 +7,7 @@ namespace DistSync.Node.Http;
 /// Turns a request the framework could not bind (malformed JSON, a string where a number belongs, an
 /// empty body) into a 400 problem that names the field, instead of an empty 400 or a 500.
 /// </summary>
-public sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
+public sealed partial class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken cancellationToken)
     {
@@ -21,7 +21,7 @@ public sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandle
         var detail = json is null
             ? badRequest.Message
             : field is null ? $"The request body is not valid JSON: {json.Message}" : $"Field '{field}' is invalid: {json.Message}";
-        logger.BadRequest(httpContext.Request.Path, detail);
+        LogBadRequest(logger, httpContext.Request.Path, detail);
 
         httpContext.Response.StatusCode = badRequest.StatusCode;
         var problem = new Microsoft.AspNetCore.Mvc.ProblemDetails
@@ -54,4 +54,7 @@ public sealed class BadRequestExceptionHandler(ILogger<BadRequestExceptionHandle
 
         return null;
     }
+
+    [LoggerMessage(1003, LogLevel.Warning, "Rejected bad request to {Path}: {Detail}")]
+    private static partial void LogBadRequest(ILogger logger, string path, string detail);
 }

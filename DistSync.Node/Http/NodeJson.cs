@@ -1,7 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
-namespace DistSync.Node;
+namespace DistSync.Node.Http;
 
 /// <summary>snake_case everywhere, as the original system's clients expect.</summary>
 public static class NodeJson

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Locks;

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using DistSync.Raft;
 
 namespace DistSync.Node.Queue;
 

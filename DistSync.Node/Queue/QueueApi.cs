@@ -1,8 +1,7 @@
-using DistSync.Node.Security;
 using System.Diagnostics;
 using System.Security.Claims;
-using DistSync.Node.Consensus;
 using DistSync.Node.Http;
+using DistSync.Node.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DistSync.Node.Queue;

@@ -1,5 +1,6 @@
-using DistSync.Node.Security;
 using System.Text.Json.Serialization;
+using DistSync.Node.Http;
+using DistSync.Node.Security;
 
 namespace DistSync.Node.Queue;
 

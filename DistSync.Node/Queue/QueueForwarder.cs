@@ -1,5 +1,5 @@
 using System.Net.Http.Json;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Node.Http;
 
 namespace DistSync.Node.Queue;

@@ -1,3 +1,4 @@
+using DistSync.Raft;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DistSync.Node.Queue;

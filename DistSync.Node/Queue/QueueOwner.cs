@@ -1,4 +1,4 @@
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Queue;

@@ -1,6 +1,6 @@
 using System.IO.Hashing;
 using System.Text;
-using DistSync.Node.Cluster;
+using DistSync.Node.Membership;
 
 namespace DistSync.Node.Queue;
 

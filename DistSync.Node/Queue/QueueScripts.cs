@@ -1,3 +1,4 @@
+
 namespace DistSync.Node.Queue;
 
 /// <summary>

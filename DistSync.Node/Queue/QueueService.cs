@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
+using DistSync.Node.Http;
+using DistSync.Node.Membership;
 using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Queue;

@@ -1,7 +1,8 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
+using DistSync.Node.Membership;
 using Microsoft.Extensions.Options;
 
 namespace DistSync.Node.Queue;

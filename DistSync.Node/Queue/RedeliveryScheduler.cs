@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
+using DistSync.Node.Membership;
 
 namespace DistSync.Node.Queue;
 

@@ -1,6 +1,6 @@
 using System.Text.Json;
 using System.Threading.Channels;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Node.Http;
 using Microsoft.Extensions.Options;
 

@@ -1,4 +1,3 @@
-
 namespace DistSync.Node.Security;
 
 /// <summary>

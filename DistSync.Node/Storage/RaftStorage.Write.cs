@@ -1,7 +1,7 @@
 using System.Buffers;
 using System.Security.Cryptography;
 using System.Text;
-using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Node.Storage;
 

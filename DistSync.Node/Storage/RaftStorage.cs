@@ -35,7 +35,8 @@
 // Checksum: CRC-32 (IEEE) from System.IO.Hashing. Version 10.0.14 offers Crc32, Crc64 and XxHash but no CRC-32C;
 //   CRC-32 is vectorised there, detects every burst error up to 32 bits (XxHash guarantees nothing of the sort), and
 //   4 bytes per frame is enough when frames are a group commit, not an entry.
-using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
+using DistSync.Raft;
 using Microsoft.Win32.SafeHandles;
 
 namespace DistSync.Node.Storage;

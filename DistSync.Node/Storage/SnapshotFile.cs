@@ -1,7 +1,7 @@
 using System.Buffers.Binary;
 using System.IO.Hashing;
 using System.Text;
-using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Node.Storage;
 

@@ -1,6 +1,6 @@
 using System.Buffers.Binary;
 using System.Text;
-using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Node.Storage;
 

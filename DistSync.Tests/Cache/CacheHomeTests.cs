@@ -1,5 +1,5 @@
 using DistSync.Node.Cache;
-using DistSync.Node.Cluster;
+using DistSync.Node.Membership;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
 

@@ -1,4 +1,3 @@
-using DistSync.LoadTests;
 using DistSync.LoadTests.Chaos;
 using DistSync.LoadTests.Chaos.History;
 using DistSync.LoadTests.Chaos.Nemesis;

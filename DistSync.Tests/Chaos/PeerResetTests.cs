@@ -1,8 +1,7 @@
 using System.Net;
 using DistSync.LoadTests.Chaos.Nemesis;
-using DistSync.Node;
 using DistSync.Node.Cache;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Node.Queue;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;

@@ -1,6 +1,7 @@
 using System.Buffers;
-using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
+using DistSync.Raft;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;

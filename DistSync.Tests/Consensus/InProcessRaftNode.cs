@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
-using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Configuration;

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
 using System.Text;
-using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
+using DistSync.Raft;
 using DistSync.Tests.Infrastructure;
 using DistSync.Tests.Storage;
 using Microsoft.Extensions.Configuration;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Buffers.Binary;
 using System.Diagnostics;
 using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Tests.Consensus;
 

@@ -1,5 +1,5 @@
 using System.Text;
-using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Tests.Consensus;
 

@@ -1,8 +1,9 @@
 using System.Collections.Concurrent;
 using System.Diagnostics.Metrics;
-using DistSync.Node.Cluster;
 using DistSync.Node.Consensus;
+using DistSync.Node.Hosting;
 using DistSync.Node.Storage;
+using DistSync.Raft;
 using DistSync.Tests.Storage;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;

@@ -1,4 +1,5 @@
 using DistSync.Node.Consensus;
+using DistSync.Raft;
 using static DistSync.Tests.Consensus.SnapshotChunkTests;
 
 namespace DistSync.Tests.Consensus;

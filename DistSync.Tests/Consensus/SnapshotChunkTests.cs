@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Hashing;
 using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Tests.Consensus;
 

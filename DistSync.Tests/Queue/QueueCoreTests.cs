@@ -1,4 +1,5 @@
 using System.Text;
+using DistSync.Node.Http;
 using DistSync.Node.Queue;
 using Microsoft.Extensions.Time.Testing;
 

@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Security;

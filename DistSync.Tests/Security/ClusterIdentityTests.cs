@@ -1,4 +1,4 @@
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 
 namespace DistSync.Tests.Security;
 

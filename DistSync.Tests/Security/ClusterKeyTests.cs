@@ -1,6 +1,6 @@
 using System.Net;
 using System.Text;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Tests.Infrastructure;
 using Microsoft.Extensions.Options;
 

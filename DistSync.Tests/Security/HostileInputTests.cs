@@ -3,7 +3,6 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using CsCheck;
-using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Security;
 

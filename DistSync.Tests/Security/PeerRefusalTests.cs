@@ -1,5 +1,5 @@
 using Aspire.Hosting.ApplicationModel;
-using DistSync.Node.Cluster;
+using DistSync.Node.Hosting;
 using DistSync.Tests.Infrastructure;
 using Microsoft.Extensions.DependencyInjection;
 

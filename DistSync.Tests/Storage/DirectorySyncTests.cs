@@ -1,4 +1,4 @@
-using DistSync.Node.Storage;
+using DistSync.Node.Hosting;
 
 namespace DistSync.Tests.Storage;
 

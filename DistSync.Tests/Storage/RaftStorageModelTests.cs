@@ -1,5 +1,5 @@
-using DistSync.Node.Consensus;
 using DistSync.Node.Storage;
+using DistSync.Raft;
 using static DistSync.Tests.Storage.StorageData;
 
 namespace DistSync.Tests.Storage;

@@ -1,6 +1,6 @@
 using System.Collections;
-using DistSync.Node.Consensus;
 using DistSync.Node.Storage;
+using DistSync.Raft;
 using static DistSync.Tests.Storage.StorageData;
 
 namespace DistSync.Tests.Storage;

@@ -1,6 +1,6 @@
 using System.Text;
-using DistSync.Node.Consensus;
 using DistSync.Node.Storage;
+using DistSync.Raft;
 
 namespace DistSync.Tests.Storage;
 

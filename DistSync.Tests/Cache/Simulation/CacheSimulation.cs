@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
-using DistSync.Node.Cache;
 using DistSync.LoadTests.Chaos.Checkers;
+using DistSync.Node.Cache;
 using DistSync.Tests.Infrastructure.Simulation;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Time.Testing;
@@ -28,7 +28,7 @@ internal sealed class CacheSimulation
     private readonly List<(string Key, long Version, string? Value, long Invoked, string Client)> _reads = [];
     private readonly string[] _keys;
     private readonly List<string> _log = [];
-    private readonly Dictionary<long, DistSync.Node.Cluster.HashRing> _rings = [];
+    private readonly Dictionary<long, DistSync.Node.Membership.HashRing> _rings = [];
     private readonly Dictionary<(string Key, long Epoch), string> _actedAsHome = [];
     private readonly HashSet<(string Key, string Home)> _inTakeoverWait = [];
     private readonly HashSet<(string Key, long Epoch, string Home)> _finishedClaims = [];
@@ -48,7 +48,7 @@ internal sealed class CacheSimulation
         _keys = [.. Enumerable.Range(0, options.Keys).Select(k => $"k{k}")];
         _nodes = [.. Enumerable.Range(1, options.Nodes).Select(i => new SimNode($"n{i}"))];
         _members = [.. _nodes.Select(n => n.Id)];
-        _rings[0] = new DistSync.Node.Cluster.HashRing(_members);
+        _rings[0] = new DistSync.Node.Membership.HashRing(_members);
         foreach (var node in _nodes)
         {
             Boot(node);
@@ -261,7 +261,7 @@ internal sealed class CacheSimulation
         {
             _epoch++;
             _members = desired;
-            _rings[_epoch] = new DistSync.Node.Cluster.HashRing(desired);
+            _rings[_epoch] = new DistSync.Node.Membership.HashRing(desired);
             Log($"epoch {_epoch}: {string.Join(",", desired)}");
             var epoch = _epoch;
             var members = desired;

@@ -1,5 +1,5 @@
 using DistSync.Node.Cache;
-using DistSync.Node.Cluster;
+using DistSync.Node.Membership;
 
 namespace DistSync.Tests.Cache.Simulation;
 

@@ -1,5 +1,5 @@
 using System.Buffers.Binary;
-using DistSync.Node.Consensus;
+using DistSync.Raft;
 using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Consensus.Simulation;

@@ -1,4 +1,4 @@
-using DistSync.Node.Consensus;
+using DistSync.Raft;
 
 namespace DistSync.Tests.Infrastructure.Simulation;
 

@@ -1,5 +1,5 @@
-using DistSync.Node.Consensus;
 using DistSync.Node.Locks;
+using DistSync.Raft;
 
 namespace DistSync.Tests.Locks.Simulation;
 

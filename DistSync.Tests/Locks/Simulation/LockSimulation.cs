@@ -1,5 +1,5 @@
-using DistSync.Node.Consensus;
 using DistSync.Node.Locks;
+using DistSync.Raft;
 using DistSync.Tests.Consensus.Simulation;
 using DistSync.Tests.Infrastructure.Simulation;
 

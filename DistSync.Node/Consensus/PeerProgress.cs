@@ -1,4 +1,0 @@
-namespace DistSync.Node.Consensus;
-
-/// <summary>A leader's view of one follower, for status pages.</summary>
-public readonly record struct PeerProgress(long Match, long Next, ProgressState State, bool RecentActive, int Inflight);

@@ -1,7 +1,0 @@
-namespace DistSync.Node.Consensus;
-
-/// <summary>
-/// What the host loaded from disk on restart: the last hard state, the latest snapshot (if any) and every
-/// log entry after it, in index order.
-/// </summary>
-public sealed record PersistedState(HardState HardState, Snapshot? Snapshot, IReadOnlyList<Entry> Entries);

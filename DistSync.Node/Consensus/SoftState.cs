@@ -1,4 +1,0 @@
-namespace DistSync.Node.Consensus;
-
-/// <summary>Volatile role information; needs no persistence. A Ready carries it when it changed, so the host can trace elections.</summary>
-public readonly record struct SoftState(RaftRole Role, string? LeaderId, long Term);

@@ -1,0 +1,33 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace DistSync.Node.Hosting;
+
+/// <summary>The <c>DistSync</c> configuration section (environment: <c>DistSync__NodeId</c>, …).</summary>
+public sealed class NodeOptions
+{
+    public const string SectionName = "DistSync";
+
+    /// <summary>This node's id, as its peers name it (<c>services__{id}__http__0</c>).</summary>
+    [Required(AllowEmptyStrings = false)]
+    [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "DistSync:NodeId must be 1-64 letters, digits, '-' or '_'.")]
+    public string NodeId { get; set; } = "";
+
+    /// <summary>Where the Raft log and snapshots live. Default: <c>.data/{NodeId}</c> under the working directory.</summary>
+    public string? DataDir { get; set; }
+
+    /// <summary>
+    /// Shared secret every node presents on <c>/internal</c> routes. Required, at least 16 characters, when the node has
+    /// peers (see <see cref="NodeOptionsValidator"/>); a node alone may go without, and then takes no peer requests.
+    /// </summary>
+    public string? ClusterKey { get; set; }
+
+    /// <summary>The id of the cluster this node belongs to: written into its data folder at the first start and carried on every peer message.</summary>
+    [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "DistSync:ClusterId must be 1-64 letters, digits, '-' or '_'.")]
+    public string? ClusterId { get; set; }
+
+    /// <summary><c>New</c> when the cluster is being formed; <c>Existing</c> when it already has a log, so an empty data folder means a lost one.</summary>
+    public ClusterState ClusterState { get; set; } = ClusterState.New;
+
+    public string ResolveDataDir() =>
+        Path.GetFullPath(string.IsNullOrWhiteSpace(DataDir) ? Path.Combine(".data", NodeId) : DataDir);
+}
