@@ -9,7 +9,7 @@ builder.AddNodeServices();
 var app = builder.Build();
 try
 {
-    app.MapNodeApis();
+    app.CheckStartup();
 }
 catch (Exception ex) when (ex is ClusterIdentityException or OptionsValidationException)
 {
@@ -18,5 +18,6 @@ catch (Exception ex) when (ex is ClusterIdentityException or OptionsValidationEx
     return 2;
 }
 
+app.MapNodeApis();
 app.Run();
 return 0;

@@ -30,66 +30,62 @@ public static class CacheApi
         return app;
     }
 
-    public static Task<Results<Ok<CacheGetResponse>, ProblemHttpResult>> GetAsync([FromQuery] string? key, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<CacheGetResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<CacheGetResponse>, ProblemHttpResult>> GetAsync([FromQuery] string? key, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        if (CacheValidator.Key(key) is { } error)
         {
-            if (CacheValidator.Key(key) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            using var activity = telemetry.StartGet(key!);
-            var read = await cache.GetAsync(key!, cancellationToken);
-            telemetry.Got(activity, read.Hit, read.State, read.Version);
-            return TypedResults.Ok(new CacheGetResponse(read.Hit ? "hit" : "miss", key!, read.Value is null ? null : new RawJson(read.Value), read.State.ToString(), read.Version,
-                read.Value is not null && read.ExpiresAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(read.ExpiresAtUnixMs) : null, cache.NodeId));
-        }, p => p);
+        using var activity = telemetry.StartGet(key!);
+        var read = await cache.GetAsync(key!, cancellationToken);
+        telemetry.Got(activity, read.Hit, read.State, read.Version);
+        return TypedResults.Ok(new CacheGetResponse(read.Hit ? "hit" : "miss", key!, read.Value is null ? null : new RawJson(read.Value), read.State.ToString(), read.Version,
+            read.Value is not null && read.ExpiresAtUnixMs > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(read.ExpiresAtUnixMs) : null, cache.NodeId));
+    }
 
-    public static Task<Results<Ok<CacheSetResponse>, ProblemHttpResult>> SetAsync(CacheSetRequest request, [FromQuery] string? policy, CacheNode cache,
-        CacheTelemetry telemetry, IOptions<CacheOptions> options, TimeProvider time, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<CacheSetResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<CacheSetResponse>, ProblemHttpResult>> SetAsync(CacheSetRequest request, [FromQuery] string? policy, CacheNode cache,
+        CacheTelemetry telemetry, IOptions<CacheOptions> options, TimeProvider time, CancellationToken cancellationToken)
+    {
+        var policyError = CacheValidator.Policy(policy, options.Value.WritePolicy, out var chosen);
+        if ((CacheValidator.Set(request.Key, request.Value, request.TtlSec) ?? policyError) is { } error)
         {
-            var policyError = CacheValidator.Policy(policy, options.Value.WritePolicy, out var chosen);
-            if ((CacheValidator.Set(request.Key, request.Value, request.TtlSec) ?? policyError) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            using var activity = telemetry.StartSet(request.Key!, "set");
-            var started = Stopwatch.GetTimestamp();
-            var expiresAt = request.TtlSec is { } ttl ? time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(ttl * 1000) : 0;
-            var written = await cache.SetAsync(request.Key!, true, request.Value!.Value.Text, expiresAt, chosen, cancellationToken);
-            telemetry.Set(activity, Stopwatch.GetElapsedTime(started), written.State, written.Version, written.Silent);
-            return TypedResults.Ok(new CacheSetResponse("ok", request.Key!, written.State.ToString(), written.Version,
-                chosen == CacheWritePolicy.WriteBack ? "write-back" : "write-through", written.Silent, cache.NodeId));
-        }, p => p);
+        using var activity = telemetry.StartSet(request.Key!, "set");
+        var started = Stopwatch.GetTimestamp();
+        var expiresAt = request.TtlSec is { } ttl ? time.GetUtcNow().ToUnixTimeMilliseconds() + (long)(ttl * 1000) : 0;
+        var written = await cache.SetAsync(request.Key!, true, request.Value!.Value.Text, expiresAt, chosen, cancellationToken);
+        telemetry.Set(activity, Stopwatch.GetElapsedTime(started), written.State, written.Version, written.Silent);
+        return TypedResults.Ok(new CacheSetResponse("ok", request.Key!, written.State.ToString(), written.Version,
+            chosen == CacheWritePolicy.WriteBack ? "write-back" : "write-through", written.Silent, cache.NodeId));
+    }
 
-    public static Task<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>> DeleteAsync(CacheKeyRequest request, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<CacheDeleteResponse>, ProblemHttpResult>> DeleteAsync(CacheKeyRequest request, CacheNode cache, CacheTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        if (CacheValidator.Key(request.Key) is { } error)
         {
-            if (CacheValidator.Key(request.Key) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            using var activity = telemetry.StartSet(request.Key!, "delete");
-            var started = Stopwatch.GetTimestamp();
-            var written = await cache.SetAsync(request.Key!, false, null, 0, CacheWritePolicy.WriteThrough, cancellationToken);
-            telemetry.Set(activity, Stopwatch.GetElapsedTime(started), written.State, written.Version, written.Silent);
-            return TypedResults.Ok(new CacheDeleteResponse("deleted", request.Key!, written.Version, cache.NodeId));
-        }, p => p);
+        using var activity = telemetry.StartSet(request.Key!, "delete");
+        var started = Stopwatch.GetTimestamp();
+        var written = await cache.SetAsync(request.Key!, false, null, 0, CacheWritePolicy.WriteThrough, cancellationToken);
+        telemetry.Set(activity, Stopwatch.GetElapsedTime(started), written.State, written.Version, written.Silent);
+        return TypedResults.Ok(new CacheDeleteResponse("deleted", request.Key!, written.Version, cache.NodeId));
+    }
 
-    public static Task<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>> InvalidateAsync(CacheKeyRequest request, CacheNode cache, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<CacheInvalidateResponse>, ProblemHttpResult>> InvalidateAsync(CacheKeyRequest request, CacheNode cache, CancellationToken cancellationToken)
+    {
+        if (CacheValidator.Key(request.Key) is { } error)
         {
-            if (CacheValidator.Key(request.Key) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            var dropped = await cache.InvalidateLocalAsync(request.Key!, cancellationToken);
-            return TypedResults.Ok(new CacheInvalidateResponse("ok", request.Key!, dropped.ToString(), cache.NodeId));
-        }, p => p);
+        var dropped = await cache.InvalidateLocalAsync(request.Key!, cancellationToken);
+        return TypedResults.Ok(new CacheInvalidateResponse("ok", request.Key!, dropped.ToString(), cache.NodeId));
+    }
 
     public static async Task<Results<Ok<CacheLinesResponse>, ProblemHttpResult>> LinesAsync([FromQuery] string? key, CacheNode cache, CacheHome home, ICacheRing ring,
         HttpCachePeers peers, PeerDirectory directory, CancellationToken cancellationToken)

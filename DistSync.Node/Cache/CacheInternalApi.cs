@@ -17,11 +17,10 @@ public static class CacheInternalApi
 
     // Neither takes the request's abort token: a home finishes a transition it began even if the asking node gave
     // up (its waits are bounded by leases), so no entry is left half changed.
-    // A home whose Redis fails says so (503) rather than with a 500: the asking node gives up at once instead of
-    // retrying a home that cannot answer anyone until Redis is back.
-    public static Task<Results<Ok<HomeReply>, ProblemHttpResult>> HomeAsync(HomeRequest request, CacheHome home) =>
-        Http.ProblemGuard.RunAsync<Results<Ok<HomeReply>, ProblemHttpResult>>(
-            async () => TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None)), p => p);
+    // A home whose Redis fails answers 503 (ProblemExceptionHandler), not 500: the asking node gives up at once instead
+    // of retrying a home that cannot answer anyone until Redis is back.
+    public static async Task<Ok<HomeReply>> HomeAsync(HomeRequest request, CacheHome home) =>
+        TypedResults.Ok(await home.HandleAsync(request, CancellationToken.None));
 
     public static async Task<Ok<RevokeReply>> RevokeAsync(RevokeRequest request, CacheNode node) =>
         TypedResults.Ok(await node.RevokeAsync(request, CancellationToken.None));

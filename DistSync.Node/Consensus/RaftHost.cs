@@ -83,20 +83,26 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     public IReadOnlyList<string> Voters => _peers.AllIds;
 
     /// <summary>
-    /// Appends a command for the state machine tagged <paramref name="tag"/> and returns what that machine's
-    /// <c>Apply</c> returned on this node, once the entry is committed and applied here. A follower forwards
-    /// the command to the leader. Throws <see cref="RaftUnavailableException"/> when there is no leader to
-    /// take it, or when it did not commit within <see cref="RaftHostOptions.ProposalTimeout"/> (outcome unknown).
+    /// Appends <paramref name="command"/> for <paramref name="machine"/> and returns what the machine's <c>Apply</c>
+    /// returned on this node, once the entry is committed and applied here. A follower forwards the command to the
+    /// leader. Throws <see cref="RaftUnavailableException"/> when there is no leader to take it, or when it did not
+    /// commit within <see cref="RaftHostOptions.ProposalTimeout"/> (outcome unknown).
     /// </summary>
-    public async Task<object?> ProposeAsync(byte tag, ReadOnlyMemory<byte> command, CancellationToken cancellationToken)
+    public async Task<TResult> ProposeAsync<TCommand, TResult>(IReplicatedStateMachine<TCommand, TResult> machine, TCommand command,
+        CancellationToken cancellationToken) =>
+        // The one cast: the entry was applied by this very machine (its tag), whose Apply returns a TResult.
+        (TResult)(await ProposeEncodedAsync(machine, machine.Encode(command), cancellationToken))!;
+
+    private async Task<object?> ProposeEncodedAsync(IReplicatedStateMachine machine, byte[] command, CancellationToken cancellationToken)
     {
-        if (!_machines.ContainsKey(tag))
+        var tag = machine.Tag;
+        if (!_machines.TryGetValue(tag, out var registered) || !ReferenceEquals(registered, machine))
         {
-            throw new ArgumentException($"No state machine has tag {tag}.", nameof(tag));
+            throw new ArgumentException($"The state machine with tag {tag} is not the one this host applies.", nameof(machine));
         }
 
         var id = _idBase + Interlocked.Increment(ref _nextProposalId);
-        var envelope = CommandEnvelope.Encode(tag, id, command.Span);
+        var envelope = CommandEnvelope.Encode(tag, id, command);
         var pending = new PendingProposal(Stopwatch.GetTimestamp());
         _proposals[id] = pending;
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);

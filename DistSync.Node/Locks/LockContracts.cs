@@ -1,5 +1,5 @@
-using DistSync.Node.Security;
 using System.Text.Json.Serialization;
+using DistSync.Node.Security;
 
 namespace DistSync.Node.Locks;
 
@@ -59,11 +59,11 @@ public sealed record LockHolderView(string ClientId, string Mode, long FencingTo
 public sealed record LockWaiterView(string ClientId, string Mode, DateTimeOffset Deadline, long TtlMs);
 
 /// <summary>One resource in <c>GET /locks/state</c>: holders and waiters by client id (as the original had them) plus details.</summary>
-public sealed record LockView(string Mode, IReadOnlyList<string> Holders, IReadOnlyList<string> Waiters, long FencingToken, IReadOnlyList<LockHolderView> HolderDetails, IReadOnlyList<LockWaiterView> WaiterDetails);
+public sealed record LockResourceView(string Mode, IReadOnlyList<string> Holders, IReadOnlyList<string> Waiters, long FencingToken, IReadOnlyList<LockHolderView> HolderDetails, IReadOnlyList<LockWaiterView> WaiterDetails);
 
 /// <summary>
 /// The lock table. Lease ends and deadlines are instants on the cluster clock, the leader's time that every entry
 /// carries (it stands still between leaders, so it runs behind wall clocks); <c>cluster_time</c> is this node's reading
 /// of that clock now, so <c>expires_at - cluster_time</c> is what is left of a lease.
 /// </summary>
-public sealed record LockStateResponse(IReadOnlyDictionary<string, LockView> Locks, IReadOnlyDictionary<string, IReadOnlyList<string>> WaitFor, string NodeId, string Consistency, DateTimeOffset ClusterTime);
+public sealed record LockStateResponse(IReadOnlyDictionary<string, LockResourceView> Locks, IReadOnlyDictionary<string, IReadOnlyList<string>> WaitFor, string NodeId, string Consistency, DateTimeOffset ClusterTime);

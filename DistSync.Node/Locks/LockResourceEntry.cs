@@ -7,9 +7,9 @@ namespace DistSync.Node.Locks;
 internal sealed class LockResourceEntry(string name)
 {
     public string Name { get; } = name;
-    public SortedDictionary<string, LockHold> Holders { get; } = new(StringComparer.Ordinal);
-    public LinkedList<LockWaiter> Queue { get; } = new();
-    public Dictionary<string, LinkedListNode<LockWaiter>> WaiterNodes { get; } = new(StringComparer.Ordinal);
+    public SortedDictionary<string, LockHolderEntry> Holders { get; } = new(StringComparer.Ordinal);
+    public LinkedList<LockWaiterEntry> Queue { get; } = new();
+    public Dictionary<string, LinkedListNode<LockWaiterEntry>> WaiterNodes { get; } = new(StringComparer.Ordinal);
     public long FencingToken { get; set; }
 
     /// <summary>Holders plus waiters, the quantity <see cref="LockLimits.MaxClientsPerResource"/> bounds.</summary>

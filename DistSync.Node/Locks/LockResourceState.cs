@@ -7,6 +7,6 @@ namespace DistSync.Node.Locks;
 public sealed record LockResourceState(
     string Resource,
     LockMode Mode,
-    IReadOnlyList<LockHolderInfo> Holders,
-    IReadOnlyList<LockWaiterInfo> Waiters,
+    IReadOnlyList<LockHolderState> Holders,
+    IReadOnlyList<LockWaiterState> Waiters,
     long FencingToken);

@@ -8,7 +8,7 @@ namespace DistSync.Node.Locks;
 /// the leader stamps each command's time (see RaftHost.Clock). A blocked acquire is answered by this node when the
 /// grant, timeout or cancellation is applied here; if its caller goes away first, the request is withdrawn.
 /// </summary>
-public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, TimeProvider time, ILogger<LockService> logger)
+public sealed partial class LockService(RaftHost raft, LockStateMachine machine, LockTelemetry telemetry, TimeProvider time, ILogger<LockService> logger)
 {
     /// <summary>How long past its <c>wait_ms</c> a caller waits for the committed timeout before giving up itself.</summary>
     private static readonly TimeSpan WaitGrace = TimeSpan.FromSeconds(5);
@@ -129,8 +129,7 @@ public sealed partial class LockService(RaftHost raft, LockTelemetry telemetry, 
     /// Not cancelled by the caller going away: a command that may commit must be followed to its end, or a
     /// grant nobody hears of would block the resource until its lease ends. The Raft proposal timeout bounds it.
     /// </summary>
-    private async Task<LockApplied> ProposeAsync(LockCommand command) =>
-        (LockApplied)(await raft.ProposeAsync(LockStateMachine.CommandTag, LockCommandCodec.Encode(command), CancellationToken.None))!;
+    private Task<LockApplied> ProposeAsync(LockCommand command) => raft.ProposeAsync(machine, command, CancellationToken.None);
 
     private static double Elapsed(long started) => Math.Round(Stopwatch.GetElapsedTime(started).TotalMilliseconds, 3);
 

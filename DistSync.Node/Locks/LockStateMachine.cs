@@ -7,7 +7,7 @@ namespace DistSync.Node.Locks;
 /// The lock table as a replicated state machine: decodes each committed command, applies it, and wakes
 /// the local HTTP requests waiting for a grant. Reads from other threads go through the same gate.
 /// </summary>
-public sealed class LockStateMachine : IReplicatedStateMachine
+public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, LockApplied>
 {
     public const byte CommandTag = 1;
 
@@ -24,12 +24,14 @@ public sealed class LockStateMachine : IReplicatedStateMachine
 
     public byte Tag => CommandTag;
 
-    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
+    public byte[] Encode(LockCommand command) => LockCommandCodec.Encode(command);
+
+    public LockApplied Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         if (!LockCommandCodec.TryDecode(command, out var decoded, out var error))
         {
             // Every node refuses the same bytes the same way.
-            return new LockOutcome.Rejected(new LockValidationError("command", error ?? "is not a lock command"));
+            return new LockApplied(new LockOutcome.Rejected(new LockValidationError("command", error ?? "is not a lock command")), null, index, clockMs);
         }
 
         // The leader's time at this entry. A command of the old format carries its proposer's clock instead (its

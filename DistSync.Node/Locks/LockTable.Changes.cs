@@ -179,7 +179,7 @@ public sealed partial class LockTable
         }
         else
         {
-            hold = new LockHold(mode, index, expiresAtMs, requestIndex);
+            hold = new LockHolderEntry(mode, index, expiresAtMs, requestIndex);
             entry.Holders.Add(clientId, hold);
             _holdCounts[clientId] = _holdCounts.GetValueOrDefault(clientId) + 1;
         }
@@ -188,14 +188,14 @@ public sealed partial class LockTable
         _deadlines.Add(LeaseDeadline(entry, clientId, hold));
     }
 
-    private void SetLease(LockResourceEntry entry, string clientId, LockHold hold, long expiresAtMs)
+    private void SetLease(LockResourceEntry entry, string clientId, LockHolderEntry hold, long expiresAtMs)
     {
         _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
         hold.ExpiresAtMs = expiresAtMs;
         _deadlines.Add(LeaseDeadline(entry, clientId, hold));
     }
 
-    private LockHold? RemoveHold(LockResourceEntry entry, string clientId)
+    private LockHolderEntry? RemoveHold(LockResourceEntry entry, string clientId)
     {
         if (!entry.Holders.Remove(clientId, out var hold))
         {
@@ -216,7 +216,7 @@ public sealed partial class LockTable
         return hold;
     }
 
-    private void Enqueue(LockResourceEntry entry, LockWaiter waiter)
+    private void Enqueue(LockResourceEntry entry, LockWaiterEntry waiter)
     {
         var node = entry.Queue.AddLast(waiter);
         entry.WaiterNodes.Add(waiter.ClientId, node);
@@ -225,7 +225,7 @@ public sealed partial class LockTable
     }
 
     /// <summary>Takes a waiter out of the queue; one that leaves without a grant has its request id forgotten.</summary>
-    private LockWaiter? RemoveWaiter(LockResourceEntry entry, string clientId, bool granted = false)
+    private LockWaiterEntry? RemoveWaiter(LockResourceEntry entry, string clientId, bool granted = false)
     {
         if (!entry.WaiterNodes.Remove(clientId, out var node))
         {
@@ -251,6 +251,6 @@ public sealed partial class LockTable
         }
     }
 
-    private static LockDeadline LeaseDeadline(LockResourceEntry entry, string clientId, LockHold hold) =>
+    private static LockDeadline LeaseDeadline(LockResourceEntry entry, string clientId, LockHolderEntry hold) =>
         new(hold.ExpiresAtMs, LockDeadlineKind.Lease, entry.Name, clientId);
 }

@@ -27,16 +27,16 @@ public sealed partial class LockTable
 
     private static LockResourceState StateOf(LockResourceEntry entry)
     {
-        var holders = new List<LockHolderInfo>(entry.Holders.Count);
+        var holders = new List<LockHolderState>(entry.Holders.Count);
         foreach (var (client, hold) in entry.Holders)
         {
-            holders.Add(new LockHolderInfo(client, hold.Mode, hold.Token, hold.ExpiresAtMs));
+            holders.Add(new LockHolderState(client, hold.Mode, hold.Token, hold.ExpiresAtMs));
         }
 
-        var waiters = new List<LockWaiterInfo>(entry.Queue.Count);
+        var waiters = new List<LockWaiterState>(entry.Queue.Count);
         foreach (var waiter in entry.Queue)
         {
-            waiters.Add(new LockWaiterInfo(waiter.ClientId, waiter.Mode, waiter.DeadlineMs, waiter.TtlMs));
+            waiters.Add(new LockWaiterState(waiter.ClientId, waiter.Mode, waiter.DeadlineMs, waiter.TtlMs));
         }
 
         return new LockResourceState(entry.Name, entry.Mode, holders, waiters, entry.FencingToken);

@@ -87,7 +87,7 @@ public sealed partial class LockTable
     }
 
     /// <summary>A waiter with a request id was granted: its grant is the answer a repeat gets.</summary>
-    private void AnswerWaitedRequest(LockWaiter waiter, LockOutcome.Acquired granted)
+    private void AnswerWaitedRequest(LockWaiterEntry waiter, LockOutcome.Acquired granted)
     {
         if (waiter.RequestId is { } requestId && _requests.TryGetValue((waiter.ClientId, requestId), out var record))
         {
@@ -96,7 +96,7 @@ public sealed partial class LockTable
     }
 
     /// <summary>A waiter left the queue without a grant: forget its id, so a repeat tries again.</summary>
-    private void ForgetWaitedRequest(LockWaiter waiter)
+    private void ForgetWaitedRequest(LockWaiterEntry waiter)
     {
         if (waiter.RequestId is { } requestId && _requests.TryGetValue((waiter.ClientId, requestId), out var record) && record.Answer is null)
         {

@@ -198,7 +198,7 @@ public sealed partial class LockTable
             var mode = reader.ReadMode();
             var token = reader.ReadVarint("token", 1, long.MaxValue);
             var expiresAt = reader.ReadVarint("expires_at", 0, long.MaxValue);
-            var hold = new LockHold(mode, token, expiresAt, legacy ? token : reader.ReadVarint("request_index", 1, long.MaxValue));
+            var hold = new LockHolderEntry(mode, token, expiresAt, legacy ? token : reader.ReadVarint("request_index", 1, long.MaxValue));
             entry.Holders.Add(client, hold);
             table._deadlines.Add(LeaseDeadline(entry, client, hold));
             table._holdCounts[client] = table._holdCounts.GetValueOrDefault(client) + 1;
@@ -208,7 +208,7 @@ public sealed partial class LockTable
         for (var i = 0; i < waiterCount; i++)
         {
             var client = ReadClientId(ref reader);
-            var waiter = new LockWaiter(
+            var waiter = new LockWaiterEntry(
                 client,
                 reader.ReadMode(),
                 reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs),

@@ -25,7 +25,7 @@ public sealed partial class LockTable
     /// Whom <paramref name="clientId"/>, asking <paramref name="mode"/> on <paramref name="entry"/>, waits for when
     /// <paramref name="lastAhead"/> is the last waiter ahead of it (null: none). Sorted, distinct, without itself.
     /// </summary>
-    private static List<string> WaitTargets(LockResourceEntry entry, string clientId, LockMode mode, LinkedListNode<LockWaiter>? lastAhead)
+    private static List<string> WaitTargets(LockResourceEntry entry, string clientId, LockMode mode, LinkedListNode<LockWaiterEntry>? lastAhead)
     {
         var targets = new SortedSet<string>(StringComparer.Ordinal);
         foreach (var (holder, hold) in entry.Holders)
@@ -60,7 +60,7 @@ public sealed partial class LockTable
         LockResourceEntry entry,
         string clientId,
         LockMode mode,
-        LinkedListNode<LockWaiter>? lastAhead,
+        LinkedListNode<LockWaiterEntry>? lastAhead,
         List<string> into,
         Dictionary<string, string>? reached)
     {

@@ -92,7 +92,7 @@ public sealed partial class LockTable
     private LockOutcome ApplyAcquire(LockCommand.Acquire cmd, long index)
     {
         _resources.TryGetValue(cmd.Resource, out var entry);
-        LockHold? held = null;
+        LockHolderEntry? held = null;
         entry?.Holders.TryGetValue(cmd.ClientId, out held);
         if (AnswerRepeat(cmd, entry, held) is { } answer)
         {
@@ -127,7 +127,7 @@ public sealed partial class LockTable
     }
 
     /// <summary>The answer to a client that already holds or awaits something, or null to go on.</summary>
-    private LockOutcome? AnswerRepeat(LockCommand.Acquire cmd, LockResourceEntry? entry, LockHold? held)
+    private LockOutcome? AnswerRepeat(LockCommand.Acquire cmd, LockResourceEntry? entry, LockHolderEntry? held)
     {
         // Already covered: the same mode again, or shared asked by the exclusive holder (exclusive already gives
         // everything shared does, so it is answered as satisfied and stays exclusive). Same token, lease renewed.
@@ -178,7 +178,7 @@ public sealed partial class LockTable
         }
 
         var deadline = cmd.NowMs + cmd.WaitMs;
-        Enqueue(entry, new LockWaiter(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index, cmd.RequestId));
+        Enqueue(entry, new LockWaiterEntry(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index, cmd.RequestId));
         return new LockOutcome.Waiting(entry.Queue.Count, deadline);
     }
 }

@@ -1,6 +1,6 @@
-using DistSync.Node.Security;
 using DistSync.Node.Consensus;
 using DistSync.Node.Http;
+using DistSync.Node.Security;
 using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace DistSync.Node.Locks;
@@ -42,8 +42,8 @@ public static class LocksApi
         }
 
         LockModes.TryParse(request.Mode ?? "exclusive", out var mode);
-        return await ProblemGuard.RunAsync(async () => ToResult<AcquiredResponse>(await locks.AcquireAsync(
-            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, request.RequestId, requestAborted)), p => p);
+        return ToResult<AcquiredResponse>(await locks.AcquireAsync(
+            request.Resource!, request.ClientId!, mode, request.TtlMs ?? LockLimits.DefaultTtlMs, request.WaitMs ?? LockLimits.DefaultWaitMs, request.RequestId, requestAborted));
     }
 
     public static async Task<Results<Ok<ReleasedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> ReleaseAsync(
@@ -55,7 +55,7 @@ public static class LocksApi
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await ProblemGuard.RunAsync(async () => ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, request.FencingToken, request.RequestId)), p => p);
+        return ToResult<ReleasedResponse>(await locks.ReleaseAsync(request.Resource!, request.ClientId!, request.FencingToken, request.RequestId));
     }
 
     public static async Task<Results<Ok<RenewedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> RenewAsync(
@@ -67,7 +67,7 @@ public static class LocksApi
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return await ProblemGuard.RunAsync(async () => ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, request.FencingToken, request.RequestId)), p => p);
+        return ToResult<RenewedResponse>(await locks.RenewAsync(request.Resource!, request.ClientId!, request.TtlMs ?? LockLimits.DefaultTtlMs, request.FencingToken, request.RequestId));
     }
 
     public static async Task<Results<Ok<LockStateResponse>, ProblemHttpResult>> GetStateAsync(
@@ -84,15 +84,12 @@ public static class LocksApi
             return Problems.InvalidField("consistency", "must be 'linearizable' (the default) or 'local'");
         }
 
-        return await ProblemGuard.RunAsync(async () =>
+        if (local == false)
         {
-            if (local == false)
-            {
-                await raft.ReadBarrierAsync(cancellationToken);
-            }
+            await raft.ReadBarrierAsync(cancellationToken);
+        }
 
-            return (Results<Ok<LockStateResponse>, ProblemHttpResult>)TypedResults.Ok(State(machine, raft, local == true ? "local" : "linearizable"));
-        }, p => p);
+        return TypedResults.Ok(State(machine, raft, local == true ? "local" : "linearizable"));
     }
 
     /// <summary>
@@ -102,7 +99,7 @@ public static class LocksApi
     /// </summary>
     public static LockStateResponse State(LockStateMachine machine, RaftHost raft, string consistency)
     {
-        var locks = machine.GetState().ToDictionary(r => r.Resource, r => new LockView(
+        var locks = machine.GetState().ToDictionary(r => r.Resource, r => new LockResourceView(
             r.Mode.ToWireName(),
             [.. r.Holders.Select(h => h.ClientId)],
             [.. r.Waiters.Select(w => w.ClientId)],

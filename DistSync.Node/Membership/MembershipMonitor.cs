@@ -40,9 +40,8 @@ public sealed class MembershipMonitor(
 
                 try
                 {
-                    var outcome = (MembershipOutcome?)await raft.ProposeAsync(MembershipStateMachine.CommandTag,
-                        MembershipStateMachine.Encode(new MembershipChange(current.Epoch, members)), stoppingToken);
-                    if (outcome is { Applied: false })
+                    var outcome = await raft.ProposeAsync(membership, new MembershipChange(current.Epoch, members), stoppingToken);
+                    if (!outcome.Applied)
                     {
                         logger.LogDebug("Ring change not applied: {Reason}", outcome.Refusal);
                     }

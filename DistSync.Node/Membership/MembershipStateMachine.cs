@@ -9,7 +9,7 @@ namespace DistSync.Node.Membership;
 /// names the epoch it replaces, so two leaders' competing proposals cannot both apply, and the epoch rises by one per
 /// change. Commands are JSON: they are rare (a node lost or back), and readable in a log dump.
 /// </summary>
-public sealed class MembershipStateMachine(PeerDirectory peers, ILogger<MembershipStateMachine> logger) : IReplicatedStateMachine
+public sealed class MembershipStateMachine(PeerDirectory peers, ILogger<MembershipStateMachine> logger) : IReplicatedStateMachine<MembershipChange, MembershipOutcome>
 {
     public const byte CommandTag = 2;
 
@@ -25,7 +25,9 @@ public sealed class MembershipStateMachine(PeerDirectory peers, ILogger<Membersh
 
     public static byte[] Encode(MembershipChange change) => JsonSerializer.SerializeToUtf8Bytes(change);
 
-    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
+    byte[] IReplicatedStateMachine<MembershipChange, MembershipOutcome>.Encode(MembershipChange change) => Encode(change);
+
+    public MembershipOutcome Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         MembershipChange? change;
         try

@@ -43,263 +43,252 @@ public static class QueueApi
         return app;
     }
 
-    public static Task<Results<Ok<PublishedResponse>, ProblemHttpResult>> PublishAsync(PublishRequest request, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry,
-        CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<PublishedResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<PublishedResponse>, ProblemHttpResult>> PublishAsync(PublishRequest request, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry,
+        CancellationToken cancellationToken)
+    {
+        if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries)
+            ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries)
-                ?? QueueValidator.Message("", request.Payload, request.Key, request.DedupId, request.DelaySec) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries,
-                [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], request.RequestId, user, queue, telemetry, cancellationToken);
-            return TypedResults.Ok(published[0]);
-        }, p => p);
+        var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries,
+            [new PublishBatchItem(request.Payload, request.Key, request.DedupId, request.DelaySec)], request.RequestId, user, queue, telemetry, cancellationToken);
+        return TypedResults.Ok(published[0]);
+    }
 
-    public static Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry,
-        CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<PublishBatchResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<PublishBatchResponse>, ProblemHttpResult>> PublishBatchAsync(PublishBatchRequest request, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry,
+        CancellationToken cancellationToken)
+    {
+        var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count)
+            ?? QueueValidator.RequestId(request.RequestId);
+        for (var i = 0; error is null && i < request.Messages!.Count; i++)
         {
-            var error = QueueValidator.Topic(request.Topic) ?? QueueValidator.TopicSettings(request.Partitions, request.MaxDeliveries) ?? QueueValidator.Batch("messages", request.Messages?.Count)
-                ?? QueueValidator.RequestId(request.RequestId);
-            for (var i = 0; error is null && i < request.Messages!.Count; i++)
-            {
-                var m = request.Messages[i];
-                error = m is null ? new FieldError($"messages[{i}]", "must be a message") : QueueValidator.Message($"messages[{i}].", m.Payload, m.Key, m.DedupId, m.DelaySec);
-            }
+            var m = request.Messages[i];
+            error = m is null ? new FieldError($"messages[{i}]", "must be a message") : QueueValidator.Message($"messages[{i}].", m.Payload, m.Key, m.DedupId, m.DelaySec);
+        }
 
-            if (error is not null)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
-
-            var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, request.RequestId, user, queue, telemetry, cancellationToken);
-            return TypedResults.Ok(new PublishBatchResponse("queued", request.Topic!, published));
-        }, p => p);
-
-    public static Task<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>> ConsumeAsync(
-        ConsumeRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>>(async () =>
+        if (error is not null)
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages, request.RequestId)) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            using var activity = telemetry.StartConsume(request.Topic!, request.WaitSec ?? 0);
-            var started = Stopwatch.GetTimestamp();
-            var wait = TimeSpan.FromSeconds(request.WaitSec ?? 0);
-            var topic = await queue.FindTopicAsync(request.Topic!, cancellationToken);
-            IReadOnlyList<QueueMessageView> messages = [];
-            if (topic is not null)
-            {
-                var visibilityMs = (long)((request.VisibilityTimeoutSec ?? topic.VisibilityTimeoutSec) * 1000);
-                // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
-                messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
-                    repeat: request.RequestId is not null, cancellationToken);
-                if (cancellationToken.IsCancellationRequested && messages.Count > 0 && request.RequestId is null)
-                {
-                    // The caller hung up as the lease was made: nobody will read this answer, so the messages go back now
-                    // rather than at the end of their visibility, and the deliveries do not count. A caller that gave a
-                    // request id said it may ask again for this very lease: it stays leased to that repeat.
-                    await queue.ReleaseAsync(topic, messages);
-                    cancellationToken.ThrowIfCancellationRequested();
-                }
-            }
-            else if (wait > TimeSpan.Zero)
-            {
-                // Nothing was ever published to it: wait for its first publish, as for an empty topic.
-                await Task.Delay(wait, cancellationToken);
-            }
+        var published = await PublishCoreAsync(request.Topic!, request.Partitions, request.MaxDeliveries, request.Messages!, request.RequestId, user, queue, telemetry, cancellationToken);
+        return TypedResults.Ok(new PublishBatchResponse("queued", request.Topic!, published));
+    }
 
-            var waited = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-            QueueTelemetry.Delivered(activity, messages, waited);
-            if (messages.Count == 0)
-            {
-                return TypedResults.Ok(new QueueEmptyResponse("empty", request.Topic!, Math.Round(waited, 3)));
-            }
-
-            return request.MaxMessages is null
-                ? TypedResults.Ok(ConsumedResponse.From(messages[0]))
-                : TypedResults.Ok(new ConsumedBatchResponse("ok", request.Topic!, messages));
-        }, p => p);
-
-    public static Task<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> AckAsync(
-        AckRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>> ConsumeAsync(
+        ConsumeRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages, request.RequestId)) is { } error)
         {
-            if (QueueValidator.RequestId(request.RequestId) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            using var activity = telemetry.StartAck(topic!.Name, request.Id!);
-            var (result, retried) = await queue.ChangeAsync(topic, ChangeOp.Ack, request.Id!, delivery, 0, 0, cancellationToken, request.RequestId);
-            return result.Status switch
-            {
-                // A retry that finds it gone: an earlier try of this same ack removed it.
-                ChangeStatus.Acked or ChangeStatus.NotFound when result.Status == ChangeStatus.Acked || retried => TypedResults.Ok(new AckedResponse("acked", topic.Name, request.Id!)),
-                ChangeStatus.StaleReceipt => TypedResults.Conflict(new QueueConflictResponse("stale_receipt", topic.Name, request.Id!,
-                    "The message was delivered again since this receipt was issued; only the latest delivery's receipt can ack it.")),
-                _ => NotFound("id", topic.Name),
-            };
-        }, p => p);
-
-    public static Task<Results<Ok<AckBatchResponse>, ProblemHttpResult>> AckBatchAsync(AckBatchRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<AckBatchResponse>, ProblemHttpResult>>(async () =>
+        using var activity = telemetry.StartConsume(request.Topic!, request.WaitSec ?? 0);
+        var started = Stopwatch.GetTimestamp();
+        var wait = TimeSpan.FromSeconds(request.WaitSec ?? 0);
+        var topic = await queue.FindTopicAsync(request.Topic!, cancellationToken);
+        IReadOnlyList<QueueMessageView> messages = [];
+        if (topic is not null)
         {
-            if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
+            var visibilityMs = (long)((request.VisibilityTimeoutSec ?? topic.VisibilityTimeoutSec) * 1000);
+            // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
+            messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
+                repeat: request.RequestId is not null, cancellationToken);
+            if (cancellationToken.IsCancellationRequested && messages.Count > 0 && request.RequestId is null)
             {
-                return Problems.InvalidField(error.Field, error.Rule);
+                // The caller hung up as the lease was made: nobody will read this answer, so the messages go back now
+                // rather than at the end of their visibility, and the deliveries do not count. A caller that gave a
+                // request id said it may ask again for this very lease: it stays leased to that repeat.
+                await queue.ReleaseAsync(topic, messages);
+                cancellationToken.ThrowIfCancellationRequested();
             }
-
-            if (await queue.FindTopicAsync(request.Topic!, cancellationToken) is not { } topic)
-            {
-                return NotFound("topic", request.Topic!);
-            }
-
-            var deliveries = new long?[request.Messages!.Count];
-            for (var i = 0; i < request.Messages.Count; i++)
-            {
-                if (QueueValidator.Id($"messages[{i}].id", request.Messages[i]?.Id, request.Messages[i]?.Receipt, topic.Partitions, out deliveries[i]) is { } bad)
-                {
-                    return Problems.InvalidField(bad.Field, bad.Rule);
-                }
-            }
-
-            var results = await Task.WhenAll(request.Messages.Select((m, i) => queue.ChangeAsync(topic, ChangeOp.Ack, m!.Id!, deliveries[i], 0, 0, cancellationToken, request.RequestId)));
-            return TypedResults.Ok(new AckBatchResponse("ok", topic.Name, [.. results.Select((r, i) => new AckedResponse(
-                r.Result.Status == ChangeStatus.Acked || (r.Result.Status == ChangeStatus.NotFound && r.Retried) ? "acked" : Snake(r.Result.Status),
-                topic.Name, request.Messages[i]!.Id!))]));
-        }, p => p);
-
-    public static Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> NackAsync(
-        NackRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
+        }
+        else if (wait > TimeSpan.Zero)
         {
-            if (QueueValidator.Seconds("delay_sec", request.DelaySec, QueueLimits.MaxDelaySec) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            // Nothing was ever published to it: wait for its first publish, as for an empty topic.
+            await Task.Delay(wait, cancellationToken);
+        }
 
-            var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Nack, request.Id!, delivery, (long)((request.DelaySec ?? 0) * 1000), 0, cancellationToken);
-            return Changed(result, topic!.Name, request.Id!, default);
-        }, p => p);
-
-    public static Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> ExtendAsync(
-        ExtendRequest request, QueueService queue, TimeProvider time, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>>(async () =>
+        var waited = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        QueueTelemetry.Delivered(activity, messages, waited);
+        if (messages.Count == 0)
         {
-            if (request.VisibilityTimeoutSec is null)
-            {
-                return Problems.InvalidField("visibility_timeout_sec", "is required");
-            }
+            return TypedResults.Ok(new QueueEmptyResponse("empty", request.Topic!, Math.Round(waited, 3)));
+        }
 
-            if (QueueValidator.Seconds("visibility_timeout_sec", request.VisibilityTimeoutSec, QueueLimits.MaxVisibilityTimeoutSec) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+        return request.MaxMessages is null
+            ? TypedResults.Ok(ConsumedResponse.From(messages[0]))
+            : TypedResults.Ok(new ConsumedBatchResponse("ok", request.Topic!, messages));
+    }
 
-            var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
-            if (problem is not null)
-            {
-                return problem;
-            }
-
-            var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Extend, request.Id!, delivery, 0, (long)(request.VisibilityTimeoutSec.Value * 1000), cancellationToken);
-            return Changed(result, topic!.Name, request.Id!, time.GetUtcNow());
-        }, p => p);
-
-    public static Task<Results<Ok<RequeuedResponse>, ProblemHttpResult>> RequeueExpiredAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<RequeuedResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<AckedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> AckAsync(
+        AckRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
+    {
+        if (QueueValidator.RequestId(request.RequestId) is { } error)
         {
-            if (QueueValidator.Topic(request.Topic) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            if (await queue.FindTopicAsync(request.Topic!, cancellationToken) is not { } topic)
-            {
-                return TypedResults.Ok(new RequeuedResponse("ok", request.Topic!, 0, 0));
-            }
-
-            var (requeued, dead) = await queue.RequeueExpiredAsync(topic, cancellationToken);
-            return TypedResults.Ok(new RequeuedResponse("ok", topic.Name, requeued, dead));
-        }, p => p);
-
-    public static Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<RedrivenResponse>, ProblemHttpResult>>(async () =>
+        var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
+        if (problem is not null)
         {
-            if (QueueValidator.Topic(request.Topic) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            return problem;
+        }
 
-            if (await queue.FindTopicAsync(request.Topic!, cancellationToken) is not { } topic)
-            {
-                return NotFound("topic", request.Topic!);
-            }
-
-            return TypedResults.Ok(new RedrivenResponse("ok", topic.Name, await queue.RedriveAsync(topic, cancellationToken)));
-        }, p => p);
-
-    public static Task<Results<Ok<DeadLettersResponse>, ProblemHttpResult>> DeadLettersAsync(string? topic, int? limit, QueueService queue, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<DeadLettersResponse>, ProblemHttpResult>>(async () =>
+        using var activity = telemetry.StartAck(topic!.Name, request.Id!);
+        var (result, retried) = await queue.ChangeAsync(topic, ChangeOp.Ack, request.Id!, delivery, 0, 0, cancellationToken, request.RequestId);
+        return result.Status switch
         {
-            if (QueueValidator.Topic(topic) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+            // A retry that finds it gone: an earlier try of this same ack removed it.
+            ChangeStatus.Acked or ChangeStatus.NotFound when result.Status == ChangeStatus.Acked || retried => TypedResults.Ok(new AckedResponse("acked", topic.Name, request.Id!)),
+            ChangeStatus.StaleReceipt => TypedResults.Conflict(new QueueConflictResponse("stale_receipt", topic.Name, request.Id!,
+                "The message was delivered again since this receipt was issued; only the latest delivery's receipt can ack it.")),
+            _ => NotFound("id", topic.Name),
+        };
+    }
 
-            if (limit is < 1 or > QueueLimits.MaxDeadLetterPage)
-            {
-                return Problems.InvalidField("limit", $"must be between 1 and {QueueLimits.MaxDeadLetterPage}");
-            }
-
-            if (await queue.FindTopicAsync(topic!, cancellationToken) is not { } config)
-            {
-                return NotFound("topic", topic!);
-            }
-
-            // The count and the page come from the same reads, so they agree even while messages are being dead-lettered.
-            var (count, messages) = await queue.DeadLettersAsync(config, limit ?? 100);
-            return TypedResults.Ok(new DeadLettersResponse(config.Name, count, messages));
-        }, p => p);
-
-    public static Task<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>> StatsAsync(
-        string? topic, QueueService queue, QueueRing ring, TopicRegistry topics, CancellationToken cancellationToken) =>
-        ProblemGuard.RunAsync<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>>(async () =>
+    public static async Task<Results<Ok<AckBatchResponse>, ProblemHttpResult>> AckBatchAsync(AckBatchRequest request, QueueService queue, CancellationToken cancellationToken)
+    {
+        if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Batch("messages", request.Messages?.Count) ?? QueueValidator.RequestId(request.RequestId)) is { } error)
         {
-            if (topic is null)
-            {
-                var membership = ring.Membership;
-                return TypedResults.Ok(new QueueStatsResponse(membership.Epoch, membership.Members,
-                    [.. topics.Topics.Select(t => new TopicSummary(t.Name, t.Partitions, t.MaxDeliveries, t.VisibilityTimeoutSec))]));
-            }
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
 
-            if (QueueValidator.Topic(topic) is { } error)
-            {
-                return Problems.InvalidField(error.Field, error.Rule);
-            }
+        if (await queue.FindTopicAsync(request.Topic!, cancellationToken) is not { } topic)
+        {
+            return NotFound("topic", request.Topic!);
+        }
 
-            return await queue.FindTopicAsync(topic, cancellationToken) is { } config
-                ? TypedResults.Ok(await queue.StatsAsync(config))
-                : NotFound("topic", topic);
-        }, p => p);
+        var deliveries = new long?[request.Messages!.Count];
+        for (var i = 0; i < request.Messages.Count; i++)
+        {
+            if (QueueValidator.Id($"messages[{i}].id", request.Messages[i]?.Id, request.Messages[i]?.Receipt, topic.Partitions, out deliveries[i]) is { } bad)
+            {
+                return Problems.InvalidField(bad.Field, bad.Rule);
+            }
+        }
+
+        var results = await Task.WhenAll(request.Messages.Select((m, i) => queue.ChangeAsync(topic, ChangeOp.Ack, m!.Id!, deliveries[i], 0, 0, cancellationToken, request.RequestId)));
+        return TypedResults.Ok(new AckBatchResponse("ok", topic.Name, [.. results.Select((r, i) => new AckedResponse(
+            r.Result.Status == ChangeStatus.Acked || (r.Result.Status == ChangeStatus.NotFound && r.Retried) ? "acked" : Snake(r.Result.Status),
+            topic.Name, request.Messages[i]!.Id!))]));
+    }
+
+    public static async Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> NackAsync(
+        NackRequest request, QueueService queue, CancellationToken cancellationToken)
+    {
+        if (QueueValidator.Seconds("delay_sec", request.DelaySec, QueueLimits.MaxDelaySec) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Nack, request.Id!, delivery, (long)((request.DelaySec ?? 0) * 1000), 0, cancellationToken);
+        return Changed(result, topic!.Name, request.Id!, default);
+    }
+
+    public static async Task<Results<Ok<ChangedResponse>, Conflict<QueueConflictResponse>, ProblemHttpResult>> ExtendAsync(
+        ExtendRequest request, QueueService queue, TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (request.VisibilityTimeoutSec is null)
+        {
+            return Problems.InvalidField("visibility_timeout_sec", "is required");
+        }
+
+        if (QueueValidator.Seconds("visibility_timeout_sec", request.VisibilityTimeoutSec, QueueLimits.MaxVisibilityTimeoutSec) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        var (topic, delivery, problem) = await TargetAsync(request.Topic, request.Id, request.Receipt, "id", queue, cancellationToken);
+        if (problem is not null)
+        {
+            return problem;
+        }
+
+        var (result, _) = await queue.ChangeAsync(topic!, ChangeOp.Extend, request.Id!, delivery, 0, (long)(request.VisibilityTimeoutSec.Value * 1000), cancellationToken);
+        return Changed(result, topic!.Name, request.Id!, time.GetUtcNow());
+    }
+
+    public static async Task<Results<Ok<RequeuedResponse>, ProblemHttpResult>> RequeueExpiredAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken)
+    {
+        if (QueueValidator.Topic(request.Topic) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        if (await queue.FindTopicAsync(request.Topic!, cancellationToken) is not { } topic)
+        {
+            return TypedResults.Ok(new RequeuedResponse("ok", request.Topic!, 0, 0));
+        }
+
+        var (requeued, dead) = await queue.RequeueExpiredAsync(topic, cancellationToken);
+        return TypedResults.Ok(new RequeuedResponse("ok", topic.Name, requeued, dead));
+    }
+
+    public static async Task<Results<Ok<RedrivenResponse>, ProblemHttpResult>> RedriveAsync(TopicRequest request, QueueService queue, CancellationToken cancellationToken)
+    {
+        if (QueueValidator.Topic(request.Topic) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        if (await queue.FindTopicAsync(request.Topic!, cancellationToken) is not { } topic)
+        {
+            return NotFound("topic", request.Topic!);
+        }
+
+        return TypedResults.Ok(new RedrivenResponse("ok", topic.Name, await queue.RedriveAsync(topic, cancellationToken)));
+    }
+
+    public static async Task<Results<Ok<DeadLettersResponse>, ProblemHttpResult>> DeadLettersAsync(string? topic, int? limit, QueueService queue, CancellationToken cancellationToken)
+    {
+        if (QueueValidator.Topic(topic) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        if (limit is < 1 or > QueueLimits.MaxDeadLetterPage)
+        {
+            return Problems.InvalidField("limit", $"must be between 1 and {QueueLimits.MaxDeadLetterPage}");
+        }
+
+        if (await queue.FindTopicAsync(topic!, cancellationToken) is not { } config)
+        {
+            return NotFound("topic", topic!);
+        }
+
+        // The count and the page come from the same reads, so they agree even while messages are being dead-lettered.
+        var (count, messages) = await queue.DeadLettersAsync(config, limit ?? 100);
+        return TypedResults.Ok(new DeadLettersResponse(config.Name, count, messages));
+    }
+
+    public static async Task<Results<Ok<TopicStatsResponse>, Ok<QueueStatsResponse>, ProblemHttpResult>> StatsAsync(
+        string? topic, QueueService queue, QueueRing ring, TopicRegistry topics, CancellationToken cancellationToken)
+    {
+        if (topic is null)
+        {
+            var membership = ring.Membership;
+            return TypedResults.Ok(new QueueStatsResponse(membership.Epoch, membership.Members,
+                [.. topics.Topics.Select(t => new TopicSummary(t.Name, t.Partitions, t.MaxDeliveries, t.VisibilityTimeoutSec))]));
+        }
+
+        if (QueueValidator.Topic(topic) is { } error)
+        {
+            return Problems.InvalidField(error.Field, error.Rule);
+        }
+
+        return await queue.FindTopicAsync(topic, cancellationToken) is { } config
+            ? TypedResults.Ok(await queue.StatsAsync(config))
+            : NotFound("topic", topic);
+    }
 
     private static async Task<IReadOnlyList<PublishedResponse>> PublishCoreAsync(string topicName, int? partitions, int? maxDeliveries,
         IReadOnlyList<PublishBatchItem> items, string? requestId, ClaimsPrincipal user, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)

@@ -15,34 +15,24 @@ public static class QueueInternalApi
         return app;
     }
 
-    public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedPublished>>>, ProblemHttpResult>> PublishAsync(ForwardPublish request, QueueOwner owner) =>
-        OwnerGuard(async () =>
-        {
-            var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs, m.RequestKey ?? "")).ToList();
-            var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
-            return ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
-                results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]);
-        });
+    // An owner whose Redis fails answers 503 (the one mapping, ProblemExceptionHandler), not 500: the forwarding node
+    // then answers its client at once instead of retrying an owner that cannot serve anyone until Redis is back.
+    public static async Task<Ok<ForwardReply<IReadOnlyList<ForwardedPublished>>>> PublishAsync(ForwardPublish request, QueueOwner owner)
+    {
+        var messages = request.Messages.Select(m => new OutgoingMessage(m.Id, MessageRecord.Decode(m.Record), m.DelayMs, m.RequestKey ?? "")).ToList();
+        var reply = await owner.PublishAsync(request.Topic, request.Partition, messages);
+        return TypedResults.Ok(ForwardReply<IReadOnlyList<ForwardedPublished>>.From(reply,
+            results => [.. results.Select(r => new ForwardedPublished(r.Status.ToString(), r.Id, r.Offset))]));
+    }
 
-    public static Task<Results<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>, ProblemHttpResult>> ConsumeAsync(ForwardConsume request, QueueOwner owner) =>
-        OwnerGuard(async () =>
-        {
-            var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max, request.RequestId, request.Recheck);
-            return ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
-                taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries, t.Message.Receipt))]);
-        });
+    public static async Task<Ok<ForwardReply<IReadOnlyList<ForwardedDelivery>>>> ConsumeAsync(ForwardConsume request, QueueOwner owner)
+    {
+        var reply = await owner.ConsumeAsync(request.Topic, request.Partitions, request.VisibilityMs, request.Max, request.RequestId, request.Recheck);
+        return TypedResults.Ok(ForwardReply<IReadOnlyList<ForwardedDelivery>>.From(reply,
+            taken => [.. taken.Select(t => new ForwardedDelivery(t.Partition, t.Message.Id, t.Message.Record.Encode(), t.Message.Deliveries, t.Message.Receipt))]));
+    }
 
-    public static Task<Results<Ok<ForwardReply<ForwardedChange>>, ProblemHttpResult>> ChangeAsync(ForwardChange request, QueueOwner owner) =>
-        OwnerGuard(() => ChangeCoreAsync(request, owner));
-
-    /// <summary>
-    /// An owner whose Redis fails says so (503) rather than with a 500, so the forwarding node answers its client at
-    /// once instead of retrying an owner that cannot serve anyone until Redis is back.
-    /// </summary>
-    private static Task<Results<Ok<T>, ProblemHttpResult>> OwnerGuard<T>(Func<Task<T>> call) =>
-        Http.ProblemGuard.RunAsync<Results<Ok<T>, ProblemHttpResult>>(async () => TypedResults.Ok(await call()), p => p);
-
-    private static async Task<ForwardReply<ForwardedChange>> ChangeCoreAsync(ForwardChange request, QueueOwner owner)
+    public static async Task<Ok<ForwardReply<ForwardedChange>>> ChangeAsync(ForwardChange request, QueueOwner owner)
     {
         var reply = request.Op switch
         {
@@ -53,6 +43,6 @@ public static class QueueInternalApi
             ChangeOp.Requeue => (await owner.RequeueDueAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
             _ => (await owner.RedriveAsync(request.Topic, request.Partition)).Map(ForwardedChange.From),
         };
-        return ForwardReply<ForwardedChange>.From(reply, v => v);
+        return TypedResults.Ok(ForwardReply<ForwardedChange>.From(reply, v => v));
     }
 }

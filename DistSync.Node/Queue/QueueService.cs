@@ -53,8 +53,8 @@ public sealed class QueueService(
             maxDeliveries ?? configured?.MaxDeliveries ?? _options.DefaultMaxDeliveries,
             configured?.VisibilityTimeoutSec ?? _options.DefaultVisibilityTimeoutSec,
             token);
-        var outcome = (TopicOutcome?)await raft.ProposeAsync(TopicRegistry.CommandTag, TopicRegistry.Encode(create), cancellationToken);
-        return outcome?.Topic ?? throw new QueueLimitException(outcome?.Refusal ?? "the topic could not be created", outcome?.Limit, outcome?.Limit is null ? null : outcome.Max);
+        var outcome = await raft.ProposeAsync(topics, create, cancellationToken);
+        return outcome.Topic ?? throw new QueueLimitException(outcome.Refusal ?? "the topic could not be created", outcome.Limit, outcome.Limit is null ? null : outcome.Max);
     }
 
     /// <summary>The topic if it exists anywhere: a topic another node just created is seen after a read barrier.</summary>

@@ -16,7 +16,7 @@ public sealed record TopicConfig(string Name, int Partitions, int MaxDeliveries,
 /// partition count before it routes a message, and the first creation's settings win on every node. Bounded (see
 /// <see cref="TopicLimits"/>) for the cluster and per creating token, decided here so every node refuses the same ones.
 /// </summary>
-public sealed class TopicRegistry : IReplicatedStateMachine
+public sealed class TopicRegistry : IReplicatedStateMachine<TopicConfig, TopicOutcome>
 {
     public const byte CommandTag = 3;
 
@@ -37,7 +37,9 @@ public sealed class TopicRegistry : IReplicatedStateMachine
 
     public static byte[] Encode(TopicConfig create) => JsonSerializer.SerializeToUtf8Bytes(create);
 
-    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
+    byte[] IReplicatedStateMachine<TopicConfig, TopicOutcome>.Encode(TopicConfig create) => Encode(create);
+
+    public TopicOutcome Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         TopicConfig? create;
         try

@@ -3,6 +3,7 @@ using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.Node.Cache;
 using DistSync.Node.Hosting;
 using DistSync.Node.Queue;
+using DistSync.Tests.Infrastructure;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
@@ -26,7 +27,7 @@ public sealed class PeerResetTests : IAsyncDisposable
     public async Task CachePeers_AResetConnection_IsAnUnreachablePeer_NeverAnotherException()
     {
         var (peers, options) = Node();
-        using var cache = new HttpCachePeers(peers, new PeerCredentials(options));
+        using var cache = new HttpCachePeers(peers, Credentials.Established(options));
 
         for (var i = 0; i < Attempts; i++)
         {
@@ -39,7 +40,7 @@ public sealed class PeerResetTests : IAsyncDisposable
     public async Task QueueForwarder_AResetConnection_IsAnUnreachablePeer_NeverAnotherException()
     {
         var (peers, options) = Node();
-        using var forwarder = new QueueForwarder(peers, new PeerCredentials(options));
+        using var forwarder = new QueueForwarder(peers, Credentials.Established(options));
 
         for (var i = 0; i < Attempts; i++)
         {

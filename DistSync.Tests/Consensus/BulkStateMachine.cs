@@ -10,7 +10,7 @@ namespace DistSync.Tests.Consensus;
 /// Restore checks every block, so a snapshot that arrived damaged, short or out of order shows in
 /// <see cref="RestoredIntact"/> (a throw would stop the host's loop, and with it the test process).
 /// </summary>
-internal sealed class BulkStateMachine(int snapshotBytes) : IReplicatedStateMachine
+internal sealed class BulkStateMachine(int snapshotBytes) : IReplicatedStateMachine<long, long>
 {
     public const byte MachineTag = 77;
     private const int HeaderBytes = 16;
@@ -39,7 +39,9 @@ internal sealed class BulkStateMachine(int snapshotBytes) : IReplicatedStateMach
         return command;
     }
 
-    public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command)
+    public byte[] Encode(long command) => Command(command);
+
+    public long Apply(long index, long clockMs, ReadOnlySpan<byte> command)
     {
         Interlocked.Increment(ref _count);
         Interlocked.Add(ref _sum, BinaryPrimitives.ReadInt64LittleEndian(command));

@@ -2,6 +2,7 @@ using System.Buffers;
 using DistSync.Node.Consensus;
 using DistSync.Node.Hosting;
 using DistSync.Raft;
+using DistSync.Tests.Infrastructure;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -112,7 +113,7 @@ public sealed class HttpRaftTransportTests
         return new HttpRaftTransport(
             provider.GetRequiredService<IHttpClientFactory>(),
             new PeerDirectory(configuration, node),
-            new PeerCredentials(node),
+            Credentials.Established(node),
             new RaftTelemetry(provider.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), node),
             NullLogger<HttpRaftTransport>.Instance);
     }

@@ -68,6 +68,7 @@ internal sealed class InProcessRaftNode : IAsyncDisposable
         services.AddSingleton<RaftHost>();
         services.AddHostedService(sp => sp.GetRequiredService<RaftHost>());
         var app = builder.Build();
+        app.Services.GetRequiredService<PeerCredentials>().Establish();
         app.MapPost(HttpRaftTransport.StreamPath, RaftApi.ReceiveStreamAsync);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new InProcessRaftNode(id, app);

@@ -24,6 +24,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     private readonly TempDirectory _dir = new();
     private readonly ServiceProvider _services = new ServiceCollection().AddMetrics().BuildServiceProvider();
     private ScriptedTransport _transport = new();
+    private readonly EchoMachine _echo = new();
     private RaftHost _host = null!;
 
     public async ValueTask InitializeAsync()
@@ -43,7 +44,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
         }).Build();
         // Long election timeouts: this follower must not campaign during a test; the test plays the leader.
         var options = Options.Create(new RaftHostOptions { TickInterval = TimeSpan.FromMilliseconds(20), ElectionTicks = 250 });
-        var host = new RaftHost(node, options, new PeerDirectory(configuration, node), transport, [new EchoMachine()],
+        var host = new RaftHost(node, options, new PeerDirectory(configuration, node), transport, [_echo],
             new RaftTelemetry(_services.GetRequiredService<IMeterFactory>(), node), NullLogger<RaftHost>.Instance);
         await host.StartAsync(TestContext.Current.CancellationToken);
         return host;
@@ -60,7 +61,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     [Fact]
     public async Task ProposeAsync_OnFollower_ForwardsToLeaderAndReturnsTheResultAppliedHere()
     {
-        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, Encoding.UTF8.GetBytes("hello"), TestContext.Current.CancellationToken);
+        var proposal = _host.ProposeAsync(_echo, "hello", TestContext.Current.CancellationToken);
 
         var forward = await NextForwardAsync("node1", count: 1);
         _host.Receive([Answer(forward, index: 1, term: 1)]);
@@ -72,7 +73,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     [Fact]
     public async Task ProposeAsync_ForwardDroppedUnsent_IsForwardedAgainWithTheSameId()
     {
-        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, Encoding.UTF8.GetBytes("again"), TestContext.Current.CancellationToken);
+        var proposal = _host.ProposeAsync(_echo, "again", TestContext.Current.CancellationToken);
         var first = await NextForwardAsync("node1", count: 1);
 
         _transport.RaiseUndelivered(first);
@@ -88,7 +89,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     [Fact]
     public async Task ProposeAsync_StreamToLeaderBrokeAfterSending_FailsAtOnceAsOutcomeUnknown()
     {
-        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, new byte[] { 1 }, TestContext.Current.CancellationToken);
+        var proposal = _host.ProposeAsync(_echo, "one", TestContext.Current.CancellationToken);
         await NextForwardAsync("node1", count: 1);
 
         _transport.RaisePeerUnreachable("node1");
@@ -100,7 +101,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     [Fact]
     public async Task ProposeAsync_LeadershipMovesBeforeTheAnswer_FailsAtOnceAsOutcomeUnknown()
     {
-        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, new byte[] { 2 }, TestContext.Current.CancellationToken);
+        var proposal = _host.ProposeAsync(_echo, "two", TestContext.Current.CancellationToken);
         await NextForwardAsync("node1", count: 1);
 
         await FollowAsync("node3", term: 2);
@@ -112,7 +113,7 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
     [Fact]
     public async Task ProposeAsync_LeaderRefusesAsNotLeader_RetriesRatherThanFailing()
     {
-        var proposal = _host.ProposeAsync(EchoMachine.MachineTag, Encoding.UTF8.GetBytes("later"), TestContext.Current.CancellationToken);
+        var proposal = _host.ProposeAsync(_echo, "later", TestContext.Current.CancellationToken);
         var first = await NextForwardAsync("node1", count: 1);
 
         _host.Receive([Answer(first, index: 0, term: 0) with { Reject = true, RejectHint = (long)ProposeStatus.NotLeader }]);
@@ -187,13 +188,13 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
         Entries = [new Entry(index, term, EntryType.Command, forward.Entries[0].Data)], Commit = index,
     };
 
-    private sealed class EchoMachine : IReplicatedStateMachine
+    private sealed class EchoMachine : IReplicatedStateMachine<string, string>
     {
-        public const byte MachineTag = 42;
+        public byte Tag => 42;
 
-        public byte Tag => MachineTag;
+        public byte[] Encode(string command) => Encoding.UTF8.GetBytes(command);
 
-        public object? Apply(long index, long clockMs, ReadOnlySpan<byte> command) => $"applied {Encoding.UTF8.GetString(command)} at {index}";
+        public string Apply(long index, long clockMs, ReadOnlySpan<byte> command) => $"applied {Encoding.UTF8.GetString(command)} at {index}";
 
         public byte[] Snapshot() => [];
 

@@ -79,7 +79,7 @@ public sealed class SnapshotCatchUpTests : IAsyncDisposable
         long expectedSum = 0;
         for (var i = 1; i <= 12; i++)
         {
-            await leader.Host.ProposeAsync(BulkStateMachine.MachineTag, BulkStateMachine.Command(i), TestContext.Current.CancellationToken);
+            await leader.Host.ProposeAsync(_machines[leader.Id], i, TestContext.Current.CancellationToken);
             expectedSum += i;
         }
 
@@ -95,7 +95,7 @@ public sealed class SnapshotCatchUpTests : IAsyncDisposable
 
         for (var i = 13; i <= 15; i++)
         {
-            await leader.Host.ProposeAsync(BulkStateMachine.MachineTag, BulkStateMachine.Command(i), TestContext.Current.CancellationToken);
+            await leader.Host.ProposeAsync(_machines[leader.Id], i, TestContext.Current.CancellationToken);
             expectedSum += i;
         }
 

@@ -18,7 +18,7 @@ public class LockTableAcquireTests
         var state = h.State();
         Assert.Equal(LockMode.Exclusive, state.Mode);
         Assert.Equal(1, state.FencingToken);
-        Assert.Equal([new LockHolderInfo("a", LockMode.Exclusive, 1, LockTableHarness.Start + Ttl)], state.Holders);
+        Assert.Equal([new LockHolderState("a", LockMode.Exclusive, 1, LockTableHarness.Start + Ttl)], state.Holders);
         Assert.Empty(state.Waiters);
     }
 
@@ -35,7 +35,7 @@ public class LockTableAcquireTests
         Assert.Equal(LockMode.Shared, state.Mode);
         Assert.Equal(2, state.FencingToken);
         Assert.Equal(
-            [new LockHolderInfo("a", LockMode.Shared, 2, LockTableHarness.Start + Ttl), new LockHolderInfo("b", LockMode.Shared, 1, LockTableHarness.Start + Ttl)],
+            [new LockHolderState("a", LockMode.Shared, 2, LockTableHarness.Start + Ttl), new LockHolderState("b", LockMode.Shared, 1, LockTableHarness.Start + Ttl)],
             state.Holders);
     }
 
@@ -73,7 +73,7 @@ public class LockTableAcquireTests
         var outcome = h.Exclusive("b", waitMs: 5_000);
 
         Assert.Equal(new LockOutcome.Waiting(1, LockTableHarness.Start + 5_000), outcome);
-        Assert.Equal([new LockWaiterInfo("b", LockMode.Exclusive, LockTableHarness.Start + 5_000, Ttl)], h.State().Waiters);
+        Assert.Equal([new LockWaiterState("b", LockMode.Exclusive, LockTableHarness.Start + 5_000, Ttl)], h.State().Waiters);
         Assert.Equal(LockTableHarness.Start + 5_000, h.Table.NextDeadlineMs());
     }
 
@@ -105,7 +105,7 @@ public class LockTableAcquireTests
         var outcome = h.Acquire("a", LockMode.Exclusive, ttlMs: 2_000);
 
         Assert.Equal(new LockOutcome.Acquired(1, LockTableHarness.Start + 2_700, LockMode.Exclusive, AlreadyHeld: true), outcome);
-        Assert.Equal([new LockHolderInfo("a", LockMode.Exclusive, 1, LockTableHarness.Start + 2_700)], h.State().Holders);
+        Assert.Equal([new LockHolderState("a", LockMode.Exclusive, 1, LockTableHarness.Start + 2_700)], h.State().Holders);
         Assert.Equal(1, h.State().FencingToken);
         Assert.Equal(LockTableHarness.Start + 2_700, h.Table.NextDeadlineMs());
     }
@@ -132,7 +132,7 @@ public class LockTableAcquireTests
         var outcome = h.Exclusive("a");
 
         Assert.Equal(new LockOutcome.Acquired(2, LockTableHarness.Start + Ttl, LockMode.Exclusive, AlreadyHeld: false), outcome);
-        Assert.Equal([new LockHolderInfo("a", LockMode.Exclusive, 2, LockTableHarness.Start + Ttl)], h.State().Holders);
+        Assert.Equal([new LockHolderState("a", LockMode.Exclusive, 2, LockTableHarness.Start + Ttl)], h.State().Holders);
         Assert.Equal(2, h.State().FencingToken);
     }
 
@@ -161,7 +161,7 @@ public class LockTableAcquireTests
 
         Assert.Equal(new LockOutcome.Waiting(1, LockTableHarness.Start + 1_000), outcome);
         Assert.Equal(
-            [new LockHolderInfo("a", LockMode.Shared, 1, LockTableHarness.Start + Ttl), new LockHolderInfo("b", LockMode.Shared, 2, LockTableHarness.Start + Ttl)],
+            [new LockHolderState("a", LockMode.Shared, 1, LockTableHarness.Start + Ttl), new LockHolderState("b", LockMode.Shared, 2, LockTableHarness.Start + Ttl)],
             h.State().Holders);
         Assert.Equal(["b"], h.Table.GetWaitForGraph()["a"]);
     }
@@ -179,7 +179,7 @@ public class LockTableAcquireTests
 
         Assert.Equal(new LockOutcome.Released(HoldReleased: true, WaitCancelled: false), outcome with { Events = [] });
         Assert.Equal([new LockEvent.Granted(LockTableHarness.R, "a", LockMode.Exclusive, 4, LockTableHarness.Start + 50 + Ttl)], outcome.Events);
-        Assert.Equal([new LockHolderInfo("a", LockMode.Exclusive, 4, LockTableHarness.Start + 50 + Ttl)], h.State().Holders);
+        Assert.Equal([new LockHolderState("a", LockMode.Exclusive, 4, LockTableHarness.Start + 50 + Ttl)], h.State().Holders);
         Assert.Empty(h.State().Waiters);
     }
 

@@ -37,7 +37,7 @@ public class LockTableExpiryTests
         Assert.Equal(
             [new LockEvent.LeaseExpired(R, "a", LockMode.Exclusive, 1), new LockEvent.Granted(R, "b", LockMode.Exclusive, 3, Start + 3_000)],
             outcome.Events);
-        Assert.Equal([new LockHolderInfo("b", LockMode.Exclusive, 3, Start + 3_000)], h.State().Holders);
+        Assert.Equal([new LockHolderState("b", LockMode.Exclusive, 3, Start + 3_000)], h.State().Holders);
         Assert.Equal(3, h.State().FencingToken);
         Assert.Equal(Start + 3_000, h.Table.NextDeadlineMs());
     }

@@ -189,7 +189,7 @@ public class LockTablePropertyTests
         LockCommand command,
         LockOutcome outcome,
         long index,
-        Dictionary<string, List<LockHolderInfo>> holdersBefore,
+        Dictionary<string, List<LockHolderState>> holdersBefore,
         Dictionary<string, long> lastGrant,
         string context)
     {
@@ -230,7 +230,7 @@ public class LockTablePropertyTests
         LockCommand command,
         LockOutcome outcome,
         Dictionary<string, List<string>> queuesBefore,
-        Dictionary<string, List<LockHolderInfo>> holdersBefore,
+        Dictionary<string, List<LockHolderState>> holdersBefore,
         string context)
     {
         foreach (var resource in _resources)

@@ -141,8 +141,8 @@ public class LockTableSnapshotTests
         var restored = LockTable.Restore(bytes);
 
         var state = restored.GetState("r")!;
-        Assert.Equal([new LockHolderInfo("a", LockMode.Exclusive, 5, 10_000)], state.Holders);
-        Assert.Equal([new LockWaiterInfo("b", LockMode.Shared, 20_000, 1_000)], state.Waiters);
+        Assert.Equal([new LockHolderState("a", LockMode.Exclusive, 5, 10_000)], state.Holders);
+        Assert.Equal([new LockWaiterState("b", LockMode.Shared, 20_000, 1_000)], state.Waiters);
         // A withdraw naming the hold's grant finds it; the waiter's request is unknown, so none finds it.
         Assert.IsType<LockOutcome.NotHeld>(restored.Apply(new LockCommand.Withdraw("r", "b", 1, 9_000), 6));
         Assert.IsType<LockOutcome.Released>(restored.Apply(new LockCommand.Withdraw("r", "a", 5, 9_000), 7));

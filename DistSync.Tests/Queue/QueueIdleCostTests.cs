@@ -36,13 +36,14 @@ public sealed class QueueIdleCostTests
         var consumed = await queue.ConsumeAsync($"{run}-0", visibilitySec: 600); // one message in flight, due in 10 minutes
         var raft = node.Services.GetRequiredService<RaftHost>();
         var owned = node.Services.GetRequiredService<OwnedPartitions>();
+        var topics = node.Services.GetRequiredService<TopicRegistry>();
         var scheduler = node.Services.GetServices<IHostedService>().OfType<RedeliveryScheduler>().Single();
 
         // All but the last topic, 64 proposals at a time; the owner takes every partition over (a script each).
         var creating = Stopwatch.StartNew();
         foreach (var chunk in Enumerable.Range(1, Topics - 2).Chunk(64))
         {
-            await Task.WhenAll(chunk.Select(i => raft.ProposeAsync(TopicRegistry.CommandTag, TopicRegistry.Encode(new TopicConfig($"{run}-{i}", Partitions, 5, 30)), Ct)));
+            await Task.WhenAll(chunk.Select(i => raft.ProposeAsync(topics, new TopicConfig($"{run}-{i}", Partitions, 5, 30), Ct)));
         }
 
         await Eventually.UntilAsync(() => Task.FromResult(owned.All.Count() == (Topics - 1) * Partitions), TimeSpan.FromMinutes(5), "every partition taken over");
@@ -58,7 +59,7 @@ public sealed class QueueIdleCostTests
         // One more topic: its partitions are taken over, and only they are looked at.
         var redis1 = await ScriptCallsAsync(node);
         var (visited1, checked1) = (owned.Visited, scheduler.PartitionsChecked);
-        await raft.ProposeAsync(TopicRegistry.CommandTag, TopicRegistry.Encode(new TopicConfig($"{run}-last", Partitions, 5, 30)), Ct);
+        await raft.ProposeAsync(topics, new TopicConfig($"{run}-last", Partitions, 5, 30), Ct);
         await Eventually.UntilAsync(() => Task.FromResult(owned.All.Count() == Topics * Partitions), TimeSpan.FromSeconds(30), "the new topic's partitions taken over");
         await Task.Delay(TimeSpan.FromSeconds(1), Ct); // whatever else the creation set off
         var createCalls = await ScriptCallsAsync(node) - redis1;

@@ -310,6 +310,6 @@ internal sealed partial class LockSimulation
         return "recent commands: " + string.Join(" | ", lines);
     }
 
-    private static string Describe(IReadOnlyList<LockHolderInfo> holders) =>
+    private static string Describe(IReadOnlyList<LockHolderState> holders) =>
         string.Join(", ", holders.Select(h => $"{h.ClientId} {h.Mode} token {h.Token}"));
 }

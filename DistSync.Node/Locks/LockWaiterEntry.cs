@@ -4,4 +4,4 @@ namespace DistSync.Node.Locks;
 /// A queued acquire; <see cref="RequestIndex"/> is the index of the acquire command that queued it, and
 /// <see cref="RequestId"/> the caller's id for it, if it gave one (its grant becomes that id's answer).
 /// </summary>
-internal sealed record LockWaiter(string ClientId, LockMode Mode, long TtlMs, long DeadlineMs, long RequestIndex, string? RequestId = null);
+internal sealed record LockWaiterEntry(string ClientId, LockMode Mode, long TtlMs, long DeadlineMs, long RequestIndex, string? RequestId = null);

@@ -1,10 +1,12 @@
 namespace DistSync.Node.Locks;
 
 /// <summary>
-/// A lock table hold (mutable: a renew moves its lease, an upgrade changes its mode and token).
+/// A holder as the lock table keeps it, keyed by client id in its <see cref="LockResourceEntry"/> (mutable: a renew
+/// moves its lease, an upgrade changes its mode and token). The table shows it as a <see cref="LockHolderState"/>,
+/// the API as a <see cref="LockHolderView"/>.
 /// <see cref="RequestIndex"/> is the index of the acquire that asked for it, so a withdrawn request finds its grant.
 /// </summary>
-internal sealed class LockHold(LockMode mode, long token, long expiresAtMs, long requestIndex)
+internal sealed class LockHolderEntry(LockMode mode, long token, long expiresAtMs, long requestIndex)
 {
     public long RequestIndex { get; set; } = requestIndex;
 
