@@ -48,7 +48,7 @@ const string usage = """
              and 2 sharers to invalidate, and a 95/5 read-mostly mix over all nodes
 
       all    [--raft-levels 1,16,64] [--via leader|followers] [--lock-levels 1,10,50] [locks options] [common options]
-             raft, then locks, then a Markdown table for the README with the machine and command line
+             raft, then locks, then a Markdown table for docs/benchmarks.md with the machine and command line
 
     Common options:
       --urls URL,URL,...   the nodes (default http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003)

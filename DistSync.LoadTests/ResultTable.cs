@@ -3,7 +3,7 @@ using System.Text;
 
 namespace DistSync.LoadTests;
 
-/// <summary>Prints results as an aligned text table (per benchmark) or a Markdown table (for the README).</summary>
+/// <summary>Prints results as an aligned text table (per benchmark) or a Markdown table (for docs/benchmarks.md).</summary>
 public static class ResultTable
 {
     public static void WriteText(TextWriter output, string rateName, IReadOnlyList<LevelResult> results)

@@ -27,7 +27,7 @@ public static class Extensions
     /// </summary>
     public const string TracedHeader = "X-DistSync-Traced";
 
-    /// <summary>Activity sources and meters, one per feature (the README's Telemetry section).</summary>
+    /// <summary>Activity sources and meters, one per feature (docs/operations.md, Telemetry).</summary>
     public static readonly IReadOnlyList<string> DistSyncTelemetryNames =
         ["DistSync.Consensus", "DistSync.Locks", "DistSync.Queue", "DistSync.Cache", "DistSync.Cluster"];
 

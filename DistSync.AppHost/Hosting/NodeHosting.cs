@@ -36,7 +36,7 @@ public static class NodeHosting
                 // (in alternating runs, "localhost" cost about 15% of lock pairs/s).
                 .WithEndpoint(EndpointName, e => e.TargetHost = publish ? e.TargetHost : "127.0.0.1")
                 .WithEnvironment("DistSync__NodeId", name)
-                // In a container the log lives on the volume mounted at /data (see the README's Azure section).
+                // In a container the log lives on the volume mounted at /data (see docs/operations.md, Deploying to Azure).
                 .WithEnvironment("DistSync__DataDir", publish ? "/data" : Path.Combine(dataDir, name))
                 .WithReference(redis)
                 .WaitFor(redis)

@@ -6,7 +6,7 @@ namespace DistSync.Node.Locks;
 /// and every output is ordered (ordinal order of names, queue order), never by hash order.
 /// </summary>
 /// <remarks>
-/// Rules (the README's lock semantics):
+/// Rules (docs/semantics.md, Locks):
 /// <list type="bullet">
 /// <item>Many shared holders or one exclusive holder. A new request is granted at once only if the queue is empty
 /// and it is compatible with the holders; otherwise it waits at the tail (FIFO), so a waiting exclusive request

@@ -5,8 +5,8 @@ using DistSync.Tests.Infrastructure.Simulation;
 namespace DistSync.Tests.Cache;
 
 /// <summary>
-/// Seeded runs of the real cache code on a simulated network (issue 12: "at most one node holds a key in M/E and then
-/// no other node holds it valid; no read returns a value older than the last completed write").
+/// Seeded runs of the real cache code on a simulated network: at most one node holds a key in M/E and then no other
+/// node holds it valid, and no read returns a value older than the last completed write.
 /// DISTSYNC_CACHESIM_SEEDS=500 runs more seeds; DISTSYNC_CACHESIM_SEED=n replays one.
 /// </summary>
 public sealed class CacheSimulationTests

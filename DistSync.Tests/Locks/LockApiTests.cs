@@ -4,7 +4,7 @@ using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Locks;
 
-/// <summary>The README's lock scenario, through every node of a real three-node cluster.</summary>
+/// <summary>The lock walk-through of docs/api.md, through every node of a real three-node cluster.</summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class LockApiTests(LockApiTests.Cluster cluster) : IClassFixture<LockApiTests.Cluster>

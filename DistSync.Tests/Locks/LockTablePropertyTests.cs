@@ -4,7 +4,7 @@ namespace DistSync.Tests.Locks;
 
 /// <summary>
 /// Random command sequences (seeded; a failing seed replays exactly) checked after every step against the rules
-/// of issue 4: exclusion, FIFO promotion, fencing order, refusals that change nothing, valid deadlock cycles,
+/// of docs/semantics.md: exclusion, FIFO promotion, fencing order, refusals that change nothing, valid deadlock cycles,
 /// determinism across two tables fed the same log, and snapshot restores in the middle of the run.
 /// </summary>
 public class LockTablePropertyTests

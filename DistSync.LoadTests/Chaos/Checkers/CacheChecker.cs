@@ -3,7 +3,7 @@ using DistSync.LoadTests.Chaos.History;
 namespace DistSync.LoadTests.Chaos.Checkers;
 
 /// <summary>
-/// Checks a cache history: each key a register, reads and writes linearizable (the README's cache semantics), by the Wing–Gong–Lowe
+/// Checks a cache history: each key a register, reads and writes linearizable (the cache semantics of docs/semantics.md), by the Wing–Gong–Lowe
 /// search of <see cref="RegisterChecker"/>, one key at a time. Failed reads say nothing and are left out; a failed
 /// write did not happen; an unknown write may have happened at any time after its invocation.
 /// </summary>

@@ -3,7 +3,7 @@ using DistSync.LoadTests.Chaos.History;
 namespace DistSync.LoadTests.Chaos.Checkers;
 
 /// <summary>
-/// Checks a lock history (exclusive locks) against the README's lock semantics:
+/// Checks a lock history (exclusive locks) against the lock semantics of docs/semantics.md:
 /// <list type="bullet">
 /// <item>mutual exclusion: no two clients hold a resource at the same moment of real time. A client surely holds from
 /// its acquire's answer until it invokes its release, or until its lease could have run out (the grant happened after

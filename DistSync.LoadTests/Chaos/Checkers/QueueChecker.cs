@@ -3,7 +3,7 @@ using DistSync.LoadTests.Chaos.History;
 namespace DistSync.LoadTests.Chaos.Checkers;
 
 /// <summary>
-/// Checks a queue history against the README's queue semantics. Publishes carry a unique payload per logical message (a retry after an
+/// Checks a queue history against the queue semantics of docs/semantics.md. Publishes carry a unique payload per logical message (a retry after an
 /// unknown outcome sends the same payload with the same <c>dedup_id</c>, <see cref="ChaosOp.Key"/>); the history ends with
 /// a drain, after every fault healed, and with the topic's dead letters read.
 /// <list type="bullet">

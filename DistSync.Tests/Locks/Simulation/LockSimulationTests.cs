@@ -3,7 +3,7 @@ using DistSync.Tests.Infrastructure.Simulation;
 namespace DistSync.Tests.Locks.Simulation;
 
 /// <summary>
-/// Seeded chaos runs of the lock table on Raft (issue 4: "no two conflicting holders ever exist across leader changes").
+/// Seeded chaos runs of the lock table on Raft: no two conflicting holders ever exist, across leader changes too.
 /// DISTSYNC_LOCKSIM_SEEDS=2000 runs more seeds; DISTSYNC_LOCKSIM_SEED=n replays one
 /// (see <see cref="LockSimulation_ReplaySeed_HoldsLockInvariants"/>).
 /// </summary>
