@@ -11,7 +11,7 @@ namespace DistSync.Node.Queue;
 /// </summary>
 public sealed class QueueOwner(
     QueueRing ring,
-    QueueStore store,
+    IQueueStore store,
     OwnedPartitions owned,
     TopicRegistry topics,
     PeerDirectory peers,

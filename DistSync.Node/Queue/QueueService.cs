@@ -15,8 +15,8 @@ namespace DistSync.Node.Queue;
 public sealed class QueueService(
     QueueRing ring,
     QueueOwner owner,
-    QueueForwarder forwarder,
-    QueueStore store,
+    IQueuePeers forwarder,
+    IQueueStore store,
     TopicRegistry topics,
     RaftHost raft,
     QueueNotifications notifications,

@@ -23,9 +23,10 @@ public sealed partial class RedeliveryScheduler(
     QueueRing ring,
     TopicRegistry topics,
     MembershipStateMachine membership,
-    QueueStore store,
+    IQueueStore store,
     QueueTelemetry telemetry,
     PeerDirectory peers,
+    TimeProvider time,
     ILogger<RedeliveryScheduler> logger) : BackgroundService
 {
     /// <summary>Also the longest the scheduler sleeps: gauges refresh, and a failed take-over is tried again.</summary>
@@ -81,7 +82,7 @@ public sealed partial class RedeliveryScheduler(
                 var after = owned.NowMs;
                 var (_, next) = owned.Due(after, ring.Membership.Epoch);
                 var sleep = next < 0 ? Housekeeping : TimeSpan.FromMilliseconds(Math.Clamp(next - after, 0, Housekeeping.TotalMilliseconds));
-                await _wake.WaitAsync(sleep, stoppingToken);
+                await SleepAsync(sleep, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -93,6 +94,24 @@ public sealed partial class RedeliveryScheduler(
             owned.DeadlineMovedEarlier -= Wake;
             topics.Changed -= OnTopicsChanged;
             membership.Changed -= OnRingChanged;
+        }
+    }
+
+    /// <summary>The host's loop run on the caller's context (a simulation's single thread); the host itself calls StartAsync.</summary>
+    internal Task RunAsync(CancellationToken stoppingToken) => ExecuteAsync(stoppingToken);
+
+    /// <summary>Until woken or <paramref name="sleep"/> has passed on <see cref="TimeProvider"/>'s clock (a test's fake clock too).</summary>
+    private async Task SleepAsync(TimeSpan sleep, CancellationToken stoppingToken)
+    {
+        using var timeout = new CancellationTokenSource(sleep, time);
+        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
+        try
+        {
+            await _wake.WaitAsync(either.Token);
+        }
+        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
+        {
+            // Slept the whole time: the deadline that was next is due.
         }
     }
 
