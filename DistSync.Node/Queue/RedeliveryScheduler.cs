@@ -35,7 +35,8 @@ public sealed partial class RedeliveryScheduler(
     /// <summary>Redis reads per gauge refresh (an in-flight count the view does not have): about 50 a second at most.</summary>
     public const int MaxGaugeReads = 256;
 
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    /// <summary>Completed by a wake-up or the end of a sleep, and replaced after each sleep: a wake-up while the loop works makes its next sleep return at once.</summary>
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Topics created since the last look: only their partitions are taken over.</summary>
     private readonly ConcurrentQueue<TopicConfig> _created = new();
     /// <summary>Every owned partition is looked at: at start, after a ring change or a snapshot, after Redis failed.</summary>
@@ -100,19 +101,22 @@ public sealed partial class RedeliveryScheduler(
     /// <summary>The host's loop run on the caller's context (a simulation's single thread); the host itself calls StartAsync.</summary>
     internal Task RunAsync(CancellationToken stoppingToken) => ExecuteAsync(stoppingToken);
 
-    /// <summary>Until woken or <paramref name="sleep"/> has passed on <see cref="TimeProvider"/>'s clock (a test's fake clock too).</summary>
+    /// <summary>
+    /// Until woken, stopped, or <paramref name="sleep"/> has passed on <see cref="TimeProvider"/>'s clock (a test's fake clock
+    /// too). One signal that all three complete, awaited directly: a wait with a timeout or a token (a semaphore's, Task.WhenAny)
+    /// would finish on a thread-pool thread, which a simulation driving this loop on its one thread could not replay.
+    /// </summary>
     private async Task SleepAsync(TimeSpan sleep, CancellationToken stoppingToken)
     {
-        using var timeout = new CancellationTokenSource(sleep, time);
-        using var either = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken, timeout.Token);
-        try
+        var signal = Volatile.Read(ref _wake);
+        if (!signal.Task.IsCompleted)
         {
-            await _wake.WaitAsync(either.Token);
+            using var timer = time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), signal, sleep, Timeout.InfiniteTimeSpan);
+            using var stopping = stoppingToken.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), signal);
+            await signal.Task;
         }
-        catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
-        {
-            // Slept the whole time: the deadline that was next is due.
-        }
+
+        Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), signal);
     }
 
     /// <summary>
@@ -221,23 +225,7 @@ public sealed partial class RedeliveryScheduler(
         Wake();
     }
 
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already woken.
-        }
-    }
-
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
-    }
+    private void Wake() => Volatile.Read(ref _wake).TrySetResult();
 
     [LoggerMessage(4001, LogLevel.Warning, "Queue redelivery postponed, Redis did not answer: {Reason}")]
     private partial void LogPostponed(string reason);
