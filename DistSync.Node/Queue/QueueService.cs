@@ -325,6 +325,8 @@ public sealed class QueueService(
         var until = time.GetTimestamp() + (long)(RetryBudget.TotalSeconds * time.TimestampFrequency);
         string who = "";
         string why = "";
+        // A try whose answer never came may have been applied: then so may the request, whatever the later tries said.
+        var mayHaveApplied = false;
         for (var attempt = 0; attempt < MaxAttempts && (attempt == 0 || time.GetTimestamp() < until); attempt++)
         {
             var membership = ring.Membership;
@@ -344,13 +346,15 @@ public sealed class QueueService(
             catch (QueuePeerUnreachableException ex)
             {
                 why = ex.Message;
+                mayHaveApplied |= ex.MayHaveReached;
             }
 
             await Task.Delay(delay, time, cancellationToken);
             delay *= 2;
         }
 
-        throw new QueueUnavailableException($"Partition {partition} of topic '{topic}' has no owner that can take this now ({why}; ring epoch {ring.Membership.Epoch}); retry shortly.");
+        throw new QueueUnavailableException($"Partition {partition} of topic '{topic}' has no owner that can take this now ({why}; ring epoch {ring.Membership.Epoch}); retry shortly.",
+            mayHaveApplied);
     }
 
     private static int StableRank(string node) => (int)(HashRing.Hash(node) % 997);
