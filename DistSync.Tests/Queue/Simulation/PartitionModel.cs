@@ -7,7 +7,7 @@ namespace DistSync.Tests.Queue.Simulation;
 /// epoch, the ready list, the in-flight and delayed sorted sets, the records, delivery counts, receipts, dead letters,
 /// dedup ids, request ids, the publish offset and the version.
 /// </summary>
-internal sealed class PartitionModel
+internal sealed class PartitionModel(bool tiesInArrivalOrder)
 {
     public long Epoch { get; set; }
 
@@ -18,9 +18,9 @@ internal sealed class PartitionModel
     /// <summary>Consumed from the front; a nack or an expiry puts back at the front, a publish at the back.</summary>
     public LinkedList<string> Ready { get; } = new();
 
-    public SortedScores InFlight { get; } = new();
+    public SortedScores InFlight { get; } = new(tiesInArrivalOrder);
 
-    public SortedScores Delayed { get; } = new();
+    public SortedScores Delayed { get; } = new(tiesInArrivalOrder);
 
     public Dictionary<string, MessageRecord> Messages { get; } = new(StringComparer.Ordinal);
 
@@ -32,20 +32,24 @@ internal sealed class PartitionModel
 
     public Dictionary<string, string> Dedup { get; } = new(StringComparer.Ordinal);
 
-    public SortedScores DedupAt { get; } = new();
+    public SortedScores DedupAt { get; } = new(tiesInArrivalOrder);
 
     public Dictionary<string, object> Requests { get; } = new(StringComparer.Ordinal);
 
-    public SortedScores RequestsAt { get; } = new();
+    public SortedScores RequestsAt { get; } = new(tiesInArrivalOrder);
 }
 
 /// <summary>
-/// A sorted set: members ordered by score. Redis orders equal scores by the member's bytes; message ids are random, so that
-/// order is arbitrary there, and here it is the order members were added in (so a seed replays whatever ids it drew).
+/// A sorted set: members ordered by score, and equal scores by the member's bytes as in Redis; or, with
+/// <paramref name="tiesInArrivalOrder"/>, by when they were added. Message ids are random, so Redis's order of two messages
+/// due at the same millisecond is arbitrary; a simulation takes arrival order instead, so a seed replays whatever ids it drew.
 /// </summary>
-internal sealed class SortedScores
+internal sealed class SortedScores(bool tiesInArrivalOrder = false)
 {
-    private readonly SortedSet<(long Score, long Sequence, string Member)> _order = new();
+    private readonly SortedSet<(long Score, long Sequence, string Member)> _order = new(Comparer<(long Score, long Sequence, string Member)>.Create(
+        (a, b) => a.Score != b.Score ? a.Score.CompareTo(b.Score)
+            : tiesInArrivalOrder ? a.Sequence.CompareTo(b.Sequence)
+            : string.CompareOrdinal(a.Member, b.Member)));
     private readonly Dictionary<string, (long Score, long Sequence)> _scores = new(StringComparer.Ordinal);
     private long _sequence;
 

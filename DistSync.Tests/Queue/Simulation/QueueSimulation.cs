@@ -42,7 +42,7 @@ internal sealed partial class QueueSimulation
         Seed = seed;
         Options = options;
         Random = new Random(seed);
-        Store = new QueueStoreModel { Fenced = !options.PlantFenceRemovedInModel };
+        Store = new QueueStoreModel { Fenced = !options.PlantFenceRemovedInModel, TiesInArrivalOrder = true };
         Store.Written += OnWritten;
         Store.Refused += (key, epoch, stored) =>
         {

@@ -15,6 +15,9 @@ internal sealed class QueueStoreModel
 
     private readonly Dictionary<(string Topic, int Partition), PartitionModel> _partitions = [];
 
+    /// <summary>Members of a sorted set due at the same millisecond in the order they were added, not by id (see <see cref="SortedScores"/>).</summary>
+    public bool TiesInArrivalOrder { get; init; }
+
     /// <summary>Off only to show what a missing fence does (see <c>QueueSimOptions.PlantFenceRemovedInModel</c>): no write is refused.</summary>
     public bool Fenced { get; init; } = true;
 
@@ -28,7 +31,7 @@ internal sealed class QueueStoreModel
     {
         if (!_partitions.TryGetValue((topic, partition), out var p))
         {
-            p = new PartitionModel();
+            p = new PartitionModel(TiesInArrivalOrder);
             _partitions[(topic, partition)] = p;
         }
 
