@@ -93,6 +93,18 @@ public sealed class OwnedPartitions(TimeProvider time)
         }
     }
 
+    /// <summary>Drops the view of one partition: the next call there takes it over again (its numbers are no longer known to be exact).</summary>
+    public void Forget(string topic, int partition)
+    {
+        lock (_lock)
+        {
+            if (_views.TryRemove((topic, partition), out _))
+            {
+                Schedule((topic, partition), -1);
+            }
+        }
+    }
+
     /// <summary>This node's monotonic clock in milliseconds, the clock of <see cref="PartitionView.NextDueMs"/>.</summary>
     public long NowMs => (long)(time.GetTimestamp() * (1000.0 / time.TimestampFrequency));
 

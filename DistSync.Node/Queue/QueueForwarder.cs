@@ -8,7 +8,7 @@ namespace DistSync.Node.Queue;
 /// Sends a queue request to the node that owns the partition (<c>/internal/queue/*</c>, cluster key required), on
 /// the node's one plain peer client (<see cref="PeerHttp"/>). Traces still propagate (the handler's own diagnostics).
 /// </summary>
-public sealed class QueueForwarder(PeerDirectory peers, PeerCredentials credentials) : IDisposable
+public sealed class QueueForwarder(PeerDirectory peers, PeerCredentials credentials) : IQueuePeers, IDisposable
 {
     private readonly HttpClient _http = PeerHttp.CreateClient(TimeSpan.FromSeconds(5));
 

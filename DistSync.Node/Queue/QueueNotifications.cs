@@ -9,7 +9,7 @@ namespace DistSync.Node.Queue;
 /// consumer takes the signal before it looks for messages, so a message that arrives between its look and its wait
 /// still wakes it.
 /// </summary>
-public sealed class QueueNotifications(IConnectionMultiplexer redis, ILogger<QueueNotifications> logger) : IHostedService
+public sealed class QueueNotifications(IQueueStore store, ILogger<QueueNotifications> logger) : IHostedService
 {
     private readonly ConcurrentDictionary<string, TaskCompletionSource> _signals = new(StringComparer.Ordinal);
 
@@ -17,7 +17,7 @@ public sealed class QueueNotifications(IConnectionMultiplexer redis, ILogger<Que
     {
         try
         {
-            await redis.GetSubscriber().SubscribeAsync(PartitionKeys.NotifyPattern, (channel, _) => Notify(PartitionKeys.TopicOfChannel(channel)));
+            await store.SubscribeAsync(Notify);
         }
         catch (RedisException ex)
         {

@@ -11,7 +11,7 @@ namespace DistSync.Node.Queue;
 /// </summary>
 public sealed class QueueOwner(
     QueueRing ring,
-    QueueStore store,
+    IQueueStore store,
     OwnedPartitions owned,
     TopicRegistry topics,
     PeerDirectory peers,
@@ -33,7 +33,7 @@ public sealed class QueueOwner(
         }
 
         // One script call for all of them, so Redis stores them in the order given: a key's messages keep their order.
-        var result = await store.PublishAsync(topic, partition, epoch, messages, _dedupWindowMs);
+        var result = await KeepViewAsync(topic, partition, store.PublishAsync(topic, partition, epoch, messages, _dedupWindowMs));
         if (result.Stale)
         {
             return OwnerReply<IReadOnlyList<PublishedItem>>.Stale(epoch, result.StoredEpoch);
@@ -70,7 +70,7 @@ public sealed class QueueOwner(
                 return refusal.As<IReadOnlyList<(int, StoredMessage)>>(); // a recall must reach every partition, or the caller asks their owner
             }
 
-            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, 0, key, _dedupWindowMs, recallOnly: true);
+            var result = await KeepViewAsync(topic, partition, store.ConsumeAsync(topic, partition, epoch, visibilityMs, 0, key, _dedupWindowMs, recallOnly: true));
             if (result.Stale)
             {
                 return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
@@ -102,7 +102,7 @@ public sealed class QueueOwner(
                 continue; // not ours, or exactly known to be empty: no Redis call
             }
 
-            var result = await store.ConsumeAsync(topic, partition, epoch, visibilityMs, max - taken.Count, key, _dedupWindowMs);
+            var result = await KeepViewAsync(topic, partition, store.ConsumeAsync(topic, partition, epoch, visibilityMs, max - taken.Count, key, _dedupWindowMs));
             if (result.Stale)
             {
                 return OwnerReply<IReadOnlyList<(int, StoredMessage)>>.Stale(epoch, result.Epoch);
@@ -153,7 +153,7 @@ public sealed class QueueOwner(
             return refusal.As<RedriveResult>();
         }
 
-        var result = await store.RedriveAsync(topic, partition, epoch, int.MaxValue);
+        var result = await KeepViewAsync(topic, partition, store.RedriveAsync(topic, partition, epoch, int.MaxValue));
         if (result.Stale)
         {
             return OwnerReply<RedriveResult>.Stale(epoch, result.Epoch);
@@ -178,7 +178,7 @@ public sealed class QueueOwner(
             return refusal.As<ChangeResult>();
         }
 
-        var result = await change(epoch);
+        var result = await KeepViewAsync(topic, partition, change(epoch));
         if (result.Status == ChangeStatus.Stale)
         {
             return OwnerReply<ChangeResult>.Stale(epoch, result.StoredEpoch);
@@ -219,7 +219,7 @@ public sealed class QueueOwner(
 
     private async Task<OwnerReply<RequeueResult>> RequeueCoreAsync(string topic, int partition, long epoch)
     {
-        var result = await store.RequeueDueAsync(topic, partition, epoch, MaxDeliveries(topic), RequeueBatch, _dedupWindowMs);
+        var result = await KeepViewAsync(topic, partition, store.RequeueDueAsync(topic, partition, epoch, MaxDeliveries(topic), RequeueBatch, _dedupWindowMs));
         if (result.Stale)
         {
             return OwnerReply<RequeueResult>.Stale(epoch, result.Epoch);
@@ -233,6 +233,24 @@ public sealed class QueueOwner(
         }
 
         return OwnerReply<RequeueResult>.Ok(epoch, result);
+    }
+
+    /// <summary>
+    /// A store call whose answer never came may still have changed the partition (a publish stored, a lease made), and
+    /// the view would go on saying otherwise: "empty" to every consumer, no deadline to the scheduler, until this node's
+    /// next call there. So the view is dropped, and the next call takes the partition over again and reads it exactly.
+    /// </summary>
+    private async Task<T> KeepViewAsync<T>(string topic, int partition, Task<T> call)
+    {
+        try
+        {
+            return await call;
+        }
+        catch
+        {
+            owned.Forget(topic, partition);
+            throw;
+        }
     }
 
     private int MaxDeliveries(string topic) => topics.TryGet(topic, out var config) ? config.MaxDeliveries : options.Value.DefaultMaxDeliveries;

@@ -17,8 +17,8 @@ namespace DistSync.Node.Queue;
 public sealed class QueueService(
     QueueRing ring,
     QueueOwner owner,
-    QueueForwarder forwarder,
-    QueueStore store,
+    IQueuePeers forwarder,
+    IQueueStore store,
     TopicRegistry topics,
     RaftHost raft,
     QueueNotifications notifications,
@@ -327,6 +327,8 @@ public sealed class QueueService(
         var until = time.GetTimestamp() + (long)(RetryBudget.TotalSeconds * time.TimestampFrequency);
         string who = "";
         string why = "";
+        // A try whose answer never came may have been applied: then so may the request, whatever the later tries said.
+        var mayHaveApplied = false;
         for (var attempt = 0; attempt < MaxAttempts && (attempt == 0 || time.GetTimestamp() < until); attempt++)
         {
             var membership = ring.Membership;
@@ -346,13 +348,15 @@ public sealed class QueueService(
             catch (QueuePeerUnreachableException ex)
             {
                 why = ex.Message;
+                mayHaveApplied |= ex.MayHaveReached;
             }
 
             await Task.Delay(delay, time, cancellationToken);
             delay *= 2;
         }
 
-        throw new QueueUnavailableException($"Partition {partition} of topic '{topic}' has no owner that can take this now ({why}; ring epoch {ring.Membership.Epoch}); retry shortly.");
+        throw new QueueUnavailableException($"Partition {partition} of topic '{topic}' has no owner that can take this now ({why}; ring epoch {ring.Membership.Epoch}); retry shortly.",
+            mayHaveApplied);
     }
 
     private static int StableRank(string node) => (int)(HashRing.Hash(node) % 997);

@@ -15,10 +15,10 @@ public static class QueueSetup
         builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<TopicRegistry>());
         builder.Services.AddSingleton<QueueTelemetry>();
         builder.Services.AddSingleton<QueueRing>();
-        builder.Services.AddSingleton<QueueStore>();
+        builder.Services.AddSingleton<IQueueStore, RedisQueueStore>();
         builder.Services.AddSingleton<OwnedPartitions>();
         builder.Services.AddSingleton<QueueOwner>();
-        builder.Services.AddSingleton<QueueForwarder>();
+        builder.Services.AddSingleton<IQueuePeers, QueueForwarder>();
         builder.Services.AddSingleton<QueueNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<QueueNotifications>());
         builder.Services.AddSingleton<QueueService>();

@@ -24,9 +24,10 @@ public sealed partial class RedeliveryScheduler(
     QueueRing ring,
     TopicRegistry topics,
     MembershipStateMachine membership,
-    QueueStore store,
+    IQueueStore store,
     QueueTelemetry telemetry,
     PeerDirectory peers,
+    TimeProvider time,
     ILogger<RedeliveryScheduler> logger) : BackgroundService
 {
     /// <summary>Also the longest the scheduler sleeps: gauges refresh, and a failed take-over is tried again.</summary>
@@ -35,7 +36,8 @@ public sealed partial class RedeliveryScheduler(
     /// <summary>Redis reads per gauge refresh (an in-flight count the view does not have): about 50 a second at most.</summary>
     public const int MaxGaugeReads = 256;
 
-    private readonly SemaphoreSlim _wake = new(0, 1);
+    /// <summary>Completed by a wake-up or the end of a sleep, and replaced after each sleep: a wake-up while the loop works makes its next sleep return at once.</summary>
+    private TaskCompletionSource _wake = new(TaskCreationOptions.RunContinuationsAsynchronously);
     /// <summary>Topics created since the last look: only their partitions are taken over.</summary>
     private readonly ConcurrentQueue<TopicConfig> _created = new();
     /// <summary>Every owned partition is looked at: at start, after a ring change or a snapshot, after Redis failed.</summary>
@@ -82,7 +84,7 @@ public sealed partial class RedeliveryScheduler(
                 var after = owned.NowMs;
                 var (_, next) = owned.Due(after, ring.Membership.Epoch);
                 var sleep = next < 0 ? Housekeeping : TimeSpan.FromMilliseconds(Math.Clamp(next - after, 0, Housekeeping.TotalMilliseconds));
-                await _wake.WaitAsync(sleep, stoppingToken);
+                await SleepAsync(sleep, stoppingToken);
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -95,6 +97,27 @@ public sealed partial class RedeliveryScheduler(
             topics.Changed -= OnTopicsChanged;
             membership.Changed -= OnRingChanged;
         }
+    }
+
+    /// <summary>The host's loop run on the caller's context (a simulation's single thread); the host itself calls StartAsync.</summary>
+    internal Task RunAsync(CancellationToken stoppingToken) => ExecuteAsync(stoppingToken);
+
+    /// <summary>
+    /// Until woken, stopped, or <paramref name="sleep"/> has passed on <see cref="TimeProvider"/>'s clock (a test's fake clock
+    /// too). One signal that all three complete, awaited directly: a wait with a timeout or a token (a semaphore's, Task.WhenAny)
+    /// would finish on a thread-pool thread, which a simulation driving this loop on its one thread could not replay.
+    /// </summary>
+    private async Task SleepAsync(TimeSpan sleep, CancellationToken stoppingToken)
+    {
+        var signal = Volatile.Read(ref _wake);
+        if (!signal.Task.IsCompleted)
+        {
+            using var timer = time.CreateTimer(static s => ((TaskCompletionSource)s!).TrySetResult(), signal, sleep, Timeout.InfiniteTimeSpan);
+            using var stopping = stoppingToken.Register(static s => ((TaskCompletionSource)s!).TrySetResult(), signal);
+            await signal.Task;
+        }
+
+        Interlocked.CompareExchange(ref _wake, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), signal);
     }
 
     /// <summary>
@@ -203,23 +226,7 @@ public sealed partial class RedeliveryScheduler(
         Wake();
     }
 
-    private void Wake()
-    {
-        try
-        {
-            _wake.Release();
-        }
-        catch (SemaphoreFullException)
-        {
-            // Already woken.
-        }
-    }
-
-    public override void Dispose()
-    {
-        _wake.Dispose();
-        base.Dispose();
-    }
+    private void Wake() => Volatile.Read(ref _wake).TrySetResult();
 
     [LoggerMessage(4001, LogLevel.Warning, "Queue redelivery postponed, Redis did not answer: {Reason}")]
     private partial void LogPostponed(string reason);

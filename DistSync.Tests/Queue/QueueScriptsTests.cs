@@ -27,7 +27,7 @@ public sealed class QueueScriptsTests
     public async Task Scripts_OnEachServer_KeepEveryRule(string server)
     {
         await using var redis = await RedisServer.StartAsync(server);
-        var store = new QueueStore(redis.Connection);
+        var store = new RedisQueueStore(redis.Connection);
         var clock = new RedisClock(redis);
 
         await PublishConsumeAck_RemovesTheMessage(store);
@@ -48,7 +48,7 @@ public sealed class QueueScriptsTests
     }
 
     /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
-    private static async Task<OnePublished> PublishOneAsync(QueueStore store, string topic, int partition, long epoch, string id, MessageRecord record, long delayMs, long window)
+    private static async Task<OnePublished> PublishOneAsync(RedisQueueStore store, string topic, int partition, long epoch, string id, MessageRecord record, long delayMs, long window)
     {
         var result = await store.PublishAsync(topic, partition, epoch, [new OutgoingMessage(id, record, delayMs)], window);
         var item = result.Items.SingleOrDefault();
@@ -76,7 +76,7 @@ public sealed class QueueScriptsTests
 
     private static MessageRecord Record(string payload = "{\"n\":1}", string? dedup = null) => new(T0, "k", dedup, null, payload);
 
-    private static async Task PublishConsumeAck_RemovesTheMessage(QueueStore store)
+    private static async Task PublishConsumeAck_RemovesTheMessage(RedisQueueStore store)
     {
         var id = QueueRing.NewId(0);
         var published = await PublishOneAsync(store, "t1", 0, 1, id, Record("[1, 2 ,3]"), 0, Window);
@@ -95,7 +95,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(ChangeStatus.NotFound, (await store.AckAsync("t1", 0, 1, id, null)).Status);
     }
 
-    private static async Task EveryAnswer_CarriesAVersion_InTheOrderRedisRanThem(QueueStore store)
+    private static async Task EveryAnswer_CarriesAVersion_InTheOrderRedisRanThem(RedisQueueStore store)
     {
         var id = QueueRing.NewId(0);
         // Sent together, pipelined on one connection: Redis runs them in this order, whatever order the answers are read in.
@@ -111,7 +111,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(6, (await store.ConsumeAsync("t9", 0, 1, 30_000, 10)).Version); // ... and it did not count
     }
 
-    private static async Task Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(QueueStore store)
+    private static async Task Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(RedisQueueStore store)
     {
         string[] ids = [QueueRing.NewId(0), QueueRing.NewId(0), QueueRing.NewId(0), QueueRing.NewId(0)];
         var result = await store.PublishAsync("t10", 0, 1,
@@ -131,7 +131,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(["1", "2"], consumed.Messages.Select(m => m.Record.Payload));
     }
 
-    private static async Task Publish_SameIdAgain_StoresItOnce(QueueStore store)
+    private static async Task Publish_SameIdAgain_StoresItOnce(RedisQueueStore store)
     {
         var id = QueueRing.NewId(0);
         await PublishOneAsync(store, "t2", 0, 1, id, Record(), 0, Window);
@@ -143,7 +143,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(2, next.Offset); // the duplicate took no offset
     }
 
-    private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(QueueStore store, RedisClock clock)
+    private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(RedisQueueStore store, RedisClock clock)
     {
         var first = QueueRing.NewId(0);
         await PublishOneAsync(store, "t3", 0, 1, first, Record(dedup: "order-17"), 0, Visibility);
@@ -157,7 +157,7 @@ public sealed class QueueScriptsTests
         Assert.Equal((PublishStatus.Queued, 2L), (later.Status, later.Ready));
     }
 
-    private static async Task Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(QueueStore store, RedisClock clock)
+    private static async Task Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(RedisQueueStore store, RedisClock clock)
     {
         var id = QueueRing.NewId(0);
         var behind = QueueRing.NewId(0);
@@ -188,7 +188,7 @@ public sealed class QueueScriptsTests
         Assert.Equal([(behind, 1L), (id, 1L)], next.Messages.Select(m => (m.Id, m.Deliveries)));
     }
 
-    private static async Task Nack_ReturnsItNow_Extend_KeepsItHidden(QueueStore store, RedisClock clock)
+    private static async Task Nack_ReturnsItNow_Extend_KeepsItHidden(RedisQueueStore store, RedisClock clock)
     {
         var id = QueueRing.NewId(0);
         await PublishOneAsync(store, "t5", 0, 1, id, Record(), 0, Window);
@@ -209,7 +209,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(2, Assert.Single(again.Messages).Deliveries);
     }
 
-    private static async Task Receipt_OfAnEarlierDelivery_CannotAck(QueueStore store, RedisClock clock)
+    private static async Task Receipt_OfAnEarlierDelivery_CannotAck(RedisQueueStore store, RedisClock clock)
     {
         var id = QueueRing.NewId(0);
         await PublishOneAsync(store, "t6", 0, 1, id, Record(), 0, Window);
@@ -222,7 +222,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(ChangeStatus.Acked, (await store.AckAsync("t6", 0, 1, id, 2)).Status);
     }
 
-    private static async Task Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(QueueStore store, RedisClock clock)
+    private static async Task Receipts_GrowAcrossRedrive_AnEarlierDeliverysReceiptNeverMatchesALaterOne(RedisQueueStore store, RedisClock clock)
     {
         var id = QueueRing.NewId(0);
         await PublishOneAsync(store, "t12", 0, 1, id, Record(), 0, Window);
@@ -240,7 +240,7 @@ public sealed class QueueScriptsTests
     }
 
     /// <summary>A consume whose answer was lost (the forward timed out) is retried: the retry must get the lease the first made.</summary>
-    private static async Task Consume_SameRequestIdAgain_SameLease_CountedOnce(QueueStore store)
+    private static async Task Consume_SameRequestIdAgain_SameLease_CountedOnce(RedisQueueStore store)
     {
         string[] ids = [QueueRing.NewId(0), QueueRing.NewId(0), QueueRing.NewId(0)];
         foreach (var id in ids)
@@ -264,7 +264,7 @@ public sealed class QueueScriptsTests
     }
 
     /// <summary>A lease whose consumer was gone before the answer: back at the front now, the delivery not counted.</summary>
-    private static async Task Release_UndoesExactlyThatLease_FencedByItsReceipt(QueueStore store)
+    private static async Task Release_UndoesExactlyThatLease_FencedByItsReceipt(RedisQueueStore store)
     {
         var id = QueueRing.NewId(0);
         var behind = QueueRing.NewId(0);
@@ -281,7 +281,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(1, (await store.StatsAsync("t14", 0)).InFlight);
     }
 
-    private static async Task PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(QueueStore store)
+    private static async Task PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(RedisQueueStore store)
     {
         var id = QueueRing.NewId(0);
         var first = await store.PublishAsync("t15", 0, 1, [new OutgoingMessage(id, Record(), 0, "p:r:0")], Window);
@@ -297,7 +297,7 @@ public sealed class QueueScriptsTests
         Assert.Equal(ChangeStatus.NotFound, (await store.AckAsync("t15", 0, 1, id, null)).Status); // without it: gone, as before
     }
 
-    private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(QueueStore store)
+    private static async Task StaleEpoch_EveryWriteIsRefused_AndNothingChanges(RedisQueueStore store)
     {
         var id = QueueRing.NewId(0);
         await PublishOneAsync(store, "t7", 0, 5, id, Record(), 0, Window); // the new owner wrote in epoch 5
@@ -321,7 +321,7 @@ public sealed class QueueScriptsTests
     }
 
     /// <summary>The caller has no clock to pass any more (it once passed its own wall clock as <c>now</c>): the deadline Redis stores is Redis's time plus the visibility.</summary>
-    private static async Task VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(QueueStore store, RedisServer redis, RedisClock clock)
+    private static async Task VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(RedisQueueStore store, RedisServer redis, RedisClock clock)
     {
         var before = await clock.NowAsync();
         await PublishOneAsync(store, "t11", 0, 1, QueueRing.NewId(0), Record(), 0, Window);
@@ -333,7 +333,7 @@ public sealed class QueueScriptsTests
         Assert.InRange(deadline, before + 30_000, after + 30_000);
     }
 
-    private static async Task Delayed_BecomesReadyWhenDue(QueueStore store, RedisClock clock)
+    private static async Task Delayed_BecomesReadyWhenDue(RedisQueueStore store, RedisClock clock)
     {
         var id = QueueRing.NewId(0);
         var published = await PublishOneAsync(store, "t8", 0, 1, id, Record(Encoding.UTF8.GetString("\"é\""u8)), Visibility, Window);

@@ -6,7 +6,7 @@ namespace DistSync.Node.Queue;
 /// The queue's Redis adapter: runs one script per operation against a partition's keys and turns the reply into a
 /// typed result. Every write carries the caller's ring epoch (see <see cref="QueueScripts"/> for the fence).
 /// </summary>
-public sealed class QueueStore(IConnectionMultiplexer redis)
+public sealed class RedisQueueStore(IConnectionMultiplexer redis) : IQueueStore
 {
     private IDatabase Db => redis.GetDatabase();
 
@@ -117,6 +117,10 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
     /// <summary>Wakes the long-polling consumers of a topic on every node.</summary>
     public Task NotifyAsync(string topic) => redis.GetSubscriber().PublishAsync(PartitionKeys.NotifyChannel(topic), "1", CommandFlags.FireAndForget);
 
+    /// <summary>Every topic's channel, one pattern subscription (the multiplexer subscribes again after a reconnect).</summary>
+    public Task SubscribeAsync(Action<string> notified) =>
+        redis.GetSubscriber().SubscribeAsync(PartitionKeys.NotifyPattern, (channel, _) => notified(PartitionKeys.TopicOfChannel(channel)));
+
     private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
         new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);
 
@@ -137,31 +141,3 @@ public sealed class QueueStore(IConnectionMultiplexer redis)
         public long Version => (long)Items[^1];
     }
 }
-
-/// <summary><paramref name="Deliveries"/> counts toward max_deliveries (a redrive resets it); <paramref name="Receipt"/> numbers
-/// this delivery among all the message ever had (never reset; 0 where no delivery is named, as in the dead letters).</summary>
-public sealed record StoredMessage(string Id, MessageRecord Record, long Deliveries, long Receipt);
-
-public enum PublishStatus { Queued, Duplicate }
-
-/// <summary>A message's outcome: queued at <paramref name="Offset"/>, or a duplicate of the message <paramref name="Id"/> (offset 0).</summary>
-public sealed record PublishedItem(PublishStatus Status, string Id, long Offset);
-
-/// <summary><paramref name="Ready"/> and <paramref name="DueInMs"/> (how long until the next deadline on Redis's clock; -1: none)
-/// keep the owner's view of the partition exact;
-/// <paramref name="Version"/> orders answers as Redis ran them (see <see cref="QueueScripts"/>); <paramref name="ReadyBefore"/>
-/// says whether the partition was empty (consumers to wake).</summary>
-public sealed record PublishResult(bool Stale, long StoredEpoch, long Ready, long DueInMs, long ReadyBefore, long Version, IReadOnlyList<PublishedItem> Items);
-
-public sealed record ConsumeResult(bool Stale, long Epoch, long Ready, long DueInMs, IReadOnlyList<StoredMessage> Messages, long Version);
-
-public enum ChangeStatus { Acked, NotFound, StaleReceipt, Nacked, Dead, NotInFlight, Extended, Stale, Done, Released }
-
-/// <summary><paramref name="VisibleForMs"/>: an extended message's visibility left, counted on Redis's clock from the call.</summary>
-public sealed record ChangeResult(ChangeStatus Status, long StoredEpoch, long Ready, long DueInMs, long VisibleForMs, long Version);
-
-public sealed record RequeueResult(bool Stale, long Epoch, long Ready, long DueInMs, long Requeued, long Dead, long Promoted, long Version);
-
-public sealed record RedriveResult(bool Stale, long Epoch, long Ready, long DueInMs, long Moved, long StillDead, long Version);
-
-public sealed record PartitionStats(long Ready, long InFlight, long Delayed, long Dead, long Epoch, long? OldestPublishedAtMs);
