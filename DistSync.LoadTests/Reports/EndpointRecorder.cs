@@ -1,4 +1,5 @@
 using HdrHistogram;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Reports;
 

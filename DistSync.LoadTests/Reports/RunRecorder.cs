@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Reports;
 

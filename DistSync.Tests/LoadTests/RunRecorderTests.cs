@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DistSync.LoadTests;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.Tests.LoadTests;

@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// Runs <c>concurrency</c> workers in closed loops for a warm-up (not recorded) and then a measured

@@ -1,4 +1,7 @@
-namespace DistSync.LoadTests;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
+
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// The lock API under load: (a) uncontended acquire+release pairs, each client on its own resource;

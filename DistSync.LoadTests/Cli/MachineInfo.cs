@@ -1,4 +1,4 @@
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cli;
 
 /// <summary>Describes the machine a run measured, for the report.</summary>
 public static class MachineInfo

@@ -5,8 +5,9 @@ using System.Net.Sockets;
 using System.Reflection;
 using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
+using DistSync.LoadTests.Cli;
 
-namespace DistSync.LoadTests.Scenario;
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>
 /// A cluster this tool starts and stops itself (<c>--nodes N</c>): this checkout's AppHost, built in this tool's
@@ -56,7 +57,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
         {
             foreach (var process in s_running)
             {
-                Chaos.Nemesis.ClusterProcesses.Signal([process.Id], Chaos.Nemesis.ClusterProcesses.SigTerm);
+                LinuxProcesses.Signal([process.Id], LinuxProcesses.SigTerm);
             }
         }
     }
@@ -182,10 +183,10 @@ public sealed partial class ManagedCluster : IAsyncDisposable
     {
         // What the AppHost started (the dashboard and the nodes below it, its orchestrator detached but watching it):
         // waited for below, so the next cluster's orchestrator never starts beside this one's still shutting down.
-        IReadOnlyList<int> family = _process.HasExited ? [] : [.. Chaos.Nemesis.ClusterProcesses.Descendants(_process.Id), .. Chaos.Nemesis.ClusterProcesses.Monitoring(_process.Id)];
+        IReadOnlyList<int> family = _process.HasExited ? [] : [.. LinuxProcesses.Descendants(_process.Id), .. LinuxProcesses.Monitoring(_process.Id)];
         if (!_process.HasExited)
         {
-            Chaos.Nemesis.ClusterProcesses.Signal([_process.Id], Chaos.Nemesis.ClusterProcesses.SigTerm);
+            LinuxProcesses.Signal([_process.Id], LinuxProcesses.SigTerm);
             try
             {
                 await _process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(1));
@@ -204,7 +205,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
         }
 
         await WaitUntilNodesStopAsync();
-        for (var until = DateTime.UtcNow + TimeSpan.FromSeconds(30); family.Any(Chaos.Nemesis.ClusterProcesses.IsAlive) && DateTime.UtcNow < until;)
+        for (var until = DateTime.UtcNow + TimeSpan.FromSeconds(30); family.Any(LinuxProcesses.IsAlive) && DateTime.UtcNow < until;)
         {
             await Task.Delay(TimeSpan.FromMilliseconds(200));
         }
@@ -421,6 +422,3 @@ public sealed partial class ManagedCluster : IAsyncDisposable
     [GeneratedRegex(@"https?://\S+/login\?t=\S+")]
     private static partial Regex LoginLink();
 }
-
-/// <summary>The AppHost came up but its orchestrator failed to start the resources.</summary>
-public sealed class AppHostStartException(string message) : InvalidOperationException(message);

@@ -1,17 +1,4 @@
-namespace DistSync.LoadTests;
-
-/// <summary>How one benchmark operation ended.</summary>
-public enum OpKind
-{
-    /// <summary>2xx: counts toward throughput and latency.</summary>
-    Ok,
-
-    /// <summary>An expected refusal (409: busy, timeout, …): counted apart, not a failure.</summary>
-    Refused,
-
-    /// <summary>Anything else: another status, a transport error, a client-side timeout.</summary>
-    Failed,
-}
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>An operation's outcome; <see cref="Detail"/> (e.g. "409 busy", "503") groups refusals and failures in the report.</summary>
 public readonly record struct OpResult(OpKind Kind, string? Detail)

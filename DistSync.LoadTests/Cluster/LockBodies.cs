@@ -1,4 +1,4 @@
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>The lock API's request bodies, encoded once per client so the loop only sends bytes.</summary>
 public static class LockBodies

@@ -1,8 +1,9 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using DistSync.LoadTests.Cli;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>
 /// One pooled <see cref="HttpClient"/> for every benchmark (connections reused across levels), with

@@ -1,4 +1,4 @@
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>Which node URLs the clients of a benchmark talk to, and how clients are spread over them.</summary>
 public static class Targets

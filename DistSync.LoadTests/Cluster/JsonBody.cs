@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>A request body built once, so a benchmark's loop only sends bytes.</summary>
 public static class JsonBody

@@ -1,7 +1,9 @@
-namespace DistSync.LoadTests;
+using DistSync.LoadTests.Cluster;
+
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>Unmeasured preparation and clean-up: taking and giving back the locks a benchmark works on.</summary>
-public static class Setup
+public static class LockSetup
 {
     /// <summary>Acquires every lock (all at once); a lock that is not granted ends the benchmark with the reason.</summary>
     public static async Task AcquireAllAsync(ClusterClient client, IReadOnlyList<(Uri Node, byte[] Body)> acquires)

@@ -1,7 +1,9 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// The queue under load, every request to any node (the nodes forward to partition owners): (a) round trips, each op

@@ -1,7 +1,7 @@
 using System.Net.Http.Headers;
 using System.Text.Json;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cli;
 
 /// <summary>
 /// The bearer token every request of this tool carries: <c>--token</c>, else <c>DISTSYNC_TOKEN</c>, else the admin

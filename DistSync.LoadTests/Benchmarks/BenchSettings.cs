@@ -1,6 +1,7 @@
+using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>What every level of every benchmark shares: the nodes, measured time, warm-up and an operation cap.</summary>
 public sealed record BenchSettings(IReadOnlyList<Uri> Urls, TimeSpan Duration, TimeSpan Warmup, long MaxOps)

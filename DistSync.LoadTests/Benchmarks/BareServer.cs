@@ -5,8 +5,9 @@ using Microsoft.Extensions.Logging;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
+using DistSync.LoadTests.Cli;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// The yardstick for a cache hit: a bare ASP.NET Core endpoint (<c>GET /</c> answering a short JSON body), in a
@@ -17,7 +18,15 @@ public static class BareServer
 {
     public const string Command = "bare-server";
 
-    /// <summary>Runs the server in this process (the child's side): <c>bare-server --port N</c>.</summary>
+    /// <summary>The command the child runs: <c>bare-server --port N</c>.</summary>
+    public static async Task<int> RunAsync(Invocation invocation)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        await RunAsync(CommandLine.Parse(invocation.Arguments).Int("port", 0));
+        return 0;
+    }
+
+    /// <summary>Runs the server in this process (the child's side).</summary>
     public static async Task RunAsync(int port)
     {
         var builder = WebApplication.CreateSlimBuilder();

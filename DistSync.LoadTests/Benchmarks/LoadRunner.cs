@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// Runs <c>total</c> operations with <c>concurrency</c> workers, bounded in count and in time, printing
@@ -9,7 +10,7 @@ namespace DistSync.LoadTests;
 /// </summary>
 public static class LoadRunner
 {
-    public static async Task<Summary> RunAsync(string title, int total, int concurrency, TimeSpan maxDuration, Func<int, CancellationToken, Task<OpResult>> operation, RunRecorder? recorder = null)
+    public static async Task<LatencySummary> RunAsync(string title, int total, int concurrency, TimeSpan maxDuration, Func<int, CancellationToken, Task<OpResult>> operation, RunRecorder? recorder = null)
     {
         var stats = new LatencyStats();
         var next = -1;

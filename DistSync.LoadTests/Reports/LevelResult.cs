@@ -1,4 +1,4 @@
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Reports;
 
 /// <summary>What one level of a benchmark measured; latencies of successful operations in milliseconds.</summary>
 public sealed record LevelResult(

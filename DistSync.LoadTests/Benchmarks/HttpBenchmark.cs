@@ -1,9 +1,11 @@
 using System.Globalization;
 using System.Net.Http.Headers;
 using System.Text;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// The original system's benchmark: N requests at concurrency C against one URL (GET, or POST with a
@@ -11,7 +13,7 @@ namespace DistSync.LoadTests;
 /// </summary>
 public static class HttpBenchmark
 {
-    public static async Task<Summary> RunAsync(Uri url, int requests, int concurrency, string method, string? body, TimeSpan maxDuration, RunRecorder? recorder = null)
+    public static async Task<LatencySummary> RunAsync(Uri url, int requests, int concurrency, string method, string? body, TimeSpan maxDuration, RunRecorder? recorder = null)
     {
         using var handler = new SocketsHttpHandler { MaxConnectionsPerServer = concurrency, PooledConnectionLifetime = TimeSpan.FromMinutes(5) };
         using var http = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(30) };

@@ -1,7 +1,8 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// One measured level: latencies of successful operations and counts of refusals and failures by detail, kept by the

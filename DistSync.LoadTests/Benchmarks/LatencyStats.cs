@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using HdrHistogram;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>Latencies of one run, recorded in an HDR histogram (microsecond resolution, up to 60 s).</summary>
 public sealed class LatencyStats
@@ -36,12 +36,12 @@ public sealed class LatencyStats
         }
     }
 
-    public Summary Summarize(TimeSpan wallTime)
+    public LatencySummary Summarize(TimeSpan wallTime)
     {
         lock (_gate)
         {
             double Ms(double percentile) => _histogram.TotalCount == 0 ? 0 : _histogram.GetValueAtPercentile(percentile) / 1000.0;
-            return new Summary(
+            return new LatencySummary(
                 Successes,
                 Failures,
                 _histogram.TotalCount == 0 ? 0 : _histogram.GetMean() / 1000.0,
@@ -52,16 +52,4 @@ public sealed class LatencyStats
                 wallTime);
         }
     }
-}
-
-/// <summary>What a run reports, latencies in milliseconds.</summary>
-public sealed record Summary(long Successes, long Failures, double MeanMs, double P50Ms, double P90Ms, double P99Ms, double MaxMs, TimeSpan WallTime)
-{
-    public double Throughput => WallTime.TotalSeconds == 0 ? 0 : (Successes + Failures) / WallTime.TotalSeconds;
-
-    public override string ToString() => string.Join(Environment.NewLine,
-        $"  requests     {Successes + Failures} ({Successes} ok, {Failures} failed)",
-        $"  total time   {WallTime.TotalSeconds:F2} s",
-        $"  throughput   {Throughput:F0} req/s",
-        $"  latency ms   avg {MeanMs:F2}  p50 {P50Ms:F2}  p90 {P90Ms:F2}  p99 {P99Ms:F2}  max {MaxMs:F2}");
 }

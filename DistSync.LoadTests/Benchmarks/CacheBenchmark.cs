@@ -1,6 +1,8 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// The cache under load: (a) hits, each client reading warm keys from one node, against (b) a bare ASP.NET Core
@@ -53,7 +55,7 @@ public static class CacheBenchmark
         results.Add(await TimedRunner.RunAsync("/alive", $"{options.Clients} clients", options.Clients, settings,
             (i, ct) => client.GetAsync(alive[i % alive.Length], ct)));
 
-        var setLatencies = new List<(string Level, Summary Set)>();
+        var setLatencies = new List<(string Level, LatencySummary Set)>();
         for (var sharers = 0; sharers <= Math.Min(2, targets.Count - 1); sharers++)
         {
             var (result, set) = await SetsAsync(client, settings, targets, options.WriteClients, sharers, $"bench-set{sharers}-{run}");
@@ -87,7 +89,7 @@ public static class CacheBenchmark
     }
 
     /// <summary>Each client writes its own key through one node, after making <paramref name="sharers"/> other nodes read it.</summary>
-    private static async Task<(LevelResult Result, Summary Set)> SetsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, int clients, int sharers, string prefix)
+    private static async Task<(LevelResult Result, LatencySummary Set)> SetsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, int clients, int sharers, string prefix)
     {
         var set = new LatencyStats();
         var counter = new long[clients];

@@ -1,7 +1,9 @@
 using System.Globalization;
 using System.Text;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>Prints results as an aligned text table (per benchmark) or a Markdown table (for docs/benchmarks.md).</summary>
 public static class ResultTable

@@ -1,6 +1,6 @@
 using System.Globalization;
 
-namespace DistSync.LoadTests;
+namespace DistSync.LoadTests.Cli;
 
 /// <summary>"--name value" (or "-n value") pairs, read with typed accessors that reject bad values with a message naming the option.</summary>
 public sealed class CommandLine

@@ -1,4 +1,7 @@
-namespace DistSync.LoadTests;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
+
+namespace DistSync.LoadTests.Benchmarks;
 
 /// <summary>
 /// Committed Raft proposals per second: each proposer holds its own lock and renews it in a closed loop;
@@ -29,7 +32,7 @@ public static class RaftBenchmark
         var resources = Enumerable.Range(0, proposers).Select(i => $"bench-raft-{i}").ToArray();
         var renewals = resources.Select(r => LockBodies.Renew(r, r, TtlMs)).ToArray();
         var renewUrls = resources.Select((_, i) => new Uri(Targets.For(targets, i), "/locks/renew")).ToArray();
-        await Setup.AcquireAllAsync(client, [.. resources.Select((r, i) => (Targets.For(targets, i), LockBodies.Acquire(r, r, "exclusive", 0, TtlMs)))]);
+        await LockSetup.AcquireAllAsync(client, [.. resources.Select((r, i) => (Targets.For(targets, i), LockBodies.Acquire(r, r, "exclusive", 0, TtlMs)))]);
         try
         {
             var results = new List<LevelResult>();
@@ -44,7 +47,7 @@ public static class RaftBenchmark
         }
         finally
         {
-            await Setup.ReleaseAllAsync(client, [.. resources.Select((r, i) => (Targets.For(targets, i), LockBodies.Release(r, r)))]);
+            await LockSetup.ReleaseAllAsync(client, [.. resources.Select((r, i) => (Targets.For(targets, i), LockBodies.Release(r, r)))]);
         }
     }
 }
