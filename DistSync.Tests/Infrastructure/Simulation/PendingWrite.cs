@@ -1,6 +1,6 @@
 using DistSync.Raft;
 
-namespace DistSync.Tests.Consensus.Simulation;
+namespace DistSync.Tests.Infrastructure.Simulation;
 
 /// <summary>
 /// One queued write of a simulated node: what to persist, and the messages that wait for it. Without

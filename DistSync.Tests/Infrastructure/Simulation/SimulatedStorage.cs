@@ -1,6 +1,6 @@
 using DistSync.Raft;
 
-namespace DistSync.Tests.Consensus.Simulation;
+namespace DistSync.Tests.Infrastructure.Simulation;
 
 /// <summary>
 /// A node's disk as the simulator models it: exactly what Ready said to persist (and the snapshots the host took),

@@ -1,6 +1,6 @@
 using DistSync.Raft;
 
-namespace DistSync.Tests.Consensus.Simulation;
+namespace DistSync.Tests.Infrastructure.Simulation;
 
 /// <summary>
 /// The host's WAL writer (<see cref="RaftWalWriter"/>), simulated for a node: a Ready's writes are queued and finished

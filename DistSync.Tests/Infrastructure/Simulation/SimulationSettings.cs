@@ -1,6 +1,6 @@
-namespace DistSync.Tests.Consensus.Simulation;
+namespace DistSync.Tests.Infrastructure.Simulation;
 
-/// <summary>Knobs of one simulated run; every random choice is drawn from the run's seed.</summary>
+/// <summary>Knobs of one simulated Raft run (faults, load, compaction); every random choice is drawn from the run's seed.</summary>
 internal sealed record SimulationSettings
 {
     public int ChaosTicks { get; init; } = 500;
