@@ -1,4 +1,6 @@
 using System.Globalization;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Chaos.History;
 using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.LoadTests.Reports;
@@ -12,7 +14,22 @@ namespace DistSync.LoadTests.Chaos;
 /// </summary>
 public static class ChaosCommand
 {
+    public const string Name = "chaos";
+
     public static readonly string[] OptionNames = ["minutes", "seconds", "workload", "nemesis", "seed", "clients", "check", ReportOutput.Option];
+
+    public static async Task<int> RunAsync(Invocation invocation)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var options = invocation.Options(OptionNames);
+        if (options.Get("check") is null)
+        {
+            invocation.PrintPreamble();
+        }
+
+        // The first Ctrl+C ends the faults early; the run still heals, checks and reports.
+        return await RunAsync(options, invocation.CommandText, invocation.LoadBefore, CtrlC.FirstPressCancels(ManagedCluster.StopAllNow));
+    }
 
     public static async Task<int> RunAsync(CommandLine options, string commandLine, string loadBefore, CancellationToken cancel)
     {

@@ -3,8 +3,9 @@ using System.Globalization;
 using DistSync.LoadTests.Chaos.History;
 using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.LoadTests.Chaos.Workloads;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
-using DistSync.LoadTests.Scenario;
 
 namespace DistSync.LoadTests.Chaos;
 

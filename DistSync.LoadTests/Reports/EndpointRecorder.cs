@@ -1,4 +1,5 @@
 using HdrHistogram;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Reports;
 
@@ -22,6 +23,7 @@ internal sealed class EndpointRecorder
     private readonly Dictionary<string, long> _failures = new(StringComparer.Ordinal);
     private readonly List<SeriesPoint> _series = [];
     private readonly long _origin;
+    private readonly long _frequency;
     private int _currentSecond;
     private int _lastBusySecond = -1;
     private long _secondOk;
@@ -33,13 +35,15 @@ internal sealed class EndpointRecorder
 
     /// <param name="firstSecond">The run's second this endpoint's first operation ended in: a benchmark level that
     /// starts late in a run has its series start there, on the run's time axis.</param>
-    /// <param name="origin">The run's start (a Stopwatch timestamp), to tell how much of its first and last seconds an
+    /// <param name="origin">The run's start (a timestamp), to tell how much of its first and last seconds an
     /// endpoint ran in; 0 when unknown (every second then counts as whole).</param>
-    public EndpointRecorder(string name, int firstSecond, long origin = 0)
+    /// <param name="timestampFrequency">Timestamps per second: <see cref="System.Diagnostics.Stopwatch.Frequency"/> unless the run's clock says otherwise.</param>
+    public EndpointRecorder(string name, int firstSecond, long origin = 0, long timestampFrequency = 0)
     {
         Name = name;
         _currentSecond = firstSecond;
         _origin = origin;
+        _frequency = timestampFrequency > 0 ? timestampFrequency : System.Diagnostics.Stopwatch.Frequency;
     }
 
     public string Name { get; }
@@ -53,11 +57,11 @@ internal sealed class EndpointRecorder
     public IReadOnlyList<SeriesPoint> Series => _series;
 
     /// <summary>From the first operation's start to the last one's end: a benchmark level's own measured time.</summary>
-    public TimeSpan ActiveSpan => _lastEnd <= _firstStart ? TimeSpan.Zero : TimeSpan.FromTicks((_lastEnd - _firstStart) * TimeSpan.TicksPerSecond / System.Diagnostics.Stopwatch.Frequency);
+    public TimeSpan ActiveSpan => _lastEnd <= _firstStart ? TimeSpan.Zero : TimeSpan.FromTicks((_lastEnd - _firstStart) * TimeSpan.TicksPerSecond / _frequency);
 
     /// <summary>
     /// Counts an operation that ended in <paramref name="second"/> (seconds since the run began, never decreasing);
-    /// <paramref name="startTimestamp"/> and <paramref name="endTimestamp"/> (Stopwatch) give the endpoint its active span.
+    /// <paramref name="startTimestamp"/> and <paramref name="endTimestamp"/> (timestamps of the run's clock) give the endpoint its active span.
     /// </summary>
     public void Record(int second, long micros, OpKind kind, string? detail, long startTimestamp = 0, long endTimestamp = 0)
     {
@@ -123,7 +127,7 @@ internal sealed class EndpointRecorder
         if (_origin != 0 && _lastEnd > _firstStart && series.Count > 0)
         {
             // The first and last seconds are partial when the endpoint started or ended inside them.
-            double SecondsOf(long timestamp) => (timestamp - _origin) / (double)System.Diagnostics.Stopwatch.Frequency;
+            double SecondsOf(long timestamp) => (timestamp - _origin) / (double)_frequency;
             var (from, to) = (SecondsOf(_firstStart), SecondsOf(_lastEnd));
             for (var i = 0; i < series.Count; i++)
             {

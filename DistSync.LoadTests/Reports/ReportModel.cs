@@ -1,3 +1,5 @@
+using DistSync.LoadTests.Cli;
+
 namespace DistSync.LoadTests.Reports;
 
 /// <summary>

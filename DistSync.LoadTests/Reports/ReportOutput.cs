@@ -1,6 +1,6 @@
 namespace DistSync.LoadTests.Reports;
 
-/// <summary>Turns what a benchmark command measured into a report folder, when <c>--report DIR</c> asked for one.</summary>
+/// <summary>The folder <c>--report DIR</c> names: checked before a run starts, written when it ends.</summary>
 public static class ReportOutput
 {
     public const string Option = "report";
@@ -20,39 +20,6 @@ public static class ReportOutput
         {
             throw new ArgumentException($"--report {directory}: cannot write there ({ex.Message}).", ex);
         }
-    }
-
-    /// <summary>Writes the folder and says where; does nothing when the run has no recorder (no --report).</summary>
-    public static void WriteIfAsked(CommandLine options, string command, string commandLine, BenchSettings settings, IReadOnlyList<LevelResult> levels, string loadBefore, TextWriter output, string? timing = null)
-    {
-        output.Flush();
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(settings);
-        ArgumentNullException.ThrowIfNull(output);
-        if (settings.Recorder is not { } recorder || options.Get(Option) is not { } directory)
-        {
-            return;
-        }
-
-        var report = new RunReport(
-            command,
-            commandLine,
-            recorder.StartedAt,
-            DateTimeOffset.UtcNow,
-            MachineReport.Capture(loadBefore),
-            new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["nodes"] = string.Join(", ", settings.Urls),
-                ["timing"] = timing ?? settings.Describe(),
-            },
-            recorder.Snapshot(),
-            levels,
-            recorder.Windows(),
-            ["Each endpoint is one level of the benchmark (closed-loop clients, measured after the warm-up); the shaded spans are the levels' measured times."])
-        {
-            Transcript = (output as TranscriptWriter)?.Text,
-        };
-        Write(report, directory, output);
     }
 
     public static void Write(RunReport report, string directory, TextWriter output)

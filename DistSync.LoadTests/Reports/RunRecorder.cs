@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Reports;
 
@@ -13,23 +14,31 @@ public sealed class RunRecorder
     private readonly List<FaultWindow> _windows = [];
     private readonly EndpointRecorder _all;
     private readonly Lock _gate = new();
-    private readonly long _origin = Stopwatch.GetTimestamp();
+    private readonly TimeProvider _time;
+    private readonly long _origin;
 
-    public RunRecorder() => _all = new EndpointRecorder("Aggregated", 0, _origin);
+    /// <param name="time">The clock operations are timed by; the system's (whose timestamps are <see cref="Stopwatch"/>'s) unless a test gives its own.</param>
+    public RunRecorder(TimeProvider? time = null)
+    {
+        _time = time ?? TimeProvider.System;
+        _origin = _time.GetTimestamp();
+        StartedAt = _time.GetUtcNow();
+        _all = new EndpointRecorder("Aggregated", 0, _origin, _time.TimestampFrequency);
+    }
 
     /// <summary>When the run began, for the report.</summary>
-    public DateTimeOffset StartedAt { get; } = DateTimeOffset.UtcNow;
+    public DateTimeOffset StartedAt { get; }
 
-    public TimeSpan Elapsed => Stopwatch.GetElapsedTime(_origin);
+    public TimeSpan Elapsed => _time.GetElapsedTime(_origin);
 
-    /// <summary>Records an operation that began at <paramref name="startTimestamp"/> (a <see cref="Stopwatch"/> timestamp) and ends now.</summary>
+    /// <summary>Records an operation that began at <paramref name="startTimestamp"/> (a timestamp of the recorder's clock: <see cref="Stopwatch"/>'s by default) and ends now.</summary>
     public void Record(string endpoint, long startTimestamp, OpResult result)
     {
         ArgumentNullException.ThrowIfNull(endpoint);
         // The end is read before the lock: time spent waiting for a live view's summary is not the operation's.
         // A second that closed meanwhile is counted in the next one (AdvanceTo never goes back).
-        var now = Stopwatch.GetTimestamp();
-        var micros = (now - startTimestamp) * 1_000_000 / Stopwatch.Frequency;
+        var now = _time.GetTimestamp();
+        var micros = (now - startTimestamp) * 1_000_000 / _time.TimestampFrequency;
         var second = SecondOf(now);
         lock (_gate)
         {
@@ -56,7 +65,7 @@ public sealed class RunRecorder
     {
         lock (_gate)
         {
-            var now = SecondOf(Stopwatch.GetTimestamp());
+            var now = SecondOf(_time.GetTimestamp());
             return [.. _order.Select(name =>
             {
                 var endpoint = _endpoints[name];
@@ -71,7 +80,7 @@ public sealed class RunRecorder
     {
         lock (_gate)
         {
-            _all.AdvanceTo(SecondOf(Stopwatch.GetTimestamp()));
+            _all.AdvanceTo(SecondOf(_time.GetTimestamp()));
             return _all.Summarize(measured ?? Elapsed, bins);
         }
     }
@@ -81,7 +90,7 @@ public sealed class RunRecorder
     {
         lock (_gate)
         {
-            _all.AdvanceTo(SecondOf(Stopwatch.GetTimestamp()));
+            _all.AdvanceTo(SecondOf(_time.GetTimestamp()));
             return _all.RecentRate(seconds);
         }
     }
@@ -96,7 +105,7 @@ public sealed class RunRecorder
                 return 0;
             }
 
-            recorder.AdvanceTo(SecondOf(Stopwatch.GetTimestamp()));
+            recorder.AdvanceTo(SecondOf(_time.GetTimestamp()));
             return recorder.RecentRate(seconds);
         }
     }
@@ -113,7 +122,7 @@ public sealed class RunRecorder
     {
         if (!_endpoints.TryGetValue(name, out var endpoint))
         {
-            endpoint = new EndpointRecorder(name, second, _origin);
+            endpoint = new EndpointRecorder(name, second, _origin, _time.TimestampFrequency);
             _endpoints[name] = endpoint;
             _order.Add(name);
         }
@@ -121,5 +130,5 @@ public sealed class RunRecorder
         return endpoint;
     }
 
-    private int SecondOf(long timestamp) => (int)((timestamp - _origin) / Stopwatch.Frequency);
+    private int SecondOf(long timestamp) => (int)((timestamp - _origin) / _time.TimestampFrequency);
 }

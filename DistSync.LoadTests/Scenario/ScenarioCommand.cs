@@ -1,4 +1,6 @@
 using System.Globalization;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 using Spectre.Console;
 
@@ -10,10 +12,20 @@ namespace DistSync.LoadTests.Scenario;
 /// </summary>
 public static class ScenarioCommand
 {
+    public const string Name = "scenario";
+
     public static readonly string[] OptionNames = [.. ScenarioOptions.OptionNames, "urls", "nodes", ReportOutput.Option];
 
     /// <summary>Node counts the AppHost runs.</summary>
     private static readonly int[] ClusterSizes = [1, 3, 5, 7];
+
+    public static async Task<int> RunAsync(Invocation invocation)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var options = invocation.Options(OptionNames);
+        invocation.PrintPreamble();
+        return await RunAsync(options, invocation.CommandText, CtrlC.FirstPressCancels(ManagedCluster.StopAllNow));
+    }
 
     public static async Task<int> RunAsync(CommandLine options, string commandLine, CancellationToken cancel)
     {

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DistSync.LoadTests.Cli;
 
 namespace DistSync.LoadTests.Scenario;
 

@@ -1,3 +1,4 @@
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Scenario;

@@ -1,3 +1,5 @@
+using DistSync.LoadTests.Cluster;
+
 namespace DistSync.LoadTests.Scenario;
 
 /// <summary>

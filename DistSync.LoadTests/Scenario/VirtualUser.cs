@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Scenario;

@@ -1,6 +1,6 @@
-using DistSync.LoadTests;
 using DistSync.LoadTests.Chaos;
 using DistSync.LoadTests.Chaos.History;
+using DistSync.LoadTests.Cli;
 
 namespace DistSync.Tests.Chaos;
 

@@ -1,5 +1,5 @@
 using DistSync.LoadTests.Chaos.Nemesis;
-using DistSync.LoadTests.Scenario;
+using DistSync.LoadTests.Cluster;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Chaos;

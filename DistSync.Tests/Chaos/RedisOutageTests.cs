@@ -1,9 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json;
-using DistSync.LoadTests;
 using DistSync.LoadTests.Chaos.Nemesis;
-using DistSync.LoadTests.Scenario;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Chaos;
@@ -37,7 +37,7 @@ public sealed class RedisOutageTests
             // A message ready to take, so the stalled consume must ask Redis (an empty topic is answered without it).
             Assert.Equal(HttpStatusCode.OK, (await SendAsync("publish", http.PostAsJsonAsync(new Uri(node, "/queue/publish"), new { topic, payload = "ready" }, ct), ct)).Status);
 
-            ClusterProcesses.Signal([redis], ClusterProcesses.SigStop);
+            LinuxProcesses.Signal([redis], LinuxProcesses.SigStop);
             Answer[] stalled;
             try
             {
@@ -49,7 +49,7 @@ public sealed class RedisOutageTests
             }
             finally
             {
-                ClusterProcesses.Signal([redis], ClusterProcesses.SigCont);
+                LinuxProcesses.Signal([redis], LinuxProcesses.SigCont);
             }
 
             // A consume may also say "empty": like an SQS short poll, it answers from the partitions it could reach.

@@ -1,5 +1,6 @@
 using System.Text;
 using DistSync.Raft;
+using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Consensus;
 
@@ -10,7 +11,7 @@ namespace DistSync.Tests.Consensus;
 internal sealed class RaftTestCluster
 {
     private readonly Dictionary<string, RaftNode> _nodes = new(StringComparer.Ordinal);
-    private readonly HashSet<(string From, string To)> _cut = [];
+    private readonly LinkCuts _cut = new();
 
     public RaftTestCluster(int size, Action<RaftOptions>? configure = null)
     {
@@ -49,19 +50,9 @@ internal sealed class RaftTestCluster
 
     public static byte[] Command(string text) => Encoding.UTF8.GetBytes(text);
 
-    public void Isolate(string id)
-    {
-        foreach (var other in Ids)
-        {
-            if (other != id)
-            {
-                _cut.Add((id, other));
-                _cut.Add((other, id));
-            }
-        }
-    }
+    public void Isolate(string id) => _cut.Isolate(id, Ids);
 
-    public void HealAll() => _cut.Clear();
+    public void HealAll() => _cut.HealAll();
 
     /// <summary>Makes <paramref name="id"/> campaign and settles the network.</summary>
     public void Elect(string id)
@@ -118,7 +109,7 @@ internal sealed class RaftTestCluster
             foreach (var message in messages)
             {
                 Sent.Add(message);
-                if (_cut.Contains((message.From, message.To)) || (Drop?.Invoke(message) ?? false))
+                if (_cut.IsCut(message.From, message.To) || (Drop?.Invoke(message) ?? false))
                 {
                     continue;
                 }

@@ -64,7 +64,7 @@ public sealed class AppHostProcess : IDisposable
         // What the launch profile gives `dotnet run`, on ports of this test's own.
         info.Environment["DOTNET_ENVIRONMENT"] = "Development";
         info.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
-        info.Environment["Parameters__admin-token"] = DistSync.LoadTests.ApiToken.ForStartedCluster();
+        info.Environment["Parameters__admin-token"] = DistSync.LoadTests.Cli.ApiToken.ForStartedCluster();
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
         info.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
         info.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";

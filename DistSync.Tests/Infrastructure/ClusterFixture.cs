@@ -52,7 +52,7 @@ public class ClusterFixture : IAsyncLifetime
     /// token for this process, so the tool's commands run in a test reach this cluster as they would a started one.
     /// </summary>
     public IReadOnlyDictionary<string, string> Tokens { get; } = NodeSecurity.Roles.ToDictionary(
-        r => r, r => r == "admin" ? DistSync.LoadTests.ApiToken.ForStartedCluster() : Guid.NewGuid().ToString("n"), StringComparer.Ordinal);
+        r => r, r => r == "admin" ? DistSync.LoadTests.Cli.ApiToken.ForStartedCluster() : Guid.NewGuid().ToString("n"), StringComparer.Ordinal);
 
     /// <summary>A client for the node's API carrying the token of <paramref name="role"/> (admin unless said; null for none).</summary>
     public HttpClient CreateHttpClient(string resource, string? role = "admin")

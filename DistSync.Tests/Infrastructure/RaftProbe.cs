@@ -27,7 +27,7 @@ public static class RaftProbe
         {
             using var http = new HttpClient { BaseAddress = node, Timeout = TimeSpan.FromSeconds(2) };
             // Every cluster a test starts, through a fixture or the load-test tool, has this admin token.
-            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", DistSync.LoadTests.ApiToken.ForStartedCluster());
+            http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", DistSync.LoadTests.Cli.ApiToken.ForStartedCluster());
             var json = await http.GetFromJsonAsync<JsonElement>("/raft/status", TestContext.Current.CancellationToken);
             return new RaftView(
                 json.GetProperty("node_id").GetString()!,

@@ -1,4 +1,4 @@
-using DistSync.LoadTests;
+using DistSync.LoadTests.Cli;
 
 namespace DistSync.Tests.LoadTests;
 

@@ -1,5 +1,8 @@
 using System.Diagnostics;
-using DistSync.LoadTests;
+using DistSync.LoadTests.Benchmarks;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
 
 namespace DistSync.Tests.LoadTests;
 

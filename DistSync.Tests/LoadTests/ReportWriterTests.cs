@@ -1,5 +1,7 @@
 using System.Text.Json;
-using DistSync.LoadTests;
+using DistSync.LoadTests.Benchmarks;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
 
@@ -109,7 +111,7 @@ public sealed class ReportWriterTests : IDisposable
         output.WriteLine("  redelivery after a consumer died: 100 messages back 12.5 ms (p50)");
         settings.Recorder!.Record("queue 1 client", System.Diagnostics.Stopwatch.GetTimestamp(), OpResult.Ok);
 
-        ReportOutput.WriteIfAsked(options, "queue", "queue --report x", settings, SampleReport().Levels, "0 0 0", output);
+        BenchmarkReport.WriteIfAsked(options, "queue", "queue --report x", settings, SampleReport().Levels, "0 0 0", output);
 
         var report = ReportJson.Read(_dir);
         Assert.Contains("100 messages back 12.5 ms", report.Transcript, StringComparison.Ordinal);
@@ -124,7 +126,7 @@ public sealed class ReportWriterTests : IDisposable
         var options = CommandLine.Parse([]);
         var settings = BenchSettings.From(options);
 
-        ReportOutput.WriteIfAsked(options, "queue", "queue", settings, [], "0 0 0", TextWriter.Null);
+        BenchmarkReport.WriteIfAsked(options, "queue", "queue", settings, [], "0 0 0", TextWriter.Null);
 
         Assert.Null(settings.Recorder);
         Assert.False(Directory.Exists(_dir));

@@ -1,4 +1,4 @@
-using DistSync.LoadTests;
+using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
 using DistSync.Tests.Infrastructure;

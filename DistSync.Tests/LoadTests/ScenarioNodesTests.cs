@@ -1,5 +1,5 @@
 using System.Globalization;
-using DistSync.LoadTests;
+using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
 using DistSync.Tests.Infrastructure;

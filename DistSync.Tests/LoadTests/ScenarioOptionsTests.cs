@@ -1,4 +1,4 @@
-using DistSync.LoadTests;
+using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Scenario;
 
 namespace DistSync.Tests.LoadTests;

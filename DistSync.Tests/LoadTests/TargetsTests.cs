@@ -1,4 +1,4 @@
-using DistSync.LoadTests;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.Tests.LoadTests;
 

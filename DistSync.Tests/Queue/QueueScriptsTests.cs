@@ -17,7 +17,7 @@ public sealed class QueueScriptsTests
     private const long T0 = 1_800_000_000_000;
     private const long Window = 300_000;
 
-    /// <summary>Long enough that the steps between a consume and a "not yet" check never take it (a stalled CI machine).</summary>
+    /// <summary>A deadline a "not yet" check meets before; <see cref="BeforeDeadlinesAsync"/> makes sure it did.</summary>
     private const long Visibility = 1_000;
 
     public static TheoryData<string> Servers => ["redis-server", "garnet"];
@@ -32,12 +32,12 @@ public sealed class QueueScriptsTests
 
         await PublishConsumeAck_RemovesTheMessage(store);
         await Publish_SameIdAgain_StoresItOnce(store);
-        await DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(store, clock);
-        await Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(store, clock);
-        await Nack_ReturnsItNow_Extend_KeepsItHidden(store, clock);
+        await BeforeDeadlinesAsync("t3", topic => DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(store, clock, topic));
+        await BeforeDeadlinesAsync("t4", topic => Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(store, clock, topic));
+        await BeforeDeadlinesAsync("t5", topic => Nack_ReturnsItNow_Extend_KeepsItHidden(store, clock, topic));
         await Receipt_OfAnEarlierDelivery_CannotAck(store, clock);
         await StaleEpoch_EveryWriteIsRefused_AndNothingChanges(store);
-        await Delayed_BecomesReadyWhenDue(store, clock);
+        await BeforeDeadlinesAsync("t8", topic => Delayed_BecomesReadyWhenDue(store, clock, topic));
         await EveryAnswer_CarriesAVersion_InTheOrderRedisRanThem(store);
         await Batch_OneCall_KeepsTheOrder_AndADuplicateWithinIt(store);
         await VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(store, redis, clock);
@@ -45,6 +45,28 @@ public sealed class QueueScriptsTests
         await Consume_SameRequestIdAgain_SameLease_CountedOnce(store);
         await Release_UndoesExactlyThatLease_FencedByItsReceipt(store);
         await PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(store);
+    }
+
+    /// <summary>
+    /// Runs a scenario whose "not yet" checks must come before a deadline of <see cref="Visibility"/> on Redis's clock. Each
+    /// checks that they did (<see cref="RedisClock.StillBeforeAsync"/>); an attempt in which a stalled machine let the
+    /// deadline pass proves nothing either way, and runs again on a fresh topic.
+    /// </summary>
+    private static async Task BeforeDeadlinesAsync(string topic, Func<string, Task> scenario)
+    {
+        const int attempts = 5;
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await scenario($"{topic}-{attempt}");
+                return;
+            }
+            catch (DeadlinePassedException ex) when (attempt < attempts)
+            {
+                TestContext.Current.SendDiagnosticMessage($"{topic}, attempt {attempt}: {ex.Message}; again on a fresh topic");
+            }
+        }
     }
 
     /// <summary>One message through the (batch) publish script, its outcome flattened.</summary>
@@ -63,6 +85,18 @@ public sealed class QueueScriptsTests
         private readonly StackExchange.Redis.IServer _server = redis.Connection.GetServer(redis.Connection.GetEndPoints()[0]);
 
         public async Task<long> NowAsync() => new DateTimeOffset(await _server.TimeAsync()).ToUnixTimeMilliseconds();
+
+        /// <summary>
+        /// Throws <see cref="DeadlinePassedException"/> unless Redis's clock is still before <paramref name="ms"/> after
+        /// <paramref name="from"/>: a "not yet" check made since <paramref name="from"/> was then made before that deadline.
+        /// </summary>
+        public async Task StillBeforeAsync(long from, long ms)
+        {
+            if (await NowAsync() is var now && now >= from + ms)
+            {
+                throw new DeadlinePassedException($"Redis's clock reached {now - from} ms after a deadline {ms} ms away was set");
+            }
+        }
 
         /// <summary>Returns once Redis's clock has passed <paramref name="ms"/> after <paramref name="from"/>; a poll, not a sleep of a guessed length.</summary>
         public async Task PassAsync(long from, long ms)
@@ -143,66 +177,75 @@ public sealed class QueueScriptsTests
         Assert.Equal(2, next.Offset); // the duplicate took no offset
     }
 
-    private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(RedisQueueStore store, RedisClock clock)
+    private static async Task DedupId_WithinTheWindow_QueuesNothing_AfterIt_QueuesAgain(RedisQueueStore store, RedisClock clock, string topic)
     {
         var first = QueueRing.NewId(0);
-        await PublishOneAsync(store, "t3", 0, 1, first, Record(dedup: "order-17"), 0, Visibility);
+        var before = await clock.NowAsync();
+        await PublishOneAsync(store, topic, 0, 1, first, Record(dedup: "order-17"), 0, Visibility);
         var seen = await clock.NowAsync();
 
-        var duplicate = await PublishOneAsync(store, "t3", 0, 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Visibility);
+        var duplicate = await PublishOneAsync(store, topic, 0, 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Visibility);
+        await clock.StillBeforeAsync(before, Visibility); // the duplicate came within the window
         await clock.PassAsync(seen, Visibility); // the window, on Redis's clock
-        var later = await PublishOneAsync(store, "t3", 0, 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Visibility);
+        var later = await PublishOneAsync(store, topic, 0, 1, QueueRing.NewId(0), Record(dedup: "order-17"), 0, Visibility);
 
         Assert.Equal((PublishStatus.Duplicate, first, 1L), (duplicate.Status, duplicate.Id, duplicate.Ready));
         Assert.Equal((PublishStatus.Queued, 2L), (later.Status, later.Ready));
     }
 
-    private static async Task Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(RedisQueueStore store, RedisClock clock)
+    private static async Task Visibility_Expired_ComesBackFirst_ThenDeadAfterMaxDeliveries(RedisQueueStore store, RedisClock clock, string topic)
     {
         var id = QueueRing.NewId(0);
         var behind = QueueRing.NewId(0);
-        await PublishOneAsync(store, "t4", 0, 1, id, Record(), 0, Window);
-        await PublishOneAsync(store, "t4", 0, 1, behind, Record(), 0, Window);
+        await PublishOneAsync(store, topic, 0, 1, id, Record(), 0, Window);
+        await PublishOneAsync(store, topic, 0, 1, behind, Record(), 0, Window);
 
         for (var delivery = 1; delivery <= 2; delivery++)
         {
-            var consumed = await store.ConsumeAsync("t4", 0, 1, Visibility, 1);
+            var before = await clock.NowAsync();
+            var consumed = await store.ConsumeAsync(topic, 0, 1, Visibility, 1);
             var taken = await clock.NowAsync();
             Assert.Equal((id, (long)delivery), (consumed.Messages[0].Id, consumed.Messages[0].Deliveries));
-            Assert.Equal(0, (await store.RequeueDueAsync("t4", 0, 1, 2, 100, Window)).Requeued); // not yet
+            var early = await store.RequeueDueAsync(topic, 0, 1, 2, 100, Window);
+            await clock.StillBeforeAsync(before, Visibility);
+            Assert.Equal(0, early.Requeued); // not yet
             await clock.PassAsync(taken, Visibility);
-            var due = await store.RequeueDueAsync("t4", 0, 1, 2, 100, Window);
+            var due = await store.RequeueDueAsync(topic, 0, 1, 2, 100, Window);
             Assert.Equal(delivery < 2 ? (1L, 0L) : (0L, 1L), (due.Requeued, due.Dead));
         }
 
-        var stats = await store.StatsAsync("t4", 0);
-        var (deadCount, deadLetters) = await store.DeadLettersAsync("t4", 0, 10);
+        var stats = await store.StatsAsync(topic, 0);
+        var (deadCount, deadLetters) = await store.DeadLettersAsync(topic, 0, 10);
         Assert.Equal(1, deadCount);
         var dead = Assert.Single(deadLetters);
         Assert.Equal((1L, 0L, 1L), (stats.Ready, stats.InFlight, stats.Dead));
         Assert.Equal((id, 2L), (dead.Id, dead.Deliveries));
 
-        var redriven = await store.RedriveAsync("t4", 0, 1, 100);
-        var next = await store.ConsumeAsync("t4", 0, 1, 1_000, 2);
+        var redriven = await store.RedriveAsync(topic, 0, 1, 100);
+        var next = await store.ConsumeAsync(topic, 0, 1, 1_000, 2);
         Assert.Equal((1L, 0L), (redriven.Moved, redriven.StillDead));
         Assert.Equal([(behind, 1L), (id, 1L)], next.Messages.Select(m => (m.Id, m.Deliveries)));
     }
 
-    private static async Task Nack_ReturnsItNow_Extend_KeepsItHidden(RedisQueueStore store, RedisClock clock)
+    private static async Task Nack_ReturnsItNow_Extend_KeepsItHidden(RedisQueueStore store, RedisClock clock, string topic)
     {
+        const long extendedMs = 10_000;
         var id = QueueRing.NewId(0);
-        await PublishOneAsync(store, "t5", 0, 1, id, Record(), 0, Window);
-        await store.ConsumeAsync("t5", 0, 1, Visibility, 1);
+        await PublishOneAsync(store, topic, 0, 1, id, Record(), 0, Window);
+        var before = await clock.NowAsync();
+        await store.ConsumeAsync(topic, 0, 1, Visibility, 1);
         var taken = await clock.NowAsync();
 
-        var extended = await store.ExtendAsync("t5", 0, 1, id, 10_000, null);
+        var extended = await store.ExtendAsync(topic, 0, 1, id, extendedMs, null);
+        await clock.StillBeforeAsync(before, Visibility); // extended before the first deadline
         await clock.PassAsync(taken, Visibility); // past the first deadline, not the extended one
-        var notDue = await store.RequeueDueAsync("t5", 0, 1, 5, 100, Window);
-        var nacked = await store.NackAsync("t5", 0, 1, id, 0, 5, null);
-        var notInFlight = await store.NackAsync("t5", 0, 1, id, 0, 5, null);
-        var again = await store.ConsumeAsync("t5", 0, 1, 1_000, 1);
+        var notDue = await store.RequeueDueAsync(topic, 0, 1, 5, 100, Window);
+        await clock.StillBeforeAsync(before, extendedMs);
+        var nacked = await store.NackAsync(topic, 0, 1, id, 0, 5, null);
+        var notInFlight = await store.NackAsync(topic, 0, 1, id, 0, 5, null);
+        var again = await store.ConsumeAsync(topic, 0, 1, 1_000, 1);
 
-        Assert.Equal((ChangeStatus.Extended, 10_000L), (extended.Status, extended.VisibleForMs));
+        Assert.Equal((ChangeStatus.Extended, extendedMs), (extended.Status, extended.VisibleForMs));
         Assert.Equal(0, notDue.Requeued);
         Assert.Equal((ChangeStatus.Nacked, 1L), (nacked.Status, nacked.Ready));
         Assert.Equal(ChangeStatus.NotInFlight, notInFlight.Status);
@@ -333,17 +376,24 @@ public sealed class QueueScriptsTests
         Assert.InRange(deadline, before + 30_000, after + 30_000);
     }
 
-    private static async Task Delayed_BecomesReadyWhenDue(RedisQueueStore store, RedisClock clock)
+    private static async Task Delayed_BecomesReadyWhenDue(RedisQueueStore store, RedisClock clock, string topic)
     {
         var id = QueueRing.NewId(0);
-        var published = await PublishOneAsync(store, "t8", 0, 1, id, Record(Encoding.UTF8.GetString("\"é\""u8)), Visibility, Window);
+        var before = await clock.NowAsync();
+        var published = await PublishOneAsync(store, topic, 0, 1, id, Record(Encoding.UTF8.GetString("\"é\""u8)), Visibility, Window);
         var sent = await clock.NowAsync();
+        var early = await store.ConsumeAsync(topic, 0, 1, 1_000, 1);
+        var promotedEarly = await store.RequeueDueAsync(topic, 0, 1, 5, 100, Window);
+        await clock.StillBeforeAsync(before, Visibility);
 
         Assert.Equal((0L, Visibility), (published.Ready, published.DueInMs));
-        Assert.Empty((await store.ConsumeAsync("t8", 0, 1, 1_000, 1)).Messages);
-        Assert.Equal(0, (await store.RequeueDueAsync("t8", 0, 1, 5, 100, Window)).Promoted); // not yet
+        Assert.Empty(early.Messages);
+        Assert.Equal(0, promotedEarly.Promoted); // not yet
         await clock.PassAsync(sent, Visibility);
-        Assert.Equal(1, (await store.RequeueDueAsync("t8", 0, 1, 5, 100, Window)).Promoted);
-        Assert.Equal("\"é\"", Assert.Single((await store.ConsumeAsync("t8", 0, 1, 1_000, 1)).Messages).Record.Payload);
+        Assert.Equal(1, (await store.RequeueDueAsync(topic, 0, 1, 5, 100, Window)).Promoted);
+        Assert.Equal("\"é\"", Assert.Single((await store.ConsumeAsync(topic, 0, 1, 1_000, 1)).Messages).Record.Payload);
     }
+
+    /// <summary>A step meant to come before a deadline came after it: the attempt proves nothing.</summary>
+    private sealed class DeadlinePassedException(string message) : Exception(message);
 }

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Chaos.Nemesis;
 
@@ -74,7 +75,7 @@ public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, Cl
                     }
 
                     paused.Add(redis);
-                    ClusterProcesses.Signal(paused, ClusterProcesses.SigStop);
+                    LinuxProcesses.Signal(paused, LinuxProcesses.SigStop);
                     await WaitAsync(until, cancellationToken);
                     return $"paused Redis (pid {redis}) for {Seconds(fault.Duration)}";
                 }

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using DistSync.LoadTests.Chaos.Checkers;
 using DistSync.LoadTests.Chaos.History;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Chaos.Workloads;
 

@@ -18,11 +18,11 @@ internal sealed class CacheSimulation
 {
     private static readonly IMeterFactory Meters = new ServiceCollection().AddMetrics().BuildServiceProvider().GetRequiredService<IMeterFactory>();
 
-    private readonly SimScheduler _scheduler = new();
+    private readonly DeterministicScheduler _scheduler = new();
     private readonly SimMemory _memory;
     private readonly SimNetwork _network;
     private readonly List<SimNode> _nodes;
-    private readonly HashSet<(string, string)> _cuts = [];
+    private readonly LinkCuts _cuts = new();
     private readonly List<RegisterOp> _history = [];
     private readonly List<(string Key, long Version, string? Value, long Completed)> _writes = [];
     private readonly List<(string Key, long Version, string? Value, long Invoked, string Client)> _reads = [];
@@ -81,7 +81,7 @@ internal sealed class CacheSimulation
 
     public SimNode Node(string id) => _nodes.First(n => n.Id == id);
 
-    public bool Partitioned(string a, string b) => _cuts.Contains((a, b));
+    public bool Partitioned(string a, string b) => _cuts.IsCut(a, b);
 
     public void Run()
     {
@@ -98,7 +98,7 @@ internal sealed class CacheSimulation
         CheckHistory();
     }
 
-    private long Now => (long)(Time.GetUtcNow() - new DateTimeOffset(2026, 12, 1, 0, 0, 0, TimeSpan.Zero)).TotalMilliseconds;
+    private long Now => (long)(Time.GetUtcNow() - DeterministicScheduler.DefaultStart).TotalMilliseconds;
 
     private void Boot(SimNode node)
     {
@@ -213,7 +213,7 @@ internal sealed class CacheSimulation
                     Boot(node);
                 }
 
-                _cuts.RemoveWhere(c => c.Item1 == node.Id || c.Item2 == node.Id);
+                _cuts.Rejoin(node.Id);
                 node.BackSince = Now;
             }
         }
@@ -233,11 +233,7 @@ internal sealed class CacheSimulation
             }
             else
             {
-                foreach (var other in _nodes.Where(n => n != victim))
-                {
-                    _cuts.Add((victim.Id, other.Id));
-                    _cuts.Add((other.Id, victim.Id));
-                }
+                _cuts.Isolate(victim.Id, _nodes.Select(n => n.Id));
 
                 Partitions++;
                 Log($"partition {victim.Id} until {victim.DownUntil}");

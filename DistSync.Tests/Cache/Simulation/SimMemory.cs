@@ -1,4 +1,5 @@
 using DistSync.Node.Cache;
+using DistSync.Tests.Infrastructure.Simulation;
 using StackExchange.Redis;
 
 namespace DistSync.Tests.Cache.Simulation;
@@ -158,6 +159,3 @@ internal sealed class SimMemory(CacheSimulation sim)
         public string ReadyHome { get; set; } = "";
     }
 }
-
-/// <summary>Code of a crashed incarnation reached the outside world: it ends there.</summary>
-internal sealed class SimCrashedException : Exception;

@@ -1,4 +1,5 @@
 using DistSync.Node.Cache;
+using DistSync.Tests.Infrastructure.Simulation;
 using StackExchange.Redis;
 
 namespace DistSync.Tests.Cache.Simulation;

@@ -14,9 +14,9 @@ internal sealed partial class ClusterSimulation
     private long _maxAppliedAnywhere;
     private long _markerKey;
 
-    private void CheckInvariants()
+    protected override void CheckInvariants()
     {
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.Raft is not { } raft)
             {
@@ -31,13 +31,13 @@ internal sealed partial class ClusterSimulation
             RecordCommitted(node, raft.Log);
         }
 
-        for (var a = 0; a < _nodes.Length; a++)
+        for (var a = 0; a < Nodes.Count; a++)
         {
-            for (var b = a + 1; b < _nodes.Length; b++)
+            for (var b = a + 1; b < Nodes.Count; b++)
             {
-                if (_nodes[a].Raft is { } ra && _nodes[b].Raft is { } rb)
+                if (Nodes[a].Raft is { } ra && Nodes[b].Raft is { } rb)
                 {
-                    CheckLogMatching(_nodes[a].Id, ra.Log, _nodes[b].Id, rb.Log);
+                    CheckLogMatching(Nodes[a].Id, ra.Log, Nodes[b].Id, rb.Log);
                 }
             }
         }
@@ -130,7 +130,7 @@ internal sealed partial class ClusterSimulation
         }
     }
 
-    private void CheckRestoredState(SimulatedNode node, Snapshot snapshot)
+    protected override void CheckRestoredState(SimulatedNode node, Snapshot snapshot)
     {
         var index = snapshot.Metadata.Index;
         if (index > _hashAfter.Count || _hashAfter[(int)index - 1] != node.StateHash || node.AppliedIndex != index)
@@ -180,6 +180,6 @@ internal sealed partial class ClusterSimulation
         }
     }
 
-    private bool MarkerStillPossible(long markerIndex) =>
+    protected override bool MarkerStillPossible(long markerIndex) =>
         markerIndex > _history.Count || _history[(int)markerIndex - 1].Key == _markerKey;
 }

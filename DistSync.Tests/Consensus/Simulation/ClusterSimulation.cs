@@ -9,43 +9,17 @@ namespace DistSync.Tests.Consensus.Simulation;
 /// reorders messages, partitions and heals, crashes and restarts nodes from what they persisted. Invariants are
 /// checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed and the tick.
 /// </summary>
-internal sealed partial class ClusterSimulation
+internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
 {
-    private readonly int _seed;
-    private readonly SimulationSettings _settings;
-    private readonly Random _random;
-    private readonly SimulatedNode[] _nodes;
-    private readonly SimulatedNetwork _network;
-    private long _tick;
+    private readonly bool _throughCodec;
     private long _nextReadId;
     private long _nextCommand = 1;
 
-    private readonly bool _throughCodec;
-
     /// <param name="throughCodec">Encode and decode every message, as the HTTP transport does.</param>
     public ClusterSimulation(int seed, SimulationSettings? settings = null, bool throughCodec = false)
+        : base(seed, "DISTSYNC_SIM_SEED", settings, RandomSettings, random => random.Next(2) == 0 ? 3 : 5, options => new SimulatedNode(options.Id, options))
     {
-        _seed = seed;
         _throughCodec = throughCodec;
-        _random = new Random(seed);
-        _settings = settings ?? RandomSettings(_random);
-        var count = _random.Next(2) == 0 ? 3 : 5;
-        var options = SimulatedCluster.DrawOptions(_random, count);
-        _nodes = new SimulatedNode[count];
-        for (var i = 0; i < count; i++)
-        {
-            _nodes[i] = new SimulatedNode(options[i].Id, options[i]);
-            _nodes[i].Start(new Random(_random.Next()));
-        }
-
-        _network = new SimulatedNetwork(
-            _random,
-            _nodes,
-            _settings.MaxDelayTicks,
-            _settings.DropRate,
-            _settings.DuplicateRate,
-            _settings.PartitionRate,
-            _settings.HealRate);
     }
 
     /// <summary>Each seed gets its own fault intensities, from calm to harsh.</summary>
@@ -61,169 +35,56 @@ internal sealed partial class ClusterSimulation
 
     public long CommittedCommands { get; private set; }
 
-    public int Crashes { get; private set; }
-
-    public int SnapshotsInstalled { get; private set; }
-
     public int ReadsServed { get; private set; }
 
     public int Leaders => _leaderOfTerm.Count;
 
-    public long Ticks => _tick;
+    /// <summary>How often a leader dies between sending its appends and writing them.</summary>
+    protected override double LeaderCrashBeforePersistRate => 0.01;
 
     /// <summary>Runs the chaos phase, heals everything and waits for liveness. Throws on any violation.</summary>
-    public void Run()
+    public void Run() => RunChaosThenSettle("no new proposal committed on every node");
+
+    protected override bool Settled(long markerIndex) => Nodes.All(n => n.AppliedIndex >= markerIndex);
+
+    protected override void ActDuringChaos()
     {
-        for (var i = 0; i < _settings.ChaosTicks; i++)
+        if (Random.NextDouble() < Settings.ProposeRate)
         {
-            InjectFaults();
-            Step(chaos: true);
+            ProposeToRandomNode();
         }
 
-        Heal();
-        var liveness = new LivenessMarker(_tick, _settings.LivenessBoundTicks);
-        while (true)
+        if (Random.NextDouble() < Settings.ReadRate)
         {
-            if (liveness.Expired(_tick))
-            {
-                Fail($"liveness: no new proposal committed on every node within {_settings.LivenessBoundTicks} ticks after healing; {DescribeNodes()}");
-            }
+            ReadFromRandomNode();
+        }
 
-            liveness.MaybePropose(_tick, TryProposeMarker);
-            Step(chaos: false);
-            liveness.AfterStep(_tick, MarkerStillPossible);
-            var markerIndex = liveness.MarkerIndex;
-            if (markerIndex > 0 && Array.TrueForAll(_nodes, n => n.AppliedIndex >= markerIndex))
-            {
-                return;
-            }
+        if (Random.NextDouble() < Settings.TransferRate)
+        {
+            TransferFromLeader();
         }
     }
 
-    private void Step(bool chaos)
+    protected override Message OnTheWire(Message message) =>
+        _throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message;
+
+    protected override void ApplyCommitted(SimulatedNode node, Entry entry)
     {
-        _tick++;
-        if (chaos)
-        {
-            if (_random.NextDouble() < _settings.ProposeRate)
-            {
-                ProposeToRandomNode();
-            }
-
-            if (_random.NextDouble() < _settings.ReadRate)
-            {
-                ReadFromRandomNode();
-            }
-
-            if (_random.NextDouble() < _settings.TransferRate)
-            {
-                TransferFromLeader();
-            }
-        }
-
-        _network.DeliverDue(_tick);
-        SimulatedCluster.TickAll(_random, _nodes, chaos);
-        foreach (var node in _nodes)
-        {
-            if (node.IsUp)
-            {
-                FinishWrites(node, chaos, all: !chaos);
-            }
-
-            HandleReady(node, chaos);
-        }
-
-        CheckInvariants();
+        node.Apply(entry);
+        RecordApplied(node, entry);
     }
 
-    private void InjectFaults()
+    protected override void AfterApplying(SimulatedNode node, Ready ready)
     {
-        _network.InjectPartition(CurrentLeader());
-        Crashes += SimulatedCrashes.Inject(_random, _nodes, CurrentLeader(), _settings.CrashRate, _settings.RestartRate);
-        _network.MaybeChangeDropRate();
-    }
-
-    private void Heal()
-    {
-        _network.Heal();
-        SimulatedCrashes.RestartAll(_random, _nodes);
-    }
-
-    /// <summary>How often a leader dies between sending its appends and writing them.</summary>
-    private const double LeaderCrashBeforePersistRate = 0.01;
-
-    private void Send(IReadOnlyList<Message> messages, bool chaos)
-    {
-        foreach (var message in messages)
+        foreach (var read in ready.ReadStates)
         {
-            // Through the codec when asked, as the HTTP transport would carry it.
-            _network.Send(_throughCodec ? MessageCodec.Decode(MessageCodec.Encode(message)) : message, _tick, chaos);
+            CheckRead(node, read);
         }
     }
-
-    /// <summary>
-    /// As the host does: a Ready's writes go to the node's simulated WAL writer, finished at some later step by
-    /// <see cref="FinishWrites"/>; a leader's appends go at once (thesis §10.2.1), and sometimes the leader crashes
-    /// right then, losing what it had not written.
-    /// </summary>
-    private void HandleReady(SimulatedNode node, bool chaos)
-    {
-        // Bounded: a Ready rarely leads to another within the same tick.
-        for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
-        {
-            var ready = raft.GetReady();
-            var persisted = false;
-            if (ready.SnapshotToPersist is not null)
-            {
-                node.Writer.WriteDirectly(ready, node.Storage, raft, messages => Send(messages, chaos));
-                persisted = true;
-            }
-            else
-            {
-                Send(node.Writer.Hand(ready, raft.Role, out var leaderSentFirst), chaos);
-                if (chaos && leaderSentFirst && _random.NextDouble() < LeaderCrashBeforePersistRate)
-                {
-                    node.Crash();
-                    Crashes++;
-                    return;
-                }
-            }
-
-            if (ready.SnapshotToPersist is { } snapshot)
-            {
-                node.RestoreFrom(snapshot);
-                SnapshotsInstalled++;
-                CheckRestoredState(node, snapshot);
-            }
-
-            foreach (var entry in ready.CommittedEntries)
-            {
-                node.Apply(entry);
-                RecordApplied(node, entry);
-            }
-
-            foreach (var read in ready.ReadStates)
-            {
-                CheckRead(node, read);
-            }
-
-            raft.Advance(ready, persisted);
-            if (node.AppliedIndex - raft.Log.SnapshotIndex >= _settings.CompactEvery)
-            {
-                FinishWrites(node, chaos, all: true);
-                raft.Compact(node.AppliedIndex, node.EncodeState());
-                node.Storage.SaveSnapshot(raft.Log.Snapshot!);
-            }
-        }
-    }
-
-    /// <summary>The WAL writer finishes some (or all) of what is queued, in order.</summary>
-    private void FinishWrites(SimulatedNode node, bool chaos, bool all) =>
-        node.Writer.Finish(all ? node.Writer.Queued : _random.Next(node.Writer.Queued + 1), node.Storage, node.Raft, messages => Send(messages, chaos));
 
     private void ProposeToRandomNode()
     {
-        var node = _nodes[_random.Next(_nodes.Length)];
+        var node = Nodes[Random.Next(Nodes.Count)];
         if (node.Raft is { } raft)
         {
             raft.Propose(NewCommand());
@@ -237,9 +98,9 @@ internal sealed partial class ClusterSimulation
         return command;
     }
 
-    private long TryProposeMarker()
+    protected override long TryProposeMarker()
     {
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.Raft is { Role: RaftRole.Leader } raft)
             {
@@ -253,15 +114,13 @@ internal sealed partial class ClusterSimulation
         return 0;
     }
 
-    private SimulatedNode? CurrentLeader() => SimulatedCluster.CurrentLeader(_nodes);
-
     private void TransferFromLeader()
     {
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.Raft is { Role: RaftRole.Leader } raft)
             {
-                raft.TransferLeadership(_nodes[_random.Next(_nodes.Length)].Id);
+                raft.TransferLeadership(Nodes[Random.Next(Nodes.Count)].Id);
                 return;
             }
         }
@@ -269,7 +128,7 @@ internal sealed partial class ClusterSimulation
 
     private void ReadFromRandomNode()
     {
-        var node = _nodes[_random.Next(_nodes.Length)];
+        var node = Nodes[Random.Next(Nodes.Count)];
         if (node.Raft is { } raft)
         {
             var requestId = _nextReadId++;
@@ -278,10 +137,10 @@ internal sealed partial class ClusterSimulation
         }
     }
 
-    private string DescribeNodes()
+    protected override string DescribeNodes()
     {
         var parts = new List<string>();
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.Raft is not { } raft)
             {
@@ -296,7 +155,4 @@ internal sealed partial class ClusterSimulation
 
         return string.Join("; ", parts);
     }
-
-    private void Fail(string invariant) =>
-        throw new SimulationFailure($"seed {_seed}: {invariant} (tick {_tick}). Replay with DISTSYNC_SIM_SEED={_seed}.");
 }

@@ -8,53 +8,22 @@ namespace DistSync.Tests.Consensus.Simulation;
 /// One node of the simulation: its disk, its (maybe crashed) Raft core, and a toy state machine whose
 /// state is a hash chain of applied entries, so any divergence in applied history shows up.
 /// </summary>
-internal sealed class SimulatedNode(string id, RaftOptions options) : ISimulatedHost
+internal sealed class SimulatedNode(string id, RaftOptions options) : SimulatedRaftHost(id, options)
 {
-    public string Id { get; } = id;
-
-    public RaftOptions Options { get; } = options;
-
-    public SimulatedStorage Storage { get; } = new();
-
-    public RaftNode? Raft { get; private set; }
-
-    public bool IsUp => Raft is not null;
-
-    public long AppliedIndex { get; private set; }
-
     public ulong StateHash { get; private set; }
 
-    /// <summary>Writes handed over and not yet done; a crash loses them.</summary>
-    public SimulatedWalWriter Writer { get; } = new();
+    public override void RestoreFrom(Snapshot snapshot) => (AppliedIndex, StateHash) = DecodeState(snapshot.Data);
 
-    public void Start(Random random)
-    {
-        var persisted = Storage.Load();
-        Writer.Reset(persisted.HardState);
-        Raft = new RaftNode(Options, persisted, random);
-        (AppliedIndex, StateHash) = persisted.Snapshot is { } snapshot ? DecodeState(snapshot.Data) : (0, 0UL);
-    }
-
-    public void Crash()
-    {
-        Raft = null;
-        Writer.Reset(Storage.HardState);
-    }
-
-    public void RestoreFrom(Snapshot snapshot) => (AppliedIndex, StateHash) = DecodeState(snapshot.Data);
+    protected override void OnStarted(Snapshot? snapshot) =>
+        (AppliedIndex, StateHash) = snapshot is { } persisted ? DecodeState(persisted.Data) : (0, 0UL);
 
     public void Apply(Entry entry)
     {
-        if (entry.Index != AppliedIndex + 1)
-        {
-            throw new InvalidOperationException($"{Id} applies entry {entry.Index} after {AppliedIndex}.");
-        }
-
-        AppliedIndex = entry.Index;
+        MarkApplied(entry);
         StateHash = Mix(StateHash, EntryKey(entry));
     }
 
-    public byte[] EncodeState()
+    public override byte[] EncodeState()
     {
         var data = new byte[16];
         BinaryPrimitives.WriteInt64LittleEndian(data, AppliedIndex);

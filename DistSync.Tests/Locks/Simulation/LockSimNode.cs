@@ -1,46 +1,29 @@
 using DistSync.Node.Consensus;
 using DistSync.Node.Locks;
 using DistSync.Raft;
-using DistSync.Tests.Consensus.Simulation;
 using DistSync.Tests.Infrastructure.Simulation;
 
 namespace DistSync.Tests.Locks.Simulation;
 
 /// <summary>
-/// One node of the lock simulation: its disk (the Raft simulator's <see cref="SimulatedStorage"/>), its maybe-crashed
-/// Raft core and the real <see cref="LockTable"/> fed the committed entries. A crash keeps only the disk.
+/// One node of the lock simulation: its disk, its maybe-crashed Raft core and the real <see cref="LockTable"/> fed the
+/// committed entries. A crash keeps only the disk.
 /// </summary>
-internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHost
+internal sealed class LockSimNode(string id, RaftOptions options) : SimulatedRaftHost(id, options)
 {
-    public string Id { get; } = id;
-
-    public SimulatedStorage Storage { get; } = new();
-
-    /// <summary>Writes handed over and not yet done, as the host's WAL writer holds them; a crash loses them.</summary>
-    public SimulatedWalWriter Writer { get; } = new();
-
-    public RaftNode? Raft { get; private set; }
-
-    public bool IsUp => Raft is not null;
-
     /// <summary>Counts starts, so a client can tell that the node it waits on restarted and forgot its request.</summary>
     public int Incarnation { get; private set; }
 
     public LockTable Table { get; private set; } = new();
 
-    public long AppliedIndex { get; private set; }
-
     /// <summary>The index of the last expiry this node proposed as leader, so it proposes one at a time.</summary>
     public long PendingExpiryIndex { get; set; }
 
-    public void Start(Random random)
+    protected override void OnStarted(Snapshot? snapshot)
     {
-        var persisted = Storage.Load();
-        Writer.Reset(persisted.HardState);
-        Raft = new RaftNode(options, persisted, random);
         Incarnation++;
         PendingExpiryIndex = 0;
-        if (persisted.Snapshot is { } snapshot)
+        if (snapshot is not null)
         {
             RestoreFrom(snapshot);
         }
@@ -51,27 +34,18 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
         }
     }
 
-    public void Crash()
-    {
-        Raft = null;
-        Writer.Reset(Storage.HardState);
-    }
-
-    public void RestoreFrom(Snapshot snapshot)
+    public override void RestoreFrom(Snapshot snapshot)
     {
         Table = LockTable.Restore(snapshot.Data);
         AppliedIndex = snapshot.Metadata.Index;
     }
 
+    public override byte[] EncodeState() => Table.Serialize();
+
     /// <summary>Applies one committed entry; an empty entry (a new leader's) only moves the applied index.</summary>
     public LockOutcome? Apply(Entry entry)
     {
-        if (entry.Index != AppliedIndex + 1)
-        {
-            throw new InvalidOperationException($"{Id} applies entry {entry.Index} after {AppliedIndex}.");
-        }
-
-        AppliedIndex = entry.Index;
+        MarkApplied(entry);
         return entry.Type == EntryType.Command ? Table.Apply(Command(entry.Data), entry.Index) : null;
     }
 

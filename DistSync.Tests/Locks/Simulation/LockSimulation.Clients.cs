@@ -43,14 +43,14 @@ internal sealed partial class LockSimulation
 
     private void ActIdle(LockSimClient client)
     {
-        var roll = _random.NextDouble();
+        var roll = Random.NextDouble();
         if (client.Belief is { } belief)
         {
             if (roll < 0.08)
             {
                 // A releasing client stops relying on the lock as soon as it asks to release.
                 client.Belief = null;
-                client.StartProposal(new LockCommand.Release(belief.Resource, client.Id, NowMs), _tick);
+                client.StartProposal(new LockCommand.Release(belief.Resource, client.Id, NowMs), Ticks);
             }
             else if (roll < 0.2)
             {
@@ -58,7 +58,7 @@ internal sealed partial class LockSimulation
                 // trusts only the shorter of the two leases until it is answered.
                 var renew = new LockCommand.Renew(belief.Resource, client.Id, RandomTtl(), NowMs);
                 client.Belief = belief with { ExpiresAtMs = Math.Min(belief.ExpiresAtMs, renew.NowMs + renew.TtlMs) };
-                client.StartProposal(renew, _tick);
+                client.StartProposal(renew, Ticks);
             }
             else if (roll < 0.26 && belief.Mode == LockMode.Shared)
             {
@@ -66,16 +66,16 @@ internal sealed partial class LockSimulation
                 // queued while the shared hold stays; two upgrading holders make the second a deadlock.
                 var upgrade = new LockCommand.Acquire(belief.Resource, client.Id, LockMode.Exclusive, RandomTtl(), RandomWaitMs(), NowMs);
                 client.Belief = belief with { ExpiresAtMs = Math.Min(belief.ExpiresAtMs, upgrade.NowMs + upgrade.TtlMs) };
-                client.StartProposal(upgrade, _tick);
+                client.StartProposal(upgrade, Ticks);
             }
 
             // Otherwise it keeps working under the lock, or lets the lease lapse.
         }
         else if (roll < 0.25)
         {
-            var resource = Resources[_random.Next(Resources.Length)];
-            var mode = _random.Next(3) == 0 ? LockMode.Shared : LockMode.Exclusive;
-            client.StartProposal(new LockCommand.Acquire(resource, client.Id, mode, RandomTtl(), RandomWaitMs(), NowMs), _tick);
+            var resource = Resources[Random.Next(Resources.Length)];
+            var mode = Random.Next(3) == 0 ? LockMode.Shared : LockMode.Exclusive;
+            client.StartProposal(new LockCommand.Acquire(resource, client.Id, mode, RandomTtl(), RandomWaitMs(), NowMs), Ticks);
         }
 
         if (client.Phase == LockSimClientPhase.Proposing)
@@ -84,13 +84,13 @@ internal sealed partial class LockSimulation
         }
     }
 
-    private long RandomTtl() => (5 + _random.Next(40)) * MsPerTick;
+    private long RandomTtl() => (5 + Random.Next(40)) * MsPerTick;
 
-    private long RandomWaitMs() => _random.Next(3) == 0 ? 0 : (5 + _random.Next(30)) * MsPerTick;
+    private long RandomWaitMs() => Random.Next(3) == 0 ? 0 : (5 + Random.Next(30)) * MsPerTick;
 
     private void ActProposing(LockSimClient client)
     {
-        if (client.Node is not null && (NodeForgot(client) || _tick - client.SinceTick > ProposalTimeoutTicks))
+        if (client.Node is not null && (NodeForgot(client) || Ticks - client.SinceTick > ProposalTimeoutTicks))
         {
             // The outcome is unknown (the node crashed, or lost office and never applied it): ask again.
             client.Node = null;
@@ -113,10 +113,10 @@ internal sealed partial class LockSimulation
     {
         var acquire = (LockCommand.Acquire)client.Command!;
         var giveUpTick = client.SinceTick + (acquire.WaitMs / MsPerTick) + ProposalTimeoutTicks;
-        if (NodeForgot(client) || _tick > giveUpTick)
+        if (NodeForgot(client) || Ticks > giveUpTick)
         {
             // The node holding the wait is gone or silent: repeat the acquire elsewhere (a repeat answers its place).
-            client.StartProposal(acquire with { NowMs = NowMs }, _tick);
+            client.StartProposal(acquire with { NowMs = NowMs }, Ticks);
             TryPropose(client);
         }
     }
@@ -127,7 +127,7 @@ internal sealed partial class LockSimulation
     /// <summary>Sends the client's command to a node, following its leader hint once; on refusal it tries next tick.</summary>
     private void TryPropose(LockSimClient client)
     {
-        var node = _nodes[_random.Next(NodeCount)];
+        var node = Nodes[Random.Next(NodeCount)];
         var command = client.Command! with { NowMs = NowMs };
         client.Command = command;
         // Only a leader accepts, and it stamps its time, as RaftHost does.
@@ -141,7 +141,7 @@ internal sealed partial class LockSimulation
                 client.NodeIncarnation = node.Incarnation;
                 client.Index = result.Index;
                 client.Term = result.Term;
-                client.SinceTick = _tick;
+                client.SinceTick = Ticks;
                 return;
             }
 
@@ -202,7 +202,7 @@ internal sealed partial class LockSimulation
                 break;
             case (LockCommand.Acquire, LockOutcome.Waiting):
                 client.Phase = LockSimClientPhase.Waiting;
-                client.SinceTick = _tick;
+                client.SinceTick = Ticks;
                 break;
             case (LockCommand.Acquire, LockOutcome.Deadlock):
                 DeadlocksRefused++;
@@ -254,7 +254,7 @@ internal sealed partial class LockSimulation
     /// <summary>The leader proposes an expiry once its table's next deadline has passed, one at a time.</summary>
     private void ProposeExpiries()
     {
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.Raft is not { Role: RaftRole.Leader } raft || node.PendingExpiryIndex > node.AppliedIndex
                 || node.Table.NextDeadlineMs() is not { } due || due > NowMs)
@@ -270,7 +270,7 @@ internal sealed partial class LockSimulation
         }
     }
 
-    private long TryProposeMarker()
+    protected override long TryProposeMarker()
     {
         if (CurrentLeader() is { Raft: { } raft })
         {

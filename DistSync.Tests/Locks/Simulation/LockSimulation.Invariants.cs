@@ -85,7 +85,7 @@ internal sealed partial class LockSimulation
         LeasesExpired += outcome.Events.Count(e => e is LockEvent.LeaseExpired);
     }
 
-    private void CheckRestoredState(LockSimNode node, Snapshot snapshot)
+    protected override void CheckRestoredState(LockSimNode node, Snapshot snapshot)
     {
         var index = snapshot.Metadata.Index;
         if (index > _history.Count || !_history[(int)index - 1].State.AsSpan().SequenceEqual(node.Table.Serialize()))
@@ -105,9 +105,9 @@ internal sealed partial class LockSimulation
         Fail($"election safety: {_leaderOfTerm[raft.Term]} and {node.Id} both lead term {raft.Term}");
     }
 
-    private void CheckInvariants()
+    protected override void CheckInvariants()
     {
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.IsUp)
             {
@@ -219,7 +219,7 @@ internal sealed partial class LockSimulation
         CheckBeliefs();
     }
 
-    private bool MarkerStillPossible(long markerIndex) =>
+    protected override bool MarkerStillPossible(long markerIndex) =>
         markerIndex > _history.Count || _history[(int)markerIndex - 1].Data.AsSpan().SequenceEqual(MarkerCommand);
 
     /// <summary>
@@ -228,9 +228,9 @@ internal sealed partial class LockSimulation
     /// </summary>
     private void CheckFinalState()
     {
-        var applied = _nodes[0].AppliedIndex;
+        var applied = Nodes[0].AppliedIndex;
         var expected = _history[(int)applied - 1].State;
-        foreach (var node in _nodes)
+        foreach (var node in Nodes)
         {
             if (node.AppliedIndex != applied || !node.Table.Serialize().AsSpan().SequenceEqual(expected))
             {
@@ -246,7 +246,7 @@ internal sealed partial class LockSimulation
             }
 
             HoldsCheckedAtEnd++;
-            foreach (var node in _nodes)
+            foreach (var node in Nodes)
             {
                 var holder = node.Table.GetState(grant.Resource)?.Holders.FirstOrDefault(h => h.ClientId == grant.ClientId);
                 if (holder is null || holder.Token < grant.Token)

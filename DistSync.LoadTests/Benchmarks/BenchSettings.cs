@@ -1,0 +1,27 @@
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Reports;
+
+namespace DistSync.LoadTests.Benchmarks;
+
+/// <summary>What every level of every benchmark shares: the nodes, measured time, warm-up and an operation cap.</summary>
+public sealed record BenchSettings(IReadOnlyList<Uri> Urls, TimeSpan Duration, TimeSpan Warmup, long MaxOps)
+{
+    /// <summary>Where measured operations also go when the run writes a report (<c>--report DIR</c>); null otherwise.</summary>
+    public RunRecorder? Recorder { get; init; }
+
+    public static BenchSettings From(CommandLine options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return new BenchSettings(
+            options.Urls(),
+            TimeSpan.FromSeconds(options.Int("seconds", 10)),
+            TimeSpan.FromSeconds(options.NonNegativeInt("warmup", 3)),
+            options.Int("max-ops", 2_000_000))
+        {
+            Recorder = options.Get(ReportOutput.Option) is null ? null : new RunRecorder(),
+        };
+    }
+
+    public string Describe() =>
+        $"{Duration.TotalSeconds:F0} s per level after {Warmup.TotalSeconds:F0} s warm-up (not recorded), at most {MaxOps} operations per level";
+}

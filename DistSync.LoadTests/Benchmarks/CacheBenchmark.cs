@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
+
+namespace DistSync.LoadTests.Benchmarks;
+
+/// <summary>
+/// The cache under load: (a) hits, each client reading warm keys from one node, against (b) a bare ASP.NET Core
+/// endpoint in its own process and (c) the nodes' <c>/alive</c>, all at the same concurrency in the same run;
+/// (d) sets with 0, 1 and 2 sharers to invalidate; (e) a read-mostly mix (95 % gets, 5 % sets) over all nodes.
+/// </summary>
+public static class CacheBenchmark
+{
+    public const string Name = "cache";
+
+    public sealed record Options(int Clients, int Keys, int WriteClients, int Rounds);
+
+    public static async Task<IReadOnlyList<LevelResult>> RunAsync(ClusterClient client, BenchSettings settings, Options options, TextWriter output)
+    {
+        var nodes = await Targets.DiscoverAsync(client, TimeSpan.FromSeconds(10));
+        var targets = Targets.Select(nodes, Targets.All);
+        var run = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var keys = Enumerable.Range(0, options.Keys).Select(i => $"bench-{run}-{i}").ToArray();
+        output.WriteLine("== cache: hits against a bare endpoint, sets with sharers, a read-mostly mix ==");
+        output.WriteLine($"  nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; {options.Keys} keys, homes spread over the nodes");
+        output.WriteLine($"  timing     {settings.Describe()}");
+        output.WriteLine($"  (a) hit:       {options.Clients} clients, client i reads the keys in turn from node i mod {targets.Count} (warm: the warm-up's first reads miss)");
+        output.WriteLine($"  (b) bare:      {options.Clients} clients, GET / on a bare ASP.NET Core endpoint (a child process of this tool); (a) and (b) alternate for {options.Rounds} rounds");
+        output.WriteLine($"  (c) alive:     {options.Clients} clients, GET /alive on the nodes in turn");
+        output.WriteLine($"  (d) set:       {options.WriteClients} clients, each its own key: 0 sharers = the owner writes again (no message);");
+        output.WriteLine($"                 1 sharer = a get on the next node, then the set (invalidates it); 2 = gets on both others, then the set");
+        output.WriteLine($"  (e) mix:       {options.Clients} clients, 95 % gets / 5 % sets of random keys, each request to a random node");
+
+        await PopulateAsync(client, targets, keys);
+        var results = new List<LevelResult>();
+        var getUrls = targets.Select(t => keys.Select(k => new Uri(t, $"/cache/get?key={k}")).ToArray()).ToArray();
+        var cursors = new long[options.Clients];
+        var ratios = new List<double>();
+        using (var bare = await BareServer.StartAsync())
+        {
+            // Alternating rounds: the machine's state drifts between levels more than hits and the bare endpoint differ.
+            for (var round = 1; round <= options.Rounds; round++)
+            {
+                var hit = await TimedRunner.RunAsync("get (hit)", $"{options.Clients} clients, round {round}", options.Clients, settings,
+                    (i, ct) => client.GetAsync(getUrls[i % targets.Count][cursors[i]++ % keys.Length], ct));
+                var yardstick = await TimedRunner.RunAsync("bare endpoint", $"{options.Clients} clients, round {round}", options.Clients, settings,
+                    (_, ct) => client.GetAsync(bare.Url, ct));
+                results.Add(hit);
+                results.Add(yardstick);
+                ratios.Add(hit.OpsPerSecond / Math.Max(1, yardstick.OpsPerSecond));
+            }
+        }
+
+        var alive = targets.Select(t => new Uri(t, "/alive")).ToArray();
+        results.Add(await TimedRunner.RunAsync("/alive", $"{options.Clients} clients", options.Clients, settings,
+            (i, ct) => client.GetAsync(alive[i % alive.Length], ct)));
+
+        var setLatencies = new List<(string Level, LatencySummary Set)>();
+        for (var sharers = 0; sharers <= Math.Min(2, targets.Count - 1); sharers++)
+        {
+            var (result, set) = await SetsAsync(client, settings, targets, options.WriteClients, sharers, $"bench-set{sharers}-{run}");
+            results.Add(result);
+            setLatencies.Add((result.Level, set));
+        }
+
+        results.Add(await MixAsync(client, settings, targets, keys, options.Clients));
+
+        ResultTable.WriteText(output, "ops/s", results);
+        output.WriteLine($"  hits / bare endpoint, alternating rounds: {string.Join(", ", ratios.Select(r => r.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)))}; median {ratios.Order().ElementAt(ratios.Count / 2):P0} (target: 60 %)");
+        foreach (var (level, set) in setLatencies)
+        {
+            output.WriteLine($"  the set alone, {level}: p50 {set.P50Ms:F2} ms, p99 {set.P99Ms:F2} ms");
+        }
+
+        return results;
+    }
+
+    private static async Task PopulateAsync(ClusterClient client, IReadOnlyList<Uri> targets, IReadOnlyList<string> keys)
+    {
+        for (var i = 0; i < keys.Count; i++)
+        {
+            var body = JsonBody.Object(w => { w.WriteString("key", keys[i]); w.WritePropertyName("value"); w.WriteRawValue("{\"user\":17,\"name\":\"Ada\",\"roles\":[\"admin\",\"dev\"]}"); });
+            var result = await client.PostAsync(new Uri(targets[i % targets.Count], "/cache/set"), body, CancellationToken.None);
+            if (result.Kind != OpKind.Ok)
+            {
+                throw new InvalidOperationException($"Setting up the benchmark's keys failed: {result.Detail}.");
+            }
+        }
+    }
+
+    /// <summary>Each client writes its own key through one node, after making <paramref name="sharers"/> other nodes read it.</summary>
+    private static async Task<(LevelResult Result, LatencySummary Set)> SetsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, int clients, int sharers, string prefix)
+    {
+        var set = new LatencyStats();
+        var counter = new long[clients];
+        var started = Stopwatch.GetTimestamp();
+        var result = await TimedRunner.RunAsync("set", $"{sharers} sharer{(sharers == 1 ? "" : "s")}, {clients} clients", clients, settings, async (i, ct) =>
+        {
+            var key = $"{prefix}-{i}";
+            var writer = targets[i % targets.Count];
+            for (var s = 1; s <= sharers; s++)
+            {
+                var read = await client.GetAsync(new Uri(targets[(i + s) % targets.Count], $"/cache/get?key={key}"), ct);
+                if (read.Kind != OpKind.Ok)
+                {
+                    return OpResult.Failed($"get {read.Detail}");
+                }
+            }
+
+            var body = JsonBody.Object(w => { w.WriteString("key", key); w.WriteNumber("value", counter[i]++); });
+            var start = Stopwatch.GetTimestamp();
+            var written = await client.PostAsync(new Uri(writer, "/cache/set"), body, ct);
+            set.Record(start, written.Kind == OpKind.Ok);
+            return written;
+        });
+        return (result, set.Summarize(Stopwatch.GetElapsedTime(started)));
+    }
+
+    private static Task<LevelResult> MixAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, IReadOnlyList<string> keys, int clients)
+    {
+        var randoms = Enumerable.Range(0, clients).Select(i => new Random(i)).ToArray();
+        return TimedRunner.RunAsync("mix 95/5", $"{clients} clients", clients, settings, (i, ct) =>
+        {
+            var random = randoms[i];
+            var node = targets[random.Next(targets.Count)];
+            var key = keys[random.Next(keys.Count)];
+            if (random.Next(100) < 95)
+            {
+                return client.GetAsync(new Uri(node, $"/cache/get?key={key}"), ct);
+            }
+
+            var body = JsonBody.Object(w => { w.WriteString("key", key); w.WriteNumber("value", random.Next()); });
+            return client.PostAsync(new Uri(node, "/cache/set"), body, ct);
+        });
+    }
+}

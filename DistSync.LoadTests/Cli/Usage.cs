@@ -1,0 +1,75 @@
+namespace DistSync.LoadTests.Cli;
+
+/// <summary>The tool's help: every command and its options.</summary>
+public static class Usage
+{
+    public const string Text = """
+        DistSync load tests. Start the cluster first: dotnet run -c Release --project DistSync.AppHost
+
+        Usage: dotnet run -c Release --project DistSync.LoadTests -- <command> [options]
+
+          scenario [--users 50] [--spawn-rate 10] [--wait 1-3s] [--minutes 1 | --seconds S] [--mix MIX]
+                 [--resources 10] [--keys 200] [--lock-wait-ms 0] [--urls ... | --nodes 1,3] [--report DIR]
+                 virtual users, as Locust runs them: each its own client id and node, looping over a weighted
+                 task mix (default state:3,lock:2,queue:2,cache-get:3,cache-set:1) with think time between
+                 tasks; a live table per request (requests, failures, 409s, median, p95, p99, average, min,
+                 max, current RPS) and failures grouped by message. --nodes 1,3 starts each cluster itself
+                 through the AppHost (dashboard on), runs the mix, stops it, and sets the runs side by side
+
+          chaos  [--minutes 5 | --seconds S] [--workload locks,queue,cache] [--nemesis kill,pause,partition,latency,redis,clock]
+                 [--seed N] [--clients 6] [--report DIR]
+                 the fault harness: starts its own 3-node cluster through the AppHost with every peer link through a
+                 proxy it controls, runs clients of each workload on every node while a seeded schedule kills and
+                 pauses nodes (SIGKILL, SIGSTOP), partitions and delays links and kills Redis; then heals, reads the
+                 final state and checks the history (locks: mutual exclusion, leases, fencing, linearizable state
+                 reads; queue: at-least-once, nothing after its ack, dedup; cache: linearizable keys). Exit code 1 on
+                 any violation. The report adds availability per fault type and each violation as a timeline.
+          chaos  --check DIR    the checkers again over DIR/history.jsonl
+
+          compare A B [C ...] [--report DIR]
+                 report folders side by side, endpoint by endpoint: req/s, p50, p99 and ratios to A
+
+          http   --url URL [-n 10000] [-c 50] [--method GET|POST] [--body JSON] [--max-seconds 120]
+                 N requests at concurrency C against one URL (the original system's benchmark)
+
+          raft   [--levels 1,16,64] [--via leader|followers] [common options]
+                 committed Raft proposals/s and commit latency: each proposer renews its own lock
+                 (one Raft entry per renew) in a closed loop, sent to the leader or through followers
+
+          locks  [--levels 1,10,50] [--contended-clients 10] [--wait-ms 5000] [--state-clients 50] [common options]
+                 uncontended acquire+release pairs/s, contended grants/s on one resource, GET /locks/state req/s
+
+          queue  [--levels 1,10,50] [--batch-clients 10] [--batch-size 100] [--redeliveries 100] [--visibility 1] [common options]
+                 publish->consume->ack round trips/s, publish alone, publish batches (msgs/s), and the
+                 redelivery delay after a consumer dies (consumes, never acks)
+
+          cache  [--clients 50] [--keys 100] [--write-clients 10] [--rounds 3] [common options]
+                 hit GETs against a bare ASP.NET Core endpoint measured in the same run, sets with 0, 1
+                 and 2 sharers to invalidate, and a 95/5 read-mostly mix over all nodes
+
+          all    [--raft-levels 1,16,64] [--via leader|followers] [--lock-levels 1,10,50] [locks options] [common options]
+                 raft, then locks, then a Markdown table for docs/benchmarks.md with the machine and command line
+
+        Common options:
+          --urls URL,URL,...   the nodes (default http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003)
+          --token TOKEN        the bearer token to send (default: DISTSYNC_TOKEN, else the admin token the
+                               AppHost generated for dotnet run, read from its user secrets)
+          --seconds S          measured seconds per level (default 10)
+          --warmup S           unrecorded seconds before each level (default 3: the nodes' JIT settles; 0 for none)
+          --max-ops N          stop a level after N operations (default 2000000)
+          --report DIR         also write DIR/index.html (charts: throughput and p50/p99 over time, latency
+                               histograms), report.json (every figure, the machine, the command line) and CSVs;
+                               every command takes it
+
+        The load generator runs on the same machine as the cluster unless you move it: its CPU use is
+        part of what is measured.
+        """;
+
+    /// <summary>Says the command is unknown and shows the help; exit code 2, as for any bad command line.</summary>
+    public static int UnknownCommand(string command)
+    {
+        Console.Error.WriteLine($"error: unknown command '{command}'.");
+        Console.Error.WriteLine(Text);
+        return 2;
+    }
+}

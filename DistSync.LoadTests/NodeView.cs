@@ -1,4 +1,0 @@
-namespace DistSync.LoadTests;
-
-/// <summary>A node as its <c>/raft/status</c> describes it: where it listens, its id, whom it follows.</summary>
-public sealed record NodeView(Uri Url, string NodeId, string? LeaderId, long Term);
