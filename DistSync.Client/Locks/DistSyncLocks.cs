@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text.Json;
+
+namespace DistSync.Client;
+
+/// <summary>
+/// Locks: exclusive or shared, with fencing tokens. The holds and waits of this client belong to one server session kept
+/// alive by the client, so they need no renewing of their own; each hold is a holder of its own in the lock table, so
+/// two holds taken through one client exclude each other as two clients' would.
+/// </summary>
+public sealed class DistSyncLocks : IAsyncDisposable
+{
+    private const string SessionGone = "urn:distsync:problem:session-not-found";
+
+    private readonly NodeTransport _transport;
+    private readonly DistSyncClientOptions _options;
+    private readonly TimeProvider _time;
+    private readonly SemaphoreSlim _opening = new(1, 1);
+    private ClientSession? _session;
+    private long _holds;
+
+    internal DistSyncLocks(NodeTransport transport, DistSyncClientOptions options, TimeProvider time)
+    {
+        _transport = transport;
+        _options = options;
+        _time = time;
+    }
+
+    /// <summary>
+    /// Waits up to <paramref name="wait"/> for the lock. Throws <see cref="DistSyncLockTimeoutException"/> when it was not
+    /// granted in time, <see cref="DistSyncDeadlockException"/> when waiting would close a cycle of waits. Cancelling
+    /// withdraws the wait on the server.
+    /// </summary>
+    public async Task<LockHold> AcquireAsync(string resource, LockMode mode = LockMode.Exclusive, TimeSpan? wait = null,
+        CancellationToken cancellationToken = default) =>
+        await TryAcquireCoreAsync(resource, mode, wait ?? TimeSpan.FromSeconds(30), throwWhenBusy: true, cancellationToken).ConfigureAwait(false)
+        ?? throw new DistSyncLockTimeoutException(resource, wait ?? TimeSpan.FromSeconds(30));
+
+    /// <summary>The lock if it can be had within <paramref name="wait"/> (default: now or never), else null.</summary>
+    public Task<LockHold?> TryAcquireAsync(string resource, LockMode mode = LockMode.Exclusive, TimeSpan? wait = null,
+        CancellationToken cancellationToken = default) =>
+        TryAcquireCoreAsync(resource, mode, wait ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _session, null) is { } session)
+        {
+            await session.DisposeAsync().ConfigureAwait(false);
+        }
+
+        _opening.Dispose();
+    }
+
+    internal async Task ReleaseAsync(LockHold hold, ClientSession session)
+    {
+        if (session.IsLost)
+        {
+            return; // the server ended the hold with the session
+        }
+
+        using var activity = DistSyncTelemetry.Start("lock.release", hold.Resource);
+        try
+        {
+            await _transport.SendAsync(HttpMethod.Post, "/locks/release",
+                new { resource = hold.Resource, client_id = hold.HolderId, fencing_token = hold.FencingToken, request_id = DistSyncQueue.NewRequestId() },
+                Retry.Safe, "lock.release", CancellationToken.None).ConfigureAwait(false);
+        }
+        catch (DistSyncRequestException ex) when (ex.Type == SessionGone)
+        {
+            session.MarkLost();
+        }
+    }
+
+    private async Task<LockHold?> TryAcquireCoreAsync(string resource, LockMode mode, TimeSpan wait, bool throwWhenBusy, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        ArgumentOutOfRangeException.ThrowIfLessThan(wait, TimeSpan.Zero);
+        using var activity = DistSyncTelemetry.Start("lock.acquire", resource);
+        var started = Stopwatch.GetTimestamp();
+        var holder = $"{_options.ClientId}/{Interlocked.Increment(ref _holds)}";
+        var requestId = DistSyncQueue.NewRequestId();
+        for (var attempt = 0; ; attempt++)
+        {
+            var session = await SessionAsync(cancellationToken).ConfigureAwait(false);
+            NodeAnswer answer;
+            try
+            {
+                answer = await _transport.SendAsync(HttpMethod.Post, "/locks/acquire", new
+                {
+                    resource,
+                    client_id = holder,
+                    mode = mode == LockMode.Shared ? "shared" : "exclusive",
+                    wait_ms = (long)wait.TotalMilliseconds,
+                    session_id = session.Id,
+                    request_id = requestId,
+                }, Retry.Safe, "lock.acquire", cancellationToken, extraTime: wait).ConfigureAwait(false);
+            }
+            catch (DistSyncRequestException ex) when (ex.Type == SessionGone && attempt == 0)
+            {
+                session.MarkLost(); // a new session, and the acquire again under it
+                requestId = DistSyncQueue.NewRequestId();
+                continue;
+            }
+
+            var status = NodeTransport.Text(answer.Body, "status");
+            activity?.SetTag("distsync.lock.status", status);
+            DistSyncTelemetry.Record("lock.acquire", started, status ?? "unknown");
+            if (answer.Status == HttpStatusCode.OK)
+            {
+                return new LockHold(this, session, resource, holder, mode, answer.Body.GetProperty("fencing_token").GetInt64());
+            }
+
+            return status switch
+            {
+                "busy" or "timeout" when !throwWhenBusy || status == "busy" && wait == TimeSpan.Zero => null,
+                "busy" or "timeout" => throw new DistSyncLockTimeoutException(resource, wait),
+                "deadlock" => throw new DistSyncDeadlockException(resource, Cycle(answer.Body)),
+                _ => throw new DistSyncException($"The lock on '{resource}' was refused: {status} ({NodeTransport.Text(answer.Body, "detail")})"),
+            };
+        }
+    }
+
+    private async Task<ClientSession> SessionAsync(CancellationToken cancellationToken)
+    {
+        if (Volatile.Read(ref _session) is { IsLost: false } current)
+        {
+            return current;
+        }
+
+        await _opening.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            if (Volatile.Read(ref _session) is { IsLost: false } opened)
+            {
+                return opened;
+            }
+
+            var session = await ClientSession.OpenAsync(_transport, _options.SessionTtl, _time, cancellationToken).ConfigureAwait(false);
+            var old = Interlocked.Exchange(ref _session, session);
+            if (old is not null)
+            {
+                await old.DisposeAsync().ConfigureAwait(false);
+            }
+
+            return session;
+        }
+        finally
+        {
+            _opening.Release();
+        }
+    }
+
+    private static IReadOnlyList<string> Cycle(JsonElement body) =>
+        body.TryGetProperty("cycle", out var cycle) && cycle.ValueKind == JsonValueKind.Array ? [.. cycle.EnumerateArray().Select(c => c.GetString() ?? "")] : [];
+}

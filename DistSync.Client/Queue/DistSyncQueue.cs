@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+
+namespace DistSync.Client;
+
+/// <summary>
+/// The queue: publish, and consume with at-least-once delivery. Every publish, consume and ack carries a request id, so
+/// the client retries them on another node when one cannot answer, and a retry never queues, leases or acks twice.
+/// </summary>
+public sealed class DistSyncQueue
+{
+    private readonly NodeTransport _transport;
+    private readonly DistSyncClientOptions _options;
+    private readonly AckBatcher _acks;
+
+    internal DistSyncQueue(NodeTransport transport, DistSyncClientOptions options)
+    {
+        _transport = transport;
+        _options = options;
+        _acks = new AckBatcher(transport);
+    }
+
+    public async Task<PublishedMessage> PublishAsync<T>(string topic, T payload, string? key = null, string? dedupId = null, TimeSpan? delay = null,
+        CancellationToken cancellationToken = default)
+    {
+        using var activity = DistSyncTelemetry.Start("queue.publish", topic);
+        var started = Stopwatch.GetTimestamp();
+        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/publish", new
+        {
+            topic,
+            payload = JsonSerializer.SerializeToElement(payload, _options.PayloadJson),
+            key,
+            dedup_id = dedupId,
+            delay_sec = delay?.TotalSeconds,
+            request_id = NewRequestId(),
+        }, Retry.Safe, "queue.publish", cancellationToken).ConfigureAwait(false);
+        DistSyncTelemetry.Record("queue.publish", started, "ok");
+        return Published(answer.Body);
+    }
+
+    /// <summary>Up to 100 messages in one request, in the order given; one answer per message.</summary>
+    public async Task<IReadOnlyList<PublishedMessage>> PublishBatchAsync<T>(string topic, IReadOnlyList<OutgoingMessage<T>> messages,
+        CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(messages);
+        using var activity = DistSyncTelemetry.Start("queue.publish_batch", topic);
+        var started = Stopwatch.GetTimestamp();
+        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/publish_batch", new
+        {
+            topic,
+            messages = messages.Select(m => new
+            {
+                payload = JsonSerializer.SerializeToElement(m.Payload, _options.PayloadJson),
+                key = m.Key,
+                dedup_id = m.DedupId,
+                delay_sec = m.Delay?.TotalSeconds,
+            }).ToList(),
+            request_id = NewRequestId(),
+        }, Retry.Safe, "queue.publish_batch", cancellationToken).ConfigureAwait(false);
+        DistSyncTelemetry.Record("queue.publish_batch", started, "ok");
+        return [.. answer.Body.GetProperty("messages").EnumerateArray().Select(Published)];
+    }
+
+    /// <summary>
+    /// Messages of <paramref name="topic"/> as they come, until <paramref name="cancellationToken"/> fires. Each request
+    /// long-polls; while messages keep coming the consumer asks for more per request (up to
+    /// <see cref="ConsumeOptions.MaxBatch"/>), and for one at a time when they don't.
+    /// </summary>
+    public async IAsyncEnumerable<QueueMessage<T>> ConsumeAsync<T>(string topic, ConsumeOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        options ??= new ConsumeOptions();
+        var batch = 1;
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            IReadOnlyList<QueueMessage<T>> messages;
+            try
+            {
+                messages = await ConsumeBatchAsync<T>(topic, batch, options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+            {
+                yield break;
+            }
+
+            batch = messages.Count >= batch ? Math.Min(batch * 2, Math.Clamp(options.MaxBatch, 1, 100)) : Math.Max(1, messages.Count);
+            foreach (var message in messages)
+            {
+                yield return message;
+            }
+        }
+    }
+
+    /// <summary>One consume request: up to <paramref name="max"/> messages, waiting up to the options' wait for the first.</summary>
+    public async Task<IReadOnlyList<QueueMessage<T>>> ConsumeBatchAsync<T>(string topic, int max, ConsumeOptions? options = null,
+        CancellationToken cancellationToken = default)
+    {
+        options ??= new ConsumeOptions();
+        using var activity = DistSyncTelemetry.Start("queue.consume", topic);
+        var started = Stopwatch.GetTimestamp();
+        var sent = DateTimeOffset.UtcNow;
+        var wait = TimeSpan.FromSeconds(Math.Clamp(options.Wait.TotalSeconds, 0, 20));
+        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/consume", new
+        {
+            topic,
+            visibility_timeout_sec = options.VisibilityTimeout?.TotalSeconds,
+            wait_sec = wait.TotalSeconds,
+            max_messages = Math.Clamp(max, 1, 100),
+            // The same id on a retry gets the same lease: a consume whose answer was lost delivers nothing twice.
+            request_id = NewRequestId(),
+        }, Retry.Safe, "queue.consume", cancellationToken, extraTime: wait).ConfigureAwait(false);
+        var body = answer.Body;
+        if (NodeTransport.Text(body, "status") == "empty")
+        {
+            DistSyncTelemetry.Record("queue.consume", started, "empty");
+            return [];
+        }
+
+        DistSyncTelemetry.Record("queue.consume", started, "ok");
+        return [.. body.GetProperty("messages").EnumerateArray().Select(m => Message<T>(topic, m, sent, options.VisibilityTimeout))];
+    }
+
+    internal Task AckAsync<T>(QueueMessage<T> message, CancellationToken cancellationToken) =>
+        _acks.AckAsync(message.Topic, message.Id, message.Receipt, cancellationToken);
+
+    internal async Task NackAsync<T>(QueueMessage<T> message, TimeSpan? delay, CancellationToken cancellationToken)
+    {
+        using var activity = DistSyncTelemetry.Start("queue.nack", message.Topic);
+        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/nack",
+            new { topic = message.Topic, id = message.Id, receipt = message.Receipt, delay_sec = delay?.TotalSeconds },
+            Retry.OnlyIfNotApplied, "queue.nack", cancellationToken).ConfigureAwait(false);
+        ThrowIfRefused(answer, "nack", message.Id);
+    }
+
+    internal async Task<DateTimeOffset> ExtendAsync<T>(QueueMessage<T> message, TimeSpan? visibility, CancellationToken cancellationToken)
+    {
+        using var activity = DistSyncTelemetry.Start("queue.extend", message.Topic);
+        var seconds = (visibility ?? TimeSpan.FromSeconds(30)).TotalSeconds;
+        var sent = DateTimeOffset.UtcNow;
+        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/extend",
+            new { topic = message.Topic, id = message.Id, receipt = message.Receipt, visibility_timeout_sec = seconds },
+            Retry.Safe, "queue.extend", cancellationToken).ConfigureAwait(false);
+        ThrowIfRefused(answer, "extend", message.Id);
+        return sent.AddSeconds(seconds);
+    }
+
+    internal static string NewRequestId() => Guid.NewGuid().ToString("N");
+
+    private QueueMessage<T> Message<T>(string topic, JsonElement m, DateTimeOffset sent, TimeSpan? visibility)
+    {
+        var payload = m.GetProperty("payload").Deserialize<T>(_options.PayloadJson)!;
+        // Counted from the send, on this client's clock. Without a visibility of its own, the topic's: what the node's
+        // visible_until leaves from now, a bound that errs early by the answer's travel time.
+        var visibleUntil = visibility is { } own ? sent + own
+            : m.TryGetProperty("visible_until", out var until) && until.TryGetDateTimeOffset(out var serverUntil)
+                ? sent + TimeSpan.FromTicks(Math.Max(0, (serverUntil - DateTimeOffset.UtcNow).Ticks))
+                : sent;
+        return new QueueMessage<T>(this, topic, m.GetProperty("id").GetString()!, m.GetProperty("partition").GetInt32(), payload,
+            m.TryGetProperty("key", out var key) && key.ValueKind == JsonValueKind.String ? key.GetString() : null,
+            m.GetProperty("delivery_count").GetInt32(), m.GetProperty("receipt").GetString()!, visibleUntil);
+    }
+
+    private static PublishedMessage Published(JsonElement m) => new(
+        m.GetProperty("id").GetString()!,
+        m.GetProperty("topic").GetString()!,
+        m.GetProperty("partition").GetInt32(),
+        m.TryGetProperty("offset", out var offset) && offset.ValueKind == JsonValueKind.Number ? offset.GetInt64() : 0,
+        NodeTransport.Text(m, "status") == "duplicate");
+
+    private static void ThrowIfRefused(NodeAnswer answer, string what, string id)
+    {
+        if (answer.Status == System.Net.HttpStatusCode.Conflict)
+        {
+            throw new DistSyncQueueRefusedException(what, id, NodeTransport.Text(answer.Body, "status") ?? "refused", NodeTransport.Text(answer.Body, "detail"));
+        }
+    }
+}
