@@ -54,6 +54,18 @@ public static class DistSyncClientExtensions
         return builder;
     }
 
+    /// <summary>
+    /// DistSync as the app's <c>DistributedLock.Core</c> providers (<c>IDistributedLockProvider</c> and
+    /// <c>IDistributedReaderWriterLockProvider</c>), so code written against that library uses DistSync's locks.
+    /// </summary>
+    public static IServiceCollection AddDistSyncDistributedLock(this IServiceCollection services)
+    {
+        services.TryAddSingleton(sp => new DistSyncDistributedLockProvider(sp.GetRequiredService<DistSyncClient>()));
+        services.Replace(ServiceDescriptor.Singleton<Medallion.Threading.IDistributedLockProvider>(sp => sp.GetRequiredService<DistSyncDistributedLockProvider>()));
+        services.Replace(ServiceDescriptor.Singleton<Medallion.Threading.IDistributedReaderWriterLockProvider>(sp => sp.GetRequiredService<DistSyncDistributedLockProvider>()));
+        return services;
+    }
+
     /// <summary>DistSync's coherent cache as the app's <see cref="IDistributedCache"/> (and so as <c>HybridCache</c>'s second level).</summary>
     public static IServiceCollection AddDistSyncDistributedCache(this IServiceCollection services)
     {
