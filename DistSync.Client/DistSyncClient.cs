@@ -19,9 +19,11 @@ public sealed class DistSyncClient : IAsyncDisposable, IDisposable
         options.Validate();
         Options = options;
         _transport = new NodeTransport(options, handler);
-        Locks = new DistSyncLocks(_transport, options, TimeProvider.System);
-        Queue = new DistSyncQueue(_transport, options);
-        Cache = new DistSyncCache(_transport, options);
+        var router = new Router(_transport, TimeProvider.System);
+        _transport.PreferredFailed = () => router.Invalidate();
+        Locks = new DistSyncLocks(_transport, router, options, TimeProvider.System);
+        Queue = new DistSyncQueue(_transport, router, options);
+        Cache = new DistSyncCache(_transport, router, options);
     }
 
     public DistSyncClientOptions Options { get; }

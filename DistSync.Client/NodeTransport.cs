@@ -58,14 +58,12 @@ internal sealed class NodeTransport : IDisposable
     /// <summary>The nodes this client knows, the configured ones first until the cluster's topology says otherwise.</summary>
     public IReadOnlyList<Uri> Nodes => Volatile.Read(ref _nodes);
 
-    public void UseNodes(IEnumerable<Uri> nodes)
-    {
-        var known = nodes.Distinct().ToArray();
-        if (known.Length > 0)
-        {
-            Volatile.Write(ref _nodes, known);
-        }
-    }
+    /// <summary>Called when a preferred node could not answer: the routing it came from may be out of date.</summary>
+    public Action? PreferredFailed { get; set; }
+
+    /// <summary>The cluster's members as the topology names them, beside the configured endpoints (which always stay).</summary>
+    public void UseNodes(IEnumerable<Uri> nodes) =>
+        Volatile.Write(ref _nodes, [.. _options.Endpoints.Concat(nodes).Distinct()]);
 
     /// <summary>
     /// Sends one request, to <paramref name="preferred"/> first if given. <paramref name="extraTime"/> is how long the node
@@ -103,6 +101,11 @@ internal sealed class NodeTransport : IDisposable
                         throw last;
                     }
 
+                    if (attempt == 0 && preferred is not null)
+                    {
+                        PreferredFailed?.Invoke();
+                    }
+
                     DistSyncTelemetry.Retried(operation, "unavailable");
                     await Task.Delay(Backoff(attempt), cancellationToken).ConfigureAwait(false);
                     continue;
@@ -130,6 +133,11 @@ internal sealed class NodeTransport : IDisposable
                 if (!notSent && retry == Retry.OnlyIfNotApplied || Stopwatch.GetTimestamp() > deadline)
                 {
                     throw last;
+                }
+
+                if (attempt == 0 && preferred is not null)
+                {
+                    PreferredFailed?.Invoke();
                 }
 
                 DistSyncTelemetry.Retried(operation, notSent ? "unreachable" : "lost");

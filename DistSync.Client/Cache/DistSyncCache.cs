@@ -10,11 +10,13 @@ namespace DistSync.Client;
 public sealed class DistSyncCache
 {
     private readonly NodeTransport _transport;
+    private readonly Router _router;
     private readonly DistSyncClientOptions _options;
 
-    internal DistSyncCache(NodeTransport transport, DistSyncClientOptions options)
+    internal DistSyncCache(NodeTransport transport, Router router, DistSyncClientOptions options)
     {
         _transport = transport;
+        _router = router;
         _options = options;
     }
 
@@ -36,7 +38,8 @@ public sealed class DistSyncCache
         using var activity = DistSyncTelemetry.Start("cache.delete", key);
         var started = Stopwatch.GetTimestamp();
         // Deleting twice leaves what deleting once does, so a retry is safe.
-        await _transport.SendAsync(HttpMethod.Post, "/cache/delete", new { key }, Retry.Safe, "cache.delete", cancellationToken).ConfigureAwait(false);
+        await _transport.SendAsync(HttpMethod.Post, "/cache/delete", new { key }, Retry.Safe, "cache.delete", cancellationToken,
+            await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         DistSyncTelemetry.Record("cache.delete", started, "ok");
     }
 
@@ -45,8 +48,10 @@ public sealed class DistSyncCache
         ArgumentException.ThrowIfNullOrEmpty(key);
         using var activity = DistSyncTelemetry.Start("cache.get", key);
         var started = Stopwatch.GetTimestamp();
+        // A hit is served by any node that holds the line; a miss goes to the home. A client with one node per key asks
+        // the home, whose own line is the one most likely valid.
         var answer = await _transport.SendAsync(HttpMethod.Get, $"/cache/get?key={Uri.EscapeDataString(key)}", null, Retry.Safe, "cache.get",
-            cancellationToken).ConfigureAwait(false);
+            cancellationToken, await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         var status = NodeTransport.Text(answer.Body, "status") ?? "miss";
         activity?.SetTag("distsync.cache.status", status);
         DistSyncTelemetry.Record("cache.get", started, status);
@@ -65,7 +70,7 @@ public sealed class DistSyncCache
         var started = Stopwatch.GetTimestamp();
         // Not retried once it may have been applied: another client's later write could be overwritten by the retry.
         await _transport.SendAsync(HttpMethod.Post, "/cache/set", new { key, value, ttl_sec = ttl?.TotalSeconds }, Retry.OnlyIfNotApplied,
-            "cache.set", cancellationToken).ConfigureAwait(false);
+            "cache.set", cancellationToken, await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         DistSyncTelemetry.Record("cache.set", started, "ok");
     }
 }

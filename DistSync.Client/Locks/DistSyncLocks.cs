@@ -14,15 +14,17 @@ public sealed class DistSyncLocks : IAsyncDisposable
     private const string SessionGone = "urn:distsync:problem:session-not-found";
 
     private readonly NodeTransport _transport;
+    private readonly Router _router;
     private readonly DistSyncClientOptions _options;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _opening = new(1, 1);
     private ClientSession? _session;
     private long _holds;
 
-    internal DistSyncLocks(NodeTransport transport, DistSyncClientOptions options, TimeProvider time)
+    internal DistSyncLocks(NodeTransport transport, Router router, DistSyncClientOptions options, TimeProvider time)
     {
         _transport = transport;
+        _router = router;
         _options = options;
         _time = time;
     }
@@ -64,7 +66,7 @@ public sealed class DistSyncLocks : IAsyncDisposable
         {
             await _transport.SendAsync(HttpMethod.Post, "/locks/release",
                 new { resource = hold.Resource, client_id = hold.HolderId, fencing_token = hold.FencingToken, request_id = DistSyncQueue.NewRequestId() },
-                Retry.Safe, "lock.release", CancellationToken.None).ConfigureAwait(false);
+                Retry.Safe, "lock.release", CancellationToken.None, await _router.LeaderAsync(CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
         }
         catch (DistSyncRequestException ex) when (ex.Type == SessionGone)
         {
@@ -94,7 +96,7 @@ public sealed class DistSyncLocks : IAsyncDisposable
                     wait_ms = (long)wait.TotalMilliseconds,
                     session_id = session.Id,
                     request_id = requestId,
-                }, Retry.Safe, "lock.acquire", cancellationToken, extraTime: wait).ConfigureAwait(false);
+                }, Retry.Safe, "lock.acquire", cancellationToken, await _router.LeaderAsync(cancellationToken).ConfigureAwait(false), wait).ConfigureAwait(false);
             }
             catch (DistSyncRequestException ex) when (ex.Type == SessionGone && attempt == 0)
             {

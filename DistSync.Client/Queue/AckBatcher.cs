@@ -6,28 +6,28 @@ namespace DistSync.Client;
 /// Acks, grouped: the first ack of a topic goes out at once; acks made while it is on its way go out together in the next
 /// <c>ack_batch</c> (up to 100). One consumer acking one at a time pays no wait; many acking at once share requests.
 /// </summary>
-internal sealed class AckBatcher(NodeTransport transport)
+internal sealed class AckBatcher(NodeTransport transport, Router router)
 {
     private const int MaxBatch = 100;
     private readonly ConcurrentDictionary<string, TopicAcks> _topics = new(StringComparer.Ordinal);
 
-    public Task AckAsync(string topic, string id, string receipt, CancellationToken cancellationToken) =>
-        _topics.GetOrAdd(topic, t => new TopicAcks(t, transport)).AckAsync(id, receipt, cancellationToken);
+    public Task AckAsync(string topic, int partition, string id, string receipt, CancellationToken cancellationToken) =>
+        _topics.GetOrAdd(topic, t => new TopicAcks(t, transport, router)).AckAsync(partition, id, receipt, cancellationToken);
 
-    private sealed record PendingAck(string Id, string Receipt)
+    private sealed record PendingAck(int Partition, string Id, string Receipt)
     {
         public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
-    private sealed class TopicAcks(string topic, NodeTransport transport)
+    private sealed class TopicAcks(string topic, NodeTransport transport, Router router)
     {
         private readonly Lock _gate = new();
         private List<PendingAck> _pending = [];
         private bool _sending;
 
-        public Task AckAsync(string id, string receipt, CancellationToken cancellationToken)
+        public Task AckAsync(int partition, string id, string receipt, CancellationToken cancellationToken)
         {
-            var ack = new PendingAck(id, receipt);
+            var ack = new PendingAck(partition, id, receipt);
             bool start;
             lock (_gate)
             {
@@ -77,7 +77,10 @@ internal sealed class AckBatcher(NodeTransport transport)
                     topic,
                     messages = batch.Select(a => new { id = a.Id, receipt = a.Receipt }).ToList(),
                     request_id = DistSyncQueue.NewRequestId(),
-                }, Retry.Safe, "queue.ack", CancellationToken.None).ConfigureAwait(false);
+                }, Retry.Safe, "queue.ack", CancellationToken.None,
+                    // The owner of the batch's most common partition: it answers those itself and forwards the rest.
+                    await router.OwnerAsync(topic, batch.GroupBy(a => a.Partition).MaxBy(g => g.Count())!.Key, CancellationToken.None).ConfigureAwait(false))
+                    .ConfigureAwait(false);
                 var results = answer.Body.GetProperty("messages").EnumerateArray().ToList();
                 for (var i = 0; i < batch.Count; i++)
                 {

@@ -11,14 +11,16 @@ namespace DistSync.Client;
 public sealed class DistSyncQueue
 {
     private readonly NodeTransport _transport;
+    private readonly Router _router;
     private readonly DistSyncClientOptions _options;
     private readonly AckBatcher _acks;
 
-    internal DistSyncQueue(NodeTransport transport, DistSyncClientOptions options)
+    internal DistSyncQueue(NodeTransport transport, Router router, DistSyncClientOptions options)
     {
         _transport = transport;
+        _router = router;
         _options = options;
-        _acks = new AckBatcher(transport);
+        _acks = new AckBatcher(transport, router);
     }
 
     public async Task<PublishedMessage> PublishAsync<T>(string topic, T payload, string? key = null, string? dedupId = null, TimeSpan? delay = null,
@@ -26,6 +28,9 @@ public sealed class DistSyncQueue
     {
         using var activity = DistSyncTelemetry.Start("queue.publish", topic);
         var started = Stopwatch.GetTimestamp();
+        var requestId = NewRequestId();
+        // The partition follows from the key, the dedup id or the request id: sent straight to its owner, it takes no hop.
+        var owner = await _router.PublishOwnerAsync(topic, key, dedupId, requestId, cancellationToken).ConfigureAwait(false);
         var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/publish", new
         {
             topic,
@@ -33,9 +38,19 @@ public sealed class DistSyncQueue
             key,
             dedup_id = dedupId,
             delay_sec = delay?.TotalSeconds,
-            request_id = NewRequestId(),
-        }, Retry.Safe, "queue.publish", cancellationToken).ConfigureAwait(false);
+            request_id = requestId,
+        }, Retry.Safe, "queue.publish", cancellationToken, owner).ConfigureAwait(false);
         DistSyncTelemetry.Record("queue.publish", started, "ok");
+        if (owner is null)
+        {
+            await _router.LearnPartitionsAsync(topic, cancellationToken).ConfigureAwait(false);
+        }
+
+        if (answer.Body.TryGetProperty("epoch", out var epoch) && epoch.TryGetInt64(out var served))
+        {
+            _router.Invalidate(served);
+        }
+
         return Published(answer.Body);
     }
 
@@ -122,14 +137,15 @@ public sealed class DistSyncQueue
     }
 
     internal Task AckAsync<T>(QueueMessage<T> message, CancellationToken cancellationToken) =>
-        _acks.AckAsync(message.Topic, message.Id, message.Receipt, cancellationToken);
+        _acks.AckAsync(message.Topic, message.Partition, message.Id, message.Receipt, cancellationToken);
 
     internal async Task NackAsync<T>(QueueMessage<T> message, TimeSpan? delay, CancellationToken cancellationToken)
     {
         using var activity = DistSyncTelemetry.Start("queue.nack", message.Topic);
         var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/nack",
             new { topic = message.Topic, id = message.Id, receipt = message.Receipt, delay_sec = delay?.TotalSeconds },
-            Retry.OnlyIfNotApplied, "queue.nack", cancellationToken).ConfigureAwait(false);
+            Retry.OnlyIfNotApplied, "queue.nack", cancellationToken,
+            await _router.OwnerAsync(message.Topic, message.Partition, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         ThrowIfRefused(answer, "nack", message.Id);
     }
 
@@ -140,7 +156,8 @@ public sealed class DistSyncQueue
         var sent = DateTimeOffset.UtcNow;
         var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/extend",
             new { topic = message.Topic, id = message.Id, receipt = message.Receipt, visibility_timeout_sec = seconds },
-            Retry.Safe, "queue.extend", cancellationToken).ConfigureAwait(false);
+            Retry.Safe, "queue.extend", cancellationToken,
+            await _router.OwnerAsync(message.Topic, message.Partition, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         ThrowIfRefused(answer, "extend", message.Id);
         return sent.AddSeconds(seconds);
     }
