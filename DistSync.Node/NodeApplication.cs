@@ -80,6 +80,7 @@ public static class NodeApplication
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
         app.MapLocksApi();
+        app.MapSessionsApi();
         app.MapQueueApi();
         app.MapQueueInternalApi();
         app.MapCacheApi();
