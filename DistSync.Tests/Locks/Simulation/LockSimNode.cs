@@ -9,10 +9,24 @@ namespace DistSync.Tests.Locks.Simulation;
 /// <summary>
 /// One node of the lock simulation: its disk (the Raft simulator's <see cref="SimulatedStorage"/>), its maybe-crashed
 /// Raft core and the real <see cref="LockTable"/> fed the committed entries. A crash keeps only the disk.
+/// As leader it stamps entries with leader time the way RaftHost does: from the newest stamp its log holds (the real
+/// <see cref="LoggedStamps"/>) plus its own monotonic time since it became leader, which runs at
+/// <see cref="DriftRate"/> times real time. Its snapshots carry the replicated clock beside the table, as the host's do.
 /// </summary>
-internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHost
+internal sealed class LockSimNode(string id, RaftOptions options, double driftRate) : ISimulatedHost
 {
     public string Id { get; } = id;
+
+    /// <summary>How fast this node's monotonic clock runs against real time (the assumption: within 1 %).</summary>
+    public double DriftRate { get; } = driftRate;
+
+    /// <summary>The replicated clock as this node applied it.</summary>
+    public long AppliedClockMs { get; private set; }
+
+    private readonly LoggedStamps _loggedStamps = new();
+
+    /// <summary>This node's leader time for its term: <c>BaseMs</c> at real time <c>SinceMs</c>; null unless it leads.</summary>
+    private (long Term, long BaseMs, long SinceMs)? _leading;
 
     public SimulatedStorage Storage { get; } = new();
 
@@ -40,6 +54,7 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
         Raft = new RaftNode(options, persisted, random);
         Incarnation++;
         PendingExpiryIndex = 0;
+        _leading = null;
         if (persisted.Snapshot is { } snapshot)
         {
             RestoreFrom(snapshot);
@@ -48,22 +63,44 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
         {
             Table = new LockTable();
             AppliedIndex = 0;
+            AppliedClockMs = 0;
         }
+
+        _loggedStamps.Restored(AppliedIndex);
+        _loggedStamps.Logged(persisted.Entries);
     }
 
     public void Crash()
     {
         Raft = null;
+        _leading = null;
         Writer.Reset(Storage.HardState);
     }
 
+    /// <summary>A snapshot (taken here or installed from the leader) replaces the state; the log's stamps follow in <see cref="Logged"/>.</summary>
     public void RestoreFrom(Snapshot snapshot)
     {
-        Table = LockTable.Restore(snapshot.Data);
+        var (clockMs, table) = SplitSnapshot(snapshot.Data);
+        Table = LockTable.Restore(table);
+        AppliedClockMs = clockMs;
         AppliedIndex = snapshot.Metadata.Index;
     }
 
-    /// <summary>Applies one committed entry; an empty entry (a new leader's) only moves the applied index.</summary>
+    /// <summary>The node took a Ready: its entries replace the log from their first index on (a snapshot in it, the whole log).</summary>
+    public void Logged(Ready ready)
+    {
+        if (ready.SnapshotToPersist is { } snapshot)
+        {
+            _loggedStamps.Restored(snapshot.Metadata.Index);
+        }
+
+        _loggedStamps.Logged(ready.EntriesToPersist);
+    }
+
+    /// <summary>
+    /// Applies one committed entry at the replicated clock (moved to its stamp, never back, as RaftHost does); an empty
+    /// entry (a new leader's) only moves the applied index.
+    /// </summary>
     public LockOutcome? Apply(Entry entry)
     {
         if (entry.Index != AppliedIndex + 1)
@@ -72,14 +109,51 @@ internal sealed class LockSimNode(string id, RaftOptions options) : ISimulatedHo
         }
 
         AppliedIndex = entry.Index;
-        return entry.Type == EntryType.Command ? Table.Apply(Command(entry.Data), entry.Index) : null;
+        _loggedStamps.Applied(entry.Index);
+        if (entry.Type != EntryType.Command)
+        {
+            return null;
+        }
+
+        var command = Command(entry.Data);
+        AppliedClockMs = Math.Max(AppliedClockMs, command.NowMs);
+        return Table.Apply(command with { NowMs = AppliedClockMs }, entry.Index);
+    }
+
+    /// <summary>The state a snapshot keeps: the replicated clock (8 bytes) and the table.</summary>
+    public byte[] Snapshot() => [.. BitConverter.GetBytes(AppliedClockMs), .. Table.Serialize()];
+
+    public static (long ClockMs, byte[] Table) SplitSnapshot(byte[] data) => (BitConverter.ToInt64(data, 0), data[8..]);
+
+    /// <summary>
+    /// Follows the Raft role: a node that has just become leader starts its leader time from the newest stamp its log
+    /// holds (the applied clock, or an entry beyond it), as RaftHost does; one that no longer leads has none.
+    /// </summary>
+    public void FollowRole(long realMs)
+    {
+        if (Raft is not { Role: RaftRole.Leader } raft)
+        {
+            _leading = null;
+        }
+        else if (_leading?.Term != raft.Term)
+        {
+            var newest = Math.Max(AppliedClockMs, _loggedStamps.NewestUnappliedMs ?? 0);
+            _leading = (raft.Term, newest > 0 ? newest : LockSimulation.StartMs, realMs);
+        }
+    }
+
+    /// <summary>The time this node stamps on an entry it appends now (as leader): its base plus its own elapsed time.</summary>
+    public long LeaderClockMs(long realMs)
+    {
+        FollowRole(realMs);
+        return _leading is { } leading ? leading.BaseMs + (long)Math.Floor((realMs - leading.SinceMs) * DriftRate) : 0;
     }
 
     /// <summary>A command as the leader appends it: in the host's envelope, carrying the leader's time.</summary>
     public static byte[] Envelope(LockCommand command, long leaderTimeMs) =>
         CommandEnvelope.Stamp(CommandEnvelope.Encode(LockStateMachine.CommandTag, 0, LockCommandCodec.Encode(command)), leaderTimeMs);
 
-    /// <summary>An entry's command at the time it applies: its leader's stamp, as <see cref="LockStateMachine"/> reads it.</summary>
+    /// <summary>An entry's command with its leader's stamp as its time (applied at the replicated clock, which is at least that).</summary>
     public static LockCommand Command(byte[] data)
     {
         if (!CommandEnvelope.TryDecode(data, out _, out _, out var stamp, out var payload))

@@ -9,7 +9,9 @@ namespace DistSync.Tests.Locks.Simulation;
 /// A deterministic run, driven by one seed, of the real <see cref="LockTable"/> on the real <see cref="RaftNode"/>: three
 /// nodes on an in-memory network that drops, delays, duplicates and reorders messages, partitions and heals, and
 /// crashes nodes (leaders half the time) that restart from what they persisted. Clients acquire, renew and release
-/// through whichever node leads; the leader proposes <see cref="LockCommand.ExpireDue"/> when a deadline passes.
+/// through whichever node leads, some through sessions they keep alive, open, close or abandon; the leader proposes
+/// <see cref="LockCommand.ExpireDue"/> when a deadline passes on its own leader time. Every node's and client's clock
+/// drifts (within 1 % of real time), and leader time stands still between leaders as RaftHost's does.
 /// The lock invariants are checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed.
 /// </summary>
 internal sealed partial class LockSimulation
@@ -38,7 +40,7 @@ internal sealed partial class LockSimulation
         _nodes = new LockSimNode[NodeCount];
         for (var i = 0; i < NodeCount; i++)
         {
-            _nodes[i] = new LockSimNode(options[i].Id, options[i]);
+            _nodes[i] = new LockSimNode(options[i].Id, options[i], RandomDrift(_random));
             _byId[options[i].Id] = _nodes[i];
             _nodes[i].Start(new Random(_random.Next()));
         }
@@ -46,7 +48,7 @@ internal sealed partial class LockSimulation
         _clients = new LockSimClient[ClientCount];
         for (var i = 0; i < ClientCount; i++)
         {
-            _clients[i] = new LockSimClient($"client{i + 1}");
+            _clients[i] = new LockSimClient($"client{i + 1}", RandomDrift(_random), usesSession: i < SessionClientCount);
         }
 
         _network = new SimulatedNetwork(
@@ -73,7 +75,15 @@ internal sealed partial class LockSimulation
         CompactEvery = 5 + random.Next(40),
     };
 
-    /// <summary>Milliseconds on the simulated clock, which every node and client reads (no skew is modelled).</summary>
+    /// <summary>A clock rate within the 1 % of real time the semantics assume; half the time at one of the two extremes.</summary>
+    private static double RandomDrift(Random random) => random.Next(4) switch
+    {
+        0 => 0.99,
+        1 => 1.01,
+        _ => 0.99 + (random.NextDouble() * 0.02),
+    };
+
+    /// <summary>Real time, in milliseconds: what the checker judges by. Nodes and clients each read it through their own drift.</summary>
     public long NowMs => StartMs + (_tick * MsPerTick);
 
     public long Ticks => _tick;
@@ -121,6 +131,7 @@ internal sealed partial class LockSimulation
             }
 
             HandleReady(node, chaos);
+            node.FollowRole(NowMs);
         }
 
         CheckInvariants();
@@ -171,6 +182,7 @@ internal sealed partial class LockSimulation
         for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
         {
             var ready = raft.GetReady();
+            node.Logged(ready);
             var persisted = false;
             if (ready.SnapshotToPersist is not null)
             {
@@ -199,7 +211,7 @@ internal sealed partial class LockSimulation
             if (node.AppliedIndex - raft.Log.SnapshotIndex >= _settings.CompactEvery)
             {
                 FinishWrites(node, chaos, all: true);
-                raft.Compact(node.AppliedIndex, node.Table.Serialize());
+                raft.Compact(node.AppliedIndex, node.Snapshot());
                 node.Storage.SaveSnapshot(raft.Log.Snapshot!);
             }
 
