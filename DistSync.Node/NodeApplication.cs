@@ -86,6 +86,7 @@ public static class NodeApplication
         app.MapCacheApi();
         app.MapCacheInternalApi();
         app.MapClusterViewApi();
+        app.MapTopologyApi();
         return app;
     }
 }

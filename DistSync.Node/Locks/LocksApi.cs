@@ -20,7 +20,8 @@ public static class LocksApi
         var locks = app.MapGroup("/locks").WithTags("Locks").AddEndpointFilter(new TargetFilter(null));
         locks.MapPost("/acquire", AcquireAsync).RequireRole(Role.Writer).WithBodyLimit(SmallBody).AddEndpointFilter(app.ServiceProvider.GetRequiredService<BlockingWaits>())
             .WithName("AcquireLock")
-            .WithSummary("Acquire a shared or exclusive lock, optionally waiting up to wait_ms; a grant carries a fencing token.");
+            .WithSummary("Acquire a shared or exclusive lock, optionally waiting up to wait_ms; a grant carries a fencing token.")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         locks.MapPost("/release", ReleaseAsync).RequireRole(Role.Writer).WithBodyLimit(SmallBody)
             .WithName("ReleaseLock")
             .WithSummary("Release a hold (and hand the lock to the next waiter), or withdraw a wait.");
@@ -158,7 +159,7 @@ public static class LocksApi
     private static LockWaiterView Waiter(LockWaiterState w) =>
         new(w.ClientId, w.Mode.ToWireName(), DateTimeOffset.FromUnixTimeMilliseconds(w.DeadlineMs), w.TtlMs) { SessionId = w.SessionId };
 
-    internal static Results<Ok<T>, Conflict<LockConflictResponse>, ProblemHttpResult> ToResult<T>(LockAnswer answer) => answer.Body switch
+    private static Results<Ok<T>, Conflict<LockConflictResponse>, ProblemHttpResult> ToResult<T>(LockAnswer answer) => answer.Body switch
     {
         T ok => TypedResults.Ok(ok),
         LockConflictResponse conflict => TypedResults.Conflict(conflict),

@@ -43,7 +43,7 @@ public static class SessionsApi
         return app;
     }
 
-    public static async Task<Results<Ok<SessionResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> CreateAsync(
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> CreateAsync(
         ClaimsPrincipal user, LockService locks, CreateSessionRequest? request = null)
     {
         var ttlMs = request?.TtlMs ?? LockLimits.DefaultSessionTtlMs;
@@ -53,20 +53,20 @@ public static class SessionsApi
             return Problems.InvalidField(error.Field, error.Rule);
         }
 
-        return LocksApi.ToResult<SessionResponse>(await locks.CreateSessionAsync(OwnerOf(user), ttlMs, request?.RequestId));
+        return ToResult<SessionResponse>(await locks.CreateSessionAsync(OwnerOf(user), ttlMs, request?.RequestId));
     }
 
-    public static async Task<Results<Ok<SessionResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> KeepAliveAsync(
+    public static async Task<Results<Ok<SessionResponse>, ProblemHttpResult>> KeepAliveAsync(
         KeepAliveRequest request, ClaimsPrincipal user, LockService locks) =>
         LockRequestValidator.ValidateSessionId(request.SessionId) is { } error
             ? Problems.InvalidField(error.Field, error.Rule)
-            : LocksApi.ToResult<SessionResponse>(await locks.KeepAliveAsync(new SessionClaim(request.SessionId!.Value, OwnerOf(user))));
+            : ToResult<SessionResponse>(await locks.KeepAliveAsync(new SessionClaim(request.SessionId!.Value, OwnerOf(user))));
 
-    public static async Task<Results<Ok<SessionClosedResponse>, Conflict<LockConflictResponse>, ProblemHttpResult>> CloseAsync(
+    public static async Task<Results<Ok<SessionClosedResponse>, ProblemHttpResult>> CloseAsync(
         string id, ClaimsPrincipal user, LockService locks) =>
         ParseId(id) is not { } sessionId
             ? Problems.InvalidField("id", IdRule)
-            : LocksApi.ToResult<SessionClosedResponse>(await locks.CloseSessionAsync(new SessionClaim(sessionId, OwnerOf(user))));
+            : ToResult<SessionClosedResponse>(await locks.CloseSessionAsync(new SessionClaim(sessionId, OwnerOf(user))));
 
     /// <summary>Linearizable by default (ReadIndex first), as <c>/locks/state</c>; <c>?consistency=local</c> reads this node's copy.</summary>
     public static async Task<Results<Ok<SessionStateResponse>, ProblemHttpResult>> GetAsync(
@@ -100,6 +100,14 @@ public static class SessionsApi
             read,
             DateTimeOffset.FromUnixTimeMilliseconds(now)));
     }
+
+    private static Results<Ok<T>, ProblemHttpResult> ToResult<T>(LockAnswer answer) => answer.Body switch
+    {
+        T ok => TypedResults.Ok(ok),
+        SessionGone gone => SessionProblems.NotFound(gone),
+        LockValidationError invalid => Problems.InvalidField(invalid.Field, invalid.Rule),
+        _ => throw new InvalidOperationException($"Unexpected answer body {answer.Body.GetType().Name} for {typeof(T).Name}."),
+    };
 
     /// <summary>Who owns the sessions a request opens: its token's name (with auth off, every request is <c>anonymous</c>).</summary>
     internal static string OwnerOf(ClaimsPrincipal user) => Principals.NameOf(user) ?? Principals.Anonymous;
