@@ -80,11 +80,13 @@ public static class NodeApplication
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
         app.MapLocksApi();
+        app.MapSessionsApi();
         app.MapQueueApi();
         app.MapQueueInternalApi();
         app.MapCacheApi();
         app.MapCacheInternalApi();
         app.MapClusterViewApi();
+        app.MapTopologyApi();
         return app;
     }
 }

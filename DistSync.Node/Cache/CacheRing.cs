@@ -10,5 +10,8 @@ public sealed class CacheRing(MembershipStateMachine membership) : ICacheRing
     /// <summary>The key's home in <paramref name="membership"/>'s epoch.</summary>
     public static string HomeOf(ClusterMembership membership, string key) => membership.Ring.OwnerOf(RingKey(key));
 
+    /// <summary>What a key's home is placed on the ring by (<see cref="RingKey"/>), as clients are told it.</summary>
+    public const string RingKeyFormat = "cache/{key}";
+
     public static string RingKey(string key) => "cache/" + key;
 }

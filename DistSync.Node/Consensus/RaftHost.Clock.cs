@@ -29,8 +29,8 @@ public sealed partial class RaftHost
     /// <summary>When <see cref="_appliedClockMs"/> last moved, on this node's monotonic clock.</summary>
     private long _appliedClockMovedAt = Stopwatch.GetTimestamp();
 
-    /// <summary>The newest leader time in this node's log: applied, persisted or restored from a snapshot.</summary>
-    private long _loggedClockMs;
+    /// <summary>The stamps of the entries this node's log holds beyond what it applied.</summary>
+    private readonly LoggedStamps _loggedStamps = new();
 
     private volatile LeaderTime? _leaderTime;
 
@@ -70,7 +70,9 @@ public sealed partial class RaftHost
 
     private LeaderTime StartLeaderTime(long term)
     {
-        var baseMs = _loggedClockMs > 0 ? _loggedClockMs : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        // The newest stamp this log holds: the applied clock, or an entry beyond it (see LoggedStamps for why not more).
+        var newest = Math.Max(Interlocked.Read(ref _appliedClockMs), _loggedStamps.NewestUnappliedMs ?? 0);
+        var baseMs = newest > 0 ? newest : DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
         var leader = new LeaderTime(term, baseMs, Stopwatch.GetTimestamp());
         _leaderTime = leader;
         return leader;
@@ -88,25 +90,16 @@ public sealed partial class RaftHost
         }
     }
 
-    private void NoteLogged(IReadOnlyList<Entry> entries)
-    {
-        foreach (var entry in entries)
-        {
-            if (CommandEnvelope.LeaderTimeOf(entry.Data) is { } stamp && stamp > _loggedClockMs)
-            {
-                _loggedClockMs = stamp;
-            }
-        }
-    }
+    private void NoteLogged(IReadOnlyList<Entry> entries) => _loggedStamps.Logged(entries);
 
-    /// <summary>Moves the replicated clock to an applied entry's stamp (never back) and returns it.</summary>
-    private long AdvanceClock(long? stamp)
+    /// <summary>Entry <paramref name="index"/> was applied: moves the replicated clock to its stamp (never back) and returns it.</summary>
+    private long AdvanceClock(long index, long? stamp)
     {
+        _loggedStamps.Applied(index);
         if (stamp is { } ms && ms > _appliedClockMs)
         {
             Interlocked.Exchange(ref _appliedClockMs, ms);
             Interlocked.Exchange(ref _appliedClockMovedAt, Stopwatch.GetTimestamp());
-            _loggedClockMs = Math.Max(_loggedClockMs, ms);
         }
 
         return _appliedClockMs;
@@ -124,6 +117,5 @@ public sealed partial class RaftHost
         var clock = data.Length == 8 ? BinaryPrimitives.ReadInt64LittleEndian(data) : 0;
         Interlocked.Exchange(ref _appliedClockMs, clock);
         Interlocked.Exchange(ref _appliedClockMovedAt, Stopwatch.GetTimestamp());
-        _loggedClockMs = Math.Max(_loggedClockMs, clock);
     }
 }

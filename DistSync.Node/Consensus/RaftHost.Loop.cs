@@ -66,6 +66,7 @@ public sealed partial class RaftHost
         if (loaded.Snapshot is { } snapshot)
         {
             RestoreMachines(snapshot.Data);
+            _loggedStamps.Restored(snapshot.Metadata.Index);
             _appliedIndex = _snapshotIndex = snapshot.Metadata.Index;
             _appliedTerm = snapshot.Metadata.Term;
         }
@@ -189,6 +190,12 @@ public sealed partial class RaftHost
     /// </summary>
     private void Process(RaftWalWriter writer, Ready ready)
     {
+        if (ready.SnapshotToPersist is { } installing)
+        {
+            // It replaces the log; the entries to persist with it come after it.
+            _loggedStamps.Restored(installing.Metadata.Index);
+        }
+
         NoteLogged(ready.EntriesToPersist);
         if (ready.SoftState is { } soft)
         {
@@ -280,16 +287,18 @@ public sealed partial class RaftHost
         _appliedTerm = entry.Term;
         if (entry.Type != EntryType.Command)
         {
+            AdvanceClock(entry.Index, stamp: null);
             return;
         }
 
         if (!CommandEnvelope.TryDecode(entry.Data, out var tag, out var proposalId, out var stamp, out var payload) || !_machines.TryGetValue(tag, out var machine))
         {
+            AdvanceClock(entry.Index, stamp: null);
             LogUnknownCommand(entry.Index, entry.Data.Length);
             return;
         }
 
-        var clockMs = AdvanceClock(stamp);
+        var clockMs = AdvanceClock(entry.Index, stamp);
         _proposals.TryGetValue(proposalId, out var pending);
         try
         {

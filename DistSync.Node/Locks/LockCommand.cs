@@ -10,13 +10,24 @@ public abstract record LockCommand(long NowMs)
 {
     /// <summary>
     /// The caller's id for this request (acquire, release, renew): a repeat with the same id within
-    /// <see cref="LockLimits.RequestIdWindowMs"/> gets the first one's answer and applies nothing twice.
+    /// <see cref="LockLimits.RequestIdWindowMs"/> gets the first one's answer and applies nothing twice. On a
+    /// <see cref="CreateSession"/> it names the session for as long as the session lives.
     /// </summary>
     public string? RequestId { get; init; }
 
-    /// <summary>Hold <paramref name="Resource"/> in <paramref name="Mode"/>, waiting up to <paramref name="WaitMs"/> (0: answer busy at once).</summary>
+    /// <summary>
+    /// Hold <paramref name="Resource"/> in <paramref name="Mode"/>, waiting up to <paramref name="WaitMs"/> (0: answer busy at
+    /// once). With a <see cref="SessionId"/> (and its <see cref="Owner"/>), the hold and the wait belong to that session and
+    /// last as long as it does: <paramref name="TtlMs"/> is then 0.
+    /// </summary>
     public sealed record Acquire(string Resource, string ClientId, LockMode Mode, long TtlMs, long WaitMs, long NowMs)
-        : LockCommand(NowMs);
+        : LockCommand(NowMs)
+    {
+        public long? SessionId { get; init; }
+
+        /// <summary>The token that asks, which must be the session's owner; given only with <see cref="SessionId"/>.</summary>
+        public string? Owner { get; init; }
+    }
 
     /// <summary>
     /// Give up the hold on, and any wait for, <paramref name="Resource"/>. With a <see cref="FencingToken"/>, only the
@@ -46,4 +57,17 @@ public abstract record LockCommand(long NowMs)
     /// a repeat of that request applied before this one has claimed its answer, and the withdraw does nothing.
     /// </summary>
     public sealed record Withdraw(string Resource, string ClientId, long RequestIndex, long NowMs) : LockCommand(NowMs);
+
+    /// <summary>
+    /// Open a session owned by <paramref name="Owner"/> that ends <paramref name="TtlMs"/> after its last keep-alive, unless
+    /// closed first. Its id is this command's log index. With a <see cref="RequestId"/>, a repeat while the session lives
+    /// answers that session (and keeps it alive) instead of opening another.
+    /// </summary>
+    public sealed record CreateSession(string Owner, long TtlMs, long NowMs) : LockCommand(NowMs);
+
+    /// <summary>Keep a session alive: it now ends no earlier than <paramref name="NowMs"/> + its TTL.</summary>
+    public sealed record KeepAlive(long SessionId, string Owner, long NowMs) : LockCommand(NowMs);
+
+    /// <summary>End a session now: every hold of it is released and every wait of it withdrawn, by this one command.</summary>
+    public sealed record CloseSession(long SessionId, string Owner, long NowMs) : LockCommand(NowMs);
 }

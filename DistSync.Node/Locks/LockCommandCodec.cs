@@ -9,10 +9,18 @@ namespace DistSync.Node.Locks;
 /// Version 2 carries no time (the leader stamps the entry), adds fencing tokens to release and renew (0: none), request
 /// ids to acquire, release and renew (empty: none) and the withdraw command. Version 1, written before, ends every command with its proposer's clock; it still
 /// decodes, so a data folder of that version loads.
+/// Version 3 adds sessions: the create, keep-alive and close commands, and an acquire for a session (the version 2
+/// acquire followed by the session id and the owner). Only those are written as version 3; every other command is still
+/// written as version 2, which a node of the release before reads, so a cluster can be upgraded one node at a time as
+/// long as no session is used before every node runs this release. One command has one encoding: a version 3 command
+/// that version 2 can say does not decode.
 /// </remarks>
 public static class LockCommandCodec
 {
-    public const byte FormatVersion = 2;
+    public const byte FormatVersion = 3;
+
+    /// <summary>The version of the commands that have nothing to do with sessions.</summary>
+    public const byte SessionlessFormatVersion = 2;
 
     private const byte LegacyFormatVersion = 1;
     private const byte AcquireTag = 1;
@@ -20,6 +28,9 @@ public static class LockCommandCodec
     private const byte RenewTag = 3;
     private const byte ExpireDueTag = 4;
     private const byte WithdrawTag = 5;
+    private const byte CreateSessionTag = 6;
+    private const byte KeepAliveTag = 7;
+    private const byte CloseSessionTag = 8;
 
     /// <summary>Encodes a valid command; an invalid one throws <see cref="ArgumentException"/> so it never reaches the log.</summary>
     public static byte[] Encode(LockCommand command)
@@ -31,7 +42,7 @@ public static class LockCommandCodec
         }
 
         var writer = new LockBinaryWriter();
-        writer.WriteByte(FormatVersion);
+        writer.WriteByte(NeedsSessions(command) ? FormatVersion : SessionlessFormatVersion);
         switch (command)
         {
             case LockCommand.Acquire a:
@@ -42,6 +53,12 @@ public static class LockCommandCodec
                 writer.WriteVarint(a.TtlMs);
                 writer.WriteVarint(a.WaitMs);
                 writer.WriteString(a.RequestId ?? "");
+                if (a.SessionId is { } sessionId)
+                {
+                    writer.WriteVarint(sessionId);
+                    writer.WriteString(a.Owner!);
+                }
+
                 break;
             case LockCommand.Release r:
                 writer.WriteByte(ReleaseTag);
@@ -68,6 +85,22 @@ public static class LockCommandCodec
                 writer.WriteVarint(w.RequestIndex);
                 writer.WriteString(w.RequestId ?? "");
                 break;
+            case LockCommand.CreateSession c:
+                writer.WriteByte(CreateSessionTag);
+                writer.WriteString(c.Owner);
+                writer.WriteVarint(c.TtlMs);
+                writer.WriteString(c.RequestId ?? "");
+                break;
+            case LockCommand.KeepAlive k:
+                writer.WriteByte(KeepAliveTag);
+                writer.WriteVarint(k.SessionId);
+                writer.WriteString(k.Owner);
+                break;
+            case LockCommand.CloseSession c:
+                writer.WriteByte(CloseSessionTag);
+                writer.WriteVarint(c.SessionId);
+                writer.WriteString(c.Owner);
+                break;
             default:
                 throw new ArgumentException($"unknown lock command {command.GetType().Name}", nameof(command));
         }
@@ -80,20 +113,25 @@ public static class LockCommandCodec
     {
         var reader = new LockBinaryReader(data);
         var version = reader.ReadByte();
-        if (version is not (FormatVersion or LegacyFormatVersion))
+        if (version is not (FormatVersion or SessionlessFormatVersion or LegacyFormatVersion))
         {
             throw new FormatException($"unknown lock command format version {version}");
         }
 
         var legacy = version == LegacyFormatVersion;
         var tag = reader.ReadByte();
-        LockCommand command = tag switch
+        LockCommand command = (version, tag) switch
         {
-            AcquireTag => ReadAcquire(ref reader, legacy),
-            ReleaseTag => ReadRelease(ref reader, legacy),
-            RenewTag => ReadRenew(ref reader, legacy),
-            ExpireDueTag => new LockCommand.ExpireDue(ReadNow(ref reader, legacy)),
-            WithdrawTag when !legacy => ReadWithdraw(ref reader),
+            (FormatVersion, AcquireTag) => ReadSessionAcquire(ref reader),
+            (FormatVersion, CreateSessionTag) => ReadCreateSession(ref reader),
+            (FormatVersion, KeepAliveTag) => new LockCommand.KeepAlive(ReadSessionId(ref reader), ReadOwner(ref reader), 0),
+            (FormatVersion, CloseSessionTag) => new LockCommand.CloseSession(ReadSessionId(ref reader), ReadOwner(ref reader), 0),
+            (FormatVersion, _) => throw new FormatException($"lock command tag {tag} is not written in format version {version}"),
+            (_, AcquireTag) => ReadAcquire(ref reader, legacy),
+            (_, ReleaseTag) => ReadRelease(ref reader, legacy),
+            (_, RenewTag) => ReadRenew(ref reader, legacy),
+            (_, ExpireDueTag) => new LockCommand.ExpireDue(ReadNow(ref reader, legacy)),
+            (_, WithdrawTag) when !legacy => ReadWithdraw(ref reader),
             _ => throw new FormatException($"unknown lock command tag {tag}"),
         };
         reader.EnsureEnd();
@@ -131,6 +169,32 @@ public static class LockCommandCodec
         var wait = reader.ReadVarint(LockRequestValidator.WaitMsField, 0, LockLimits.MaxWaitMs);
         return new(resource, client, mode, ttl, wait, ReadNow(ref reader, legacy)) { RequestId = ReadRequestId(ref reader, legacy) };
     }
+
+    /// <summary>A version 2 acquire, then the session (at least 1: an acquire without one is written as version 2) and its owner.</summary>
+    private static LockCommand.Acquire ReadSessionAcquire(ref LockBinaryReader reader)
+    {
+        var resource = ReadResource(ref reader);
+        var client = ReadClient(ref reader);
+        var mode = reader.ReadMode();
+        var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, 0, 0);
+        var wait = reader.ReadVarint(LockRequestValidator.WaitMsField, 0, LockLimits.MaxWaitMs);
+        var requestId = ReadRequestId(ref reader, legacy: false);
+        return new(resource, client, mode, ttl, wait, 0) { RequestId = requestId, SessionId = ReadSessionId(ref reader), Owner = ReadOwner(ref reader) };
+    }
+
+    private static LockCommand.CreateSession ReadCreateSession(ref LockBinaryReader reader)
+    {
+        var owner = ReadOwner(ref reader);
+        var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinSessionTtlMs, LockLimits.MaxSessionTtlMs);
+        return new(owner, ttl, 0) { RequestId = ReadRequestId(ref reader, legacy: false) };
+    }
+
+    private static long ReadSessionId(ref LockBinaryReader reader) => reader.ReadVarint(LockRequestValidator.SessionIdField, 1, long.MaxValue);
+
+    private static string ReadOwner(ref LockBinaryReader reader) => reader.ReadString(LockRequestValidator.OwnerField, LockLimits.MaxOwnerBytes);
+
+    private static bool NeedsSessions(LockCommand command) =>
+        command is LockCommand.CreateSession or LockCommand.KeepAlive or LockCommand.CloseSession or LockCommand.Acquire { SessionId: not null };
 
     private static LockCommand.Release ReadRelease(ref LockBinaryReader reader, bool legacy)
     {

@@ -6,7 +6,10 @@ namespace DistSync.Node.Locks;
 /// </summary>
 public abstract record LockEvent(string Resource, string ClientId, LockMode Mode)
 {
-    /// <summary>A waiter was promoted to holder; <paramref name="Token"/> is the index of the command that did it.</summary>
+    /// <summary>
+    /// A waiter was promoted to holder; <paramref name="Token"/> is the index of the command that did it, and
+    /// <paramref name="ExpiresAtMs"/> its lease end (its session's end, for a session's waiter).
+    /// </summary>
     public sealed record Granted(string Resource, string ClientId, LockMode Mode, long Token, long ExpiresAtMs)
         : LockEvent(Resource, ClientId, Mode);
 
@@ -18,4 +21,11 @@ public abstract record LockEvent(string Resource, string ClientId, LockMode Mode
 
     /// <summary>A hold's lease ended and the leader's expiry command released it.</summary>
     public sealed record LeaseExpired(string Resource, string ClientId, LockMode Mode, long Token) : LockEvent(Resource, ClientId, Mode);
+
+    /// <summary>The session that held the lock ended (expired or closed), and the hold was released with it.</summary>
+    public sealed record SessionHoldReleased(string Resource, string ClientId, LockMode Mode, long Token, long SessionId)
+        : LockEvent(Resource, ClientId, Mode);
+
+    /// <summary>The session a waiter belonged to ended (expired or closed), and the wait was withdrawn with it.</summary>
+    public sealed record SessionWaitEnded(string Resource, string ClientId, LockMode Mode, long SessionId) : LockEvent(Resource, ClientId, Mode);
 }

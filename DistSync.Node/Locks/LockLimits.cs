@@ -41,6 +41,27 @@ public static class LockLimits
     /// <summary>Longest request id, in UTF-8 bytes.</summary>
     public const int MaxRequestIdBytes = 128;
 
+    /// <summary>Session TTL used when a create names no <c>ttl_ms</c>, as for a lease.</summary>
+    public const long DefaultSessionTtlMs = 30_000;
+
+    /// <summary>One second: a shorter session would need keep-alives faster than a leader change completes.</summary>
+    public const long MinSessionTtlMs = 1_000;
+
+    /// <summary>One hour, as a lease: a longer session would let a dead client block its resources for too long.</summary>
+    public const long MaxSessionTtlMs = 3_600_000;
+
+    /// <summary>Sessions open in the cluster at once.</summary>
+    public const int MaxSessions = 100_000;
+
+    /// <summary>Sessions one owner (token) has open at once: a tenth of the cluster's, as the queue bounds topics per token.</summary>
+    public const int MaxSessionsPerOwner = 10_000;
+
+    /// <summary>Holds plus waits of one session: ending it releases them all in one command, so that command stays bounded.</summary>
+    public const int MaxRequestsPerSession = 10_000;
+
+    /// <summary>Longest owner (the name of the token that opened a session), in UTF-8 bytes.</summary>
+    public const int MaxOwnerBytes = 256;
+
     /// <summary>Largest command time: 9999-12-31T23:59:59.999Z, so that now + ttl never overflows.</summary>
     public const long MaxNowMs = 253_402_300_799_999;
 }

@@ -87,7 +87,31 @@ public abstract record LockOutcome
     public sealed record StaleToken(long CurrentToken) : LockOutcome;
 
     /// <summary>The expiry command ran; the details are in <see cref="LockOutcome.Events"/>.</summary>
-    public sealed record ExpiryApplied(int LeasesExpired, int WaitsTimedOut) : LockOutcome;
+    public sealed record ExpiryApplied(int LeasesExpired, int WaitsTimedOut, int SessionsExpired = 0) : LockOutcome;
+
+    /// <summary>
+    /// A session is open until <paramref name="ExpiresAtMs"/> on the replicated clock. <paramref name="Existing"/>: a repeat
+    /// of the create (same request id) found it open, and kept it alive.
+    /// </summary>
+    public sealed record SessionCreated(long SessionId, long TtlMs, long ExpiresAtMs, bool Existing) : LockOutcome;
+
+    /// <summary>The session ends no earlier than <paramref name="ExpiresAtMs"/> now.</summary>
+    public sealed record SessionKeptAlive(long SessionId, long TtlMs, long ExpiresAtMs) : LockOutcome;
+
+    /// <summary>The session ended: its holds were released and its waits withdrawn (the details are in the events).</summary>
+    public sealed record SessionClosed(long SessionId, int HoldsReleased, int WaitsWithdrawn) : LockOutcome;
+
+    /// <summary>No open session of the sender has this id: it ended (expired or closed), never existed, or is another's.</summary>
+    public sealed record SessionNotFound(long SessionId) : LockOutcome;
+
+    /// <summary>
+    /// The client's hold or wait on the resource belongs to another session (<paramref name="HeldSessionId"/>, null: to a
+    /// lease of its own) than the request named. Nothing changed.
+    /// </summary>
+    public sealed record SessionMismatch(long? HeldSessionId) : LockOutcome;
+
+    /// <summary>A renew named a hold that belongs to session <paramref name="SessionId"/>: it has no lease of its own to renew.</summary>
+    public sealed record SessionHold(long SessionId) : LockOutcome;
 
     /// <summary>The command broke a validation rule and changed nothing.</summary>
     public sealed record Rejected(LockValidationError Error) : LockOutcome;

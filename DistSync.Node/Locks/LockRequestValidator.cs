@@ -17,11 +17,18 @@ public static class LockRequestValidator
     public const string NowMsField = "now_ms";
     public const string FencingTokenField = "fencing_token";
     public const string RequestIdField = "request_id";
+    public const string SessionIdField = "session_id";
+
+    /// <summary>Not a field of any body: the name of the token a request came with, which owns the sessions it opens.</summary>
+    public const string OwnerField = "owner";
 
     private static readonly UTF8Encoding _strictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
-    /// <summary>Validates an acquire body; null fields for wait_ms/ttl_ms mean "use the default".</summary>
-    public static LockValidationError? ValidateAcquire(string? resource, string? clientId, string? mode, long? waitMs, long? ttlMs)
+    /// <summary>
+    /// Validates an acquire body; null fields for wait_ms/ttl_ms mean "use the default". With a session, the hold has no
+    /// lease of its own, so ttl_ms must be left out.
+    /// </summary>
+    public static LockValidationError? ValidateAcquire(string? resource, string? clientId, string? mode, long? waitMs, long? ttlMs, long? sessionId = null)
     {
         if (ValidateResource(resource) is { } r)
         {
@@ -43,8 +50,30 @@ public static class LockRequestValidator
             return new(ModeField, $"must be '{LockModes.SharedName}' or '{LockModes.ExclusiveName}'");
         }
 
+        if (sessionId is not null)
+        {
+            return ValidateWaitMs(waitMs ?? LockLimits.DefaultWaitMs) ?? ValidateSessionId(sessionId)
+                ?? (ttlMs is null ? null : new(TtlMsField, "must not be given with session_id: a session's holds last as long as the session"));
+        }
+
         return ValidateWaitMs(waitMs ?? LockLimits.DefaultWaitMs) ?? ValidateTtlMs(ttlMs ?? LockLimits.DefaultTtlMs);
     }
+
+    /// <summary>A session id names the create that opened it, a Raft index: 1 or more.</summary>
+    public static LockValidationError? ValidateSessionId(long? sessionId) => sessionId switch
+    {
+        null => new(SessionIdField, "is required"),
+        < 1 => new(SessionIdField, "must be at least 1 (an id from a session's create)"),
+        _ => null,
+    };
+
+    public static LockValidationError? ValidateSessionTtlMs(long ttlMs) =>
+        ttlMs is < LockLimits.MinSessionTtlMs or > LockLimits.MaxSessionTtlMs
+            ? new(TtlMsField, $"must be between {LockLimits.MinSessionTtlMs} and {LockLimits.MaxSessionTtlMs}")
+            : null;
+
+    public static LockValidationError? ValidateOwner(string? owner) =>
+        ValidateId(OwnerField, owner, LockLimits.MaxOwnerBytes);
 
     public static LockValidationError? ValidateRelease(string? resource, string? clientId, long? fencingToken = null) =>
         ValidateResource(resource) ?? ValidateClientId(clientId) ?? ValidateFencingToken(fencingToken);
@@ -78,13 +107,16 @@ public static class LockRequestValidator
         return command switch
         {
             LockCommand.Acquire a => ValidateResource(a.Resource) ?? ValidateClientId(a.ClientId) ?? ValidateMode(a.Mode)
-                ?? ValidateWaitMs(a.WaitMs) ?? ValidateTtlMs(a.TtlMs),
+                ?? ValidateWaitMs(a.WaitMs) ?? ValidateAcquirer(a),
             LockCommand.Release r => ValidateResource(r.Resource) ?? ValidateClientId(r.ClientId) ?? ValidateFencingToken(r.FencingToken),
             LockCommand.Renew n => ValidateResource(n.Resource) ?? ValidateClientId(n.ClientId) ?? ValidateTtlMs(n.TtlMs)
                 ?? ValidateFencingToken(n.FencingToken),
             LockCommand.ExpireDue => null,
             LockCommand.Withdraw w => ValidateResource(w.Resource) ?? ValidateClientId(w.ClientId)
                 ?? (w.RequestIndex < 1 ? new("request_index", "must be at least 1") : null),
+            LockCommand.CreateSession c => ValidateOwner(c.Owner) ?? ValidateSessionTtlMs(c.TtlMs),
+            LockCommand.KeepAlive k => ValidateSessionId(k.SessionId) ?? ValidateOwner(k.Owner),
+            LockCommand.CloseSession c => ValidateSessionId(c.SessionId) ?? ValidateOwner(c.Owner),
             _ => throw new ArgumentException($"unknown lock command {command.GetType().Name}", nameof(command)),
         };
     }
@@ -102,6 +134,12 @@ public static class LockRequestValidator
         ttlMs is < LockLimits.MinTtlMs or > LockLimits.MaxTtlMs
             ? new(TtlMsField, $"must be between {LockLimits.MinTtlMs} and {LockLimits.MaxTtlMs}")
             : null;
+
+    /// <summary>An acquire has a lease of its own, or a session and the owner asking for it: never both, never half of one.</summary>
+    private static LockValidationError? ValidateAcquirer(LockCommand.Acquire a) => a.SessionId is null
+        ? ValidateTtlMs(a.TtlMs) ?? (a.Owner is null ? null : new(OwnerField, "is given only with session_id"))
+        : ValidateSessionId(a.SessionId) ?? ValidateOwner(a.Owner)
+            ?? (a.TtlMs == 0 ? null : new(TtlMsField, "must be 0 with session_id: a session's holds last as long as the session"));
 
     private static LockValidationError? ValidateMode(LockMode mode) =>
         LockModes.IsDefined((byte)mode) ? null : new(ModeField, $"must be '{LockModes.SharedName}' or '{LockModes.ExclusiveName}'");

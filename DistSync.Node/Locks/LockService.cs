@@ -19,15 +19,22 @@ public sealed partial class LockService(RaftHost raft, LockStateMachine machine,
     /// released, so nobody holds a lock that nobody knows of. With a <paramref name="requestId"/>, the caller may come back
     /// for this very answer: the table then decides by which comes first, the repeat (it keeps the grant, and the withdraw
     /// does nothing) or the withdraw (the repeat is a new attempt), so a lock is never taken from a client told it holds it.
+    /// With a <paramref name="session"/>, the hold and the wait belong to it (<paramref name="ttlMs"/> is not used).
     /// </summary>
-    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, string? requestId, CancellationToken callerGone)
+    public async Task<LockAnswer> AcquireAsync(string resource, string clientId, LockMode mode, long ttlMs, long waitMs, string? requestId, SessionClaim? session, CancellationToken callerGone)
     {
         using var activity = telemetry.StartAcquire(resource, clientId, mode.ToWireName());
         var started = Stopwatch.GetTimestamp();
-        var applied = await ProposeAsync(new LockCommand.Acquire(resource, clientId, mode, ttlMs, waitMs, 0) { RequestId = requestId });
+        var command = new LockCommand.Acquire(resource, clientId, mode, session is null ? ttlMs : 0, waitMs, 0)
+        {
+            RequestId = requestId,
+            SessionId = session?.SessionId,
+            Owner = session?.Owner,
+        };
+        var applied = await ProposeAsync(command);
         var answer = applied is { Outcome: LockOutcome.Waiting, Wait: { } wait }
-            ? await AwaitGrantAsync(wait, resource, clientId, ttlMs, waitMs, started, callerGone)
-            : Answer(applied, resource, clientId, started);
+            ? await AwaitGrantAsync(wait, command, started, callerGone)
+            : Answer(applied, resource, clientId, started, session?.SessionId);
         if (callerGone.IsCancellationRequested && answer.Outcome is "acquired" or "abandoned")
         {
             // The caller will never hear of a grant: take back what this request got (a hold it had before stays).
@@ -46,24 +53,31 @@ public sealed partial class LockService(RaftHost raft, LockStateMachine machine,
 
     /// <summary>Releases the hold (and any wait); with <paramref name="fencingToken"/>, only the hold it names.</summary>
     public async Task<LockAnswer> ReleaseAsync(string resource, string clientId, long? fencingToken, string? requestId) =>
-        Answer(await ProposeAsync(new LockCommand.Release(resource, clientId, 0) { FencingToken = fencingToken, RequestId = requestId }), resource, clientId, Stopwatch.GetTimestamp());
+        Answer(await ProposeAsync(new LockCommand.Release(resource, clientId, 0) { FencingToken = fencingToken, RequestId = requestId }), resource, clientId, Stopwatch.GetTimestamp(), null);
 
     public async Task<LockAnswer> RenewAsync(string resource, string clientId, long ttlMs, long? fencingToken, string? requestId) =>
-        Answer(await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, 0) { FencingToken = fencingToken, RequestId = requestId }), resource, clientId, Stopwatch.GetTimestamp());
+        Answer(await ProposeAsync(new LockCommand.Renew(resource, clientId, ttlMs, 0) { FencingToken = fencingToken, RequestId = requestId }), resource, clientId, Stopwatch.GetTimestamp(), null);
 
     /// <summary>The leader's periodic decision that time has passed: ends due leases and waits at the time it stamps.</summary>
     public async Task ExpireDueAsync() =>
         await ProposeAsync(new LockCommand.ExpireDue(0));
 
-    private async Task<LockAnswer> AwaitGrantAsync(Task<LockEvent> wait, string resource, string clientId, long ttlMs, long waitMs, long started, CancellationToken callerGone)
+    private async Task<LockAnswer> AwaitGrantAsync(Task<LockEvent> wait, LockCommand.Acquire acquire, long started, CancellationToken callerGone)
     {
+        var (resource, clientId, waitMs) = (acquire.Resource, acquire.ClientId, acquire.WaitMs);
         try
         {
             var change = await wait.WaitAsync(TimeSpan.FromMilliseconds(waitMs) + WaitGrace, time, callerGone);
             return change switch
             {
-                // A grant from the queue starts a full lease at the granting entry, after this request was sent.
-                LockEvent.Granted granted => Granted(resource, clientId, granted.Mode, granted.Token, ttlMs, alreadyHeld: false, started),
+                // A grant from the queue starts a full lease at the granting entry, after this request was sent. A session's
+                // grant lasts as the session does: what is left of it by this node's reading of the clock, which is at or past
+                // the granting entry's time, so never more than was left there.
+                LockEvent.Granted granted when acquire.SessionId is { } sessionId =>
+                    Granted(resource, clientId, granted.Mode, granted.Token, Math.Max(0, granted.ExpiresAtMs - raft.ClockNowMs), alreadyHeld: false, started, sessionId),
+                LockEvent.Granted granted => Granted(resource, clientId, granted.Mode, granted.Token, acquire.TtlMs, alreadyHeld: false, started, null),
+                LockEvent.SessionWaitEnded ended => new LockAnswer("session_not_found", null,
+                    new SessionGone(ended.SessionId, $"Session {ended.SessionId} ended while this acquire waited; the wait was withdrawn with it.")),
                 LockEvent.WaitTimedOut => new LockAnswer("timeout", null, new LockConflictResponse("timeout", resource, clientId, $"Not granted within wait_ms={waitMs}.") { WaitedMs = Elapsed(started) }),
                 _ => new LockAnswer("cancelled", null, new LockConflictResponse("cancelled", resource, clientId, "The wait was cancelled by a release from the same client.") { WaitedMs = Elapsed(started) }),
             };
@@ -98,10 +112,10 @@ public sealed partial class LockService(RaftHost raft, LockStateMachine machine,
         }
     }
 
-    private LockAnswer Answer(LockApplied applied, string resource, string clientId, long started) => applied.Outcome switch
+    private LockAnswer Answer(LockApplied applied, string resource, string clientId, long started, long? sessionId) => applied.Outcome switch
     {
         // A repeated request's grant may have ended since: nothing left then, never a negative lease.
-        LockOutcome.Acquired a => Granted(resource, clientId, a.Mode, a.Token, Math.Max(0, a.ExpiresAtMs - applied.ClockMs), a.AlreadyHeld, started),
+        LockOutcome.Acquired a => Granted(resource, clientId, a.Mode, a.Token, Math.Max(0, a.ExpiresAtMs - applied.ClockMs), a.AlreadyHeld, started, sessionId),
         LockOutcome.Busy busy => new LockAnswer("busy", null, new LockConflictResponse("busy", resource, clientId,
             $"Held by {string.Join(", ", busy.Holders)}{(busy.Queued > 0 ? $" with {busy.Queued} waiting" : "")}; wait_ms was 0.") { Holders = busy.Holders }),
         LockOutcome.Deadlock deadlock => new LockAnswer("deadlock", null, new LockConflictResponse("deadlock", resource, clientId,
@@ -115,12 +129,25 @@ public sealed partial class LockService(RaftHost raft, LockStateMachine machine,
             $"The fencing token names an earlier hold; the client's hold now has token {stale.CurrentToken}, and it was left as it is.") { CurrentFencingToken = stale.CurrentToken }),
         LockOutcome.Renewed renewed => new LockAnswer("renewed", renewed.Token, new RenewedResponse("renewed", resource, clientId, renewed.Token,
             ExpiresAt(Math.Max(0, renewed.ExpiresAtMs - applied.ClockMs)), Math.Max(0, renewed.ExpiresAtMs - applied.ClockMs))),
+        LockOutcome.SessionMismatch mismatch => new LockAnswer("session_mismatch", null, new LockConflictResponse("session_mismatch", resource, clientId,
+            mismatch.HeldSessionId is { } held
+                ? $"The client's hold or wait on this resource belongs to session {held}; name that session to repeat or upgrade it, or release it first."
+                : "The client's hold or wait on this resource has a lease of its own; repeat or upgrade it with ttl_ms, or release it first.")
+        {
+            SessionId = mismatch.HeldSessionId,
+        }),
+        LockOutcome.SessionHold hold => new LockAnswer("session_hold", null, new LockConflictResponse("session_hold", resource, clientId,
+            $"This hold belongs to session {hold.SessionId} and lasts as long as it: keep the session alive instead.") { SessionId = hold.SessionId }),
+        LockOutcome.SessionNotFound gone => new LockAnswer("session_not_found", null, SessionNotOpen(gone.SessionId)),
         LockOutcome.Rejected rejected => new LockAnswer("invalid", null, rejected.Error),
         var other => throw new InvalidOperationException($"Unexpected lock outcome {other.GetType().Name}."),
     };
 
-    private LockAnswer Granted(string resource, string clientId, LockMode mode, long token, long ttlRemainingMs, bool alreadyHeld, long started) =>
-        new("acquired", token, new AcquiredResponse("acquired", resource, clientId, mode.ToWireName(), token, ExpiresAt(ttlRemainingMs), ttlRemainingMs, alreadyHeld, Elapsed(started)));
+    private LockAnswer Granted(string resource, string clientId, LockMode mode, long token, long ttlRemainingMs, bool alreadyHeld, long started, long? sessionId) =>
+        new("acquired", token, new AcquiredResponse("acquired", resource, clientId, mode.ToWireName(), token, ExpiresAt(ttlRemainingMs), ttlRemainingMs, alreadyHeld, Elapsed(started))
+        {
+            SessionId = sessionId,
+        });
 
     /// <summary>A lease end for people to read, on this node's wall clock; clients count <c>ttl_remaining_ms</c> instead.</summary>
     private DateTimeOffset ExpiresAt(long remainingMs) => time.GetUtcNow().AddMilliseconds(remainingMs);

@@ -54,7 +54,7 @@ public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, Lock
 
         foreach (var change in outcome.Events)
         {
-            if (change is LockEvent.Granted or LockEvent.WaitTimedOut or LockEvent.WaitCancelled
+            if (change is LockEvent.Granted or LockEvent.WaitTimedOut or LockEvent.WaitCancelled or LockEvent.SessionWaitEnded
                 && _waiters.TryRemove((change.Resource, change.ClientId), out var waiter))
             {
                 waiter.TrySetResult(change);
@@ -71,6 +71,24 @@ public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, Lock
         lock (_gate)
         {
             return _table.GetState();
+        }
+    }
+
+    /// <summary>One resource's holders and waiters, or null when nobody holds or waits for it.</summary>
+    public LockResourceState? GetState(string resource)
+    {
+        lock (_gate)
+        {
+            return _table.GetState(resource);
+        }
+    }
+
+    /// <summary>An open session, or null; callers show it to its owner only.</summary>
+    public LockSessionState? GetSession(long sessionId)
+    {
+        lock (_gate)
+        {
+            return _table.GetSession(sessionId);
         }
     }
 

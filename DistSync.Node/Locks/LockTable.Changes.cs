@@ -48,6 +48,11 @@ public sealed partial class LockTable
             return new LockOutcome.StaleToken(hold.Token);
         }
 
+        if (hold.SessionId != 0)
+        {
+            return new LockOutcome.SessionHold(hold.SessionId);
+        }
+
         SetLease(entry, cmd.ClientId, hold, cmd.NowMs + cmd.TtlMs);
         return new LockOutcome.Renewed(hold.Token, hold.ExpiresAtMs);
     }
@@ -90,20 +95,35 @@ public sealed partial class LockTable
     }
 
     /// <summary>
-    /// Removes every hold whose lease ended and every waiter whose deadline passed by <c>NowMs</c> (in deadline order),
-    /// then promotes waiters on the touched resources (in ordinal order). A waiter whose deadline passed is timed out
-    /// even if a hold expiring in the same command would have let it in: its deadline came first.
+    /// Removes every hold whose lease ended, every waiter whose deadline passed and every session whose end passed by
+    /// <c>NowMs</c> (in deadline order; a lease or wait before a session due at the same time), then promotes waiters on
+    /// the touched resources (in ordinal order). A waiter whose deadline passed is timed out even if a hold expiring in the
+    /// same command would have let it in: its deadline came first.
     /// </summary>
     private LockOutcome ApplyExpireDue(LockCommand.ExpireDue cmd, long index)
     {
         var events = new List<LockEvent>();
         var touched = new SortedSet<string>(StringComparer.Ordinal);
-        int leases = 0, waits = 0;
+        int leases = 0, waits = 0, sessions = 0;
 
-        // Bounded: each pass removes one deadline, and nothing here adds one.
-        var bound = _deadlines.Count;
-        for (var i = 0; i < bound && _deadlines.Count > 0 && _deadlines.Min.AtMs <= cmd.NowMs; i++)
+        // Bounded: each pass removes at least one deadline (a session takes its waiters' with it), and nothing here adds one.
+        var bound = _deadlines.Count + _sessionDeadlines.Count;
+        for (var i = 0; i < bound; i++)
         {
+            var lockDue = _deadlines.Count > 0 && _deadlines.Min.AtMs <= cmd.NowMs;
+            var sessionDue = _sessionDeadlines.Count > 0 && _sessionDeadlines.Min.AtMs <= cmd.NowMs;
+            if (sessionDue && (!lockDue || _sessionDeadlines.Min.AtMs < _deadlines.Min.AtMs))
+            {
+                EndSession(_sessions[_sessionDeadlines.Min.SessionId], events, touched);
+                sessions++;
+                continue;
+            }
+
+            if (!lockDue)
+            {
+                break;
+            }
+
             var due = _deadlines.Min;
             var entry = _resources[due.Resource];
             if (due.Kind == LockDeadlineKind.Lease)
@@ -129,7 +149,7 @@ public sealed partial class LockTable
             DropIfEmpty(entry);
         }
 
-        return new LockOutcome.ExpiryApplied(leases, waits) { Events = events };
+        return new LockOutcome.ExpiryApplied(leases, waits, sessions) { Events = events };
     }
 
     /// <summary>
@@ -143,8 +163,9 @@ public sealed partial class LockTable
         {
             var waiter = head.Value;
             RemoveWaiter(entry, waiter.ClientId, granted: true);
-            var expiresAt = nowMs + waiter.TtlMs;
-            Grant(entry, waiter.ClientId, waiter.Mode, index, expiresAt, waiter.RequestIndex);
+            var leaseEnd = waiter.SessionId == 0 ? nowMs + waiter.TtlMs : 0;
+            Grant(entry, waiter.ClientId, waiter.Mode, index, leaseEnd, waiter.RequestIndex, waiter.SessionId);
+            var expiresAt = waiter.SessionId == 0 ? leaseEnd : _sessions[waiter.SessionId].ExpiresAtMs;
             AnswerWaitedRequest(waiter, new LockOutcome.Acquired(index, expiresAt, waiter.Mode, AlreadyHeld: false));
             events.Add(new LockEvent.Granted(entry.Name, waiter.ClientId, waiter.Mode, index, expiresAt));
         }
@@ -156,7 +177,8 @@ public sealed partial class LockTable
         }
     }
 
-    private void Grant(LockResourceEntry entry, string clientId, LockMode mode, long index, long expiresAtMs, long requestIndex)
+    /// <summary>A grant: <paramref name="expiresAtMs"/> is the lease's end, 0 for a hold of session <paramref name="sessionId"/>.</summary>
+    private void Grant(LockResourceEntry entry, string clientId, LockMode mode, long index, long expiresAtMs, long requestIndex, long sessionId)
     {
         if (!entry.CanGrant(clientId, mode))
         {
@@ -171,7 +193,8 @@ public sealed partial class LockTable
 
         if (entry.Holders.TryGetValue(clientId, out var hold))
         {
-            _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+            Require(hold.SessionId == sessionId, $"upgrade of {clientId}'s hold on {entry.Name} across sessions");
+            RemoveLease(entry, clientId, hold);
             hold.Mode = mode;
             hold.Token = index;
             hold.ExpiresAtMs = expiresAtMs;
@@ -179,17 +202,34 @@ public sealed partial class LockTable
         }
         else
         {
-            hold = new LockHolderEntry(mode, index, expiresAtMs, requestIndex);
+            hold = new LockHolderEntry(mode, index, expiresAtMs, requestIndex) { SessionId = sessionId };
             entry.Holders.Add(clientId, hold);
             _holdCounts[clientId] = _holdCounts.GetValueOrDefault(clientId) + 1;
+            if (sessionId != 0)
+            {
+                _sessions[sessionId].Holds.Add((entry.Name, clientId));
+            }
         }
 
         entry.FencingToken = index;
-        _deadlines.Add(LeaseDeadline(entry, clientId, hold));
+        if (hold.SessionId == 0)
+        {
+            _deadlines.Add(LeaseDeadline(entry, clientId, hold));
+        }
+    }
+
+    /// <summary>Takes a hold's lease out of the deadline index (a session's hold has none).</summary>
+    private void RemoveLease(LockResourceEntry entry, string clientId, LockHolderEntry hold)
+    {
+        if (hold.SessionId == 0)
+        {
+            _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+        }
     }
 
     private void SetLease(LockResourceEntry entry, string clientId, LockHolderEntry hold, long expiresAtMs)
     {
+        Require(hold.SessionId == 0, $"lease set on {clientId}'s hold of {entry.Name}, which belongs to session {hold.SessionId}");
         _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
         hold.ExpiresAtMs = expiresAtMs;
         _deadlines.Add(LeaseDeadline(entry, clientId, hold));
@@ -202,7 +242,12 @@ public sealed partial class LockTable
             return null;
         }
 
-        _deadlines.Remove(LeaseDeadline(entry, clientId, hold));
+        RemoveLease(entry, clientId, hold);
+        if (hold.SessionId != 0)
+        {
+            _sessions[hold.SessionId].Holds.Remove((entry.Name, clientId));
+        }
+
         var count = _holdCounts.GetValueOrDefault(clientId);
         if (count <= 1)
         {
@@ -222,6 +267,10 @@ public sealed partial class LockTable
         entry.WaiterNodes.Add(waiter.ClientId, node);
         _waitingOn.Add(waiter.ClientId, entry.Name);
         _deadlines.Add(new LockDeadline(waiter.DeadlineMs, LockDeadlineKind.Wait, entry.Name, waiter.ClientId));
+        if (waiter.SessionId != 0)
+        {
+            _sessions[waiter.SessionId].Waits.Add((entry.Name, waiter.ClientId));
+        }
     }
 
     /// <summary>Takes a waiter out of the queue; one that leaves without a grant has its request id forgotten.</summary>
@@ -234,6 +283,11 @@ public sealed partial class LockTable
 
         entry.Queue.Remove(node);
         _waitingOn.Remove(clientId);
+        if (node.Value.SessionId != 0)
+        {
+            _sessions[node.Value.SessionId].Waits.Remove((entry.Name, clientId));
+        }
+
         if (!granted)
         {
             ForgetWaitedRequest(node.Value);

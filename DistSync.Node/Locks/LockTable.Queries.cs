@@ -20,25 +20,32 @@ public sealed partial class LockTable
         _resources.TryGetValue(resource, out var entry) ? StateOf(entry) : null;
 
     /// <summary>
-    /// The earliest lease end or wait deadline, or null if there is none. The leader proposes
+    /// The earliest lease end, wait deadline or session end, or null if there is none. The leader proposes
     /// <see cref="LockCommand.ExpireDue"/> once its clock reaches this time.
     /// </summary>
-    public long? NextDeadlineMs() => _deadlines.Count == 0 ? null : _deadlines.Min.AtMs;
+    public long? NextDeadlineMs()
+    {
+        long? lockDue = _deadlines.Count == 0 ? null : _deadlines.Min.AtMs;
+        long? sessionDue = _sessionDeadlines.Count == 0 ? null : _sessionDeadlines.Min.AtMs;
+        return lockDue is { } l && sessionDue is { } s ? Math.Min(l, s) : lockDue ?? sessionDue;
+    }
 
-    private static LockResourceState StateOf(LockResourceEntry entry)
+    private LockResourceState StateOf(LockResourceEntry entry)
     {
         var holders = new List<LockHolderState>(entry.Holders.Count);
         foreach (var (client, hold) in entry.Holders)
         {
-            holders.Add(new LockHolderState(client, hold.Mode, hold.Token, hold.ExpiresAtMs));
+            holders.Add(new LockHolderState(client, hold.Mode, hold.Token, ExpiresAtOf(hold), SessionOrNull(hold.SessionId)));
         }
 
         var waiters = new List<LockWaiterState>(entry.Queue.Count);
         foreach (var waiter in entry.Queue)
         {
-            waiters.Add(new LockWaiterState(waiter.ClientId, waiter.Mode, waiter.DeadlineMs, waiter.TtlMs));
+            waiters.Add(new LockWaiterState(waiter.ClientId, waiter.Mode, waiter.DeadlineMs, waiter.TtlMs, SessionOrNull(waiter.SessionId)));
         }
 
         return new LockResourceState(entry.Name, entry.Mode, holders, waiters, entry.FencingToken);
     }
+
+    private static long? SessionOrNull(long sessionId) => sessionId == 0 ? null : sessionId;
 }

@@ -44,7 +44,7 @@ public sealed partial class LockTable
             // The hold it made, with its lease as it is now (renewed since, perhaps); or as it was, if it has ended.
             LockOutcome.Acquired acquired when _resources.TryGetValue(record.Resource, out var entry)
                 && entry.Holders.TryGetValue(target.ClientId, out var hold) && hold.Token == acquired.Token
-                => acquired with { ExpiresAtMs = hold.ExpiresAtMs },
+                => acquired with { ExpiresAtMs = ExpiresAtOf(hold) },
             var answer => answer,
         };
     }

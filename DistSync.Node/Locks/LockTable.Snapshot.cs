@@ -6,10 +6,16 @@ namespace DistSync.Node.Locks;
 /// Version 2 adds each hold's and waiter's request index, each waiter's request id, and after the resources the
 /// remembered request ids (soonest forgotten first) with their answers; version 1 images still load (a hold's request is taken to be
 /// its grant, and a waiter's is unknown, so it can only end by grant, timeout or release).
+/// Version 3 adds sessions: before the resources, the open sessions (by id) with owner, TTL, end and create request id;
+/// and each hold's and waiter's session (0: none). A table without sessions is still written as version 2, so a node of
+/// the release before can load it while a cluster is upgraded one node at a time.
 /// </summary>
 public sealed partial class LockTable
 {
-    public const byte SnapshotVersion = 2;
+    public const byte SnapshotVersion = 3;
+
+    /// <summary>The version a table without sessions is written in.</summary>
+    public const byte SessionlessSnapshotVersion = 2;
 
     private const byte LegacySnapshotVersion = 1;
 
@@ -17,9 +23,15 @@ public sealed partial class LockTable
 
     public byte[] Serialize()
     {
+        var version = _sessions.Count == 0 ? SessionlessSnapshotVersion : SnapshotVersion;
         var writer = new LockBinaryWriter(256);
         writer.WriteBytes(SnapshotMagic);
-        writer.WriteByte(SnapshotVersion);
+        writer.WriteByte(version);
+        if (version == SnapshotVersion)
+        {
+            WriteSessions(writer);
+        }
+
         writer.WriteVarint(_resources.Count);
         foreach (var entry in _resources.Values)
         {
@@ -33,6 +45,10 @@ public sealed partial class LockTable
                 writer.WriteVarint(hold.Token);
                 writer.WriteVarint(hold.ExpiresAtMs);
                 writer.WriteVarint(hold.RequestIndex);
+                if (version == SnapshotVersion)
+                {
+                    writer.WriteVarint(hold.SessionId);
+                }
             }
 
             writer.WriteVarint(entry.Queue.Count);
@@ -44,6 +60,10 @@ public sealed partial class LockTable
                 writer.WriteVarint(waiter.DeadlineMs);
                 writer.WriteVarint(waiter.RequestIndex);
                 writer.WriteString(waiter.RequestId ?? "");
+                if (version == SnapshotVersion)
+                {
+                    writer.WriteVarint(waiter.SessionId);
+                }
             }
         }
 
@@ -61,6 +81,46 @@ public sealed partial class LockTable
         }
 
         return writer.ToArray();
+    }
+
+    private void WriteSessions(LockBinaryWriter writer)
+    {
+        writer.WriteVarint(_sessions.Count);
+        foreach (var session in _sessions.Values)
+        {
+            writer.WriteVarint(session.Id);
+            writer.WriteString(session.Owner);
+            writer.WriteVarint(session.TtlMs);
+            writer.WriteVarint(session.ExpiresAtMs);
+            writer.WriteString(session.RequestId ?? "");
+        }
+    }
+
+    private static void ReadSessions(ref LockBinaryReader reader, LockTable table)
+    {
+        var count = reader.ReadCount("session count", LockLimits.MaxSessions);
+        for (var i = 0; i < count; i++)
+        {
+            var id = reader.ReadVarint(LockRequestValidator.SessionIdField, 1, long.MaxValue);
+            if (table._sessions.Count > 0 && table._sessions.Keys.Last() >= id)
+            {
+                throw new FormatException($"sessions out of order at {id}");
+            }
+
+            var owner = Checked(reader.ReadString(LockRequestValidator.OwnerField, LockLimits.MaxOwnerBytes), LockRequestValidator.ValidateOwner);
+            var ttl = reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinSessionTtlMs, LockLimits.MaxSessionTtlMs);
+            var expiresAt = reader.ReadVarint("expires_at", 0, long.MaxValue);
+            var requestId = reader.ReadString(LockRequestValidator.RequestIdField, LockLimits.MaxRequestIdBytes) is { Length: > 0 } given
+                ? Checked(given, LockRequestValidator.ValidateRequestId)
+                : null;
+            if (requestId is not null && table._sessionsByRequest.ContainsKey((owner, requestId)))
+            {
+                throw new FormatException($"request {requestId} of {owner} names two sessions");
+            }
+
+            table.AddSession(new LockSessionEntry(id, owner, ttl, expiresAt, requestId));
+            table._lastIndex = Math.Max(table._lastIndex, id);
+        }
     }
 
     private const byte WaitingAnswer = 0;
@@ -141,17 +201,22 @@ public sealed partial class LockTable
         }
 
         var version = reader.ReadByte();
-        if (version is not (SnapshotVersion or LegacySnapshotVersion))
+        if (version is not (SnapshotVersion or SessionlessSnapshotVersion or LegacySnapshotVersion))
         {
             throw new FormatException($"unknown lock snapshot version {version}");
         }
 
         var table = new LockTable();
+        if (version == SnapshotVersion)
+        {
+            ReadSessions(ref reader, table);
+        }
+
         var resourceCount = reader.ReadCount("resource count", LockLimits.MaxResources);
         string? previous = null;
         for (var i = 0; i < resourceCount; i++)
         {
-            var entry = ReadEntry(ref reader, table, legacy: version == LegacySnapshotVersion);
+            var entry = ReadEntry(ref reader, table, version);
             if (previous is not null && string.CompareOrdinal(previous, entry.Name) >= 0)
             {
                 throw new FormatException($"resources out of order at {entry.Name}");
@@ -180,8 +245,10 @@ public sealed partial class LockTable
         return table;
     }
 
-    private static LockResourceEntry ReadEntry(ref LockBinaryReader reader, LockTable table, bool legacy)
+    private static LockResourceEntry ReadEntry(ref LockBinaryReader reader, LockTable table, byte version)
     {
+        var legacy = version == LegacySnapshotVersion;
+        var withSessions = version == SnapshotVersion;
         var entry = new LockResourceEntry(ReadResource(ref reader));
         entry.FencingToken = reader.ReadVarint("fencing_token", 1, long.MaxValue);
         var holderCount = reader.ReadCount("holder count", LockLimits.MaxClientsPerResource);
@@ -198,9 +265,18 @@ public sealed partial class LockTable
             var mode = reader.ReadMode();
             var token = reader.ReadVarint("token", 1, long.MaxValue);
             var expiresAt = reader.ReadVarint("expires_at", 0, long.MaxValue);
-            var hold = new LockHolderEntry(mode, token, expiresAt, legacy ? token : reader.ReadVarint("request_index", 1, long.MaxValue));
+            var requestIndex = legacy ? token : reader.ReadVarint("request_index", 1, long.MaxValue);
+            var hold = new LockHolderEntry(mode, token, expiresAt, requestIndex) { SessionId = withSessions ? ReadSessionOf(ref reader, table) : 0 };
             entry.Holders.Add(client, hold);
-            table._deadlines.Add(LeaseDeadline(entry, client, hold));
+            if (hold.SessionId == 0)
+            {
+                table._deadlines.Add(LeaseDeadline(entry, client, hold));
+            }
+            else
+            {
+                table._sessions[hold.SessionId].Holds.Add((entry.Name, client));
+            }
+
             table._holdCounts[client] = table._holdCounts.GetValueOrDefault(client) + 1;
         }
 
@@ -211,10 +287,12 @@ public sealed partial class LockTable
             var waiter = new LockWaiterEntry(
                 client,
                 reader.ReadMode(),
-                reader.ReadVarint(LockRequestValidator.TtlMsField, LockLimits.MinTtlMs, LockLimits.MaxTtlMs),
+                // A session's waiter has no lease of its own (0); the invariants check that only it has none.
+                reader.ReadVarint(LockRequestValidator.TtlMsField, withSessions ? 0 : LockLimits.MinTtlMs, LockLimits.MaxTtlMs),
                 reader.ReadVarint("deadline", 0, long.MaxValue),
                 legacy ? 0 : reader.ReadVarint("request_index", 1, long.MaxValue),
                 legacy ? null : reader.ReadString(LockRequestValidator.RequestIdField, LockLimits.MaxRequestIdBytes) is { Length: > 0 } id ? id : null);
+            waiter = waiter with { SessionId = withSessions ? ReadSessionOf(ref reader, table) : 0 };
             if (!table._waitingOn.TryAdd(client, entry.Name))
             {
                 throw new FormatException($"client {client} waits twice");
@@ -222,9 +300,20 @@ public sealed partial class LockTable
 
             entry.WaiterNodes.Add(client, entry.Queue.AddLast(waiter));
             table._deadlines.Add(new LockDeadline(waiter.DeadlineMs, LockDeadlineKind.Wait, entry.Name, client));
+            if (waiter.SessionId != 0)
+            {
+                table._sessions[waiter.SessionId].Waits.Add((entry.Name, client));
+            }
         }
 
         return entry;
+    }
+
+    /// <summary>A hold's or waiter's session: 0 for none, else one the image opened.</summary>
+    private static long ReadSessionOf(ref LockBinaryReader reader, LockTable table)
+    {
+        var sessionId = reader.ReadVarint(LockRequestValidator.SessionIdField, 0, long.MaxValue);
+        return sessionId == 0 || table._sessions.ContainsKey(sessionId) ? sessionId : throw new FormatException($"session {sessionId} is not open");
     }
 
     private static string ReadResource(ref LockBinaryReader reader) =>

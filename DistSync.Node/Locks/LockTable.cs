@@ -18,7 +18,9 @@ namespace DistSync.Node.Locks;
 /// promoted by a release or an expiry; indices grow, so tokens strictly grow per resource.</item>
 /// <item>Leases end only by <see cref="LockCommand.ExpireDue"/>, which the leader proposes when
 /// <see cref="NextDeadlineMs"/> has passed; a hold whose lease time passed but that no expiry has removed yet is
-/// still held (and may be renewed). Wait deadlines work the same way.</item>
+/// still held (and may be renewed). Wait deadlines and sessions' ends work the same way.</item>
+/// <item>A hold or wait of a session has no lease: it ends with its session, which ends by expiry or close, releasing
+/// every hold and withdrawing every wait of it in that one command (see LockTable.Sessions).</item>
 /// <item>A client waits for at most one resource at a time: while it waits, any other acquire from it is refused
 /// with <see cref="LockOutcome.AlreadyWaiting"/>. A waiting client is blocked in its acquire, and the rule keeps
 /// grants from ever closing a cycle (only a new wait can), so checking new waits finds every deadlock.</item>
@@ -83,6 +85,9 @@ public sealed partial class LockTable
             LockCommand.Renew n => ApplyRenew(n),
             LockCommand.ExpireDue e => ApplyExpireDue(e, index),
             LockCommand.Withdraw w => ApplyWithdraw(w, index),
+            LockCommand.CreateSession c => ApplyCreateSession(c, index),
+            LockCommand.KeepAlive k => ApplyKeepAlive(k),
+            LockCommand.CloseSession c => ApplyCloseSession(c, index),
             _ => throw new InvalidOperationException($"unknown lock command {command.GetType().Name}"),
         };
         RememberRequest(command, outcome);
@@ -91,12 +96,23 @@ public sealed partial class LockTable
 
     private LockOutcome ApplyAcquire(LockCommand.Acquire cmd, long index)
     {
+        LockSessionEntry? session = null;
+        if (cmd.SessionId is { } sessionId && (session = FindSession(sessionId, cmd.Owner!)) is null)
+        {
+            return new LockOutcome.SessionNotFound(sessionId);
+        }
+
         _resources.TryGetValue(cmd.Resource, out var entry);
         LockHolderEntry? held = null;
         entry?.Holders.TryGetValue(cmd.ClientId, out held);
-        if (AnswerRepeat(cmd, entry, held) is { } answer)
+        if (AnswerRepeat(cmd, entry, held, session) is { } answer)
         {
             return answer;
+        }
+
+        if (session is not null && session.RequestCount >= LockLimits.MaxRequestsPerSession)
+        {
+            return new LockOutcome.LimitReached(nameof(LockLimits.MaxRequestsPerSession));
         }
 
         if (entry is null)
@@ -108,7 +124,7 @@ public sealed partial class LockTable
 
             entry = new LockResourceEntry(cmd.Resource);
             _resources.Add(cmd.Resource, entry);
-            return GrantNow(entry, cmd, index);
+            return GrantNow(entry, cmd, index, session);
         }
 
         // The sole holder upgrades at once (it jumps no one: every waiter was waiting for it anyway). Anyone else is
@@ -120,21 +136,33 @@ public sealed partial class LockTable
         {
             return held is null && entry.ClientCount >= LockLimits.MaxClientsPerResource
                 ? new LockOutcome.LimitReached(nameof(LockLimits.MaxClientsPerResource))
-                : GrantNow(entry, cmd, index);
+                : GrantNow(entry, cmd, index, session);
         }
 
-        return Wait(entry, cmd, index);
+        return Wait(entry, cmd, index, session);
     }
 
     /// <summary>The answer to a client that already holds or awaits something, or null to go on.</summary>
-    private LockOutcome? AnswerRepeat(LockCommand.Acquire cmd, LockResourceEntry? entry, LockHolderEntry? held)
+    private LockOutcome? AnswerRepeat(LockCommand.Acquire cmd, LockResourceEntry? entry, LockHolderEntry? held, LockSessionEntry? session)
     {
+        // A hold is a session's or has a lease of its own, for good: a request naming another cannot repeat or upgrade it.
+        var sessionId = session?.Id ?? 0;
+        if (held is not null && held.SessionId != sessionId)
+        {
+            return new LockOutcome.SessionMismatch(held.SessionId == 0 ? null : held.SessionId);
+        }
+
         // Already covered: the same mode again, or shared asked by the exclusive holder (exclusive already gives
-        // everything shared does, so it is answered as satisfied and stays exclusive). Same token, lease renewed.
+        // everything shared does, so it is answered as satisfied and stays exclusive). Same token, lease renewed
+        // (a session's hold has no lease: it lasts as long as the session).
         if (entry is not null && held is not null && (held.Mode == cmd.Mode || held.Mode == LockMode.Exclusive))
         {
-            SetLease(entry, cmd.ClientId, held, cmd.NowMs + cmd.TtlMs);
-            return new LockOutcome.Acquired(held.Token, held.ExpiresAtMs, held.Mode, AlreadyHeld: true);
+            if (session is null)
+            {
+                SetLease(entry, cmd.ClientId, held, cmd.NowMs + cmd.TtlMs);
+            }
+
+            return new LockOutcome.Acquired(held.Token, ExpiresAtOf(held), held.Mode, AlreadyHeld: true);
         }
 
         if (!_waitingOn.TryGetValue(cmd.ClientId, out var waitingFor))
@@ -146,21 +174,23 @@ public sealed partial class LockTable
         if (entry is not null && string.Equals(waitingFor, cmd.Resource, StringComparison.Ordinal)
             && entry.WaiterNodes[cmd.ClientId].Value is { } pending && pending.Mode == cmd.Mode)
         {
-            return new LockOutcome.Waiting(entry.PositionOf(cmd.ClientId), pending.DeadlineMs);
+            return pending.SessionId != sessionId
+                ? new LockOutcome.SessionMismatch(pending.SessionId == 0 ? null : pending.SessionId)
+                : new LockOutcome.Waiting(entry.PositionOf(cmd.ClientId), pending.DeadlineMs);
         }
 
         return new LockOutcome.AlreadyWaiting(waitingFor);
     }
 
-    private LockOutcome.Acquired GrantNow(LockResourceEntry entry, LockCommand.Acquire cmd, long index)
+    private LockOutcome.Acquired GrantNow(LockResourceEntry entry, LockCommand.Acquire cmd, long index, LockSessionEntry? session)
     {
-        var expiresAt = cmd.NowMs + cmd.TtlMs;
-        Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt, requestIndex: index);
-        return new LockOutcome.Acquired(index, expiresAt, cmd.Mode, AlreadyHeld: false);
+        var expiresAt = session is null ? cmd.NowMs + cmd.TtlMs : 0;
+        Grant(entry, cmd.ClientId, cmd.Mode, index, expiresAt, requestIndex: index, session?.Id ?? 0);
+        return new LockOutcome.Acquired(index, session?.ExpiresAtMs ?? expiresAt, cmd.Mode, AlreadyHeld: false);
     }
 
     /// <summary>Queues the request at the tail, unless it does not want to wait, the queue is full, or it would deadlock.</summary>
-    private LockOutcome Wait(LockResourceEntry entry, LockCommand.Acquire cmd, long index)
+    private LockOutcome Wait(LockResourceEntry entry, LockCommand.Acquire cmd, long index, LockSessionEntry? session)
     {
         if (cmd.WaitMs == 0)
         {
@@ -178,7 +208,7 @@ public sealed partial class LockTable
         }
 
         var deadline = cmd.NowMs + cmd.WaitMs;
-        Enqueue(entry, new LockWaiterEntry(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index, cmd.RequestId));
+        Enqueue(entry, new LockWaiterEntry(cmd.ClientId, cmd.Mode, cmd.TtlMs, deadline, RequestIndex: index, cmd.RequestId, session?.Id ?? 0));
         return new LockOutcome.Waiting(entry.Queue.Count, deadline);
     }
 }

@@ -12,6 +12,12 @@ public sealed class HashRing
 {
     public const int DefaultVirtualNodes = 128;
 
+    /// <summary>The hash of every point and key, by the name clients know it by: XxHash64 (seed 0) of the UTF-8 bytes.</summary>
+    public const string HashName = "xxhash64";
+
+    /// <summary>The string a member's point <c>index</c> (0 to the virtual nodes less one) is the hash of.</summary>
+    public const string PointKeyFormat = "{node_id}#{index}";
+
     private readonly ulong[] _points;
     private readonly string[] _owners;
 
@@ -20,7 +26,7 @@ public sealed class HashRing
         ArgumentOutOfRangeException.ThrowIfNegativeOrZero(virtualNodes);
         Members = [.. members.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal)];
         var points = Members
-            .SelectMany(m => Enumerable.Range(0, virtualNodes).Select(i => (Point: Hash($"{m}#{i}"), Member: m)))
+            .SelectMany(m => Enumerable.Range(0, virtualNodes).Select(i => (Point: Hash(PointKey(m, i)), Member: m)))
             // A tie between two members' points (vanishingly rare with 64-bit hashes) goes to the smaller name.
             .OrderBy(p => p.Point).ThenBy(p => p.Member, StringComparer.Ordinal)
             .ToArray();
@@ -47,6 +53,9 @@ public sealed class HashRing
 
         return _owners[index == _points.Length ? 0 : index];
     }
+
+    /// <summary>What member <paramref name="member"/>'s point <paramref name="index"/> is the hash of (<see cref="PointKeyFormat"/>).</summary>
+    public static string PointKey(string member, int index) => $"{member}#{index}";
 
     /// <summary>XxHash64 of the UTF-8 bytes: stable across processes, machines and .NET versions.</summary>
     public static ulong Hash(string value) => XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(value));

@@ -13,6 +13,9 @@ public sealed class QueueRing(MembershipStateMachine membership)
     public static int PartitionOf(string routingInput, int partitions) =>
         (int)(XxHash64.HashToUInt64(Encoding.UTF8.GetBytes(routingInput)) % (ulong)partitions);
 
+    /// <summary>What a partition is placed on the ring by (<see cref="RingKey"/>), as clients are told it.</summary>
+    public const string RingKeyFormat = "queue/{topic}/{partition}";
+
     public static string RingKey(string topic, int partition) => $"queue/{topic}/{partition}";
 
     public static string OwnerOf(ClusterMembership membership, string topic, int partition) => membership.Ring.OwnerOf(RingKey(topic, partition));

@@ -50,6 +50,50 @@ public sealed class ClusterStartupTests(ClusterStartupTests.Cluster cluster) : I
         Assert.DoesNotContain(document.GetProperty("paths").EnumerateObject(), p => p.Name.StartsWith("/internal", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("/sessions", "post", "200", "session_id")]
+    [InlineData("/sessions/keepalive", "post", "200", "ttl_remaining_ms")]
+    [InlineData("/sessions/{id}", "get", "200", "holds")]
+    [InlineData("/sessions/{id}", "delete", "200", "holds_released")]
+    [InlineData("/locks/resource", "get", "200", "holders")]
+    [InlineData("/cluster/topology", "get", "200", "partition_key_format")]
+    public async Task OpenApi_Document_DescribesWhatClientsRouteAndHoldBy(string path, string method, string status, string property)
+    {
+        using var http = cluster.CreateHttpClient("node1");
+        var document = JsonDocument.Parse(await http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken)).RootElement;
+
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
+        var schema = operation.GetProperty("responses").GetProperty(status).GetProperty("content").GetProperty("application/json").GetProperty("schema");
+
+        Assert.Contains(property, Properties(document, schema));
+        Assert.True(operation.TryGetProperty("summary", out _), $"{method} {path} has no summary");
+    }
+
+    [Fact]
+    public async Task OpenApi_Document_GivesAcquireItsSessionId_AndSessionErrorsTheirProblems()
+    {
+        using var http = cluster.CreateHttpClient("node1");
+        var document = JsonDocument.Parse(await http.GetStringAsync(new Uri("/openapi/v1.json", UriKind.Relative), TestContext.Current.CancellationToken)).RootElement;
+        var paths = document.GetProperty("paths");
+
+        var acquire = paths.GetProperty("/locks/acquire").GetProperty("post").GetProperty("requestBody").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+        Assert.Contains("session_id", Properties(document, acquire));
+        Assert.Contains("ttl_ms", Properties(document, acquire));
+        var keepAlive = paths.GetProperty("/sessions/keepalive").GetProperty("post").GetProperty("responses");
+        Assert.True(keepAlive.GetProperty("404").GetProperty("content").TryGetProperty("application/problem+json", out _), "the keep-alive's 404 is a problem");
+    }
+
+    /// <summary>A schema's property names, following a $ref into the components.</summary>
+    private static IReadOnlyList<string> Properties(JsonElement document, JsonElement schema)
+    {
+        if (schema.TryGetProperty("$ref", out var reference))
+        {
+            schema = document.GetProperty("components").GetProperty("schemas").GetProperty(reference.GetString()!.Split('/')[^1]);
+        }
+
+        return [.. schema.GetProperty("properties").EnumerateObject().Select(p => p.Name)];
+    }
+
     [Fact]
     public async Task Docs_InteractiveUi_IsServed()
     {

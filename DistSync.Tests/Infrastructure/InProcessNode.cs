@@ -73,7 +73,7 @@ internal sealed class InProcessNode : IAsyncDisposable
             builder.AddNodeServices();
             services?.Invoke(builder.Services); // registered last, so a test's replacement (a skewed clock) wins
             app = builder.Build();
-            app.MapNodeApis();
+            app.CheckStartup().MapNodeApis();
             await app.StartAsync(TestContext.Current.CancellationToken);
             return new InProcessNode(app, redis, dataDir, logs, reads);
         }

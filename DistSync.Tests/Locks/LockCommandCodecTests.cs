@@ -19,6 +19,12 @@ public class LockCommandCodecTests
         new LockCommand.Acquire("orders/42", "client-1", LockMode.Shared, 10, 10, 0) { RequestId = "retry-1" },
         new LockCommand.Release("orders/42", "client-1", 0) { FencingToken = 3, RequestId = "retry-2" },
         new LockCommand.Renew("orders/42", "client-1", 1, 0) { RequestId = new string('x', LockLimits.MaxRequestIdBytes) },
+        new LockCommand.Acquire("orders/42", "client-1", LockMode.Exclusive, 0, 5_000, 0) { SessionId = 17, Owner = "app" },
+        new LockCommand.Acquire("orders/42", "client-1", LockMode.Shared, 0, 0, 0) { SessionId = long.MaxValue, Owner = "app", RequestId = "retry-4" },
+        new LockCommand.CreateSession("app", LockLimits.MinSessionTtlMs, 0),
+        new LockCommand.CreateSession(new string('o', LockLimits.MaxOwnerBytes), LockLimits.MaxSessionTtlMs, 0) { RequestId = "boot-1" },
+        new LockCommand.KeepAlive(17, "app", 0),
+        new LockCommand.CloseSession(17, "app", 0),
     };
 
     [Theory]
@@ -49,6 +55,53 @@ public class LockCommandCodecTests
         Assert.Equal(
             [2, 5, 1, (byte)'r', 1, (byte)'c', 0x80, 0x01, 0],
             LockCommandCodec.Encode(new LockCommand.Withdraw("r", "c", 128, 0)));
+    }
+
+    [Fact]
+    public void Encode_SessionCommands_AreVersionThree_AndEveryOtherStaysVersionTwo()
+    {
+        Assert.Equal(
+            [3, 6, 3, (byte)'a', (byte)'p', (byte)'p', 0x90, 0x4E, 0],
+            LockCommandCodec.Encode(new LockCommand.CreateSession("app", 10_000, 0)));
+        Assert.Equal([3, 7, 17, 1, (byte)'o'], LockCommandCodec.Encode(new LockCommand.KeepAlive(17, "o", 0)));
+        Assert.Equal([3, 8, 17, 1, (byte)'o'], LockCommandCodec.Encode(new LockCommand.CloseSession(17, "o", 0)));
+        Assert.Equal(
+            [3, 1, 1, (byte)'r', 1, (byte)'c', 2, 0, 0, 0, 17, 1, (byte)'o'],
+            LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 0, 0, 0) { SessionId = 17, Owner = "o" }));
+        Assert.Equal(LockCommandCodec.SessionlessFormatVersion, LockCommandCodec.Encode(new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 0))[0]);
+    }
+
+    [Fact]
+    public void Decode_VersionTwoBytes_AsTheReleaseBeforeWroteThem()
+    {
+        // Written before sessions: every command in version 2, which still decodes (a data folder of that release loads).
+        Assert.Equal(new LockCommand.ExpireDue(0), LockCommandCodec.Decode([2, 4]));
+        Assert.Equal(new LockCommand.Release("r", "c", 0) { FencingToken = 7, RequestId = "q" }, LockCommandCodec.Decode([2, 2, 1, (byte)'r', 1, (byte)'c', 7, 1, (byte)'q']));
+        Assert.Equal(
+            new LockCommand.Acquire("r", "c", LockMode.Exclusive, 1_000, 0, 0),
+            LockCommandCodec.Decode([2, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0, 0]));
+        Assert.Equal(new LockCommand.Withdraw("r", "c", 128, 0), LockCommandCodec.Decode([2, 5, 1, (byte)'r', 1, (byte)'c', 0x80, 0x01, 0]));
+    }
+
+    public static TheoryData<byte[], string> NotCanonical => new()
+    {
+        // A command version 2 can say is never written as version 3, and version 2 has no session commands.
+        { [3, 4], "not written in format version 3" },
+        { [3, 2, 1, (byte)'r', 1, (byte)'c', 0, 0], "not written in format version 3" },
+        { [3, 1, 1, (byte)'r', 1, (byte)'c', 2, 0, 0, 0, 0, 1, (byte)'o'], "session_id" },
+        { [3, 1, 1, (byte)'r', 1, (byte)'c', 2, 0xE8, 0x07, 0, 0, 17, 1, (byte)'o'], "ttl_ms" },
+        { [2, 7, 17, 1, (byte)'o'], "tag" },
+        { [3, 6, 3, (byte)'a', (byte)'p', (byte)'p', 0xE7, 0x07, 0], "ttl_ms" },
+        { [3, 7, 17, 0], "owner" },
+    };
+
+    [Theory]
+    [MemberData(nameof(NotCanonical))]
+    public void Decode_SessionBytesThatAreNotTheOneEncoding_Throw(byte[] bytes, string expected)
+    {
+        var ex = Assert.Throws<FormatException>(() => LockCommandCodec.Decode(bytes));
+
+        Assert.Contains(expected, ex.Message, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -139,8 +192,9 @@ public class LockCommandCodecTests
             random.NextBytes(bytes);
             if (bytes.Length > 1)
             {
-                bytes[0] = LockCommandCodec.FormatVersion; // get past the version byte to reach the field decoders
-                bytes[1] = (byte)random.Next(0, 6);
+                // Get past the version byte to reach the field decoders, of both versions written today.
+                bytes[0] = random.Next(2) == 0 ? LockCommandCodec.FormatVersion : LockCommandCodec.SessionlessFormatVersion;
+                bytes[1] = (byte)random.Next(0, 9);
             }
 
             if (LockCommandCodec.TryDecode(bytes, out var command, out _))

@@ -37,6 +37,23 @@ internal sealed class LockTableHarness(bool checkInvariants = true)
 
     public LockOutcome ExpireDue() => Apply(new LockCommand.ExpireDue(NowMs));
 
+    /// <summary>The token that opens sessions in these tests.</summary>
+    public const string Owner = "app";
+
+    public LockOutcome CreateSession(long ttlMs = 10_000, string owner = Owner, string? requestId = null) =>
+        Apply(new LockCommand.CreateSession(owner, ttlMs, NowMs) { RequestId = requestId });
+
+    /// <summary>Opens a session and returns its id.</summary>
+    public long OpenSession(long ttlMs = 10_000, string owner = Owner) => ((LockOutcome.SessionCreated)CreateSession(ttlMs, owner)).SessionId;
+
+    public LockOutcome KeepAlive(long sessionId, string owner = Owner) => Apply(new LockCommand.KeepAlive(sessionId, owner, NowMs));
+
+    public LockOutcome CloseSession(long sessionId, string owner = Owner) => Apply(new LockCommand.CloseSession(sessionId, owner, NowMs));
+
+    /// <summary>An acquire whose hold and wait belong to the session.</summary>
+    public LockOutcome AcquireIn(long sessionId, string client, LockMode mode, long waitMs = 0, string resource = R, string owner = Owner) =>
+        Apply(new LockCommand.Acquire(resource, client, mode, 0, waitMs, NowMs) { SessionId = sessionId, Owner = owner });
+
     public LockResourceState State(string resource = R) => Table.GetState(resource) ?? throw new InvalidOperationException($"{resource} is not in the table");
 
     public string[] HolderIds(string resource = R) => [.. State(resource).Holders.Select(h => h.ClientId)];

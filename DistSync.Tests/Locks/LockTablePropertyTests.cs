@@ -5,7 +5,8 @@ namespace DistSync.Tests.Locks;
 /// <summary>
 /// Random command sequences (seeded; a failing seed replays exactly) checked after every step against the rules
 /// of docs/semantics.md: exclusion, FIFO promotion, fencing order, refusals that change nothing, valid deadlock cycles,
-/// determinism across two tables fed the same log, and snapshot restores in the middle of the run.
+/// sessions that end only when closed or once their time has come, determinism across two tables fed the same log, and
+/// snapshot restores in the middle of the run.
 /// </summary>
 public class LockTablePropertyTests
 {
@@ -34,17 +35,19 @@ public class LockTablePropertyTests
         var table = new LockTable();
         var twin = new LockTable();
         var lastGrant = new Dictionary<string, long>(StringComparer.Ordinal);
+        var sessions = new List<long>();
         var now = 1_000_000L;
 
         for (var step = 1; step <= Steps; step++)
         {
             // Mostly forward; sometimes a little back, as after a change to a leader whose clock lags.
             now += random.Next(-40, 300);
-            var command = contended ? NextContendedCommand(random, table, now) : NextCommand(random, table, now);
+            var command = contended ? NextContendedCommand(random, table, now) : NextCommand(random, table, sessions, now);
             var context = $"seed {seed} contended {contended} step {step} command {command}";
             var bytesBefore = table.Serialize();
             var queuesBefore = _resources.ToDictionary(r => r, r => table.GetState(r)?.Waiters.Select(w => w.ClientId).ToList() ?? []);
             var holdersBefore = _resources.ToDictionary(r => r, r => table.GetState(r)?.Holders.ToList() ?? []);
+            var sessionsBefore = sessions.Select(table.GetSession).OfType<LockSessionState>().ToList();
 
             var outcome = table.Apply(command, step);
             var twinOutcome = twin.Apply(command, step);
@@ -61,6 +64,12 @@ public class LockTablePropertyTests
             CheckFencing(table, command, outcome, step, holdersBefore, lastGrant, context);
             CheckFifo(table, command, outcome, queuesBefore, holdersBefore, context);
             CheckRefusalsChangeNothing(outcome, bytesBefore, bytesAfter, context);
+            CheckSessionEnds(table, command, sessionsBefore, context);
+            if (outcome is LockOutcome.SessionCreated { Existing: false } created)
+            {
+                sessions.Add(created.SessionId);
+            }
+
             if (outcome is LockOutcome.Deadlock deadlock)
             {
                 CheckCycle(table, (LockCommand.Acquire)command, deadlock.Cycle, context);
@@ -75,7 +84,7 @@ public class LockTablePropertyTests
         }
     }
 
-    private static LockCommand NextCommand(Random random, LockTable table, long now)
+    private static LockCommand NextCommand(Random random, LockTable table, List<long> sessions, long now)
     {
         var resource = _resources[random.Next(_resources.Length)];
         var client = _clients[random.Next(_clients.Length)];
@@ -87,19 +96,34 @@ public class LockTablePropertyTests
             client = known[random.Next(known.Count)];
         }
 
+        // Sessions belong to two owners. Mostly an open one, named by its owner; sometimes one that ended, never was, or
+        // is the other owner's.
+        var open = sessions.Where(id => table.GetSession(id) is not null).ToList();
+        var session = open.Count > 0 && random.Next(5) > 0 ? open[random.Next(open.Count)]
+            : sessions.Count > 0 && random.Next(2) == 0 ? sessions[random.Next(sessions.Count)]
+            : random.Next(1, 400);
+        var owner = table.GetSession(session)?.Owner is { } own && random.Next(10) > 0 ? own : random.Next(2) == 0 ? "o1" : "o2";
         var roll = random.Next(100);
         return roll switch
         {
-            < 55 => new LockCommand.Acquire(
+            < 42 => new LockCommand.Acquire(
                 resource,
                 client,
                 random.Next(2) == 0 ? LockMode.Shared : LockMode.Exclusive,
                 random.Next(1, 3_000),
                 random.Next(4) == 0 ? 0 : random.Next(1, 2_000),
                 now),
-            < 75 => new LockCommand.Release(resource, client, now),
-            < 83 => new LockCommand.Renew(resource, client, random.Next(1, 3_000), now),
-            < 97 => new LockCommand.ExpireDue(now),
+            < 54 => new LockCommand.Acquire(resource, client, random.Next(2) == 0 ? LockMode.Shared : LockMode.Exclusive, 0, random.Next(4) == 0 ? 0 : random.Next(1, 2_000), now)
+            {
+                SessionId = session,
+                Owner = owner,
+            },
+            < 70 => new LockCommand.Release(resource, client, now),
+            < 76 => new LockCommand.Renew(resource, client, random.Next(1, 3_000), now),
+            < 90 => new LockCommand.ExpireDue(now),
+            < 94 => new LockCommand.CreateSession(owner, random.Next(1_000, 4_000), now) { RequestId = random.Next(3) == 0 ? $"boot-{random.Next(3)}" : null },
+            < 97 => new LockCommand.KeepAlive(session, owner, now),
+            < 98 => new LockCommand.CloseSession(session, owner, now),
             _ => new LockCommand.Acquire(resource, client, LockMode.Shared, 0, 0, now), // invalid ttl: rejected
         };
     }
@@ -200,7 +224,8 @@ public class LockTablePropertyTests
             {
                 var before = holdersBefore[a.Resource].Single(h => h.ClientId == a.ClientId);
                 Assert.True(acquired.Token == before.Token, $"{context}: repeat acquire changed the token");
-                Assert.True(acquired.ExpiresAtMs == a.NowMs + a.TtlMs, $"{context}: repeat acquire did not renew the lease");
+                Assert.True(a.SessionId is not null || acquired.ExpiresAtMs == a.NowMs + a.TtlMs, $"{context}: repeat acquire did not renew the lease");
+                Assert.True(a.SessionId is null || acquired.ExpiresAtMs == table.GetSession(a.SessionId.Value)!.ExpiresAtMs, $"{context}: a session's hold ends when it does");
             }
             else
             {
@@ -236,7 +261,7 @@ public class LockTablePropertyTests
         foreach (var resource in _resources)
         {
             var removed = outcome.Events
-                .Where(e => e.Resource == resource && e is LockEvent.WaitTimedOut or LockEvent.WaitCancelled)
+                .Where(e => e.Resource == resource && e is LockEvent.WaitTimedOut or LockEvent.WaitCancelled or LockEvent.SessionWaitEnded)
                 .Select(e => e.ClientId).ToHashSet(StringComparer.Ordinal);
             var remaining = queuesBefore[resource].Where(c => !removed.Contains(c)).ToList();
             var granted = outcome.Events.OfType<LockEvent.Granted>().Where(g => g.Resource == resource).Select(g => g.ClientId).ToList();
@@ -274,10 +299,40 @@ public class LockTablePropertyTests
     private static void CheckRefusalsChangeNothing(LockOutcome outcome, byte[] before, byte[] after, string context)
     {
         var refusal = outcome is LockOutcome.Busy or LockOutcome.Deadlock or LockOutcome.AlreadyWaiting
-            or LockOutcome.LimitReached or LockOutcome.NotHeld or LockOutcome.Rejected or LockOutcome.ExpiryApplied { Events.Count: 0 };
+            or LockOutcome.LimitReached or LockOutcome.NotHeld or LockOutcome.Rejected or LockOutcome.SessionNotFound or LockOutcome.SessionMismatch
+            or LockOutcome.SessionHold or LockOutcome.ExpiryApplied { Events.Count: 0, SessionsExpired: 0 };
         if (refusal)
         {
             Assert.True(before.AsSpan().SequenceEqual(after), $"{context}: {outcome} changed the table");
+        }
+    }
+
+    /// <summary>
+    /// A session ends only when closed, or by an expiry whose time has reached its end (the client's count of its holds
+    /// relies on this); then nothing of it is left, and while it lives every hold it has ends with it.
+    /// </summary>
+    private static void CheckSessionEnds(LockTable table, LockCommand command, List<LockSessionState> before, string context)
+    {
+        foreach (var session in before)
+        {
+            var now = table.GetSession(session.SessionId);
+            var closed = command is LockCommand.CloseSession c && c.SessionId == session.SessionId && c.Owner == session.Owner;
+            var expired = command is LockCommand.ExpireDue e && e.NowMs >= session.ExpiresAtMs;
+            Assert.True(now is not null || closed || expired, $"{context}: session {session.SessionId} ended before {session.ExpiresAtMs}");
+            Assert.True(now is null || now.ExpiresAtMs >= session.ExpiresAtMs, $"{context}: session {session.SessionId}'s end moved back");
+            if (now is not null)
+            {
+                foreach (var hold in now.Holds)
+                {
+                    var holder = table.GetState(hold.Resource)!.Holders.Single(h => h.ClientId == hold.ClientId);
+                    Assert.True(holder.SessionId == session.SessionId && holder.ExpiresAtMs == now.ExpiresAtMs, $"{context}: {hold} does not end with its session");
+                }
+            }
+        }
+
+        foreach (var state in table.GetState())
+        {
+            Assert.True(state.Holders.All(h => h.SessionId is not { } id || table.GetSession(id) is not null), $"{context}: {state.Resource} held by an ended session");
         }
     }
 

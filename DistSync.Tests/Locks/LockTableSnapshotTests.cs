@@ -96,7 +96,7 @@ public class LockTableSnapshotTests
     public void Restore_WrongMagicOrVersion_Throws()
     {
         Assert.Contains("not a lock table", Assert.Throws<FormatException>(() => LockTable.Restore("XSLK\u0001\0"u8)).Message, StringComparison.Ordinal);
-        Assert.Contains("version", Assert.Throws<FormatException>(() => LockTable.Restore("DSLK\u0003\0"u8)).Message, StringComparison.Ordinal);
+        Assert.Contains("version", Assert.Throws<FormatException>(() => LockTable.Restore("DSLK\u0004\0"u8)).Message, StringComparison.Ordinal);
     }
 
     public static TheoryData<string, string> Inconsistent => new()
@@ -132,6 +132,86 @@ public class LockTableSnapshotTests
         Assert.Contains(fragment, ex.Message, StringComparison.Ordinal);
     }
 
+    /// <summary>A busy table with sessions: holds, waits and an upgrade of a session, beside holds with leases.</summary>
+    private static (LockTableHarness Harness, long Session) BusyWithSessions()
+    {
+        var h = Busy();
+        var session = ((LockOutcome.SessionCreated)h.CreateSession(ttlMs: 8_000, requestId: "boot-1")).SessionId;
+        h.OpenSession(ttlMs: 2_000, owner: "someone-else");
+        h.AcquireIn(session, "s1", LockMode.Shared, resource: "r3");
+        h.AcquireIn(session, "s2", LockMode.Exclusive, waitMs: 5_000, resource: "r1");
+        h.AcquireIn(session, "s1", LockMode.Exclusive, resource: "r3");
+        return (h, session);
+    }
+
+    [Fact]
+    public void Restore_TableWithSessions_VersionThree_SameBytesStateAndSessions()
+    {
+        var (h, session) = BusyWithSessions();
+        var bytes = h.Table.Serialize();
+
+        var restored = LockTable.Restore(bytes);
+
+        Assert.Equal(LockTable.SnapshotVersion, bytes[4]);
+        Assert.Equal(bytes, restored.Serialize());
+        Assert.Equal(h.Table.GetSession(session), restored.GetSession(session));
+        Assert.Equal(h.Table.SessionCount, restored.SessionCount);
+        Assert.Equal(h.Table.NextDeadlineMs(), restored.NextDeadlineMs());
+        foreach (var state in h.Table.GetState())
+        {
+            Assert.Equal(state.Holders, restored.GetState(state.Resource)!.Holders);
+            Assert.Equal(state.Waiters, restored.GetState(state.Resource)!.Waiters);
+        }
+    }
+
+    [Fact]
+    public void Restore_TableWithSessions_ThenSameCommands_SameOutcomesAndBytes()
+    {
+        var (h, session) = BusyWithSessions();
+        var restored = LockTable.Restore(h.Table.Serialize());
+        LockCommand[] next =
+        [
+            new LockCommand.CreateSession(LockTableHarness.Owner, 8_000, LockTableHarness.Start + 10) { RequestId = "boot-1" },
+            new LockCommand.KeepAlive(session, LockTableHarness.Owner, LockTableHarness.Start + 20),
+            new LockCommand.ExpireDue(LockTableHarness.Start + 2_000),
+            new LockCommand.CloseSession(session, LockTableHarness.Owner, LockTableHarness.Start + 2_001),
+        ];
+
+        for (var i = 0; i < next.Length; i++)
+        {
+            var index = h.Index + 1 + i;
+            Assert.Equal(h.Table.Apply(next[i], index), restored.Apply(next[i], index));
+            Assert.Equal(h.Table.Serialize(), restored.Serialize());
+        }
+    }
+
+    [Fact]
+    public void Serialize_TableWhoseSessionsAllEnded_IsVersionTwoAgain()
+    {
+        var (h, session) = BusyWithSessions();
+        h.CloseSession(session);
+        h.NowMs += 2_000;
+        h.ExpireDue();
+
+        Assert.Equal(0, h.Table.SessionCount);
+        Assert.Equal(LockTable.SessionlessSnapshotVersion, h.Table.Serialize()[4]);
+    }
+
+    [Fact]
+    public void Restore_VersionThreeImageNamingASessionItDoesNotOpen_Throws()
+    {
+        var (h, _) = BusyWithSessions();
+        var bytes = h.Table.Serialize();
+        // The first session's id (after magic, version and the session count) becomes one that no command opened.
+        Assert.Equal(2, bytes[5]);
+        Assert.Equal(8, bytes[6]);
+        bytes[6] = 7;
+
+        var ex = Assert.Throws<FormatException>(() => LockTable.Restore(bytes));
+
+        Assert.Contains("not open", ex.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Restore_VersionOneImage_LoadsWithEachHoldsGrantAsItsRequest()
     {
@@ -151,7 +231,7 @@ public class LockTableSnapshotTests
 
     /// <summary>Hand-writes a snapshot image, to build states the table itself never produces.</summary>
     private static byte[] Image(params (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources) =>
-        Image(LockTable.SnapshotVersion, resources);
+        Image(LockTable.SessionlessSnapshotVersion, resources);
 
     private static byte[] LegacyImage(params (string Name, long Token, (string Client, LockMode Mode, long Token)[] Holders, (string Client, LockMode Mode)[] Waiters)[] resources) =>
         Image(1, resources);

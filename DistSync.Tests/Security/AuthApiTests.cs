@@ -108,6 +108,34 @@ public sealed class AuthApiTests(SecurityCluster cluster)
         Assert.False((await LockStateAsync()).GetProperty("locks").TryGetProperty($"payroll/{id}", out _));
     }
 
+    [Fact]
+    public async Task APrefixToken_UsesItsOwnSessions_ReadsItsResourcesAndTheTopology()
+    {
+        using var billing = cluster.WithToken("node2", SecurityCluster.BillingToken);
+        using var writer = cluster.CreateHttpClient("node2", "writer");
+        var id = Guid.NewGuid().ToString("n");
+
+        using var created = await billing.PostAsJsonAsync("/sessions", new { ttl_ms = 10_000 }, Ct);
+        var session = (await created.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("session_id").GetInt64();
+        using var held = await billing.PostAsJsonAsync("/locks/acquire", new { resource = $"billing/{id}", client_id = "b", mode = "exclusive", session_id = session }, Ct);
+        using var outside = await billing.PostAsJsonAsync("/locks/acquire", new { resource = $"payroll/{id}", client_id = "b", mode = "exclusive", session_id = session }, Ct);
+        using var own = await billing.GetAsync($"/locks/resource?name=billing/{id}", Ct);
+        using var other = await billing.GetAsync($"/locks/resource?name=payroll/{id}", Ct);
+        using var topology = await billing.GetAsync("/cluster/topology", Ct);
+        using var notTheirs = await writer.PostAsJsonAsync("/sessions/keepalive", new { session_id = session }, Ct);
+        using var kept = await billing.PostAsJsonAsync("/sessions/keepalive", new { session_id = session }, Ct);
+
+        Assert.Equal(HttpStatusCode.OK, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, held.StatusCode);
+        await AssertProblemAsync(outside, HttpStatusCode.Forbidden, "Forbidden");
+        Assert.Equal(HttpStatusCode.OK, own.StatusCode);
+        Assert.Equal(session, Assert.Single((await own.Content.ReadFromJsonAsync<JsonElement>(Ct)).GetProperty("holders").EnumerateArray()).GetProperty("session_id").GetInt64());
+        await AssertProblemAsync(other, HttpStatusCode.Forbidden, "Forbidden");
+        Assert.Equal(HttpStatusCode.OK, topology.StatusCode);
+        Assert.Equal("urn:distsync:problem:session-not-found", (await AssertProblemAsync(notTheirs, HttpStatusCode.NotFound, "Session not found")).GetProperty("type").GetString());
+        Assert.Equal(HttpStatusCode.OK, kept.StatusCode);
+    }
+
     [Theory]
     [InlineData("/health")]
     [InlineData("/alive")]

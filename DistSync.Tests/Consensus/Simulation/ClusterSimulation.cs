@@ -17,7 +17,7 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
 
     /// <param name="throughCodec">Encode and decode every message, as the HTTP transport does.</param>
     public ClusterSimulation(int seed, SimulationSettings? settings = null, bool throughCodec = false)
-        : base(seed, "DISTSYNC_SIM_SEED", settings, RandomSettings, random => random.Next(2) == 0 ? 3 : 5, options => new SimulatedNode(options.Id, options))
+        : base(seed, "DISTSYNC_SIM_SEED", settings, RandomSettings, random => random.Next(2) == 0 ? 3 : 5, (_, options) => new SimulatedNode(options.Id, options))
     {
         _throughCodec = throughCodec;
     }

@@ -14,8 +14,8 @@ internal sealed class SimulatedNode(string id, RaftOptions options) : SimulatedR
 
     public override void RestoreFrom(Snapshot snapshot) => (AppliedIndex, StateHash) = DecodeState(snapshot.Data);
 
-    protected override void OnStarted(Snapshot? snapshot) =>
-        (AppliedIndex, StateHash) = snapshot is { } persisted ? DecodeState(persisted.Data) : (0, 0UL);
+    protected override void OnStarted(PersistedState persisted) =>
+        (AppliedIndex, StateHash) = persisted.Snapshot is { } snapshot ? DecodeState(snapshot.Data) : (0, 0UL);
 
     public void Apply(Entry entry)
     {

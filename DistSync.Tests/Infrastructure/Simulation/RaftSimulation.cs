@@ -5,10 +5,10 @@ namespace DistSync.Tests.Infrastructure.Simulation;
 /// <summary>
 /// The step loop every seeded simulation of a Raft cluster shares. One <see cref="Random"/> drawn from the seed decides
 /// everything, in a fixed order, so a seed replays exactly. A tick: chaos actions (<see cref="ActDuringChaos"/>), due
-/// messages delivered, every core ticked, WAL writes finished, Readies handled as the host handles them (send, persist,
-/// apply, advance, compact), then <see cref="CheckInvariants"/>. <see cref="RunChaosThenSettle"/> runs the chaos phase
-/// with partitions, message loss and crashes, heals everything and waits, bounded, for a marker command to commit.
-/// A subclass supplies the state machine, what clients do, and what to check.
+/// messages delivered, every core ticked, WAL writes finished, Readies handled as the host handles them (noted as
+/// logged, send, persist, apply, advance, compact), then <see cref="CheckInvariants"/>. <see cref="RunChaosThenSettle"/>
+/// runs the chaos phase with partitions, message loss and crashes, heals everything and waits, bounded, for a marker
+/// command to commit. A subclass supplies the state machine, what clients do, and what to check.
 /// </summary>
 internal abstract class RaftSimulation<TNode>
     where TNode : SimulatedRaftHost
@@ -20,14 +20,17 @@ internal abstract class RaftSimulation<TNode>
     /// <param name="seedVariable">The environment variable that replays one seed, named in every failure.</param>
     /// <param name="settings">The run's knobs, drawn from the seed by <paramref name="drawSettings"/> when null.</param>
     /// <param name="drawNodeCount">How many nodes, drawn after the settings (or a constant).</param>
-    /// <param name="createNode">A node with the given options, not yet started.</param>
+    /// <param name="createNode">
+    /// A node with the given options, not yet started. It may draw from the run's random source (e.g. how fast its clock
+    /// runs); its draws come just before its start draws the seed of its election timer.
+    /// </param>
     protected RaftSimulation(
         int seed,
         string seedVariable,
         SimulationSettings? settings,
         Func<Random, SimulationSettings> drawSettings,
         Func<Random, int> drawNodeCount,
-        Func<RaftOptions, TNode> createNode)
+        Func<Random, RaftOptions, TNode> createNode)
     {
         ArgumentNullException.ThrowIfNull(drawSettings);
         ArgumentNullException.ThrowIfNull(drawNodeCount);
@@ -40,7 +43,7 @@ internal abstract class RaftSimulation<TNode>
         var nodes = new TNode[options.Length];
         for (var i = 0; i < nodes.Length; i++)
         {
-            nodes[i] = createNode(options[i]);
+            nodes[i] = createNode(Random, options[i]);
             nodes[i].Start(new Random(Random.Next()));
         }
 
@@ -124,6 +127,14 @@ internal abstract class RaftSimulation<TNode>
     {
     }
 
+    /// <summary>
+    /// After a node's part of a tick (its writes finished, its Readies handled), whether or not it is up: e.g. a host
+    /// that follows its Raft role as RaftHost does when a Ready changes it. Draws nothing by default.
+    /// </summary>
+    protected virtual void AfterNodeStep(TNode node)
+    {
+    }
+
     /// <summary>The invariants checked after every tick.</summary>
     protected abstract void CheckInvariants();
 
@@ -166,6 +177,7 @@ internal abstract class RaftSimulation<TNode>
             }
 
             HandleReady(node, chaos);
+            AfterNodeStep(node);
         }
 
         CheckInvariants();
@@ -195,6 +207,7 @@ internal abstract class RaftSimulation<TNode>
         for (var round = 0; round < 8 && node.Raft is { } raft && raft.HasReady(); round++)
         {
             var ready = raft.GetReady();
+            node.Logged(ready);
             var persisted = false;
             if (ready.SnapshotToPersist is not null)
             {

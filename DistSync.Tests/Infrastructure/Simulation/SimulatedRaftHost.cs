@@ -30,7 +30,7 @@ internal abstract class SimulatedRaftHost(string id, RaftOptions options) : ISim
         var persisted = Storage.Load();
         Writer.Reset(persisted.HardState);
         Raft = new RaftNode(Options, persisted, random);
-        OnStarted(persisted.Snapshot);
+        OnStarted(persisted);
     }
 
     public void Crash()
@@ -45,8 +45,17 @@ internal abstract class SimulatedRaftHost(string id, RaftOptions options) : ISim
     /// <summary>The state machine as a snapshot holds it, for compaction.</summary>
     public abstract byte[] EncodeState();
 
-    /// <summary>After a start: the state machine from the persisted snapshot, or empty without one.</summary>
-    protected abstract void OnStarted(Snapshot? snapshot);
+    /// <summary>
+    /// What the host notes of a Ready as it takes it, before writing or applying anything: the Ready's entries (after its
+    /// snapshot, if it has one) are now the log's tail. Nothing by default; a host that keeps a leader clock tracks the
+    /// stamps its log holds here, as RaftHost's loop does.
+    /// </summary>
+    public virtual void Logged(Ready ready)
+    {
+    }
+
+    /// <summary>After a start: the state machine from the persisted snapshot (or empty without one); the log it loaded, for a host that reads it.</summary>
+    protected abstract void OnStarted(PersistedState persisted);
 
     /// <summary>Moves the applied index to <paramref name="entry"/>, which must be the next one: entries apply once, in order.</summary>
     protected void MarkApplied(Entry entry)

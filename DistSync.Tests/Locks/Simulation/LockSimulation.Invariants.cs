@@ -5,8 +5,9 @@ namespace DistSync.Tests.Locks.Simulation;
 
 /// <summary>
 /// The lock safety properties, checked as the run goes: no conflicting holders in any node's table or among the
-/// clients' beliefs, the same table bytes on every node at every index, fencing tokens that only grow, and no
-/// acknowledged grant lost after the cluster heals.
+/// clients' beliefs (a session's holds believed for as long as the client's count of its last keep-alive runs), no
+/// session ended while its client still trusts it, the same table bytes on every node at every index, fencing tokens
+/// that only grow, and no acknowledged grant lost after the cluster heals.
 /// </summary>
 internal sealed partial class LockSimulation
 {
@@ -33,6 +34,19 @@ internal sealed partial class LockSimulation
     public int DeadlocksRefused { get; private set; }
 
     public long CommittedCommands { get; private set; }
+
+    public int SessionsOpened { get; private set; }
+
+    public int KeepAlivesAnswered { get; private set; }
+
+    public int SessionHoldsGranted { get; private set; }
+
+    public int SessionsExpired { get; private set; }
+
+    public int SessionsClosed { get; private set; }
+
+    /// <summary>Holds released because their session ended (by expiry or close).</summary>
+    public int SessionHoldsReleased { get; private set; }
 
     private sealed record AppliedRecord(long Term, byte[] Data, LockOutcome? Outcome, byte[] State);
 
@@ -83,12 +97,15 @@ internal sealed partial class LockSimulation
 
         CommittedCommands++;
         LeasesExpired += outcome.Events.Count(e => e is LockEvent.LeaseExpired);
+        SessionHoldsReleased += outcome.Events.Count(e => e is LockEvent.SessionHoldReleased);
+        SessionsExpired += outcome is LockOutcome.ExpiryApplied expiry ? expiry.SessionsExpired : 0;
+        SessionsClosed += outcome is LockOutcome.SessionClosed ? 1 : 0;
     }
 
     protected override void CheckRestoredState(LockSimNode node, Snapshot snapshot)
     {
         var index = snapshot.Metadata.Index;
-        if (index > _history.Count || !_history[(int)index - 1].State.AsSpan().SequenceEqual(node.Table.Serialize()))
+        if (index > _history.Count || !_history[(int)index - 1].State.AsSpan().SequenceEqual(LockSimNode.SplitSnapshot(snapshot.Data).Table))
         {
             Fail($"state machine safety: {node.Id} restored a lock table at {index} that no node applied");
         }
@@ -141,16 +158,16 @@ internal sealed partial class LockSimulation
     }
 
     /// <summary>
-    /// What clients believe right now (a grant they were told of, lease not yet over on the shared clock): never two
-    /// conflicting holders, and every token is accepted by a fenced store (no use of a token older than one already used
-    /// exclusively; an exclusive use no older than any use).
+    /// What clients believe right now (a grant they were told of, which their own count in real time has not run out):
+    /// never two conflicting holders, and every token is accepted by a fenced store (no use of a token older than one
+    /// already used exclusively; an exclusive use no older than any use).
     /// </summary>
     private void CheckBeliefs()
     {
         var now = NowMs;
         foreach (var client in _clients)
         {
-            if (client.Belief is { } b && now >= b.ExpiresAtMs)
+            if (client.Belief is { } b && now >= TrustedUntil(client, b))
             {
                 client.Belief = null;
             }
@@ -187,9 +204,18 @@ internal sealed partial class LockSimulation
         }
     }
 
-    /// <summary>A client was told it holds a resource (by its proposal's outcome or by a wake-up on the node it waits on).</summary>
-    private void ObserveGrant(LockSimClient client, string resource, LockMode mode, long token, long expiresAtMs, bool isNew, long index)
+    /// <summary>How long the client trusts a grant: its lease's count, or its session's.</summary>
+    private static double TrustedUntil(LockSimClient client, LockSimBelief belief) => belief.SessionId is { } session
+        ? client.SessionId == session ? client.SessionTrustedUntilMs : double.NegativeInfinity
+        : belief.TrustedUntilMs;
+
+    /// <summary>
+    /// A client was told it holds a resource (by its proposal's outcome or by a wake-up on the node it waits on); for a lease
+    /// it trusts the grant until <paramref name="trustedUntilMs"/>, for a session's hold as long as it trusts the session.
+    /// </summary>
+    private void ObserveGrant(LockSimClient client, LockCommand.Acquire acquire, LockMode mode, long token, double trustedUntilMs, bool isNew, long index)
     {
+        var resource = acquire.Resource;
         if (isNew && token != index)
         {
             Fail($"fencing: {client.Id} was granted {resource} at index {index} with token {token}");
@@ -215,7 +241,9 @@ internal sealed partial class LockSimulation
             UpgradesGranted++;
         }
 
-        client.Belief = expiresAtMs > NowMs ? new LockSimBelief(resource, mode, token, expiresAtMs) : null;
+        SessionHoldsGranted += acquire.SessionId is not null && isNew ? 1 : 0;
+        var belief = new LockSimBelief(resource, mode, token, acquire.SessionId is null ? trustedUntilMs : double.PositiveInfinity, acquire.SessionId);
+        client.Belief = TrustedUntil(client, belief) > NowMs ? belief : null;
         CheckBeliefs();
     }
 
@@ -257,7 +285,7 @@ internal sealed partial class LockSimulation
         }
     }
 
-    /// <summary>Whether a committed release by the client, or a committed expiry of its lease, came after the grant.</summary>
+    /// <summary>Whether a committed release by the client, or a committed end of its lease or session, came after the grant.</summary>
     private bool EndedAfter(AcknowledgedGrant grant)
     {
         for (var index = grant.Index + 1; index <= _history.Count; index++)
@@ -273,7 +301,7 @@ internal sealed partial class LockSimulation
                 return true;
             }
 
-            if (record.Outcome.Events.Any(e => e is LockEvent.LeaseExpired && e.Resource == grant.Resource && e.ClientId == grant.ClientId))
+            if (record.Outcome.Events.Any(e => e is LockEvent.LeaseExpired or LockEvent.SessionHoldReleased && e.Resource == grant.Resource && e.ClientId == grant.ClientId))
             {
                 return true;
             }
@@ -295,7 +323,7 @@ internal sealed partial class LockSimulation
             }
 
             var command = LockSimNode.Command(record.Data);
-            var touches = command is LockCommand.ExpireDue
+            var touches = command is LockCommand.ExpireDue or LockCommand.CloseSession
                 ? record.Outcome.Events.Any(e => e.Resource == resource)
                 : command is LockCommand.Acquire a ? a.Resource == resource
                 : command is LockCommand.Release r ? r.Resource == resource

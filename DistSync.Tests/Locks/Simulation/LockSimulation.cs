@@ -8,7 +8,9 @@ namespace DistSync.Tests.Locks.Simulation;
 /// A deterministic run, driven by one seed, of the real <see cref="LockTable"/> on the real <see cref="RaftNode"/>: three
 /// nodes on an in-memory network that drops, delays, duplicates and reorders messages, partitions and heals, and
 /// crashes nodes (leaders half the time) that restart from what they persisted. Clients acquire, renew and release
-/// through whichever node leads; the leader proposes <see cref="LockCommand.ExpireDue"/> when a deadline passes.
+/// through whichever node leads, some through sessions they keep alive, open, close or abandon; the leader proposes
+/// <see cref="LockCommand.ExpireDue"/> when a deadline passes on its own leader time. Every node's and client's clock
+/// drifts (within 1 % of real time), and leader time stands still between leaders as RaftHost's does.
 /// The lock invariants are checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed.
 /// </summary>
 internal sealed partial class LockSimulation : RaftSimulation<LockSimNode>
@@ -23,7 +25,7 @@ internal sealed partial class LockSimulation : RaftSimulation<LockSimNode>
     private readonly Dictionary<string, LockSimNode> _byId = new(StringComparer.Ordinal);
 
     public LockSimulation(int seed, SimulationSettings? settings = null)
-        : base(seed, "DISTSYNC_LOCKSIM_SEED", settings, RandomSettings, _ => NodeCount, options => new LockSimNode(options.Id, options))
+        : base(seed, "DISTSYNC_LOCKSIM_SEED", settings, RandomSettings, _ => NodeCount, (random, options) => new LockSimNode(options.Id, options, RandomDrift(random)))
     {
         foreach (var node in Nodes)
         {
@@ -33,7 +35,7 @@ internal sealed partial class LockSimulation : RaftSimulation<LockSimNode>
         _clients = new LockSimClient[ClientCount];
         for (var i = 0; i < ClientCount; i++)
         {
-            _clients[i] = new LockSimClient($"client{i + 1}");
+            _clients[i] = new LockSimClient($"client{i + 1}", RandomDrift(Random), usesSession: i < SessionClientCount);
         }
     }
 
@@ -51,7 +53,15 @@ internal sealed partial class LockSimulation : RaftSimulation<LockSimNode>
         CompactEvery = 5 + random.Next(40),
     };
 
-    /// <summary>Milliseconds on the simulated clock, which every node and client reads (no skew is modelled).</summary>
+    /// <summary>A clock rate within the 1 % of real time the semantics assume; half the time at one of the two extremes.</summary>
+    private static double RandomDrift(Random random) => random.Next(4) switch
+    {
+        0 => 0.99,
+        1 => 1.01,
+        _ => 0.99 + (random.NextDouble() * 0.02),
+    };
+
+    /// <summary>Real time, in milliseconds: what the checker judges by. Nodes and clients each read it through their own drift.</summary>
     public long NowMs => StartMs + (Ticks * MsPerTick);
 
     public int Leaders => _leaderOfTerm.Count;
@@ -88,6 +98,9 @@ internal sealed partial class LockSimulation : RaftSimulation<LockSimNode>
         var outcome = node.Apply(entry);
         OnApplied(node, entry, outcome);
     }
+
+    /// <summary>A node notices that it became leader (or stopped leading) once its tick is done, as the host does on a Ready.</summary>
+    protected override void AfterNodeStep(LockSimNode node) => node.FollowRole(NowMs);
 
     protected override void AfterReady(LockSimNode node, RaftNode raft)
     {

@@ -3,7 +3,8 @@ using DistSync.Tests.Infrastructure.Simulation;
 namespace DistSync.Tests.Locks.Simulation;
 
 /// <summary>
-/// Seeded chaos runs of the lock table on Raft: no two conflicting holders ever exist, across leader changes too.
+/// Seeded chaos runs of the lock table on Raft: no two conflicting holders ever exist, and no session ends while its
+/// client still trusts it, across leader changes and within 1 % clock drift too.
 /// DISTSYNC_LOCKSIM_SEEDS=2000 runs more seeds; DISTSYNC_LOCKSIM_SEED=n replays one
 /// (see <see cref="LockSimulation_ReplaySeed_HoldsLockInvariants"/>).
 /// </summary>
@@ -42,9 +43,10 @@ public sealed class LockSimulationTests
     }
 
     [Fact]
-    public void LockSimulation_TwentySeeds_ExerciseFailoverExpiryWaitsAndUpgrades()
+    public void LockSimulation_TwentySeeds_ExerciseFailoverExpiryWaitsUpgradesAndSessions()
     {
         int crashes = 0, snapshots = 0, leaders = 0, grants = 0, waits = 0, expired = 0, held = 0, upgrades = 0, deadlocks = 0;
+        int sessions = 0, keepAlives = 0, sessionGrants = 0, sessionsExpired = 0, sessionsClosed = 0, sessionHoldsReleased = 0;
         for (var seed = 1000; seed < 1020; seed++)
         {
             var simulation = new LockSimulation(seed);
@@ -58,10 +60,17 @@ public sealed class LockSimulationTests
             held += simulation.HoldsCheckedAtEnd;
             upgrades += simulation.UpgradesGranted;
             deadlocks += simulation.DeadlocksRefused;
+            sessions += simulation.SessionsOpened;
+            keepAlives += simulation.KeepAlivesAnswered;
+            sessionGrants += simulation.SessionHoldsGranted;
+            sessionsExpired += simulation.SessionsExpired;
+            sessionsClosed += simulation.SessionsClosed;
+            sessionHoldsReleased += simulation.SessionHoldsReleased;
         }
 
         // The runs must change leaders, crash nodes, install snapshots, expire leases and grant waiters, or they prove little.
-        var summary = $"seeds 1000-1019: crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}, upgrades {upgrades}, deadlocks {deadlocks}";
+        var summary = $"seeds 1000-1019: crashes {crashes}, snapshots {snapshots}, leaders {leaders}, grants {grants}, waits granted {waits}, leases expired {expired}, holds checked at end {held}, upgrades {upgrades}, deadlocks {deadlocks}, "
+            + $"sessions {sessions}, keep-alives {keepAlives}, session grants {sessionGrants}, sessions expired {sessionsExpired}, closed {sessionsClosed}, session holds released {sessionHoldsReleased}";
         Assert.True(crashes > 0, summary);
         Assert.True(snapshots > 0, summary);
         Assert.True(leaders > 40, summary);
@@ -70,6 +79,8 @@ public sealed class LockSimulationTests
         Assert.True(expired > 150, summary);
         Assert.True(upgrades > 20, summary);
         Assert.True(deadlocks > 0, summary);
+        Assert.True(sessions > 40 && keepAlives > 60 && sessionGrants > 50, summary);
+        Assert.True(sessionsExpired > 10 && sessionsClosed > 10 && sessionHoldsReleased > 15, summary);
 
         // The durability check at the end must have had live holds to look for.
         Assert.True(held > 10, summary);
