@@ -19,7 +19,7 @@ public sealed class DistSyncClient : IAsyncDisposable, IDisposable
         options.Validate();
         Options = options;
         _transport = new NodeTransport(options, handler);
-        var router = new Router(_transport, TimeProvider.System);
+        var router = new Router(_transport, TimeProvider.System, options.DiscoverNodes);
         _transport.PreferredFailed = () => router.Invalidate();
         Locks = new DistSyncLocks(_transport, router, options, TimeProvider.System);
         Queue = new DistSyncQueue(_transport, router, options);

@@ -24,6 +24,20 @@ public sealed class DistSyncClientOptions
     /// </summary>
     public TimeSpan SessionTtl { get; init; } = TimeSpan.FromSeconds(15);
 
+    /// <summary>
+    /// How much earlier than the server could end the session the client counts its holds lost: room for clocks that run
+    /// at different rates and for pauses of this process. Default: 2 % of <see cref="SessionTtl"/> (the cluster allows
+    /// 1 % drift), at least 50 ms.
+    /// </summary>
+    public TimeSpan? SessionSafetyMargin { get; init; }
+
+    /// <summary>
+    /// Whether the client reads the cluster's topology to learn every node and send each request where it is served.
+    /// Turn it off when the nodes' own URLs are not reachable from here (a proxy or load balancer in between): every
+    /// request then goes to <see cref="Endpoints"/>, and the nodes forward.
+    /// </summary>
+    public bool DiscoverNodes { get; init; } = true;
+
     /// <summary>How queue payloads and cached values are written as JSON (web defaults unless set).</summary>
     public System.Text.Json.JsonSerializerOptions PayloadJson { get; init; } = new(System.Text.Json.JsonSerializerDefaults.Web);
 

@@ -20,12 +20,13 @@ internal sealed class ClientSession : IAsyncDisposable
     private readonly Task _keepAlive;
     private long _validUntilTicks;
 
-    private ClientSession(NodeTransport transport, long id, TimeSpan ttl, TimeProvider time, long sentTicks)
+    private ClientSession(NodeTransport transport, long id, TimeSpan ttl, TimeSpan? margin, TimeProvider time, long sentTicks)
     {
         _transport = transport;
         Id = id;
         _ttl = ttl;
         _time = time;
+        Margin = margin ?? TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, ttl.Ticks / 50));
         _validUntilTicks = ValidUntil(sentTicks);
         _keepAlive = Task.Run(KeepAliveAsync);
     }
@@ -40,15 +41,15 @@ internal sealed class ClientSession : IAsyncDisposable
     /// <summary>Until when, on this client's clock, its holds are surely still held.</summary>
     public DateTimeOffset ValidUntil() => new(Interlocked.Read(ref _validUntilTicks), TimeSpan.Zero);
 
-    /// <summary>The margin for clocks that run at different rates: 2 % of the TTL (the cluster allows 1 %), at least 50 ms.</summary>
-    public TimeSpan Margin => TimeSpan.FromTicks(Math.Max(TimeSpan.FromMilliseconds(50).Ticks, _ttl.Ticks / 50));
+    /// <summary>The margin for clocks that run at different rates and for pauses here (see <see cref="DistSyncClientOptions.SessionSafetyMargin"/>).</summary>
+    public TimeSpan Margin { get; }
 
-    public static async Task<ClientSession> OpenAsync(NodeTransport transport, TimeSpan ttl, TimeProvider time, CancellationToken cancellationToken)
+    public static async Task<ClientSession> OpenAsync(NodeTransport transport, TimeSpan ttl, TimeSpan? margin, TimeProvider time, CancellationToken cancellationToken)
     {
         var sent = time.GetUtcNow().UtcTicks;
         var answer = await transport.SendAsync(HttpMethod.Post, "/sessions",
             new { ttl_ms = (long)ttl.TotalMilliseconds, request_id = DistSyncQueue.NewRequestId() }, Retry.Safe, "session.open", cancellationToken).ConfigureAwait(false);
-        return new ClientSession(transport, answer.Body.GetProperty("session_id").GetInt64(), ttl, time, sent);
+        return new ClientSession(transport, answer.Body.GetProperty("session_id").GetInt64(), ttl, margin, time, sent);
     }
 
     /// <summary>Marks the session lost (the node said it is gone).</summary>

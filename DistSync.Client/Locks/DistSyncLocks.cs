@@ -138,7 +138,7 @@ public sealed class DistSyncLocks : IAsyncDisposable
                 return opened;
             }
 
-            var session = await ClientSession.OpenAsync(_transport, _options.SessionTtl, _time, cancellationToken).ConfigureAwait(false);
+            var session = await ClientSession.OpenAsync(_transport, _options.SessionTtl, _options.SessionSafetyMargin, _time, cancellationToken).ConfigureAwait(false);
             var old = Interlocked.Exchange(ref _session, session);
             if (old is not null)
             {

@@ -8,7 +8,7 @@ namespace DistSync.Client;
 /// from a newer ring, a failed node, every 30 s), and the partition count of each topic once (it never changes). All it
 /// returns is a preference: the transport falls back to any node, which forwards.
 /// </summary>
-internal sealed class Router(NodeTransport transport, TimeProvider time)
+internal sealed class Router(NodeTransport transport, TimeProvider time, bool enabled = true)
 {
     private static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(30);
 
@@ -73,6 +73,11 @@ internal sealed class Router(NodeTransport transport, TimeProvider time)
 
     private async ValueTask<Topology?> TopologyAsync(CancellationToken cancellationToken)
     {
+        if (!enabled)
+        {
+            return null;
+        }
+
         if (Volatile.Read(ref _stale) == 0 && time.GetUtcNow() - _readAt < MaxAge)
         {
             return _topology;

@@ -1,6 +1,8 @@
 using System.Net.Http.Json;
+using System.Net;
 using DistSync.AppHost.Hosting;
 using DistSync.Client;
+using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
 using ClientLockMode = DistSync.Client.LockMode;
@@ -190,6 +192,35 @@ public sealed class ClientTests(ClientTests.Cluster cluster) : IClassFixture<Cli
 
         await using var next = await _client.Locks.AcquireAsync(resource, wait: TimeSpan.FromSeconds(5), cancellationToken: Ct);
         Assert.True(next.FencingToken > 0);
+    }
+
+    [Fact]
+    public async Task Lock_AClientCutOffPastItsSessionTtl_SeesHandleLost_BeforeAnotherClientIsGranted()
+    {
+        var resource = $"client-{Guid.NewGuid():N}";
+        var node1 = cluster.App.GetEndpoint("node1", NodeHosting.EndpointName);
+        await using var link = new LinkProxy("app", "node1", new IPEndPoint(IPAddress.Loopback, node1.Port));
+        // Its only way to the cluster is the link; a margin far above any pause of this machine, so the order is not by luck.
+        await using var cutOff = new DistSyncClient(new DistSyncClientOptions
+        {
+            Endpoints = [link.Address],
+            Token = cluster.Tokens["writer"],
+            DiscoverNodes = false,
+            SessionTtl = TimeSpan.FromSeconds(5),
+            SessionSafetyMargin = TimeSpan.FromSeconds(1),
+            RetryFor = TimeSpan.FromSeconds(1),
+        });
+        var hold = await cutOff.Locks.AcquireAsync(resource, cancellationToken: Ct);
+        var lost = new TaskCompletionSource<DateTimeOffset>(TaskCreationOptions.RunContinuationsAsynchronously);
+        hold.HandleLost.Register(() => lost.TrySetResult(DateTimeOffset.UtcNow));
+
+        link.Cut();
+        await using var next = await _client.Locks.AcquireAsync(resource, wait: TimeSpan.FromSeconds(30), cancellationToken: Ct);
+        var grantSeen = DateTimeOffset.UtcNow;
+
+        Assert.True(lost.Task.IsCompleted, "the other client was granted the lock while the cut-off client still counted it held");
+        Assert.True(await lost.Task <= grantSeen);
+        Assert.True(next.FencingToken > hold.FencingToken);
     }
 
     private DistSyncClient NewClient() => new(new DistSyncClientOptions
