@@ -1,4 +1,4 @@
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 
 if (DistSyncArguments.WantsHelp(args))
 {
@@ -9,10 +9,11 @@ if (DistSyncArguments.WantsHelp(args))
 try
 {
     var builder = DistSyncAppHost.CreateBuilder(args);
-    var options = builder.DistSyncOptions();
 
-    var redis = builder.AddDistSyncRedis("redis", options);
-    builder.AddDistSyncNodes(options, redis);
+    var redis = builder.AddDistSyncRedis("redis");
+    builder.AddDistSync("distsync")
+        .WithRedis(redis)
+        .WithNodeProject<Projects.DistSync_Node>();
 
     builder.Build().Run();
     return 0;

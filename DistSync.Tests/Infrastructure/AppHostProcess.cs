@@ -114,7 +114,7 @@ public sealed class AppHostProcess : IDisposable
 
         foreach (var root in found.ToList())
         {
-            found.UnionWith(DistSync.AppHost.Hosting.NodeProcess.Descendants(root));
+            found.UnionWith(DistSync.Hosting.NodeProcess.Descendants(root));
         }
 
         return [.. found.Where(IsAlive)];

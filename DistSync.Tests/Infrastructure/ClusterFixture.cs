@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -57,7 +57,7 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>A client for the node's API carrying the token of <paramref name="role"/> (admin unless said; null for none).</summary>
     public HttpClient CreateHttpClient(string resource, string? role = "admin")
     {
-        var http = App.CreateHttpClient(resource, NodeHosting.EndpointName);
+        var http = App.CreateHttpClient(resource, DistSyncResource.NodeEndpointName);
         if (role is not null && !_settings.AuthOff)
         {
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Tokens[role]);

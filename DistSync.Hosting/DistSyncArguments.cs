@@ -1,4 +1,4 @@
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// Short command-line forms for the <c>DistSync</c> settings (<c>--nodes 5</c> for <c>--DistSync:Nodes=5</c>), so
