@@ -48,7 +48,8 @@ public static class DistSyncBuilderExtensions
                 Properties = [],
             })
             .WithIconName("LockClosed")
-            .WithHealthCheck(healthCheck);
+            .WithHealthCheck(healthCheck)
+            .OnInitializeResource((resource, initialize, _) => ClusterStatePublisher.RunAsync(resource, initialize));
 
         var redis = builder.AddDistSyncRedis($"{name}-redis", options).WithParentRelationship(cluster);
         setup.Redis = redis;
@@ -145,7 +146,6 @@ public static class DistSyncBuilderExtensions
         builder.Services.AddHttpClient(RaftStatePublisher.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2))
             .AddHttpMessageHandler<AdminTokenHandler>();
         builder.Services.AddHostedService<RaftStatePublisher>();
-        builder.Services.AddHostedService<ClusterStatePublisher>();
         builder.Services.AddHostedService<CrashRestarter>();
     }
 }

@@ -96,6 +96,12 @@ public sealed class AppHostProcessTests
                 Assert.True(parameter.GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean(), $"{secret} is not secret");
             }
 
+            // The cluster as one resource: what an app that references it gets as ConnectionStrings__distsync.
+            var distsync = resources.GetProperty("distsync");
+            Assert.Equal("value.v0", distsync.GetProperty("type").GetString());
+            Assert.Equal("Endpoints={node1.bindings.http.url},{node2.bindings.http.url},{node3.bindings.http.url};Token={writer-token.value}",
+                distsync.GetProperty("connectionString").GetString());
+
             foreach (var (node, peers) in new[] { ("node1", new[] { "node2", "node3" }), ("node2", ["node1", "node3"]), ("node3", ["node1", "node2"]) })
             {
                 var project = resources.GetProperty(node);

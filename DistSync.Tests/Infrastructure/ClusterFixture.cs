@@ -111,6 +111,7 @@ public class ClusterFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DistSync_AppHost>(
             [.. args], (options, _) => options.DisableDashboard = !_settings.Dashboard, ct);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.Hosting.Dcp", LogLevel.Error));
+        _settings.Configure?.Invoke(builder);
         _app = await builder.BuildAsync(ct).WaitAsync(StartupTimeout, ct);
         await _app.StartAsync(ct).WaitAsync(StartupTimeout, ct);
         // Fail fast: a node that exits during start-up ends the wait at once instead of at the timeout.
@@ -221,6 +222,9 @@ public sealed record ClusterSettings
 
     /// <summary>The data folder instead of a fresh temporary one (to start a cluster on a folder another left).</summary>
     public string? DataDir { get; init; }
+
+    /// <summary>Changes to the AppHost's app model before it is built, e.g. an app that references the cluster.</summary>
+    public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
 }
 
 /// <summary>How a test reaches the Aspire dashboard it started.</summary>
