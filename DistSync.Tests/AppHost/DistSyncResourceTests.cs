@@ -32,6 +32,8 @@ public sealed class DistSyncResourceTests(DistSyncResourceTests.Cluster cluster)
         Assert.Contains($"{leader.NodeId} leads", health.Description, StringComparison.Ordinal);
         var variable = Assert.Single(app.Snapshot.EnvironmentVariables, v => v.Name == "ConnectionStrings__distsync");
         Assert.Equal(ExpectedConnectionString(), variable.Value);
+        Assert.Equal(cluster.Tokens["writer"], Assert.Single(app.Snapshot.EnvironmentVariables, v => v.Name == "DISTSYNC_TOKEN").Value);
+        Assert.StartsWith("http://127.0.0.1:", Assert.Single(app.Snapshot.EnvironmentVariables, v => v.Name == "DISTSYNC_ENDPOINTS").Value, StringComparison.Ordinal);
     }
 
     [Fact]
