@@ -1,4 +1,5 @@
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
+using Microsoft.Extensions.Configuration;
 
 if (DistSyncArguments.WantsHelp(args))
 {
@@ -9,10 +10,19 @@ if (DistSyncArguments.WantsHelp(args))
 try
 {
     var builder = DistSyncAppHost.CreateBuilder(args);
-    var options = builder.DistSyncOptions();
 
-    var redis = builder.AddDistSyncRedis("redis", options);
-    builder.AddDistSyncNodes(options, redis);
+    var redis = builder.AddDistSyncRedis("redis");
+    var distsync = builder.AddDistSync("distsync")
+        .WithRedis(redis)
+        .WithNodeProject<Projects.DistSync_Node>();
+
+    // An app using the cluster through DistSync.Client: its traces start in the app and run through a node to Raft.
+    if (builder.Configuration.GetValue($"{DistSyncOptions.SectionName}:Sample", defaultValue: true))
+    {
+        builder.AddProject<Projects.DistSync_Sample>("sample")
+            .WithReference(distsync)
+            .WaitFor(distsync);
+    }
 
     builder.Build().Run();
     return 0;

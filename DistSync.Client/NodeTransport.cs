@@ -179,6 +179,12 @@ internal sealed class NodeTransport : IDisposable
                 notSent = http.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError
                     || http.InnerException is SocketException { SocketErrorCode: SocketError.ConnectionRefused };
                 return true;
+            case SocketException socket:
+                // A connection reset as it opened can surface raw rather than wrapped (seen through a proxy that resets it).
+                notSent = socket.SocketErrorCode is SocketError.ConnectionRefused;
+                return true;
+            case IOException:
+                return true;
             case OperationCanceledException when !caller.IsCancellationRequested:
                 return true; // the attempt's own timeout
             default:

@@ -1,9 +1,10 @@
 using DistSync.Sample;
+using OpenTelemetry.Trace;
 
 var builder = Host.CreateApplicationBuilder(args);
 builder.AddServiceDefaults();
 builder.AddDistSyncClient("distsync");
 builder.Services.AddDistSyncConsumer<OrderHandler>(Orders.Topic, concurrency: 4);
 builder.Services.AddHostedService<OrderDesk>();
-builder.Services.AddSingleton(Orders.Telemetry);
+builder.Services.AddOpenTelemetry().WithTracing(tracing => tracing.AddSource(Orders.Telemetry.Name));
 builder.Build().Run();

@@ -62,8 +62,9 @@ internal sealed class ClientSession : IAsyncDisposable
         {
             await _keepAlive.ConfigureAwait(false);
         }
-        catch (OperationCanceledException)
+        catch (Exception)
         {
+            // Disposing ends the session whatever became of its keep-alives.
         }
 
         if (!IsLost)
@@ -123,8 +124,10 @@ internal sealed class ClientSession : IAsyncDisposable
             {
                 MarkLost();
             }
-            catch (Exception ex) when (ex is DistSyncException or OperationCanceledException && !_stop.IsCancellationRequested)
+            catch (Exception) when (!_stop.IsCancellationRequested)
             {
+                // Whatever failed, only an acknowledged keep-alive extends the session: the next turn tries again while
+                // it is still valid, and validity ends on this client's clock alone.
                 DistSyncTelemetry.Record("session.keepalive", started, "failed"); // tried again at the next turn, while still valid
             }
         }

@@ -102,7 +102,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
             WorkingDirectory = Path.Combine(root, "DistSync.AppHost"),
         };
         info.ArgumentList.Add(Path.Combine(root, "DistSync.AppHost", "bin", configuration, "net10.0", "DistSync.AppHost"));
-        foreach (var arg in new[] { "--nodes", nodes.ToString(CultureInfo.InvariantCulture), "--base-port", basePort.ToString(CultureInfo.InvariantCulture), "--clean", "--data-dir", dataDir }
+        foreach (var arg in new[] { "--nodes", nodes.ToString(CultureInfo.InvariantCulture), "--base-port", basePort.ToString(CultureInfo.InvariantCulture), "--clean", "--no-sample", "--data-dir", dataDir }
                      .Concat(arguments?.Invoke(basePort) ?? []))
         {
             info.ArgumentList.Add(arg);

@@ -101,6 +101,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
             throw new ArgumentException($"The state machine with tag {tag} is not the one this host applies.", nameof(machine));
         }
 
+        using var activity = _telemetry.StartPropose(tag);
         var id = _idBase + Interlocked.Increment(ref _nextProposalId);
         var envelope = CommandEnvelope.Encode(tag, id, command);
         var pending = new PendingProposal(Stopwatch.GetTimestamp());

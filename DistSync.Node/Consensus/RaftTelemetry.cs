@@ -78,6 +78,23 @@ public sealed class RaftTelemetry : IDisposable
         }
     }
 
+    /// <summary>
+    /// One proposal from submit to its apply on this node, a child of the request that made it: the request's trace shows
+    /// how long Raft took (only when the request is traced; the loop's own spans are not tied to any one request).
+    /// </summary>
+    public Activity? StartPropose(byte machineTag)
+    {
+        if (Activity.Current is null)
+        {
+            return null;
+        }
+
+        var activity = Source.StartActivity("raft.propose", ActivityKind.Internal);
+        activity?.SetTag(NodeIdAttribute, _nodeId);
+        activity?.SetTag("raft.machine", machineTag);
+        return activity;
+    }
+
     public Activity? StartAppendEntries(string peer, int entries, long term)
     {
         var activity = Source.StartActivity("raft.append_entries", ActivityKind.Client);

@@ -75,7 +75,8 @@ public sealed class AppHostProcessTests
         var path = Path.Combine(dir, "aspire-manifest.json");
         try
         {
-            var (code, stdout, stderr) = await AppHostProcess.RunAsync(["--publisher", "manifest", "--output-path", path], Patience);
+            // With the sample app, as `dotnet run --project DistSync.AppHost` has it.
+            var (code, stdout, stderr) = await AppHostProcess.RunAsync(["--publisher", "manifest", "--output-path", path, "--DistSync:Sample=true"], Patience);
             Assert.True(code == 0, $"exit {code}: {stdout} {stderr}");
 
             var text = await File.ReadAllTextAsync(path, TestContext.Current.CancellationToken);
@@ -95,6 +96,15 @@ public sealed class AppHostProcessTests
                 Assert.Equal("parameter.v0", parameter.GetProperty("type").GetString());
                 Assert.True(parameter.GetProperty("inputs").GetProperty("value").GetProperty("secret").GetBoolean(), $"{secret} is not secret");
             }
+
+            // The cluster as one resource: what an app that references it gets as ConnectionStrings__distsync.
+            var distsync = resources.GetProperty("distsync");
+            Assert.Equal("value.v0", distsync.GetProperty("type").GetString());
+            Assert.Equal("Endpoints={node1.bindings.http.url},{node2.bindings.http.url},{node3.bindings.http.url};Token={writer-token.value}",
+                distsync.GetProperty("connectionString").GetString());
+            var sample = resources.GetProperty("sample");
+            Assert.StartsWith("project.", sample.GetProperty("type").GetString(), StringComparison.Ordinal);
+            Assert.Equal("{distsync.connectionString}", sample.GetProperty("env").GetProperty("ConnectionStrings__distsync").GetString());
 
             foreach (var (node, peers) in new[] { ("node1", new[] { "node2", "node3" }), ("node2", ["node1", "node3"]), ("node3", ["node1", "node2"]) })
             {

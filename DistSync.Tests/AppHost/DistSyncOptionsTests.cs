@@ -1,4 +1,4 @@
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using Microsoft.Extensions.Configuration;
 
 namespace DistSync.Tests.AppHost;

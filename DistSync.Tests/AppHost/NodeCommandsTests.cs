@@ -1,6 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.AppHost;

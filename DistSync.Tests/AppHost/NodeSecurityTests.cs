@@ -1,5 +1,5 @@
 using Aspire.Hosting;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using DistSync.Tests.Infrastructure;
 using Microsoft.Extensions.Logging;
 

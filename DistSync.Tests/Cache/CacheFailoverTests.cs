@@ -2,9 +2,9 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using DistSync.AppHost.Hosting;
-using DistSync.Tests.Infrastructure;
+using DistSync.Hosting;
 using DistSync.LoadTests.Chaos.Checkers;
+using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Cache;
 

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using DistSync.Tests.Infrastructure;
 using DistSync.Tests.Storage;
 
@@ -83,7 +83,7 @@ public sealed class ClientPackageTests(ClientPackageTests.Cluster cluster) : ICl
                 """, Ct);
             await File.WriteAllTextAsync(Path.Combine(app, "Program.cs"), Program, Ct);
 
-            var endpoints = string.Join(",", cluster.NodeNames.Select(n => cluster.App.GetEndpoint(n, NodeHosting.EndpointName).ToString().TrimEnd('/')));
+            var endpoints = string.Join(",", cluster.NodeNames.Select(n => cluster.App.GetEndpoint(n, DistSyncResource.NodeEndpointName).ToString().TrimEnd('/')));
             var output = await DotnetAsync(app, "run", "--", $"Endpoints={endpoints};Token={cluster.Tokens["writer"]}");
 
             var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

@@ -1,11 +1,11 @@
-using System.Net.Http.Json;
 using System.Net;
-using DistSync.AppHost.Hosting;
+using System.Net.Http.Json;
+using ClientLockMode = DistSync.Client.LockMode;
 using DistSync.Client;
+using DistSync.Hosting;
 using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.Tests.Infrastructure;
 using Microsoft.Extensions.Caching.Distributed;
-using ClientLockMode = DistSync.Client.LockMode;
 
 namespace DistSync.Tests.Client;
 
@@ -198,7 +198,7 @@ public sealed class ClientTests(ClientTests.Cluster cluster) : IClassFixture<Cli
     public async Task Lock_AClientCutOffPastItsSessionTtl_SeesHandleLost_BeforeAnotherClientIsGranted()
     {
         var resource = $"client-{Guid.NewGuid():N}";
-        var node1 = cluster.App.GetEndpoint("node1", NodeHosting.EndpointName);
+        var node1 = cluster.App.GetEndpoint("node1", DistSyncResource.NodeEndpointName);
         await using var link = new LinkProxy("app", "node1", new IPEndPoint(IPAddress.Loopback, node1.Port));
         // Its only way to the cluster is the link; a margin far above any pause of this machine, so the order is not by luck.
         await using var cutOff = new DistSyncClient(new DistSyncClientOptions
@@ -225,7 +225,7 @@ public sealed class ClientTests(ClientTests.Cluster cluster) : IClassFixture<Cli
 
     private DistSyncClient NewClient() => new(new DistSyncClientOptions
     {
-        Endpoints = [.. cluster.NodeNames.Select(n => cluster.App.GetEndpoint(n, NodeHosting.EndpointName))],
+        Endpoints = [.. cluster.NodeNames.Select(n => cluster.App.GetEndpoint(n, DistSyncResource.NodeEndpointName))],
         Token = cluster.Tokens["writer"],
     });
 

@@ -56,7 +56,9 @@ public sealed class AppHostProcess : IDisposable
             RedirectStandardError = true,
             WorkingDirectory = Path.GetDirectoryName(Executable)!,
         };
-        foreach (var arg in args.Append($"--DistSync:DataDir={dataDir}"))
+        // No sample app unless a test asks for it: it would add its orders and locks to every test's cluster.
+        var list = args.ToList();
+        foreach (var arg in list.Append($"--DistSync:DataDir={dataDir}").Concat(list.Any(a => a.Contains("Sample", StringComparison.Ordinal)) ? [] : ["--DistSync:Sample=false"]))
         {
             info.ArgumentList.Add(arg);
         }
@@ -114,7 +116,7 @@ public sealed class AppHostProcess : IDisposable
 
         foreach (var root in found.ToList())
         {
-            found.UnionWith(DistSync.AppHost.Hosting.NodeProcess.Descendants(root));
+            found.UnionWith(DistSync.Hosting.NodeProcess.Descendants(root));
         }
 
         return [.. found.Where(IsAlive)];

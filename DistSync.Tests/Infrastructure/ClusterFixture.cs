@@ -3,7 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -57,7 +57,7 @@ public class ClusterFixture : IAsyncLifetime
     /// <summary>A client for the node's API carrying the token of <paramref name="role"/> (admin unless said; null for none).</summary>
     public HttpClient CreateHttpClient(string resource, string? role = "admin")
     {
-        var http = App.CreateHttpClient(resource, NodeHosting.EndpointName);
+        var http = App.CreateHttpClient(resource, DistSyncResource.NodeEndpointName);
         if (role is not null && !_settings.AuthOff)
         {
             http.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Tokens[role]);
@@ -97,6 +97,7 @@ public class ClusterFixture : IAsyncLifetime
             .. _settings.NodeEnvironmentOf.SelectMany(n => n.Value.Select(e => $"--DistSync:NodeEnvironmentOf:{n.Key}:{e.Key}={e.Value}")),
             .. Tokens.Select(t => $"--Parameters:{NodeSecurity.TokenParameter(t.Key)}={t.Value}"),
             $"--DistSync:AuthOff={_settings.AuthOff}",
+            $"--DistSync:Sample={_settings.Sample}",
         ];
         if (_settings.ClusterId is not null)
         {
@@ -111,6 +112,7 @@ public class ClusterFixture : IAsyncLifetime
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.DistSync_AppHost>(
             [.. args], (options, _) => options.DisableDashboard = !_settings.Dashboard, ct);
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning).AddFilter("Aspire.Hosting.Dcp", LogLevel.Error));
+        _settings.Configure?.Invoke(builder);
         _app = await builder.BuildAsync(ct).WaitAsync(StartupTimeout, ct);
         await _app.StartAsync(ct).WaitAsync(StartupTimeout, ct);
         // Fail fast: a node that exits during start-up ends the wait at once instead of at the timeout.
@@ -207,6 +209,9 @@ public sealed record ClusterSettings
     /// <summary>Run the real Aspire dashboard, and have the nodes export telemetry to it.</summary>
     public bool Dashboard { get; init; }
 
+    /// <summary>Start the AppHost's sample app too (off unless a test is about it: its orders and locks would be in every test's cluster).</summary>
+    public bool Sample { get; init; }
+
     public IReadOnlyDictionary<string, string> NodeEnvironment { get; init; } = new Dictionary<string, string>();
 
     /// <summary>Extra environment for one node (keyed by node, then variable), e.g. a skewed wall clock.</summary>
@@ -221,6 +226,9 @@ public sealed record ClusterSettings
 
     /// <summary>The data folder instead of a fresh temporary one (to start a cluster on a folder another left).</summary>
     public string? DataDir { get; init; }
+
+    /// <summary>Changes to the AppHost's app model before it is built, e.g. an app that references the cluster.</summary>
+    public Action<IDistributedApplicationTestingBuilder>? Configure { get; init; }
 }
 
 /// <summary>How a test reaches the Aspire dashboard it started.</summary>

@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.Tests.Infrastructure;
 

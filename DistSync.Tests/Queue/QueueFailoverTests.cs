@@ -2,7 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Text.Json;
-using DistSync.AppHost.Hosting;
+using DistSync.Hosting;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Queue;

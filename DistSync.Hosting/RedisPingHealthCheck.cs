@@ -2,7 +2,7 @@ using System.Net.Sockets;
 using System.Text;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>Healthy once the server answers AUTH + PING with +PONG (the nodes wait for this before they start).</summary>
 internal sealed class RedisPingHealthCheck(RedisServerResource redis) : IHealthCheck

@@ -2,7 +2,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// What a node's menu in the dashboard offers beyond Aspire's Start/Stop/Restart: faults to watch Raft react to
@@ -19,7 +19,8 @@ public static class NodeCommands
     /// <summary>Snapshot property set while the node's process is stopped by <see cref="Pause"/>: the pid it paused.</summary>
     public const string PausedProperty = "distsync.paused_pid";
 
-    public static IResourceBuilder<ProjectResource> WithNodeCommands(this IResourceBuilder<ProjectResource> node)
+    internal static IResourceBuilder<T> WithNodeCommands<T>(this IResourceBuilder<T> node)
+        where T : IResourceWithEndpoints
     {
         node.WithCommand(Kill, "Kill (SIGKILL)", context => KillAsync(node.Resource, context), new CommandOptions
         {
@@ -51,7 +52,7 @@ public static class NodeCommands
         return node;
     }
 
-    private static async Task<ExecuteCommandResult> KillAsync(ProjectResource node, ExecuteCommandContext context)
+    private static async Task<ExecuteCommandResult> KillAsync(IResourceWithEndpoints node, ExecuteCommandContext context)
     {
         if (Processes(node, context) is not { } processes)
         {
@@ -65,7 +66,7 @@ public static class NodeCommands
         return CommandResults.Success($"{node.Name} killed (pid {string.Join(", ", processes.Node)}).");
     }
 
-    private static async Task<ExecuteCommandResult> PauseAsync(ProjectResource node, ExecuteCommandContext context)
+    private static async Task<ExecuteCommandResult> PauseAsync(IResourceWithEndpoints node, ExecuteCommandContext context)
     {
         if (Processes(node, context) is not { Node.Count: > 0 } processes)
         {
@@ -81,7 +82,7 @@ public static class NodeCommands
         return CommandResults.Success($"{node.Name} paused (SIGSTOP to pid {string.Join(", ", processes.Node)}).");
     }
 
-    private static async Task<ExecuteCommandResult> ResumeAsync(ProjectResource node, ExecuteCommandContext context)
+    private static async Task<ExecuteCommandResult> ResumeAsync(IResourceWithEndpoints node, ExecuteCommandContext context)
     {
         var resumed = Processes(node, context) is { Node.Count: > 0 } processes && NodeProcess.Signal(processes.Node, NodeProcess.SigCont);
         await context.Services.GetRequiredService<ResourceNotificationService>()
@@ -89,10 +90,10 @@ public static class NodeCommands
         return resumed ? CommandResults.Success($"{node.Name} resumed.") : CommandResults.Failure($"{node.Name} has no process to resume.");
     }
 
-    private static async Task<ExecuteCommandResult> TransferAsync(ProjectResource node, ExecuteCommandContext context)
+    private static async Task<ExecuteCommandResult> TransferAsync(IResourceWithEndpoints node, ExecuteCommandContext context)
     {
         var http = context.Services.GetRequiredService<IHttpClientFactory>().CreateClient(RaftStatePublisher.HttpClientName);
-        var status = await http.GetFromJsonAsync<JsonElement>($"{node.GetEndpoint(NodeHosting.EndpointName).Url}/raft/status", context.CancellationToken);
+        var status = await http.GetFromJsonAsync<JsonElement>($"{node.GetEndpoint(DistSyncNodes.EndpointName).Url}/raft/status", context.CancellationToken);
         var leader = status.GetProperty("leader_id").GetString();
         if (leader is null)
         {
@@ -105,19 +106,19 @@ public static class NodeCommands
         }
 
         var model = context.Services.GetRequiredService<DistributedApplicationModel>();
-        if (model.Resources.OfType<ProjectResource>().FirstOrDefault(r => r.Name == leader) is not { } leaderResource)
+        if (model.Resources.OfType<IResourceWithEndpoints>().FirstOrDefault(r => r.Name == leader && r.HasAnnotationOfType<DistSyncNodeAnnotation>()) is not { } leaderResource)
         {
             return CommandResults.Failure($"The leader '{leader}' is not a resource of this AppHost.");
         }
 
-        using var response = await http.PostAsJsonAsync($"{leaderResource.GetEndpoint(NodeHosting.EndpointName).Url}/raft/transfer-leadership",
+        using var response = await http.PostAsJsonAsync($"{leaderResource.GetEndpoint(DistSyncNodes.EndpointName).Url}/raft/transfer-leadership",
             new { target = node.Name }, context.CancellationToken);
         return response.IsSuccessStatusCode
             ? CommandResults.Success($"{leader} is handing leadership to {node.Name}.")
             : CommandResults.Failure($"{leader} refused the transfer: {(int)response.StatusCode} {await response.Content.ReadAsStringAsync(context.CancellationToken)}");
     }
 
-    private static (int Launcher, IReadOnlyList<int> Node)? Processes(ProjectResource node, ExecuteCommandContext context)
+    private static (int Launcher, IReadOnlyList<int> Node)? Processes(IResource node, ExecuteCommandContext context)
     {
         var notifications = context.Services.GetRequiredService<ResourceNotificationService>();
         if (!notifications.TryGetCurrentState(node.Name, out var current) || NodeProcess.LauncherPid(current.Snapshot) is not { } launcher)
@@ -125,7 +126,9 @@ public static class NodeCommands
             return null;
         }
 
-        return (launcher, NodeProcess.Descendants(launcher));
+        // A project runs below DCP's "dotnet run", the node tool below "dotnet tool run"; a node binary started directly is the launcher itself.
+        var below = NodeProcess.Descendants(launcher);
+        return (launcher, below.Count > 0 ? below : [launcher]);
     }
 
     private static bool IsRunning(CustomResourceSnapshot snapshot) => snapshot.State?.Text == KnownResourceStates.Running;

@@ -1,4 +1,4 @@
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// Short command-line forms for the <c>DistSync</c> settings (<c>--nodes 5</c> for <c>--DistSync:Nodes=5</c>), so
@@ -23,6 +23,7 @@ public static class DistSyncArguments
         ["--no-restart"] = "RestartOnCrash=false",
         ["--no-dashboard"] = "Dashboard=false",
         ["--no-auth"] = "AuthOff=true",
+        ["--no-sample"] = "Sample=false",
     };
 
     public const string Usage = """
@@ -40,6 +41,7 @@ public static class DistSyncArguments
           --no-restart       do not restart a node (or the local Redis) that crashes or is killed
           --no-dashboard     run without the Aspire dashboard (nodes then export no telemetry)
           --no-auth          run the nodes without client tokens (development only; they warn at start)
+          --no-sample        do not start the sample app (an order processor using DistSync.Client)
 
         Every setting also has a long form (--DistSync:Nodes=5) and an environment form (DistSync__Nodes=5).
         """;

@@ -3,7 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// What makes a cluster its own: one secret parameter per client role (generated and kept in the AppHost's user
@@ -62,7 +62,8 @@ public sealed class NodeSecurity
     }
 
     /// <summary>Configures one node: its tokens, cluster key and id, and whether the cluster is new (judged at each start).</summary>
-    public void Apply(IResourceBuilder<ProjectResource> node, string dataDir)
+    public void Apply<T>(IResourceBuilder<T> node, string dataDir)
+        where T : IResourceWithEnvironment
     {
         node.WithEnvironment("DistSync__ClusterKey", ClusterKey)
             .WithEnvironment("DistSync__ClusterId", ClusterId)
@@ -157,7 +158,7 @@ internal sealed class ClusterFormedMarker(DistributedApplicationModel model, Res
 
         try
         {
-            var nodes = model.Resources.OfType<ProjectResource>().Where(r => r.HasAnnotationOfType<DistSyncNodeAnnotation>());
+            var nodes = model.Resources.Where(r => r.HasAnnotationOfType<DistSyncNodeAnnotation>());
             await Task.WhenAll(nodes.Select(n => notifications.WaitForResourceHealthyAsync(n.Name, stoppingToken)));
             Directory.CreateDirectory(dataDir);
             await File.WriteAllTextAsync(marker, $"{DateTimeOffset.UtcNow:O}\n", stoppingToken);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using Microsoft.Extensions.Configuration;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>Which Redis the AppHost runs in run mode.</summary>
 public enum RedisKind
@@ -58,6 +58,12 @@ public sealed record DistSyncOptions
     /// <summary>Run the nodes without authentication (every request an admin); they warn at start. Development only.</summary>
     public bool AuthOff { get; init; }
 
+    /// <summary>
+    /// The node's container image, for a manifest of an AppHost that runs the nodes as executables (an executable cannot be
+    /// deployed): <c>dotnet publish DistSync.Node -t:PublishContainer</c> builds <c>distsync-node:latest</c>.
+    /// </summary>
+    public string NodeImage { get; init; } = "distsync-node:latest";
+
     /// <summary>Run the Aspire dashboard and have every node export telemetry to it.</summary>
     public bool Dashboard { get; init; } = true;
 
@@ -99,6 +105,7 @@ public sealed record DistSyncOptions
             RestartOnCrash = Bool(section, nameof(RestartOnCrash), defaults.RestartOnCrash),
             Dashboard = Bool(section, nameof(Dashboard), defaults.Dashboard),
             AuthOff = Bool(section, nameof(AuthOff), defaults.AuthOff),
+            NodeImage = section[nameof(NodeImage)] is { Length: > 0 } image ? image : defaults.NodeImage,
             NodeEnvironment = section.GetSection(nameof(NodeEnvironment)).GetChildren()
                 .ToDictionary(c => c.Key, c => c.Value ?? "", StringComparer.Ordinal),
             PeerLinks = Links(section.GetSection(nameof(PeerLinks))),

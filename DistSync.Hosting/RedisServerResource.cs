@@ -1,4 +1,4 @@
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// Redis (or Garnet) run as a local process, for machines without a container runtime. Its connection string has

@@ -1,6 +1,6 @@
 using Microsoft.Extensions.Hosting;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// Writes every resource's console output (what the dashboard's Console logs page shows) to

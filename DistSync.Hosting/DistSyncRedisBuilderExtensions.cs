@@ -1,17 +1,20 @@
+using DistSync.Hosting;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
-namespace DistSync.AppHost.Hosting;
+namespace Aspire.Hosting;
 
 /// <summary>
 /// <c>AddDistSyncRedis</c>: the Redis every node uses for queue messages and cache memory. In run mode a local
-/// <c>redis-server</c> or Garnet process (no container runtime here); where one answers, Aspire's container; in
+/// <c>redis-server</c> or Garnet process (for machines without a container runtime); on request, Aspire's container; in
 /// publish mode always Aspire's container with a data volume, so the manifest describes what Azure Container Apps runs.
 /// </summary>
-public static class RedisHosting
+public static class DistSyncRedisBuilderExtensions
 {
-    public static IResourceBuilder<IResourceWithConnectionString> AddDistSyncRedis(this IDistributedApplicationBuilder builder, string name, DistSyncOptions options)
+    /// <summary>Adds the Redis DistSync's nodes use, as <paramref name="options"/> (by default the <c>DistSync</c> settings) choose.</summary>
+    public static IResourceBuilder<IResourceWithConnectionString> AddDistSyncRedis(this IDistributedApplicationBuilder builder, [ResourceName] string name, DistSyncOptions? options = null)
     {
+        options ??= DistSyncOptions.Read(builder.Configuration);
         var password = builder.AddParameter($"{name}-password", new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
         if (builder.ExecutionContext.IsPublishMode || options.Redis == RedisKind.Container)
         {
@@ -25,7 +28,6 @@ public static class RedisHosting
 
         var kind = options.Redis == RedisKind.Auto ? (OnPath("redis-server") ? RedisKind.RedisServer : RedisKind.Garnet) : options.Redis;
         var dataDir = Path.Combine(options.ResolveDataDir(builder.AppHostDirectory), name);
-        Directory.CreateDirectory(dataDir);
         var port = options.RedisPort > 0 ? options.RedisPort : FreePorts.Take();
         if (options.RedisPort > 0 && !FreePorts.IsFree(port))
         {
@@ -45,10 +47,17 @@ public static class RedisHosting
                     "--device-type", "RandomAccess",
                     // Garnet's equivalent of appendfsync always: answer only once the AOF commit is flushed; recover it on start.
                     "--aof", "--aof-commit-wait", "--recover", "--checkpointdir", dataDir]));
-        if (kind == RedisKind.Garnet)
+        // At start, not now: a Redis that AddDistSync made and WithRedis replaced leaves nothing behind.
+        redis.OnBeforeResourceStarted((_, _, _) =>
         {
-            GarnetTool.Restore(builder.AppHostDirectory);
-        }
+            Directory.CreateDirectory(dataDir);
+            if (kind == RedisKind.Garnet)
+            {
+                GarnetTool.Restore(builder.AppHostDirectory);
+            }
+
+            return Task.CompletedTask;
+        });
 
         var healthCheck = $"{name}-ping";
         builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,

@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>Loopback ports the OS calls free now and this process has not handed out before.</summary>
 internal static class FreePorts

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Runtime.InteropServices;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// A node's OS processes, found from its resource snapshot. DCP starts a project as <c>dotnet run</c>, which runs the

@@ -1,12 +1,15 @@
 using System.Diagnostics;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
-/// <summary>Garnet runs from the repo's local tool manifest; restoring it first makes a fresh clone work with no extra step.</summary>
+/// <summary>
+/// Garnet runs from a local tool manifest in or above the AppHost's folder (this repository's names it); restoring it
+/// before each start makes a fresh clone work with no extra step.
+/// </summary>
 internal static class GarnetTool
 {
-    /// <summary>The repo root, where <c>.config/dotnet-tools.json</c> names the tool.</summary>
-    public static string ManifestDirectory(string appHostDirectory) => Path.GetFullPath(Path.Combine(appHostDirectory, ".."));
+    /// <summary>Where <c>dotnet tool</c> runs: it finds <c>.config/dotnet-tools.json</c> there or in a folder above.</summary>
+    public static string ManifestDirectory(string appHostDirectory) => appHostDirectory;
 
     public static void Restore(string appHostDirectory)
     {

@@ -6,7 +6,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// Puts every running node's Raft role, term and leader into its resource state, so the dashboard shows who leads:
@@ -39,7 +39,7 @@ internal sealed partial class RaftStatePublisher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var nodes = model.Resources.OfType<ProjectResource>().Where(r => r.HasAnnotationOfType<DistSyncNodeAnnotation>()).ToList();
+        var nodes = model.Resources.OfType<IResourceWithEndpoints>().Where(r => r.HasAnnotationOfType<DistSyncNodeAnnotation>()).ToList();
         var http = httpClients.CreateClient(HttpClientName);
         using var timer = new PeriodicTimer(Interval);
         try
@@ -55,7 +55,7 @@ internal sealed partial class RaftStatePublisher(
         }
     }
 
-    private async Task RefreshAsync(HttpClient http, ProjectResource node, CancellationToken cancellationToken)
+    private async Task RefreshAsync(HttpClient http, IResourceWithEndpoints node, CancellationToken cancellationToken)
     {
         if (!notifications.TryGetCurrentState(node.Name, out var current) || current.Snapshot.State?.Text != KnownResourceStates.Running)
         {
@@ -96,11 +96,11 @@ internal sealed partial class RaftStatePublisher(
     private static bool Shows(CustomResourceSnapshot snapshot, string label) =>
         snapshot.Urls.Where(u => IsClusterUrl(u.Url)).All(u => u.DisplayProperties?.DisplayName == label);
 
-    private static async Task<RaftState> ReadAsync(HttpClient http, ProjectResource node, CancellationToken cancellationToken)
+    private static async Task<RaftState> ReadAsync(HttpClient http, IResourceWithEndpoints node, CancellationToken cancellationToken)
     {
         try
         {
-            var status = await http.GetFromJsonAsync<JsonElement>($"{node.GetEndpoint(NodeHosting.EndpointName).Url}/raft/status", cancellationToken);
+            var status = await http.GetFromJsonAsync<JsonElement>($"{node.GetEndpoint(DistSyncNodes.EndpointName).Url}/raft/status", cancellationToken);
             return new RaftState(
                 status.GetProperty("role").GetString() ?? "?",
                 status.GetProperty("term").GetInt64(),

@@ -2,7 +2,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
-namespace DistSync.AppHost.Hosting;
+namespace DistSync.Hosting;
 
 /// <summary>
 /// Restarts a node (or the Redis the AppHost runs) whose process ended with a non-zero exit code (a crash, an OOM

@@ -1,4 +1,0 @@
-namespace DistSync.AppHost.Hosting;
-
-/// <summary>Marks a project resource as a DistSync node, so the AppHost's services find the nodes among the resources.</summary>
-public sealed record DistSyncNodeAnnotation(string NodeId) : IResourceAnnotation;
