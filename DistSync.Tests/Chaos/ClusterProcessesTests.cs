@@ -19,7 +19,8 @@ public sealed class ClusterProcessesTests : IDisposable
     {
         var launcher = Start("node2", "sleep 300 & wait");
         _ = Start("node3", "sleep 300");
-        await Eventually.UntilAsync(() => Children(launcher.Id).Any(), TimeSpan.FromSeconds(10), "the launcher starts its child");
+        // Until the child has exec'd its program, /proc may show no environment for it (it is being replaced).
+        await Eventually.UntilAsync(() => Children(launcher.Id).Any(Execed), TimeSpan.FromSeconds(10), "the launcher starts its child");
         var child = Children(launcher.Id).Single();
 
         var found = new ClusterProcesses(_dataDir).Node("node2");
@@ -123,6 +124,19 @@ public sealed class ClusterProcessesTests : IDisposable
     {
         var path = $"/proc/{parent}/task/{parent}/children";
         return File.Exists(path) ? File.ReadAllText(path).Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse) : [];
+    }
+
+    /// <summary>The child runs its own program (sleep), no longer the shell it was forked from.</summary>
+    private static bool Execed(int pid)
+    {
+        try
+        {
+            return File.ReadAllText($"/proc/{pid}/comm").Trim() == "sleep" && File.ReadAllBytes($"/proc/{pid}/environ").Length > 0;
+        }
+        catch (IOException)
+        {
+            return false;
+        }
     }
 
     private static char? State(int pid)
