@@ -49,7 +49,7 @@ public sealed class ClientPackageTests(ClientPackageTests.Cluster cluster) : ICl
     [Fact]
     public async Task PackedClient_InAFreshProject_LocksQueuesAndCaches()
     {
-        var root = RepositoryRoot();
+        var root = AppHostProcess.RepoRoot;
         using var work = new TempDirectory();
         var feed = Directory.CreateDirectory(Path.Combine(work.Path, "feed")).FullName;
         var app = Directory.CreateDirectory(Path.Combine(work.Path, "app")).FullName;
@@ -122,18 +122,5 @@ public sealed class ClientPackageTests(ClientPackageTests.Cluster cluster) : ICl
         await process.WaitForExitAsync(Ct);
         Assert.True(process.ExitCode == 0, $"dotnet {string.Join(' ', args)} failed ({process.ExitCode}):\n{await output}\n{await errors}");
         return await output;
-    }
-
-    private static string RepositoryRoot()
-    {
-        for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-        {
-            if (File.Exists(Path.Combine(dir.FullName, "DistSync.sln")))
-            {
-                return dir.FullName;
-            }
-        }
-
-        throw new InvalidOperationException("no DistSync.sln above " + AppContext.BaseDirectory);
     }
 }
