@@ -38,6 +38,13 @@ public sealed class DistSyncClientOptions
     /// </summary>
     public bool DiscoverNodes { get; init; } = true;
 
+    /// <summary>
+    /// The node that serves this app's cache reads and writes, when one runs beside it: reads are then hits in that node's
+    /// memory, with no hop, and stay coherent with every other node's writes. When it cannot answer, the client tries the
+    /// other nodes. Default (null): each key's home.
+    /// </summary>
+    public Uri? CacheNode { get; init; }
+
     /// <summary>How queue payloads and cached values are written as JSON (web defaults unless set).</summary>
     public System.Text.Json.JsonSerializerOptions PayloadJson { get; init; } = new(System.Text.Json.JsonSerializerDefaults.Web);
 

@@ -39,7 +39,7 @@ public sealed class DistSyncCache
         var started = Stopwatch.GetTimestamp();
         // Deleting twice leaves what deleting once does, so a retry is safe.
         await _transport.SendAsync(HttpMethod.Post, "/cache/delete", new { key }, Retry.Safe, "cache.delete", cancellationToken,
-            await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            await ServerAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         DistSyncTelemetry.Record("cache.delete", started, "ok");
     }
 
@@ -48,10 +48,10 @@ public sealed class DistSyncCache
         ArgumentException.ThrowIfNullOrEmpty(key);
         using var activity = DistSyncTelemetry.Start("cache.get", key);
         var started = Stopwatch.GetTimestamp();
-        // A hit is served by any node that holds the line; a miss goes to the home. A client with one node per key asks
-        // the home, whose own line is the one most likely valid.
+        // A hit is served by any node that holds the line; a miss goes to the home. Without a node of its own, the client
+        // asks the home, whose own line is the one most likely valid.
         var answer = await _transport.SendAsync(HttpMethod.Get, $"/cache/get?key={Uri.EscapeDataString(key)}", null, Retry.Safe, "cache.get",
-            cancellationToken, await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            cancellationToken, await ServerAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         var status = NodeTransport.Text(answer.Body, "status") ?? "miss";
         activity?.SetTag("distsync.cache.status", status);
         DistSyncTelemetry.Record("cache.get", started, status);
@@ -70,7 +70,11 @@ public sealed class DistSyncCache
         var started = Stopwatch.GetTimestamp();
         // Not retried once it may have been applied: another client's later write could be overwritten by the retry.
         await _transport.SendAsync(HttpMethod.Post, "/cache/set", new { key, value, ttl_sec = ttl?.TotalSeconds }, Retry.OnlyIfNotApplied,
-            "cache.set", cancellationToken, await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            "cache.set", cancellationToken, await ServerAsync(key, cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
         DistSyncTelemetry.Record("cache.set", started, "ok");
     }
+
+    /// <summary>Where a key's requests go first: the app's own node if it has one, else the key's home.</summary>
+    private async ValueTask<Uri?> ServerAsync(string key, CancellationToken cancellationToken) =>
+        _options.CacheNode ?? await _router.HomeAsync(key, cancellationToken).ConfigureAwait(false);
 }

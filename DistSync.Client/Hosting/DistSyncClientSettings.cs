@@ -17,6 +17,9 @@ public sealed class DistSyncClientSettings
 
     public TimeSpan? RequestTimeout { get; set; }
 
+    /// <summary>The node beside this app that serves its cache reads and writes (see <see cref="DistSyncClientOptions.CacheNode"/>).</summary>
+    public Uri? CacheNode { get; set; }
+
     /// <summary>No <c>distsync</c> health check (it asks a node whether the cluster has a leader).</summary>
     public bool DisableHealthChecks { get; set; }
 
@@ -42,6 +45,7 @@ public sealed class DistSyncClientSettings
             ClientId = ClientId ?? parsed.ClientId,
             SessionTtl = SessionTtl ?? parsed.SessionTtl,
             RequestTimeout = RequestTimeout ?? parsed.RequestTimeout,
+            CacheNode = CacheNode,
         };
     }
 }

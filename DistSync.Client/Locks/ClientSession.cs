@@ -13,6 +13,7 @@ namespace DistSync.Client;
 internal sealed class ClientSession : IAsyncDisposable
 {
     private readonly NodeTransport _transport;
+    private readonly Func<CancellationToken, ValueTask<Uri?>> _leader;
     private readonly TimeSpan _ttl;
     private readonly TimeProvider _time;
     private readonly CancellationTokenSource _lost = new();
@@ -20,9 +21,10 @@ internal sealed class ClientSession : IAsyncDisposable
     private readonly Task _keepAlive;
     private long _validUntilTicks;
 
-    private ClientSession(NodeTransport transport, long id, TimeSpan ttl, TimeSpan? margin, TimeProvider time, long sentTicks)
+    private ClientSession(NodeTransport transport, Func<CancellationToken, ValueTask<Uri?>> leader, long id, TimeSpan ttl, TimeSpan? margin, TimeProvider time, long sentTicks)
     {
         _transport = transport;
+        _leader = leader;
         Id = id;
         _ttl = ttl;
         _time = time;
@@ -44,12 +46,15 @@ internal sealed class ClientSession : IAsyncDisposable
     /// <summary>The margin for clocks that run at different rates and for pauses here (see <see cref="DistSyncClientOptions.SessionSafetyMargin"/>).</summary>
     public TimeSpan Margin { get; }
 
-    public static async Task<ClientSession> OpenAsync(NodeTransport transport, TimeSpan ttl, TimeSpan? margin, TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Opens a session; it and its keep-alives go to <paramref name="leader"/>'s answer first (a follower would forward them).</summary>
+    public static async Task<ClientSession> OpenAsync(NodeTransport transport, Func<CancellationToken, ValueTask<Uri?>> leader, TimeSpan ttl, TimeSpan? margin,
+        TimeProvider time, CancellationToken cancellationToken)
     {
         var sent = time.GetUtcNow().UtcTicks;
         var answer = await transport.SendAsync(HttpMethod.Post, "/sessions",
-            new { ttl_ms = (long)ttl.TotalMilliseconds, request_id = DistSyncQueue.NewRequestId() }, Retry.Safe, "session.open", cancellationToken).ConfigureAwait(false);
-        return new ClientSession(transport, answer.Body.GetProperty("session_id").GetInt64(), ttl, margin, time, sent);
+            new { ttl_ms = (long)ttl.TotalMilliseconds, request_id = DistSyncQueue.NewRequestId() }, Retry.Safe, "session.open", cancellationToken,
+            await leader(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        return new ClientSession(transport, leader, answer.Body.GetProperty("session_id").GetInt64(), ttl, margin, time, sent);
     }
 
     /// <summary>Marks the session lost (the node said it is gone).</summary>
@@ -72,7 +77,8 @@ internal sealed class ClientSession : IAsyncDisposable
             try
             {
                 // Ends the holds now rather than at the session's end, and grants their waiters.
-                await _transport.SendAsync(HttpMethod.Delete, $"/sessions/{Id}", null, Retry.Safe, "session.close", CancellationToken.None).ConfigureAwait(false);
+                await _transport.SendAsync(HttpMethod.Delete, $"/sessions/{Id}", null, Retry.Safe, "session.close", CancellationToken.None,
+                    await _leader(CancellationToken.None).ConfigureAwait(false)).ConfigureAwait(false);
             }
             catch (DistSyncException)
             {
@@ -115,8 +121,8 @@ internal sealed class ClientSession : IAsyncDisposable
             {
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 attempt.CancelAfter(ValidUntil() - _time.GetUtcNow()); // an acknowledgement after validity ended cannot save it
-                await _transport.SendAsync(HttpMethod.Post, "/sessions/keepalive", new { session_id = Id }, Retry.Safe, "session.keepalive", attempt.Token)
-                    .ConfigureAwait(false);
+                await _transport.SendAsync(HttpMethod.Post, "/sessions/keepalive", new { session_id = Id }, Retry.Safe, "session.keepalive", attempt.Token,
+                    await _leader(attempt.Token).ConfigureAwait(false)).ConfigureAwait(false);
                 Interlocked.Exchange(ref _validUntilTicks, Math.Max(Interlocked.Read(ref _validUntilTicks), ValidUntil(sent)));
                 DistSyncTelemetry.Record("session.keepalive", started, "ok");
             }

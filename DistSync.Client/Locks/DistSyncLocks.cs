@@ -18,6 +18,7 @@ public sealed class DistSyncLocks : IAsyncDisposable
     private readonly DistSyncClientOptions _options;
     private readonly TimeProvider _time;
     private readonly SemaphoreSlim _opening = new(1, 1);
+    private readonly CancellationTokenSource _closing = new();
     private ClientSession? _session;
     private long _holds;
 
@@ -44,14 +45,36 @@ public sealed class DistSyncLocks : IAsyncDisposable
         CancellationToken cancellationToken = default) =>
         TryAcquireCoreAsync(resource, mode, wait ?? TimeSpan.Zero, throwWhenBusy: false, cancellationToken);
 
+    /// <summary>
+    /// The resource as the cluster holds it now (a linearizable read): its holders with their fencing tokens, and its
+    /// waiters in queue order. A resource nobody holds or waits for has no holders and a null <see cref="LockInfo.Mode"/>.
+    /// </summary>
+    public async Task<LockInfo> InspectAsync(string resource, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(resource);
+        using var activity = DistSyncTelemetry.Start("lock.inspect", resource);
+        var answer = await _transport.SendAsync(HttpMethod.Get, $"/locks/resource?name={Uri.EscapeDataString(resource)}", null, Retry.Safe, "lock.inspect",
+            cancellationToken, await _router.LeaderAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+        var body = answer.Body;
+        return new LockInfo(
+            resource,
+            ModeOf(NodeTransport.Text(body, "mode")),
+            body.TryGetProperty("fencing_token", out var token) && token.ValueKind == JsonValueKind.Number ? token.GetInt64() : null,
+            [.. Entries(body, "holders").Select(h => new LockHolderInfo(NodeTransport.Text(h, "client_id") ?? "", ModeOf(NodeTransport.Text(h, "mode")) ?? LockMode.Exclusive,
+                h.TryGetProperty("fencing_token", out var t) && t.ValueKind == JsonValueKind.Number ? t.GetInt64() : 0, SessionOf(h)))],
+            [.. Entries(body, "waiters").Select(w => new LockWaiterInfo(NodeTransport.Text(w, "client_id") ?? "", ModeOf(NodeTransport.Text(w, "mode")) ?? LockMode.Exclusive, SessionOf(w)))]);
+    }
+
     public async ValueTask DisposeAsync()
     {
+        await _closing.CancelAsync().ConfigureAwait(false);
         if (Interlocked.Exchange(ref _session, null) is { } session)
         {
             await session.DisposeAsync().ConfigureAwait(false);
         }
 
         _opening.Dispose();
+        _closing.Dispose();
     }
 
     internal async Task ReleaseAsync(LockHold hold, ClientSession session)
@@ -104,6 +127,11 @@ public sealed class DistSyncLocks : IAsyncDisposable
                 requestId = DistSyncQueue.NewRequestId();
                 continue;
             }
+            catch (Exception ex) when (ex is DistSyncUnavailableException { MayHaveBeenApplied: true } or OperationCanceledException)
+            {
+                Abandon(resource, holder, session, wait);
+                throw;
+            }
 
             var status = NodeTransport.Text(answer.Body, "status");
             activity?.SetTag("distsync.lock.status", status);
@@ -123,6 +151,56 @@ public sealed class DistSyncLocks : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// An acquire whose answer never came (the retries ran out, or the caller cancelled) may still be granted, or waiting,
+    /// under the session, and nothing would end it before the session ends. Its holder id is this acquire's alone, so a
+    /// release naming the holder without a token frees nothing else: it is sent at once, and again once any copy of the
+    /// acquire still on its way must have been decided.
+    /// </summary>
+    private void Abandon(string resource, string holder, ClientSession session, TimeSpan wait)
+    {
+        var settle = _options.RequestTimeout + wait;
+        _ = Task.Run(async () =>
+        {
+            foreach (var delay in (TimeSpan[])[TimeSpan.Zero, settle])
+            {
+                try
+                {
+                    await Task.Delay(delay, _time, _closing.Token).ConfigureAwait(false);
+                    if (session.IsLost)
+                    {
+                        return; // the server ended everything of the session
+                    }
+
+                    await _transport.SendAsync(HttpMethod.Post, "/locks/release",
+                        new { resource, client_id = holder, request_id = DistSyncQueue.NewRequestId() }, Retry.Safe, "lock.abandon", _closing.Token,
+                        await _router.LeaderAsync(_closing.Token).ConfigureAwait(false)).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // the client is closing: its session's end releases the rest
+                }
+                catch (DistSyncException)
+                {
+                    // The next round tries again; after it, the session's end is what frees the hold.
+                }
+            }
+        }, CancellationToken.None);
+    }
+
+    private static IEnumerable<JsonElement> Entries(JsonElement body, string name) =>
+        body.TryGetProperty(name, out var list) && list.ValueKind == JsonValueKind.Array ? list.EnumerateArray() : [];
+
+    private static LockMode? ModeOf(string? wire) => wire switch
+    {
+        "shared" => LockMode.Shared,
+        "exclusive" => LockMode.Exclusive,
+        _ => null,
+    };
+
+    private static long? SessionOf(JsonElement entry) =>
+        entry.TryGetProperty("session_id", out var id) && id.ValueKind == JsonValueKind.Number ? id.GetInt64() : null;
+
     private async Task<ClientSession> SessionAsync(CancellationToken cancellationToken)
     {
         if (Volatile.Read(ref _session) is { IsLost: false } current)
@@ -138,7 +216,7 @@ public sealed class DistSyncLocks : IAsyncDisposable
                 return opened;
             }
 
-            var session = await ClientSession.OpenAsync(_transport, _options.SessionTtl, _options.SessionSafetyMargin, _time, cancellationToken).ConfigureAwait(false);
+            var session = await ClientSession.OpenAsync(_transport, _router.LeaderAsync, _options.SessionTtl, _options.SessionSafetyMargin, _time, cancellationToken).ConfigureAwait(false);
             var old = Interlocked.Exchange(ref _session, session);
             if (old is not null)
             {

@@ -14,6 +14,7 @@ public sealed class DistSyncQueue
     private readonly Router _router;
     private readonly DistSyncClientOptions _options;
     private readonly AckBatcher _acks;
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, TopicSettings> _topics = new(StringComparer.Ordinal);
 
     internal DistSyncQueue(NodeTransport transport, Router router, DistSyncClientOptions options)
     {
@@ -21,6 +22,14 @@ public sealed class DistSyncQueue
         _router = router;
         _options = options;
         _acks = new AckBatcher(transport, router);
+    }
+
+    /// <summary>Settings this client's publishes to <paramref name="topic"/> carry, for the publish that creates it.</summary>
+    public void UseTopicSettings(string topic, TopicSettings settings)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        ArgumentNullException.ThrowIfNull(settings);
+        _topics[topic] = settings;
     }
 
     public async Task<PublishedMessage> PublishAsync<T>(string topic, T payload, string? key = null, string? dedupId = null, TimeSpan? delay = null,
@@ -31,6 +40,7 @@ public sealed class DistSyncQueue
         var requestId = NewRequestId();
         // The partition follows from the key, the dedup id or the request id: sent straight to its owner, it takes no hop.
         var owner = await _router.PublishOwnerAsync(topic, key, dedupId, requestId, cancellationToken).ConfigureAwait(false);
+        var settings = _topics.GetValueOrDefault(topic);
         var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/publish", new
         {
             topic,
@@ -38,6 +48,8 @@ public sealed class DistSyncQueue
             key,
             dedup_id = dedupId,
             delay_sec = delay?.TotalSeconds,
+            partitions = settings?.Partitions,
+            max_deliveries = settings?.MaxDeliveries,
             request_id = requestId,
         }, Retry.Safe, "queue.publish", cancellationToken, owner).ConfigureAwait(false);
         DistSyncTelemetry.Record("queue.publish", started, "ok");
@@ -71,6 +83,8 @@ public sealed class DistSyncQueue
                 dedup_id = m.DedupId,
                 delay_sec = m.Delay?.TotalSeconds,
             }).ToList(),
+            partitions = _topics.GetValueOrDefault(topic)?.Partitions,
+            max_deliveries = _topics.GetValueOrDefault(topic)?.MaxDeliveries,
             request_id = NewRequestId(),
         }, Retry.Safe, "queue.publish_batch", cancellationToken).ConfigureAwait(false);
         DistSyncTelemetry.Record("queue.publish_batch", started, "ok");
@@ -134,6 +148,36 @@ public sealed class DistSyncQueue
 
         DistSyncTelemetry.Record("queue.consume", started, "ok");
         return [.. body.GetProperty("messages").EnumerateArray().Select(m => Message<T>(topic, m, sent, options.VisibilityTimeout))];
+    }
+
+    /// <summary>What <paramref name="topic"/> holds now: ready, in flight, delayed and dead messages over its partitions.</summary>
+    public async Task<TopicStats> StatsAsync(string topic, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        var answer = await _transport.SendAsync(HttpMethod.Get, $"/queue/stats?topic={Uri.EscapeDataString(topic)}", null, Retry.Safe, "queue.stats",
+            cancellationToken).ConfigureAwait(false);
+        long Count(string name) => answer.Body.TryGetProperty(name, out var value) && value.TryGetInt64(out var count) ? count : 0;
+        return new TopicStats(topic, Count("ready"), Count("in_flight"), Count("delayed"), Count("dead"));
+    }
+
+    /// <summary>The topic's dead letters, oldest first, at most <paramref name="limit"/> of them (1 to 1,000).</summary>
+    public async Task<DeadLetters<T>> DeadLettersAsync<T>(string topic, int limit = 100, CancellationToken cancellationToken = default)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(topic);
+        ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, 1000);
+        var answer = await _transport.SendAsync(HttpMethod.Get, $"/queue/dead_letters?topic={Uri.EscapeDataString(topic)}&limit={limit}", null,
+            Retry.Safe, "queue.dead_letters", cancellationToken).ConfigureAwait(false);
+        var body = answer.Body;
+        var messages = body.TryGetProperty("messages", out var list) && list.ValueKind == JsonValueKind.Array
+            ? [.. list.EnumerateArray().Select(m => new DeadLetter<T>(
+                m.GetProperty("id").GetString()!,
+                m.GetProperty("partition").GetInt32(),
+                m.GetProperty("payload").Deserialize<T>(_options.PayloadJson)!,
+                NodeTransport.Text(m, "key"),
+                m.TryGetProperty("delivery_count", out var count) && count.TryGetInt32(out var n) ? n : 0))]
+            : new List<DeadLetter<T>>();
+        return new DeadLetters<T>(body.TryGetProperty("count", out var total) && total.TryGetInt64(out var all) ? all : messages.Count, messages);
     }
 
     internal Task AckAsync<T>(QueueMessage<T> message, CancellationToken cancellationToken) =>

@@ -20,3 +20,29 @@ public sealed record ConsumeOptions
     /// <summary>How long one request waits for a message to be published (a long poll, at most 20 s).</summary>
     public TimeSpan Wait { get; init; } = TimeSpan.FromSeconds(20);
 }
+
+/// <summary>
+/// A topic's settings, sent with this client's publishes to it: they count only when a publish creates the topic (the
+/// first publish does), and a topic that exists keeps its own.
+/// </summary>
+public sealed record TopicSettings
+{
+    /// <summary>How many partitions (1 to 256; the cluster's default is 8).</summary>
+    public int? Partitions { get; init; }
+
+    /// <summary>How many deliveries a message gets before it is dead-lettered (1 to 1,000; the cluster's default is 5).</summary>
+    public int? MaxDeliveries { get; init; }
+}
+
+/// <summary>What a topic holds now, summed over its partitions.</summary>
+public sealed record TopicStats(string Topic, long Ready, long InFlight, long Delayed, long Dead)
+{
+    /// <summary>Nothing ready, in flight or delayed: every message was acked or dead-lettered.</summary>
+    public bool IsDrained => Ready + InFlight + Delayed == 0;
+}
+
+/// <summary>A message that ran out of deliveries.</summary>
+public sealed record DeadLetter<T>(string Id, int Partition, T Payload, string? Key, int DeliveryCount);
+
+/// <summary>A topic's dead letters, oldest first: <see cref="Count"/> in all, of which <see cref="Messages"/> were listed.</summary>
+public sealed record DeadLetters<T>(long Count, IReadOnlyList<DeadLetter<T>> Messages);

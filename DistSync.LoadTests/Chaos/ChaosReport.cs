@@ -190,7 +190,7 @@ public static class ChaosReport
         return text.Length <= 60 ? text : text[..60] + "…";
     }
 
-    private static bool Answered(ChaosOp op) => op.Outcome == Outcome.Ok || (op.Outcome == Outcome.Failed && op.Detail != Workloads.ChaosHttp.NoConnection);
+    private static bool Answered(ChaosOp op) => op.Outcome == Outcome.Ok || (op.Outcome == Outcome.Failed && op.Detail != Workloads.ChaosClient.Unavailable);
 
     private static string Workload(ChaosOp op) => op.Kind.Split('.')[0] switch
     {

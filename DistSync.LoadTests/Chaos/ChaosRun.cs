@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
+using DistSync.Client;
 using DistSync.LoadTests.Chaos.History;
 using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.LoadTests.Chaos.Workloads;
@@ -45,6 +46,33 @@ public static class ChaosRun
 {
     private static readonly TimeSpan HealTimeout = TimeSpan.FromMinutes(2);
 
+    /// <summary>Long enough for an election and a forward; short enough that a paused node's clients move on to another.</summary>
+    private static readonly TimeSpan RequestTimeout = TimeSpan.FromSeconds(2);
+
+    /// <summary>Short, so that pauses and partitions end sessions and the clients' <c>HandleLost</c> is put to the test.</summary>
+    private static readonly TimeSpan SessionTtl = TimeSpan.FromSeconds(5);
+
+    /// <summary>The run's apps' clients, closed together when it ends.</summary>
+    private sealed class AppClients : IAsyncDisposable
+    {
+        private readonly List<DistSyncClient> _clients = [];
+
+        public DistSyncClient Add(DistSyncClientOptions options)
+        {
+            var client = new DistSyncClient(options);
+            _clients.Add(client);
+            return client;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            foreach (var client in _clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
     public static async Task<ChaosResult> RunAsync(ChaosSettings settings, string logPath, TextWriter progress, bool live, CancellationToken cancel)
     {
         ArgumentNullException.ThrowIfNull(settings);
@@ -67,7 +95,6 @@ public static class ChaosRun
         {
             var run = "chaos-" + DateTime.UtcNow.ToString("HHmmss", CultureInfo.InvariantCulture) + "-" + settings.Seed.ToString(CultureInfo.InvariantCulture);
             var recorder = new RunRecorder();
-            using var http = new ChaosHttp(recorder);
             using var status = new ClusterClient(cluster.Urls, 4);
             var history = new HistoryLog();
             var workloads = settings.Workloads.Select<string, IChaosWorkload>(w => w switch
@@ -78,13 +105,25 @@ public static class ChaosRun
                 _ => throw new ArgumentException($"no workload '{w}'."),
             }).ToList();
             var clients = new Dictionary<IChaosWorkload, List<ChaosClient>>();
+            await using var apps = new AppClients();
             var number = 0;
             foreach (var workload in workloads)
             {
                 clients[workload] = [.. Enumerable.Range(0, settings.ClientsPerWorkload).Select(i =>
                 {
                     var n = number++;
-                    return new ChaosClient($"c{n}", $"node{(n % ChaosSettings.Nodes) + 1}", cluster.Urls[n % ChaosSettings.Nodes], http, history, new Random(HashCode.Combine(settings.Seed, n)));
+                    var own = n % ChaosSettings.Nodes;
+                    var client = apps.Add(new DistSyncClientOptions
+                    {
+                        // Its own node first, then the others: the client learns the rest and routes by itself.
+                        Endpoints = [.. cluster.Urls.Skip(own), .. cluster.Urls.Take(own)],
+                        Token = ApiToken.Current,
+                        ClientId = $"c{n}",
+                        RequestTimeout = RequestTimeout,
+                        SessionTtl = SessionTtl,
+                        CacheNode = workload is CacheWorkload ? cluster.Urls[own] : null,
+                    });
+                    return new ChaosClient($"c{n}", $"node{own + 1}", client, recorder, history, new Random(HashCode.Combine(settings.Seed, n)));
                 })];
             }
 

@@ -19,11 +19,11 @@ public static class Usage
           chaos  [--minutes 5 | --seconds S] [--workload locks,queue,cache] [--nemesis kill,pause,partition,latency,redis,clock]
                  [--seed N] [--clients 6] [--report DIR]
                  the fault harness: starts its own 3-node cluster through the AppHost with every peer link through a
-                 proxy it controls, runs clients of each workload on every node while a seeded schedule kills and
-                 pauses nodes (SIGKILL, SIGSTOP), partitions and delays links and kills Redis; then heals, reads the
-                 final state and checks the history (locks: mutual exclusion, leases, fencing, linearizable state
-                 reads; queue: at-least-once, nothing after its ack, dedup; cache: linearizable keys). Exit code 1 on
-                 any violation. The report adds availability per fault type and each violation as a timeline.
+                 proxy it controls, runs apps of each workload (each its own DistSync.Client) while a seeded schedule
+                 kills and pauses nodes (SIGKILL, SIGSTOP), partitions and delays links and kills Redis; then heals,
+                 reads the final state and checks the history (locks: mutual exclusion, leases, fencing,
+                 linearizable state reads; queue: at-least-once, nothing after its ack, dedup; cache: linearizable
+                 keys). Exit code 1 on any violation. The report adds availability per fault type and each violation as a timeline.
           chaos  --check DIR    the checkers again over DIR/history.jsonl
 
           compare A B [C ...] [--report DIR]

@@ -1,6 +1,7 @@
 using DistSync.LoadTests.Chaos;
 using DistSync.LoadTests.Chaos.History;
 using DistSync.LoadTests.Chaos.Nemesis;
+using DistSync.LoadTests.Chaos.Workloads;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.Tests.Chaos;
@@ -32,7 +33,7 @@ public sealed class ChaosReportTests : IDisposable
         [
             Op(OpKinds.CacheRead, 1 * S, Outcome.Ok), Op(OpKinds.Acquire, 2 * S, Outcome.Failed, "409 busy"), // no fault: both answered
             Op(OpKinds.CacheRead, 11 * S, Outcome.Ok), Op(OpKinds.CacheRead, 12 * S, Outcome.Unknown, "timeout"), // pause: half answered
-            Op(OpKinds.Acquire, 21 * S, Outcome.Failed, "no connection"), Op(OpKinds.Acquire, 22 * S, Outcome.Ok),
+            Op(OpKinds.Acquire, 21 * S, Outcome.Failed, ChaosClient.Unavailable), Op(OpKinds.Acquire, 22 * S, Outcome.Ok),
             Op(OpKinds.Acquire, 23 * S, Outcome.Ok), Op(OpKinds.CacheWrite, 24 * S, Outcome.Ok), // kill: 3 of 4 answered
             Op(OpKinds.CacheRead, 40 * S, Outcome.Unknown), // after the run's length (the final reads): not counted
         ];

@@ -21,6 +21,55 @@ public sealed class LockCheckerTests
     private static ChaosOp State(string client, long from, long to, string? holder) =>
         new(client, "node2", OpKinds.LockState, "", holder is null ? "" : LockStateValue.Format([new("r", holder)]), from * Ms, to * Ms, Outcome.Ok);
 
+    /// <summary>A grant of a session hold: no lease of its own, it lasts until released or declared lost.</summary>
+    private static ChaosOp SessionAcquire(string client, long from, long to, long token) =>
+        Acquire(client, from, to, token) with { TtlMs = null };
+
+    private static ChaosOp Lost(string client, long at) =>
+        new(client, "node1", OpKinds.Lost, "r", null, at * Ms, at * Ms, Outcome.Unknown);
+
+    /// <summary>A read of the one resource <c>r</c> (<c>GET /locks/resource</c>).</summary>
+    private static ChaosOp Inspect(string client, long from, long to, string? holder) =>
+        State(client, from, to, holder) with { Key = "r" };
+
+    [Fact]
+    public void Check_ASessionHoldDeclaredLost_EndsThere_SoALaterGrantIsClean()
+    {
+        ChaosOp[] history = [SessionAcquire("a", 0, 10, token: 1), Lost("a", 5000), Acquire("b", 5200, 5300, token: 2), Release("b", 5400, 5500)];
+
+        Assert.Empty(LockChecker.Check(history));
+    }
+
+    [Fact]
+    public void Check_AGrantToAnotherBeforeASessionHoldWasDeclaredLost_IsCaught()
+    {
+        // No lease to run out: a held the lock until its client said the hold was lost, at 5 s.
+        ChaosOp[] history = [SessionAcquire("a", 0, 10, token: 1), Acquire("b", 4000, 4100, token: 2), Lost("a", 5000), Release("b", 5400, 5500)];
+
+        var violation = Assert.Single(LockChecker.Check(history));
+
+        Assert.Contains("a and b both held it exclusively", violation.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Check_AReadOfOneResource_MaySeeALostHoldGoneAnyTimeAfter_ButNotBeforeItsRelease()
+    {
+        ChaosOp[] clean = [SessionAcquire("a", 0, 10, token: 1), Inspect("x", 20, 30, "a"), Lost("a", 5000), Inspect("x", 9000, 9010, null)];
+        ChaosOp[] early = [SessionAcquire("a", 0, 10, token: 1), Inspect("x", 20, 30, null), Release("a", 40, 50)];
+
+        Assert.Empty(LockChecker.Check(clean));
+        Assert.Contains(LockChecker.Check(early), v => v.Message.Contains("not linearizable", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void Check_AReadOfAnotherResource_SaysNothingOfThisOne()
+    {
+        var elsewhere = new ChaosOp("x", "node2", OpKinds.LockState, "other", "", 20 * Ms, 30 * Ms, Outcome.Ok);
+        ChaosOp[] history = [SessionAcquire("a", 0, 10, token: 1), elsewhere, Release("a", 40, 50)];
+
+        Assert.Empty(LockChecker.Check(history));
+    }
+
     [Fact]
     public void Check_HoldsOneAfterAnother_WithRisingTokensAndMatchingReads_IsClean()
     {
@@ -89,7 +138,7 @@ public sealed class LockCheckerTests
 
         var violation = Assert.Single(LockChecker.Check(history));
 
-        Assert.Contains("GET /locks/state is not linearizable", violation.Message, StringComparison.Ordinal);
+        Assert.Contains("lock state reads are not linearizable", violation.Message, StringComparison.Ordinal);
         Assert.Contains(violation.Ops, o => o.Kind == OpKinds.LockState);
     }
 

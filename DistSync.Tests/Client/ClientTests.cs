@@ -118,6 +118,66 @@ public sealed class ClientTests(ClientTests.Cluster cluster) : IClassFixture<Cli
     }
 
     [Fact]
+    public async Task Queue_TopicSettings_ReachTheTopic_AndStatsAndDeadLettersShowWhatIsLeft()
+    {
+        var topic = $"client-{Guid.NewGuid():N}";
+        _client.Queue.UseTopicSettings(topic, new TopicSettings { MaxDeliveries = 1, Partitions = 2 });
+        await _client.Queue.PublishAsync(topic, new Order(1, "kept"), cancellationToken: Ct);
+        await _client.Queue.PublishAsync(topic, new Order(2, "dropped"), cancellationToken: Ct);
+        var options = new ConsumeOptions { VisibilityTimeout = TimeSpan.FromSeconds(1), Wait = TimeSpan.FromSeconds(2) };
+
+        var taken = new List<QueueMessage<Order>>();
+        await Eventually.UntilAsync(async () =>
+        {
+            taken.AddRange(await _client.Queue.ConsumeBatchAsync<Order>(topic, 10, options, Ct));
+            return taken.Count >= 2;
+        }, TimeSpan.FromSeconds(20), "both messages delivered");
+        var inFlight = await _client.Queue.StatsAsync(topic, Ct);
+        await taken.Single(m => m.Payload.Number == 1).AckAsync(Ct);
+        // One delivery allowed: the unacked one is dead-lettered when its visibility ends.
+        var drained = await Eventually.UntilAsync(async () => await _client.Queue.StatsAsync(topic, Ct) is { IsDrained: true, Dead: 1 } s ? s : null,
+            TimeSpan.FromSeconds(20), "the unacked message dead-lettered");
+        var dead = await _client.Queue.DeadLettersAsync<Order>(topic, cancellationToken: Ct);
+
+        Assert.Equal(2, inFlight.InFlight);
+        Assert.Equal((0, 0, 0), (drained.Ready, drained.InFlight, drained.Delayed));
+        var letter = Assert.Single(dead.Messages);
+        Assert.Equal((1, new Order(2, "dropped"), 1), (dead.Count, letter.Payload, letter.DeliveryCount));
+        var stats = await cluster.CreateHttpClient("node1").GetFromJsonAsync<System.Text.Json.JsonElement>($"/queue/stats?topic={topic}", Ct);
+        Assert.Equal(2, stats.GetProperty("partition_stats").GetArrayLength());
+    }
+
+    [Fact]
+    public async Task Cache_AClientWithACacheNode_WritesThere_AndSeesAnotherNodesWrite()
+    {
+        var node2 = cluster.App.GetEndpoint("node2", DistSyncResource.NodeEndpointName);
+        using var http2 = cluster.CreateHttpClient("node2");
+        // A key whose home is another node: a write sent to the home would leave node2 without the line.
+        string key;
+        do
+        {
+            key = $"client-{Guid.NewGuid():N}";
+        }
+        while ((await http2.GetFromJsonAsync<System.Text.Json.JsonElement>($"/cache/lines?key={key}", Ct)).GetProperty("home").GetString() == "node2");
+
+        await using var beside = new DistSyncClient(new DistSyncClientOptions
+        {
+            Endpoints = [node2],
+            Token = cluster.Tokens["writer"],
+            CacheNode = node2,
+        });
+        await beside.Cache.SetAsync(key, 1, cancellationToken: Ct);
+        var lines = await http2.GetFromJsonAsync<System.Text.Json.JsonElement>($"/cache/lines?key={key}", Ct);
+        var first = await beside.Cache.GetAsync<int>(key, Ct);
+        await _client.Cache.SetAsync(key, 2, cancellationToken: Ct);
+        var second = await beside.Cache.GetAsync<int>(key, Ct);
+
+        var node2Line = lines.GetProperty("lines").EnumerateArray().Single(l => l.GetProperty("node").GetString() == "node2");
+        Assert.Equal("M", node2Line.GetProperty("state").GetString());
+        Assert.Equal((1, 2), (first, second));
+    }
+
+    [Fact]
     public async Task Cache_AValueSetThroughTheClient_IsReadByEveryNode()
     {
         var key = $"client-{Guid.NewGuid():N}";
@@ -150,6 +210,31 @@ public sealed class ClientTests(ClientTests.Cluster cluster) : IClassFixture<Cli
         Assert.Null(busy);
         Assert.True(token > 0);
         Assert.True(after.FencingToken > token, $"a later grant's token {after.FencingToken} is above {token}");
+    }
+
+    [Fact]
+    public async Task Lock_Inspect_NamesTheHolderWithItsToken_AndTheWaitersInOrder()
+    {
+        var resource = $"client-{Guid.NewGuid():N}";
+        await using var other = NewClient();
+        var free = await _client.Locks.InspectAsync(resource, Ct);
+        await using var hold = await _client.Locks.AcquireAsync(resource, cancellationToken: Ct);
+        using var cancel = CancellationTokenSource.CreateLinkedTokenSource(Ct);
+        var waiting = other.Locks.AcquireAsync(resource, ClientLockMode.Shared, TimeSpan.FromSeconds(30), cancel.Token);
+
+        var held = await Eventually.UntilAsync(async () => await _client.Locks.InspectAsync(resource, Ct) is { Waiters.Count: 1 } info ? info : null,
+            TimeSpan.FromSeconds(10), "the wait queued");
+        await cancel.CancelAsync();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => waiting);
+
+        Assert.Equal((false, null, null), (free.IsHeld, free.Mode, free.FencingToken));
+        var holder = Assert.Single(held.Holders);
+        Assert.Equal((hold.HolderId, ClientLockMode.Exclusive, hold.FencingToken), (holder.ClientId, holder.Mode, holder.FencingToken));
+        Assert.NotNull(holder.SessionId);
+        Assert.Equal((ClientLockMode.Exclusive, hold.FencingToken), (held.Mode, held.FencingToken));
+        var waiter = Assert.Single(held.Waiters);
+        Assert.Equal(ClientLockMode.Shared, waiter.Mode);
+        Assert.StartsWith(other.ClientId + "/", waiter.ClientId, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -6,13 +6,14 @@ namespace DistSync.LoadTests.Chaos.Checkers;
 /// Checks a lock history (exclusive locks) against the lock semantics of docs/semantics.md:
 /// <list type="bullet">
 /// <item>mutual exclusion: no two clients hold a resource at the same moment of real time. A client surely holds from
-/// its acquire's answer until it invokes its release, or until its lease could have run out (the grant happened after
-/// the invocation, so the lease lasts at least until invocation + ttl less the documented clock-rate allowance of 1 %),
-/// whichever is first;</item>
+/// its acquire's answer until it invokes its release, until its client declares the hold lost (<see cref="OpKinds.Lost"/>:
+/// a session's holds), or until its lease could have run out (the grant happened after the invocation, so the lease
+/// lasts at least until invocation + ttl less the documented clock-rate allowance of 1 %), whichever is first;</item>
 /// <item>fencing: a grant that completed before another was invoked carries the smaller token, and no two grants share one;</item>
-/// <item><c>GET /locks/state</c> is linearizable: each resource is a register holding its holder, written by grants
-/// (the client) and releases (nobody), and by a lease's expiry (nobody, any time after invocation + ttl unless released
-/// before), checked by <see cref="RegisterChecker"/>.</item>
+/// <item>lock state reads (<c>GET /locks/state</c>, or <c>GET /locks/resource</c> when the read names its resource) are
+/// linearizable: each resource is a register holding its holder, written by grants (the client) and releases (nobody),
+/// by a lease's expiry (nobody, any time after invocation + ttl unless released before) and by a lost session's end
+/// (nobody, any time after the loss), checked by <see cref="RegisterChecker"/>.</item>
 /// </list>
 /// </summary>
 public static class LockChecker
@@ -26,7 +27,7 @@ public static class LockChecker
     {
         ArgumentNullException.ThrowIfNull(history);
         var violations = new List<Violation>();
-        var locks = history.Where(o => o.Kind is OpKinds.Acquire or OpKinds.Release).GroupBy(o => o.Key, StringComparer.Ordinal);
+        var locks = history.Where(IsLockChange).GroupBy(o => o.Key, StringComparer.Ordinal);
         foreach (var resource in locks.OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var holds = Holds([.. resource]);
@@ -62,10 +63,10 @@ public static class LockChecker
     /// <summary>One resource's releases by client, in invocation order.</summary>
     private sealed class Releases(IReadOnlyList<ChaosOp> ops)
     {
-        private readonly Dictionary<string, List<ChaosOp>> _byProcess = ops.Where(o => o.Kind == OpKinds.Release)
+        private readonly Dictionary<string, List<ChaosOp>> _byProcess = ops.Where(o => o.Kind is OpKinds.Release or OpKinds.Lost)
             .GroupBy(o => o.Process, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.OrderBy(o => o.Invoked).ToList(), StringComparer.Ordinal);
 
-        /// <summary>The same client's first release invoked after the grant answered.</summary>
+        /// <summary>The same client's first release (or loss) invoked after the grant answered.</summary>
         public ChaosOp? After(ChaosOp grant)
         {
             if (grant.IsUnknown || !_byProcess.TryGetValue(grant.Process, out var list))
@@ -155,7 +156,7 @@ public static class LockChecker
         }
 
         var registers = new List<RegisterOp>();
-        foreach (var resource in history.Where(o => o.Kind is OpKinds.Acquire or OpKinds.Release).GroupBy(o => o.Key, StringComparer.Ordinal))
+        foreach (var resource in history.Where(IsLockChange).GroupBy(o => o.Key, StringComparer.Ordinal))
         {
             var ops = resource.ToList();
             var releases = new Releases(ops);
@@ -182,6 +183,13 @@ public static class LockChecker
         foreach (var read in reads)
         {
             var holders = LockStateValue.Parse(read.Value);
+            if (read.Key.Length > 0)
+            {
+                // A read of one resource says nothing of the others.
+                registers.Add(new RegisterOp(read.Process, read.Key, false, holders.GetValueOrDefault(read.Key), read.Invoked, read.Completed));
+                continue;
+            }
+
             foreach (var (resource, span) in spans)
             {
                 if ((read.Completed >= span.From && read.Invoked <= span.To) || holders.ContainsKey(resource))
@@ -207,7 +215,7 @@ public static class LockChecker
         var to = result.Around.Max(a => a.Completed);
         return
         [
-            new Violation(Name, $"GET /locks/state is not linearizable: {result}",
+            new Violation(Name, $"lock state reads are not linearizable: {result}",
                 [.. history.Where(o => (o.Key == result.Key || o.Kind == OpKinds.LockState) && o.Invoked <= to && o.Completed >= from).Take(60)]),
         ];
     }
@@ -219,7 +227,7 @@ public static class LockChecker
     /// come any time after it could) before any later read naming the old holder.
     /// </summary>
     private static Dictionary<string, (long From, long To)> Spans(IReadOnlyList<ChaosOp> history) =>
-        history.Where(o => o.Kind is OpKinds.Acquire or OpKinds.Release && o.Outcome != Outcome.Failed).GroupBy(o => o.Key, StringComparer.Ordinal)
+        history.Where(o => IsLockChange(o) && o.Outcome != Outcome.Failed).GroupBy(o => o.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => (g.Min(o => o.Invoked),
                 g.Max(o => (o.IsUnknown ? o.Invoked + UnknownHorizon : o.Completed) + ((o.TtlMs ?? 0) * 1000)) + ReadHorizon), StringComparer.Ordinal);
 
@@ -228,6 +236,8 @@ public static class LockChecker
 
     /// <summary>How long past its last possible change a resource's register keeps taking the reads that see nobody.</summary>
     private const long ReadHorizon = 20_000_000;
+
+    private static bool IsLockChange(ChaosOp op) => op.Kind is OpKinds.Acquire or OpKinds.Release or OpKinds.Lost;
 
     private static ChaosOp[] Ops(Hold a, Hold b) =>
         [.. new[] { a.Grant, a.Release, b.Grant, b.Release }.OfType<ChaosOp>().OrderBy(o => o.Invoked)];

@@ -36,7 +36,7 @@ public sealed record ChaosOp(
 
     public string? Id { get; init; }
 
-    /// <summary>A lock request's lease, in milliseconds.</summary>
+    /// <summary>A lock request's lease, in milliseconds; none for a hold that lasts as its session does.</summary>
     public long? TtlMs { get; init; }
 
     /// <summary>What the answer said when it was not a success (status and problem detail, or the exception).</summary>
@@ -61,6 +61,12 @@ public static class OpKinds
     public const string Acquire = "lock.acquire";
     public const string Release = "lock.release";
     public const string LockState = "lock.state";
+
+    /// <summary>
+    /// A hold the client declared lost (its <c>HandleLost</c> fired) before the app released it: from then on it is not
+    /// counted on, and the cluster frees it some time later (when the session ends).
+    /// </summary>
+    public const string Lost = "lock.lost";
     public const string Publish = "queue.publish";
     public const string Consume = "queue.consume";
     public const string Ack = "queue.ack";

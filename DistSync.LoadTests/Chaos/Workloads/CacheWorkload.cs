@@ -1,14 +1,13 @@
 using System.Globalization;
-using System.Text.Json;
 using DistSync.LoadTests.Chaos.Checkers;
 using DistSync.LoadTests.Chaos.History;
-using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Chaos.Workloads;
 
 /// <summary>
-/// Reads and writes on a few keys from every node: a write sets a value no other write sets, a read is
-/// <c>GET /cache/get</c> (a miss fetches the value from its home, so every read returns the register's value). Keys
+/// Reads and writes on a few keys from every node: each client's reads and writes go to its own node (its
+/// <c>CacheNode</c>, as an app beside a node is set up), so every node's copies are read; a write sets a value no other
+/// write sets, and a read returns the register's value (a miss fetches it from the key's home). Keys
 /// are renamed every 10 s (a round), so each register's history stays small enough for the linearizability
 /// search however long the run; once the faults have healed, every node reads every key of the last round once more.
 /// </summary>
@@ -28,7 +27,7 @@ public sealed class CacheWorkload(string run) : IChaosWorkload
         ArgumentNullException.ThrowIfNull(client);
         while (!stop.IsCancellationRequested)
         {
-            var round = client.Http.Now() / RotationMicros;
+            var round = client.Now() / RotationMicros;
             var key = Key(round, client.Random.Next(Keys));
             if (client.Random.Next(3) == 0)
             {
@@ -65,19 +64,12 @@ public sealed class CacheWorkload(string run) : IChaosWorkload
     private async Task WriteAsync(ChaosClient client, string key, CancellationToken stop)
     {
         var value = string.Create(CultureInfo.InvariantCulture, $"{client.Process}-{Interlocked.Increment(ref _sequence)}");
-        var body = JsonBody.Object(w =>
-        {
-            w.WriteString("key", key);
-            w.WriteString("value", value);
-        });
-        await client.RecordAsync(OpKinds.CacheWrite, key, value, HttpMethod.Post, "/cache/set", body, stop);
+        await client.RecordAsync(OpKinds.CacheWrite, key, value, ct => client.Client.Cache.SetAsync(key, value, cancellationToken: ct), stop);
     }
 
     private static Task ReadAsync(ChaosClient client, string key, CancellationToken cancellationToken) =>
-        client.RecordAsync(OpKinds.CacheRead, key, null, HttpMethod.Get, $"/cache/get?key={Uri.EscapeDataString(key)}", null, cancellationToken,
-            (op, answer) => answer.IsOk && ChaosHttp.Property(answer.Body, "value") is { } value
-                ? op with { Value = value.ValueKind == JsonValueKind.String ? value.GetString() : null }
-                : op);
+        client.RecordAsync(OpKinds.CacheRead, key, null, ct => client.Client.Cache.GetAsync<string>(key, ct), cancellationToken,
+            (op, value) => op.Outcome == Outcome.Ok ? op with { Value = value } : op);
 
     private string Key(long round, int slot) => string.Create(CultureInfo.InvariantCulture, $"{_prefix}{round}-{slot}");
 

@@ -1,26 +1,26 @@
 using System.Globalization;
-using System.Text.Json;
+using DistSync.Client;
 using DistSync.LoadTests.Chaos.Checkers;
 using DistSync.LoadTests.Chaos.History;
-using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Chaos.Workloads;
 
 /// <summary>
-/// Half the clients publish, half consume. Each publish carries a payload no other publish has, with the payload as its
-/// <c>dedup_id</c>; a publish whose outcome is unknown is sent again, same payload, same dedup id, as a careful
-/// producer would. Consumers take one message at a time with a short visibility timeout and ack nine in ten; the tenth
-/// is left to come back (and, after <see cref="MaxDeliveries"/> deliveries, to be dead-lettered). Once every fault has
-/// healed, the topic is drained and its dead letters read, so every kept message can be accounted for.
+/// Half the clients publish, half consume, through <see cref="DistSyncClient"/>. Each publish carries a payload no other
+/// publish has, with the payload as its dedup id; a publish whose outcome stays unknown after the client's own retries is
+/// sent again, same payload, same dedup id, as a careful producer would. Consumers take one message at a time with a
+/// short visibility timeout and ack nine in ten; the tenth is left to come back (and, after <see cref="MaxDeliveries"/>
+/// deliveries, to be dead-lettered). Once every fault has healed, the topic is drained and its dead letters read, so
+/// every kept message can be accounted for.
 /// </summary>
 public sealed class QueueWorkload(string run) : IChaosWorkload
 {
     public const int MaxDeliveries = 3;
-    private const double VisibilitySec = 2;
     private const int PublishAttempts = 5;
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(90);
+    private static readonly ConsumeOptions OneAtATime = new() { VisibilityTimeout = TimeSpan.FromSeconds(2), Wait = TimeSpan.Zero, MaxBatch = 1 };
 
-    /// <summary>The most <c>GET /queue/dead_letters</c> lists at once; a run dead-letters a few dozen.</summary>
+    /// <summary>The most dead letters listed at once; a run dead-letters a few dozen.</summary>
     private const int DeadLetterLimit = 1000;
 
     private readonly string _topic = $"{run}-queue";
@@ -33,6 +33,7 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
     public async Task RunClientAsync(ChaosClient client, CancellationToken stop)
     {
         ArgumentNullException.ThrowIfNull(client);
+        client.Client.Queue.UseTopicSettings(_topic, new TopicSettings { MaxDeliveries = MaxDeliveries });
         var publisher = int.Parse(client.Process.AsSpan(1), CultureInfo.InvariantCulture) % 2 == 0;
         while (!stop.IsCancellationRequested)
         {
@@ -51,9 +52,10 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
     public async Task<string?> FinishAsync(IReadOnlyList<ChaosClient> clients, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(clients);
-        // Drain through every node until the topic holds nothing: no message ready, in flight or delayed.
+        // Drain through every client until the topic holds nothing: no message ready, in flight or delayed.
         var until = DateTime.UtcNow + DrainLimit;
         var drained = false;
+        string? unread = null;
         while (!drained && DateTime.UtcNow < until)
         {
             var took = await Task.WhenAll(clients.Select(c => ConsumeAsync(c, ack: true, cancellationToken)));
@@ -62,32 +64,39 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
                 continue;
             }
 
-            var stats = await clients[0].Http.GetAsync(new Uri(clients[0].Url, $"/queue/stats?topic={Uri.EscapeDataString(_topic)}"), "queue.stats", cancellationToken);
-            drained = stats.IsOk && Count(stats.Body, "ready") + Count(stats.Body, "in_flight") + Count(stats.Body, "delayed") == 0;
+            try
+            {
+                drained = (await clients[0].Client.Queue.StatsAsync(_topic, cancellationToken)).IsDrained;
+            }
+            catch (DistSyncException ex)
+            {
+                unread = ex.Message;
+            }
+
             if (!drained)
             {
                 await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
             }
         }
 
-        var dead = await clients[0].Http.GetAsync(new Uri(clients[0].Url, $"/queue/dead_letters?topic={Uri.EscapeDataString(_topic)}&limit={DeadLetterLimit}"), "queue.dead_letters", cancellationToken);
-        var listed = 0;
-        if (dead.IsOk && ChaosHttp.Property(dead.Body, "messages") is { ValueKind: JsonValueKind.Array } messages)
+        DeadLetters<string> dead;
+        try
         {
-            var now = clients[0].Http.Now();
-            foreach (var message in messages.EnumerateArray())
-            {
-                listed++;
-                clients[0].History.Add(new ChaosOp("final", clients[0].Node, OpKinds.DeadLetter, _topic, Payload(message), now, now, Outcome.Ok)
-                {
-                    Id = ChaosHttp.Text(message, "id"),
-                });
-            }
+            dead = await clients[0].Client.Queue.DeadLettersAsync<string>(_topic, DeadLetterLimit, cancellationToken);
+        }
+        catch (DistSyncException ex)
+        {
+            return $"the dead letters could not be read ({ex.Message})";
         }
 
-        return !drained ? $"the topic still held messages {DrainLimit.TotalSeconds:F0} s after healing"
-            : !dead.IsOk ? $"the dead letters could not be read ({dead.Detail})"
-            : Count(dead.Body, "count") > listed ? $"only {listed} of {Count(dead.Body, "count")} dead letters were listed"
+        var now = clients[0].Now();
+        foreach (var message in dead.Messages)
+        {
+            clients[0].History.Add(new ChaosOp("final", clients[0].Node, OpKinds.DeadLetter, _topic, message.Payload, now, now, Outcome.Ok) { Id = message.Id });
+        }
+
+        return !drained ? $"the topic still held messages {DrainLimit.TotalSeconds:F0} s after healing{(unread is null ? "" : $" (last stats read: {unread})")}"
+            : dead.Count > dead.Messages.Count ? $"only {dead.Messages.Count} of {dead.Count} dead letters were listed"
             : null;
     }
 
@@ -96,18 +105,12 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
     private async Task PublishAsync(ChaosClient client, CancellationToken stop)
     {
         var payload = string.Create(CultureInfo.InvariantCulture, $"{client.Process}-{Interlocked.Increment(ref _sequence)}");
-        var body = JsonBody.Object(w =>
-        {
-            w.WriteString("topic", _topic);
-            w.WriteString("payload", payload);
-            w.WriteString("dedup_id", payload);
-            w.WriteNumber("max_deliveries", MaxDeliveries);
-        });
         for (var attempt = 0; attempt < PublishAttempts; attempt++)
         {
-            // A retry goes on even when the run is ending: the message may already be in the queue.
-            var (op, _) = await client.RecordAsync(OpKinds.Publish, payload, payload, HttpMethod.Post, "/queue/publish", body,
-                attempt == 0 ? stop : CancellationToken.None, (op, answer) => answer.IsOk ? op with { Id = ChaosHttp.Text(answer.Body, "id") } : op);
+            // A repeat goes on even when the run is ending: the message may already be in the queue.
+            var (op, _) = await client.RecordAsync(OpKinds.Publish, payload, payload,
+                ct => client.Client.Queue.PublishAsync(_topic, payload, dedupId: payload, cancellationToken: ct),
+                attempt == 0 ? stop : CancellationToken.None, (op, published) => published is null ? op : op with { Id = published.Id });
             if (op.Outcome != Outcome.Unknown)
             {
                 return;
@@ -120,41 +123,20 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
     /// <summary>Takes a message if one is ready; true when one came.</summary>
     private async Task<bool> ConsumeAsync(ChaosClient client, bool ack, CancellationToken cancellationToken)
     {
-        var body = JsonBody.Object(w =>
-        {
-            w.WriteString("topic", _topic);
-            w.WriteNumber("visibility_timeout_sec", VisibilitySec);
-        });
-        var (consume, answer) = await client.RecordAsync(OpKinds.Consume, _topic, null, HttpMethod.Post, "/queue/consume", body, cancellationToken,
-            (op, answer) => answer.IsOk && ChaosHttp.Text(answer.Body, "id") is { } id ? op with { Id = id, Value = Payload(answer.Body) } : op);
-        if (consume.Id is null)
+        var (consume, taken) = await client.RecordAsync(OpKinds.Consume, _topic, null,
+            ct => client.Client.Queue.ConsumeBatchAsync<string>(_topic, 1, OneAtATime, ct), cancellationToken,
+            (op, messages) => messages is [var message, ..] ? op with { Id = message.Id, Value = message.Payload } : op);
+        if (taken is not [var delivered, ..])
         {
             return false;
         }
 
-        if (ack && ChaosHttp.Text(answer.Body, "receipt") is { } receipt)
+        if (ack)
         {
-            var ackBody = JsonBody.Object(w =>
-            {
-                w.WriteString("topic", _topic);
-                w.WriteString("id", consume.Id);
-                w.WriteString("receipt", receipt);
-            });
-            await client.RecordAsync(OpKinds.Ack, _topic, consume.Value, HttpMethod.Post, "/queue/ack", ackBody, CancellationToken.None,
-                (op, _) => op with { Id = consume.Id });
+            await client.RecordAsync(OpKinds.Ack, _topic, consume.Value, _ => delivered.AckAsync(CancellationToken.None), CancellationToken.None,
+                op => op with { Id = consume.Id });
         }
 
         return true;
     }
-
-    private static string? Payload(JsonElement message) => ChaosHttp.Property(message, "payload") switch
-    {
-        { ValueKind: JsonValueKind.String } text => text.GetString(),
-        { } other => other.ToString(),
-        null => null,
-    };
-
-    /// <summary>A count from an answer; a missing one counts as 1, so a drain never stops on an answer it cannot read.</summary>
-    private static long Count(JsonElement stats, string name) =>
-        ChaosHttp.Property(stats, name) is { ValueKind: JsonValueKind.Number } value ? value.GetInt64() : 1;
 }
