@@ -10,6 +10,13 @@ namespace DistSync.Node.Queue;
 /// </summary>
 public interface IQueueStore
 {
+    /// <summary>
+    /// Raised when the store may have gone back to an older state: its connection was lost and made again, so the
+    /// server may have restarted from its append-only file (which can lack the last writes it acknowledged) or failed
+    /// over to a replica. Versions may then repeat, and what an owner knew of its partitions must be read afresh.
+    /// </summary>
+    event Action? Reset;
+
     /// <summary>Messages into one partition in one call, stored in the order given.</summary>
     Task<PublishResult> PublishAsync(string topic, int partition, long epoch, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs);
 

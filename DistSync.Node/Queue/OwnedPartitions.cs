@@ -18,6 +18,14 @@ namespace DistSync.Node.Queue;
 /// </summary>
 public sealed class OwnedPartitions(TimeProvider time)
 {
+    /// <summary>Views of <paramref name="store"/>'s partitions: all forgotten when it may have gone back to an older state.</summary>
+    public OwnedPartitions(TimeProvider time, IQueueStore store)
+        : this(time)
+    {
+        ArgumentNullException.ThrowIfNull(store);
+        store.Reset += ForgetAll;
+    }
+
     private readonly ConcurrentDictionary<(string Topic, int Partition), PartitionView> _views = new();
 
     // Writers take the lock (Set, RetainOnly, Due, TakeChanged); readers of a view (Get) do not.
@@ -101,6 +109,23 @@ public sealed class OwnedPartitions(TimeProvider time)
             if (_views.TryRemove((topic, partition), out _))
             {
                 Schedule((topic, partition), -1);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops every view: the store may have gone back to an older state, where a version seen before can come again and a
+    /// newer answer would be taken for a late one (a partition known "empty" would then never be asked again). Each
+    /// partition's next call takes it over afresh and reads it exactly.
+    /// </summary>
+    public void ForgetAll()
+    {
+        lock (_lock)
+        {
+            foreach (var key in _views.Keys.ToList())
+            {
+                _views.TryRemove(key, out _);
+                Schedule(key, -1);
             }
         }
     }

@@ -6,9 +6,25 @@ namespace DistSync.Node.Queue;
 /// The queue's Redis adapter: runs one script per operation against a partition's keys and turns the reply into a
 /// typed result. Every write carries the caller's ring epoch (see <see cref="QueueScripts"/> for the fence).
 /// </summary>
-public sealed class RedisQueueStore(IConnectionMultiplexer redis) : IQueueStore
+public sealed class RedisQueueStore : IQueueStore
 {
-    private IDatabase Db => redis.GetDatabase();
+    private readonly IConnectionMultiplexer _redis;
+
+    public RedisQueueStore(IConnectionMultiplexer redis)
+    {
+        _redis = redis;
+        redis.ConnectionRestored += (_, e) =>
+        {
+            if (e.ConnectionType == ConnectionType.Interactive)
+            {
+                Reset?.Invoke();
+            }
+        };
+    }
+
+    public event Action? Reset;
+
+    private IDatabase Db => _redis.GetDatabase();
 
     /// <summary>Messages into one partition in one script call, stored in the order given.</summary>
     public async Task<PublishResult> PublishAsync(string topic, int partition, long epoch, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs)
@@ -115,11 +131,11 @@ public sealed class RedisQueueStore(IConnectionMultiplexer redis) : IQueueStore
     }
 
     /// <summary>Wakes the long-polling consumers of a topic on every node.</summary>
-    public Task NotifyAsync(string topic) => redis.GetSubscriber().PublishAsync(PartitionKeys.NotifyChannel(topic), "1", CommandFlags.FireAndForget);
+    public Task NotifyAsync(string topic) => _redis.GetSubscriber().PublishAsync(PartitionKeys.NotifyChannel(topic), "1", CommandFlags.FireAndForget);
 
     /// <summary>Every topic's channel, one pattern subscription (the multiplexer subscribes again after a reconnect).</summary>
     public Task SubscribeAsync(Action<string> notified) =>
-        redis.GetSubscriber().SubscribeAsync(PartitionKeys.NotifyPattern, (channel, _) => notified(PartitionKeys.TopicOfChannel(channel)));
+        _redis.GetSubscriber().SubscribeAsync(PartitionKeys.NotifyPattern, (channel, _) => notified(PartitionKeys.TopicOfChannel(channel)));
 
     private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
         new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);

@@ -87,6 +87,8 @@ public sealed class ChaosClient(string process, string node, DistSyncClient clie
     {
         DistSyncUnavailableException { MayHaveBeenApplied: true } => (Outcome.Unknown, "may have been applied"),
         DistSyncUnavailableException => (Outcome.Failed, Unavailable),
+        // A server error is no refusal: whatever failed there may have been applied first.
+        DistSyncRequestException { Status: >= 500 } broken => (Outcome.Unknown, $"{broken.Status} {broken.Title}"),
         DistSyncRequestException refused => (Outcome.Failed, $"{refused.Status} {refused.Title}"),
         DistSyncQueueRefusedException refused => (Outcome.Failed, $"409 {refused.Status}"),
         DistSyncException refused => (Outcome.Failed, refused.Message),

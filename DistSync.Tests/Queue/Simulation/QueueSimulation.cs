@@ -171,7 +171,7 @@ internal sealed partial class QueueSimulation
         var queueOptions = Microsoft.Extensions.Options.Options.Create(new QueueOptions { DefaultMaxDeliveries = Options.MaxDeliveries });
         var telemetry = new QueueTelemetry(Meters, nodeOptions);
         var ring = new QueueRing(node.Membership);
-        node.Owned = new OwnedPartitions(Time);
+        node.Owned = new OwnedPartitions(Time, store);
         node.Owner = new QueueOwner(ring, store, node.Owned, node.Topics, peers, telemetry, queueOptions);
         node.Notifications = new QueueNotifications(store, NullLogger<QueueNotifications>.Instance);
         _ = node.Notifications.StartAsync(CancellationToken.None);

@@ -13,6 +13,13 @@ internal sealed class SimQueueStore(QueueSimulation sim, QueueSimNode node, int 
 {
     private bool Alive => node.Alive && node.Incarnation == incarnation;
 
+    /// <summary>The simulated store never goes back to an older state.</summary>
+    public event Action? Reset
+    {
+        add { }
+        remove { }
+    }
+
     public Task<PublishResult> PublishAsync(string topic, int partition, long epoch, IReadOnlyList<OutgoingMessage> messages, long dedupWindowMs) =>
         RunAsync(now => sim.Store.Publish(topic, partition, epoch, messages, dedupWindowMs, now));
 
