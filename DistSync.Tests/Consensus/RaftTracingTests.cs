@@ -18,14 +18,14 @@ public sealed class RaftTracingTests
     {
         await using var cluster = await ClusterFixture.StartAsync(new ClusterSettings { Dashboard = true });
         var leader = await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, Patience);
-        var locks = new LockClient(cluster.CreateHttpClient(leader.NodeId));
+        await using var client = cluster.CreateDistSyncClient();
         using var telemetry = new DashboardTelemetry(cluster.Dashboard!);
 
         var pair = await Eventually.UntilAsync(async () =>
         {
             // Keep committing until both sides' spans have been exported.
-            Assert.Equal("acquired", (await locks.AcquireAsync("traced", "tracer")).Status);
-            Assert.Equal(200, (int)(await locks.ReleaseAsync("traced", "tracer")).Code);
+            var hold = await client.Locks.AcquireAsync("traced", cancellationToken: TestContext.Current.CancellationToken);
+            await hold.DisposeAsync();
             var spans = await telemetry.SpansAsync();
             var byId = spans.GroupBy(s => s.SpanId).ToDictionary(g => g.Key, g => g.First());
             return spans.Where(s => s.Name == "raft.append_entries.receive" && s.ParentSpanId is { } parent && byId.TryGetValue(parent, out var p) && p.Name == "raft.append_entries")

@@ -3,7 +3,11 @@ using System.Text.Json;
 
 namespace DistSync.Tests.Infrastructure;
 
-/// <summary>A thin client of the cache API for tests: status code plus the parsed body.</summary>
+/// <summary>
+/// A thin client of the cache API for tests of the HTTP contract itself: status codes, problem bodies, field names, and
+/// what one chosen node answers (its line's state, version and hit or miss, <c>/cache/lines</c>). A test of what a client
+/// user sees goes through DistSync.Client (<see cref="ClusterFixture.CreateDistSyncClient"/>) instead.
+/// </summary>
 public sealed class CacheClient(HttpClient http)
 {
     private readonly QueueClient _json = new(http);

@@ -66,6 +66,13 @@ public class ClusterFixture : IAsyncLifetime
         return http;
     }
 
+    /// <summary>A DistSync.Client client of this cluster (every node an endpoint) carrying the token of <paramref name="role"/>.</summary>
+    public DistSync.Client.DistSyncClient CreateDistSyncClient(string role = "writer") => new(new DistSync.Client.DistSyncClientOptions
+    {
+        Endpoints = [.. NodeNames.Select(n => App.GetEndpoint(n, DistSyncResource.NodeEndpointName))],
+        Token = _settings.AuthOff ? null : Tokens[role],
+    });
+
     public static async Task<ClusterFixture> StartAsync(ClusterSettings settings)
     {
         var fixture = new ClusterFixture(settings);

@@ -4,7 +4,12 @@ using System.Text.Json;
 
 namespace DistSync.Tests.Infrastructure;
 
-/// <summary>A thin client of the lock API for tests: status code plus the parsed body.</summary>
+/// <summary>
+/// A thin client of the lock and session API for tests of the HTTP contract itself: status codes, problem bodies, field
+/// names, request ids and leases on the wire, consistency parameters, a request sent through one chosen node, and lock
+/// tables a client cannot make (TTL leases). A test of what a client user sees goes through DistSync.Client
+/// (<see cref="ClusterFixture.CreateDistSyncClient"/>) instead.
+/// </summary>
 public sealed class LockClient(HttpClient http)
 {
     public sealed record Reply(HttpStatusCode Code, JsonElement Body)

@@ -5,7 +5,12 @@ using System.Text.Json;
 
 namespace DistSync.Tests.Infrastructure;
 
-/// <summary>A thin client of the queue API for tests: status code plus the parsed body.</summary>
+/// <summary>
+/// A thin client of the queue API for tests of the HTTP contract itself: status codes, problem bodies, field names,
+/// dedup and request ids on the wire, the owner and epoch an answer names, a request sent through one chosen node, and
+/// topic options a client does not set. A test of what a client user sees goes through DistSync.Client
+/// (<see cref="ClusterFixture.CreateDistSyncClient"/>) instead.
+/// </summary>
 public sealed class QueueClient(HttpClient http)
 {
     public sealed record Reply(HttpStatusCode Code, JsonElement Body, string Text)

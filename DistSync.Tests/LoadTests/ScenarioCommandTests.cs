@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
@@ -35,7 +36,8 @@ public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, B
         await Eventually.UntilAsync(async () =>
         {
             using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
-            var members = (await new QueueClient(http).GetAsync("/queue/stats")).Body.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
+            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
+            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
             return cluster.NodeNames.All(members.Contains);
         }, ClusterFixture.StartupTimeout, "every node in the ring");
         var options = CommandLine.Parse(["--urls", urls, "--users", "12", "--spawn-rate", "50", "--wait", "20-80ms", "--seconds", "6", "--resources", "2", "--report", _dir]);
