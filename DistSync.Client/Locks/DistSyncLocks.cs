@@ -95,6 +95,13 @@ public sealed class DistSyncLocks : IAsyncDisposable
         {
             session.MarkLost();
         }
+        catch (DistSyncUnavailableException)
+        {
+            // Not known to be released: the holder is released in the background, as an abandoned acquire's is (its id
+            // is this hold's alone), rather than left held until the session ends.
+            Abandon(hold.Resource, hold.HolderId, session, TimeSpan.Zero);
+            throw;
+        }
     }
 
     private async Task<LockHold?> TryAcquireCoreAsync(string resource, LockMode mode, TimeSpan wait, bool throwWhenBusy, CancellationToken cancellationToken)
@@ -153,7 +160,7 @@ public sealed class DistSyncLocks : IAsyncDisposable
 
     /// <summary>
     /// An acquire whose answer never came (the retries ran out, or the caller cancelled) may still be granted, or waiting,
-    /// under the session, and nothing would end it before the session ends. Its holder id is this acquire's alone, so a
+    /// under the session, and nothing would end it before the session ends (nor would a release that could not be sent). Its holder id is this acquire's alone, so a
     /// release naming the holder without a token frees nothing else: it is sent at once, and again once any copy of the
     /// acquire still on its way must have been decided.
     /// </summary>

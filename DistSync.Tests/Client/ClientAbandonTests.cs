@@ -49,6 +49,26 @@ public sealed class ClientAbandonTests
         Assert.Empty(node.Releases);
     }
 
+    [Fact]
+    public async Task AReleaseThatCouldNotBeSent_Throws_AndTheHolderIsReleasedOnceTheClusterAnswers()
+    {
+        var reachable = false;
+        var node = new ScriptedNode(
+            acquire: _ => (HttpStatusCode.OK, """{"status":"acquired","fencing_token":5}"""),
+            release: _ => Volatile.Read(ref reachable) ? (HttpStatusCode.OK, """{"status":"released"}""") : throw new HttpRequestException(HttpRequestError.ResponseEnded, "lost"));
+        await using var client = Client(node);
+        var hold = await client.Locks.TryAcquireAsync("orders", cancellationToken: Ct);
+        Assert.NotNull(hold);
+
+        var failure = await Assert.ThrowsAsync<DistSyncUnavailableException>(() => hold.DisposeAsync().AsTask());
+        Volatile.Write(ref reachable, true);
+
+        Assert.True(failure.MayHaveBeenApplied);
+        await Eventually.UntilAsync(() => node.Answered.Any(r => !r.TryGetProperty("fencing_token", out var t) || t.ValueKind == JsonValueKind.Null),
+            TimeSpan.FromSeconds(10), "the holder released by its id once the cluster answered");
+        Assert.All(node.Releases, r => Assert.Equal(hold.HolderId, r.GetProperty("client_id").GetString()));
+    }
+
     private static DistSyncClient Client(ScriptedNode node) => new(new DistSyncClientOptions
     {
         Endpoints = [new Uri("http://127.0.0.1:1")],
@@ -57,12 +77,16 @@ public sealed class ClientAbandonTests
         RetryFor = TimeSpan.FromMilliseconds(300),
     }, node);
 
-    /// <summary>Answers sessions and releases; acquires as the test says. Records what the client sent.</summary>
-    private sealed class ScriptedNode(Func<JsonElement, (HttpStatusCode, string)> acquire) : HttpMessageHandler
+    /// <summary>Answers sessions; acquires and releases as the test says (a release is answered by default). Records what the client sent.</summary>
+    private sealed class ScriptedNode(Func<JsonElement, (HttpStatusCode, string)> acquire, Func<JsonElement, (HttpStatusCode, string)>? release = null) : HttpMessageHandler
     {
         public ConcurrentQueue<JsonElement> Acquires { get; } = new();
 
+        /// <summary>Every release the client sent.</summary>
         public ConcurrentQueue<JsonElement> Releases { get; } = new();
+
+        /// <summary>The releases that got an answer.</summary>
+        public ConcurrentQueue<JsonElement> Answered { get; } = new();
 
         protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
         {
@@ -87,7 +111,9 @@ public sealed class ClientAbandonTests
         private (HttpStatusCode, string) Release(JsonElement body)
         {
             Releases.Enqueue(body);
-            return (HttpStatusCode.OK, """{"status":"released"}""");
+            var answer = release?.Invoke(body) ?? (HttpStatusCode.OK, """{"status":"released"}""");
+            Answered.Enqueue(body);
+            return answer;
         }
     }
 }

@@ -308,11 +308,7 @@ public sealed class ClientTests(ClientTests.Cluster cluster) : IClassFixture<Cli
         Assert.True(next.FencingToken > hold.FencingToken);
     }
 
-    private DistSyncClient NewClient() => new(new DistSyncClientOptions
-    {
-        Endpoints = [.. cluster.NodeNames.Select(n => cluster.App.GetEndpoint(n, DistSyncResource.NodeEndpointName))],
-        Token = cluster.Tokens["writer"],
-    });
+    private DistSyncClient NewClient() => cluster.CreateDistSyncClient();
 
     private static async Task<int> Waiters(HttpClient http, string resource)
     {
