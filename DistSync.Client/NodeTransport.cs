@@ -17,6 +17,9 @@ internal enum Retry
     OnlyIfNotApplied,
 }
 
+/// <summary>A request body that says which try it is (numbered from 1): a node can skip work only a repeat needs.</summary>
+internal sealed record AttemptBody(Func<int, object> For);
+
 /// <summary>One node's answer: its status and JSON body (a 409 refusal is an answer, not an error).</summary>
 internal readonly record struct NodeAnswer(HttpStatusCode Status, JsonElement Body, Uri Node);
 
@@ -84,9 +87,10 @@ internal sealed class NodeTransport : IDisposable
                 using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
                 attemptTimeout.CancelAfter(_options.RequestTimeout + extraTime);
                 using var request = new HttpRequestMessage(method, new Uri(node, path));
-                if (body is not null)
+                var content = body is AttemptBody numbered ? numbered.For(attempt + 1) : body;
+                if (content is not null)
                 {
-                    request.Content = JsonContent.Create(body, body.GetType(), options: Json);
+                    request.Content = JsonContent.Create(content, content.GetType(), options: Json);
                 }
 
                 using var response = await _http.SendAsync(request, HttpCompletionOption.ResponseContentRead, attemptTimeout.Token).ConfigureAwait(false);

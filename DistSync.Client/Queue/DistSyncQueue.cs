@@ -130,15 +130,18 @@ public sealed class DistSyncQueue
         var started = Stopwatch.GetTimestamp();
         var sent = DateTimeOffset.UtcNow;
         var wait = TimeSpan.FromSeconds(Math.Clamp(options.Wait.TotalSeconds, 0, 20));
-        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/consume", new
+        var requestId = NewRequestId();
+        var answer = await _transport.SendAsync(HttpMethod.Post, "/queue/consume", new AttemptBody(attempt => new
         {
             topic,
             visibility_timeout_sec = options.VisibilityTimeout?.TotalSeconds,
             wait_sec = wait.TotalSeconds,
             max_messages = Math.Clamp(max, 1, 100),
-            // The same id on a retry gets the same lease: a consume whose answer was lost delivers nothing twice.
-            request_id = NewRequestId(),
-        }, Retry.Safe, "queue.consume", cancellationToken, extraTime: wait).ConfigureAwait(false);
+            // The same id on a retry gets the same lease: a consume whose answer was lost delivers nothing twice. The
+            // first attempt says so, and the owners skip looking for a lease it cannot have made yet.
+            request_id = requestId,
+            attempt,
+        }), Retry.Safe, "queue.consume", cancellationToken, extraTime: wait).ConfigureAwait(false);
         var body = answer.Body;
         if (NodeTransport.Text(body, "status") == "empty")
         {
@@ -156,8 +159,13 @@ public sealed class DistSyncQueue
         ArgumentException.ThrowIfNullOrEmpty(topic);
         var answer = await _transport.SendAsync(HttpMethod.Get, $"/queue/stats?topic={Uri.EscapeDataString(topic)}", null, Retry.Safe, "queue.stats",
             cancellationToken).ConfigureAwait(false);
-        long Count(string name) => answer.Body.TryGetProperty(name, out var value) && value.TryGetInt64(out var count) ? count : 0;
-        return new TopicStats(topic, Count("ready"), Count("in_flight"), Count("delayed"), Count("dead"));
+        static long Count(JsonElement body, string name) => body.TryGetProperty(name, out var value) && value.TryGetInt64(out var count) ? count : 0;
+        var body = answer.Body;
+        var partitions = body.TryGetProperty("partition_stats", out var list) && list.ValueKind == JsonValueKind.Array
+            ? [.. list.EnumerateArray().Select(p => new PartitionStats((int)Count(p, "partition"), NodeTransport.Text(p, "owner") ?? "", Count(p, "epoch"),
+                Count(p, "ready"), Count(p, "in_flight"), Count(p, "delayed"), Count(p, "dead")))]
+            : new List<PartitionStats>();
+        return new TopicStats(topic, Count(body, "ready"), Count(body, "in_flight"), Count(body, "delayed"), Count(body, "dead"), partitions);
     }
 
     /// <summary>The topic's dead letters, oldest first, at most <paramref name="limit"/> of them (1 to 1,000).</summary>

@@ -34,12 +34,15 @@ public sealed record TopicSettings
     public int? MaxDeliveries { get; init; }
 }
 
-/// <summary>What a topic holds now, summed over its partitions.</summary>
-public sealed record TopicStats(string Topic, long Ready, long InFlight, long Delayed, long Dead)
+/// <summary>What a topic holds now, summed over its partitions, and each partition's share with its owner.</summary>
+public sealed record TopicStats(string Topic, long Ready, long InFlight, long Delayed, long Dead, IReadOnlyList<PartitionStats> Partitions)
 {
     /// <summary>Nothing ready, in flight or delayed: every message was acked or dead-lettered.</summary>
     public bool IsDrained => Ready + InFlight + Delayed == 0;
 }
+
+/// <summary>One partition of a topic: the node that owns it, the ring epoch that last wrote it, and what it holds.</summary>
+public sealed record PartitionStats(int Partition, string Owner, long Epoch, long Ready, long InFlight, long Delayed, long Dead);
 
 /// <summary>A message that ran out of deliveries.</summary>
 public sealed record DeadLetter<T>(string Id, int Partition, T Payload, string? Key, int DeliveryCount);

@@ -80,7 +80,7 @@ public static class QueueApi
     public static async Task<Results<Ok<ConsumedResponse>, Ok<ConsumedBatchResponse>, Ok<QueueEmptyResponse>, ProblemHttpResult>> ConsumeAsync(
         ConsumeRequest request, QueueService queue, QueueTelemetry telemetry, CancellationToken cancellationToken)
     {
-        if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages, request.RequestId)) is { } error)
+        if ((QueueValidator.Topic(request.Topic) ?? QueueValidator.Consume(request.VisibilityTimeoutSec, request.WaitSec, request.MaxMessages, request.RequestId, request.Attempt)) is { } error)
         {
             return Problems.InvalidField(error.Field, error.Rule);
         }
@@ -94,8 +94,9 @@ public static class QueueApi
         {
             var visibilityMs = (long)((request.VisibilityTimeoutSec ?? topic.VisibilityTimeoutSec) * 1000);
             // Without a client's request id, one for this request: a forward whose answer is lost is asked again with it.
+            // A client's first attempt leased nothing yet; any other use of its request id may repeat a lease.
             messages = await queue.ConsumeAsync(topic, visibilityMs, request.MaxMessages ?? 1, wait, request.RequestId ?? Guid.NewGuid().ToString("N"),
-                repeat: request.RequestId is not null, cancellationToken);
+                repeat: request.RequestId is not null && request.Attempt is not 1, cancellationToken);
             if (cancellationToken.IsCancellationRequested && messages.Count > 0 && request.RequestId is null)
             {
                 // The caller hung up as the lease was made: nobody will read this answer, so the messages go back now

@@ -30,7 +30,12 @@ public sealed record PublishedResponse(string Status, string Id, string Topic, i
 public sealed record PublishBatchResponse(string Status, string Topic, IReadOnlyList<PublishedResponse> Messages);
 
 /// <summary><c>request_id</c>: a consume sent again with it (its answer was lost) gets the first one's messages and receipts again.</summary>
-public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages, string? RequestId = null) : ITargeted, IBlockingRequest
+/// <summary>
+/// <c>attempt</c> numbers a client's tries of one <c>request_id</c> from 1: the first try is known to have leased
+/// nothing yet, so the owners need not first look for a lease made for it. Without it, a request id may be a repeat.
+/// </summary>
+public sealed record ConsumeRequest(string? Topic, double? VisibilityTimeoutSec, double? WaitSec, int? MaxMessages, string? RequestId = null, int? Attempt = null)
+    : ITargeted, IBlockingRequest
 {
     string? ITargeted.Target => Topic;
 

@@ -36,11 +36,13 @@ public static class QueueValidator
         : maxDeliveries is < 1 or > 1000 ? new("max_deliveries", "must be between 1 and 1000")
         : null;
 
-    public static FieldError? Consume(double? visibilityTimeoutSec, double? waitSec, int? maxMessages, string? requestId = null) =>
+    public static FieldError? Consume(double? visibilityTimeoutSec, double? waitSec, int? maxMessages, string? requestId = null, int? attempt = null) =>
         Seconds("visibility_timeout_sec", visibilityTimeoutSec, QueueLimits.MaxVisibilityTimeoutSec)
         ?? Seconds("wait_sec", waitSec, QueueLimits.MaxWaitSec)
         ?? (maxMessages is < 1 or > QueueLimits.MaxBatch ? new FieldError("max_messages", $"must be between 1 and {QueueLimits.MaxBatch}") : null)
-        ?? RequestId(requestId);
+        ?? RequestId(requestId)
+        ?? (attempt is < 1 ? new FieldError("attempt", "must be 1 or more") : null)
+        ?? (attempt is not null && requestId is null ? new FieldError("attempt", "numbers the tries of a request_id: give the request_id too") : null);
 
     /// <summary>Optional; when given, 1 to 128 bytes without control characters (it names the request in Redis).</summary>
     public static FieldError? RequestId(string? requestId) =>

@@ -191,6 +191,33 @@ public sealed class QueueApiTests(QueueApiTests.Cluster cluster) : IClassFixture
     }
 
     [Fact]
+    public async Task RequestId_OnAConsume_ARepeatGetsTheSameLease_AFirstAttemptOfAnotherTakesTheNext()
+    {
+        var topic = $"consume-reqid-{Guid.NewGuid():n}";
+        foreach (var payload in new[] { "1", "2" })
+        {
+            Assert.Equal(HttpStatusCode.OK, (await Node(1).PublishAsync(topic, payload, partitions: 1)).Code);
+        }
+
+        Dictionary<string, object?> Consume(string requestId, int? attempt) =>
+            new() { ["topic"] = topic, ["wait_sec"] = 5, ["request_id"] = requestId, ["attempt"] = attempt };
+        var first = await Node(2).PostAsync("/queue/consume", Consume("c-1", 1));
+        var retried = await Node(3).PostAsync("/queue/consume", Consume("c-1", 2)); // its answer was lost: tried again elsewhere
+        var unnumbered = await Node(1).PostAsync("/queue/consume", Consume("c-1", null)); // no attempt: may be a repeat
+        var other = await Node(2).PostAsync("/queue/consume", Consume("c-2", 1));
+        var noZero = await Node(1).PostAsync("/queue/consume", Consume("c-3", 0));
+        var noId = await Node(1).PostAsync("/queue/consume", new() { ["topic"] = topic, ["attempt"] = 1 });
+
+        var receipt = first.Body.GetProperty("receipt").GetString();
+        Assert.Equal((first.Id, receipt), (retried.Id, retried.Body.GetProperty("receipt").GetString()));
+        Assert.Equal((first.Id, receipt), (unnumbered.Id, unnumbered.Body.GetProperty("receipt").GetString()));
+        Assert.Equal(1, retried.Body.GetProperty("delivery_count").GetInt64()); // one delivery, counted once
+        Assert.NotEqual(first.Id, other.Id);
+        Assert.Equal((HttpStatusCode.BadRequest, "attempt"), (noZero.Code, noZero.Field));
+        Assert.Equal((HttpStatusCode.BadRequest, "attempt"), (noId.Code, noId.Field));
+    }
+
+    [Fact]
     public async Task Batch_HundredMessages_SpreadOverPartitions_KeyKeepsOrder_AckBatch()
     {
         var topic = $"batch-{Guid.NewGuid():n}";

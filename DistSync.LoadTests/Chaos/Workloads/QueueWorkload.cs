@@ -66,11 +66,14 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
 
             try
             {
-                drained = (await clients[0].Client.Queue.StatsAsync(_topic, cancellationToken)).IsDrained;
+                var stats = await clients[0].Client.Queue.StatsAsync(_topic, cancellationToken);
+                drained = stats.IsDrained;
+                unread = string.Join(", ", stats.Partitions.Where(p => p.Ready + p.InFlight + p.Delayed > 0)
+                    .Select(p => $"partition {p.Partition} on {p.Owner} (epoch {p.Epoch}): {p.Ready} ready, {p.InFlight} in flight, {p.Delayed} delayed"));
             }
             catch (DistSyncException ex)
             {
-                unread = ex.Message;
+                unread = "the stats could not be read: " + ex.Message;
             }
 
             if (!drained)
@@ -95,7 +98,7 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
             clients[0].History.Add(new ChaosOp("final", clients[0].Node, OpKinds.DeadLetter, _topic, message.Payload, now, now, Outcome.Ok) { Id = message.Id });
         }
 
-        return !drained ? $"the topic still held messages {DrainLimit.TotalSeconds:F0} s after healing{(unread is null ? "" : $" (last stats read: {unread})")}"
+        return !drained ? $"the topic still held messages {DrainLimit.TotalSeconds:F0} s after healing{(unread is null ? "" : $": {unread}")}"
             : dead.Count > dead.Messages.Count ? $"only {dead.Messages.Count} of {dead.Count} dead letters were listed"
             : null;
     }
