@@ -18,7 +18,10 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
     public const int MaxDeliveries = 3;
     private const int PublishAttempts = 5;
     private static readonly TimeSpan DrainLimit = TimeSpan.FromSeconds(90);
-    private static readonly ConsumeOptions OneAtATime = new() { VisibilityTimeout = TimeSpan.FromSeconds(2), Wait = TimeSpan.Zero, MaxBatch = 1 };
+    private static readonly ConsumeOptions NoWait = new() { VisibilityTimeout = TimeSpan.FromSeconds(2), Wait = TimeSpan.Zero };
+
+    /// <summary>How many messages a drain's consume takes at once (the clients take one).</summary>
+    private const int DrainBatch = 20;
 
     /// <summary>The most dead letters listed at once; a run dead-letters a few dozen.</summary>
     private const int DeadLetterLimit = 1000;
@@ -58,7 +61,7 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
         string? unread = null;
         while (!drained && DateTime.UtcNow < until)
         {
-            var took = await Task.WhenAll(clients.Select(c => ConsumeAsync(c, ack: true, cancellationToken)));
+            var took = await Task.WhenAll(clients.Select(c => ConsumeAsync(c, ack: true, cancellationToken, DrainBatch)));
             if (took.Any(t => t))
             {
                 continue;
@@ -123,22 +126,28 @@ public sealed class QueueWorkload(string run) : IChaosWorkload
         }
     }
 
-    /// <summary>Takes a message if one is ready; true when one came.</summary>
-    private async Task<bool> ConsumeAsync(ChaosClient client, bool ack, CancellationToken cancellationToken)
+    /// <summary>
+    /// Takes up to <paramref name="max"/> messages if any are ready (each recorded as a consume of its own, all with the
+    /// request's times); true when one came.
+    /// </summary>
+    private async Task<bool> ConsumeAsync(ChaosClient client, bool ack, CancellationToken cancellationToken, int max = 1)
     {
         var (consume, taken) = await client.RecordAsync(OpKinds.Consume, _topic, null,
-            ct => client.Client.Queue.ConsumeBatchAsync<string>(_topic, 1, OneAtATime, ct), cancellationToken,
+            ct => client.Client.Queue.ConsumeBatchAsync<string>(_topic, max, NoWait, ct), cancellationToken,
             (op, messages) => messages is [var message, ..] ? op with { Id = message.Id, Value = message.Payload } : op);
-        if (taken is not [var delivered, ..])
+        if (taken is not [_, ..])
         {
             return false;
         }
 
-        if (ack)
+        foreach (var more in taken.Skip(1))
         {
-            await client.RecordAsync(OpKinds.Ack, _topic, consume.Value, _ => delivered.AckAsync(CancellationToken.None), CancellationToken.None,
-                op => op with { Id = consume.Id });
+            client.History.Add(consume with { Id = more.Id, Value = more.Payload });
         }
+
+        // Acked together: the client sends acks made at once in one batch.
+        await Task.WhenAll((ack ? taken : []).Select(delivered => client.RecordAsync(OpKinds.Ack, _topic, delivered.Payload,
+            _ => delivered.AckAsync(CancellationToken.None), CancellationToken.None, op => op with { Id = delivered.Id })));
 
         return true;
     }
