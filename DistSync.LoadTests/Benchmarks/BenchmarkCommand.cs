@@ -1,3 +1,4 @@
+using DistSync.Client;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
@@ -17,6 +18,9 @@ public static class BenchmarkCommand
     private static readonly string[] Common = ["urls", "seconds", "warmup", "max-ops", ReportOutput.Option];
 
     private static readonly string[] LockOptionNames = ["contended-clients", "wait-ms", "state-clients"];
+
+    /// <summary>What the benchmarks with a <c>--driver</c> take beside their own options.</summary>
+    private static readonly string[] Driven = [.. Common, Drivers.Option];
 
     public static Task<int> RunAsync(Invocation invocation)
     {
@@ -63,12 +67,13 @@ public static class BenchmarkCommand
 
     private static async Task<int> LocksAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, .. LockOptionNames, "levels"]);
-        var settings = BenchSettings.From(options);
+        var (options, output) = Start(invocation, [.. Driven, .. LockOptionNames, "levels"]);
+        var settings = Driver(options, BenchSettings.From(options));
         var lockOptions = LockOptions(options, "levels");
         using var client = new ClusterClient(settings.Urls, Math.Max(lockOptions.Levels.Max(), Math.Max(lockOptions.ContendedClients, lockOptions.StateClients)) + 8);
+        await using var app = AppClient(settings);
         invocation.PrintPreamble(output);
-        var results = await LocksBenchmark.RunAsync(client, settings, lockOptions, output);
+        var results = await LocksBenchmark.RunAsync(client, app, settings, lockOptions, output);
         return Finish(invocation, options, output, settings, results, markdown: false);
     }
 
@@ -98,23 +103,25 @@ public static class BenchmarkCommand
     /// <summary>raft, then locks, then a Markdown table for docs/benchmarks.md with the machine and command line.</summary>
     private static async Task<int> AllAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, .. LockOptionNames, "raft-levels", "lock-levels", "via"]);
+        var (options, output) = Start(invocation, [.. Driven, .. LockOptionNames, "raft-levels", "lock-levels", "via"]);
         var settings = BenchSettings.From(options);
+        var lockSettings = Driver(options, settings); // raft renews through raw requests: the client holds locks by session, with nothing to renew
         var raftLevels = options.IntList("raft-levels", [1, 16, 64]);
         var via = options.Choice("via", Targets.Leader, Targets.Leader, Targets.Followers);
         var lockOptions = LockOptions(options, "lock-levels");
         using var client = new ClusterClient(settings.Urls, Math.Max(raftLevels.Max(), Math.Max(lockOptions.Levels.Max(), Math.Max(lockOptions.ContendedClients, lockOptions.StateClients))) + 8);
+        await using var app = AppClient(lockSettings);
         invocation.PrintPreamble(output);
         var results = new List<LevelResult>();
         results.AddRange(await RaftBenchmark.RunAsync(client, settings, raftLevels, via, output));
-        results.AddRange(await LocksBenchmark.RunAsync(client, settings, lockOptions, output));
+        results.AddRange(await LocksBenchmark.RunAsync(client, app, lockSettings, lockOptions, output));
         output.WriteLine("== summary (Markdown) ==");
         output.WriteLine();
         output.WriteLine($"Machine: {MachineInfo.Describe()}; the load generator shared the machine with the three nodes and Redis; load average at the end {MachineInfo.LoadAverage()}.");
-        output.WriteLine($"Command: `{invocation.CommandText}` ({settings.Describe()}; raft proposals sent via the {via}).");
+        output.WriteLine($"Command: `{invocation.CommandText}` ({settings.Describe()}; raft proposals sent via the {via}; locks through the {lockSettings.Driver} driver).");
         output.WriteLine();
         output.Write(ResultTable.Markdown(results));
-        return Finish(invocation, options, output, settings, results, markdown: false);
+        return Finish(invocation, options, output, lockSettings, results, markdown: false);
     }
 
     /// <summary>The command's options, its report folder checked, and where it prints: with --report, what it prints is kept for the report too.</summary>
@@ -142,6 +149,17 @@ public static class BenchmarkCommand
         BenchmarkReport.WriteIfAsked(options, invocation.Command, invocation.CommandText, settings, results, invocation.LoadBefore, output);
         return results.Any(r => r.Failed > 0) ? 1 : 0;
     }
+
+    /// <summary>The settings with <c>--driver</c> (default <see cref="Drivers.Default"/>).</summary>
+    private static BenchSettings Driver(CommandLine options, BenchSettings settings) =>
+        settings with { Driver = options.Choice(Drivers.Option, Drivers.Default, Drivers.All) };
+
+    /// <summary>
+    /// The one client the client driver's workers share, as an app's requests share one (each lock hold is still a
+    /// holder of its own); none for the http driver.
+    /// </summary>
+    private static DistSyncClient? AppClient(BenchSettings settings) =>
+        settings.Driver == Drivers.Client ? AppClients.Create(settings.Urls) : null;
 
     private static LocksBenchmark.Options LockOptions(CommandLine options, string levelsName) => new(
         options.IntList(levelsName, [1, 10, 50]),
