@@ -79,24 +79,26 @@ public static class BenchmarkCommand
 
     private static async Task<int> QueueAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, "levels", "batch-clients", "batch-size", "redeliveries", "visibility"]);
-        var settings = BenchSettings.From(options);
+        var (options, output) = Start(invocation, [.. Driven, "levels", "batch-clients", "batch-size", "redeliveries", "visibility"]);
+        var settings = Driver(options, BenchSettings.From(options));
         var queueOptions = new QueueBenchmark.Options(options.IntList("levels", [1, 10, 50]), options.Int("batch-clients", 10), options.Int("batch-size", 100),
             options.Int("redeliveries", 100), options.Int("visibility", 1));
         using var client = new ClusterClient(settings.Urls, Math.Max(queueOptions.Levels.Max(), queueOptions.BatchClients) + 8);
+        await using var app = AppClient(settings);
         invocation.PrintPreamble(output);
-        var results = await QueueBenchmark.RunAsync(client, settings, queueOptions, output);
+        var results = await QueueBenchmark.RunAsync(client, app, settings, queueOptions, output);
         return Finish(invocation, options, output, settings, results, markdown: true);
     }
 
     private static async Task<int> CacheAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, "clients", "keys", "write-clients", "rounds"]);
-        var settings = BenchSettings.From(options);
+        var (options, output) = Start(invocation, [.. Driven, "clients", "keys", "write-clients", "rounds"]);
+        var settings = Driver(options, BenchSettings.From(options));
         var cacheOptions = new CacheBenchmark.Options(options.Int("clients", 50), options.Int("keys", 100), options.Int("write-clients", 10), options.Int("rounds", 3));
         using var client = new ClusterClient(settings.Urls, cacheOptions.Clients + 8);
+        await using var app = AppClient(settings);
         invocation.PrintPreamble(output);
-        var results = await CacheBenchmark.RunAsync(client, settings, cacheOptions, output);
+        var results = await CacheBenchmark.RunAsync(client, app, settings, cacheOptions, output);
         return Finish(invocation, options, output, settings, results, markdown: true);
     }
 
