@@ -40,12 +40,12 @@ public static class CacheBenchmark
             : $"  driver     client: one DistSyncClient ({app.ClientId}) shared by every worker, each get and set to the key's home; (b), (c), the keys' first values and the sharers' reads in (d) are raw HTTP");
         output.WriteLine(app is null
             ? $"  (a) hit:       {options.Clients} clients, client i reads the keys in turn from node i mod {targets.Count} (warm: the warm-up's first reads miss)"
-            : $"  (a) hit:       {options.Clients} clients, each reads the keys in turn (GetAsync, from the key's home; warm: the warm-up's first reads miss)");
+            : $"  (a) hit:       {options.Clients} clients, each reads the keys in turn (GetAsync, from the key's home; warm: the warm-up reads them first)");
         output.WriteLine($"  (b) bare:      {options.Clients} clients, GET / on a bare ASP.NET Core endpoint (a child process of this tool); (a) and (b) alternate for {options.Rounds} rounds");
         output.WriteLine($"  (c) alive:     {options.Clients} clients, GET /alive on the nodes in turn");
         output.WriteLine($"  (d) set:       {options.WriteClients} clients, each its own key: 0 sharers = the owner writes again (no message);");
-        output.WriteLine($"                 1 sharer = a get on the next node, then the set (invalidates it); 2 = gets on both others, then the set");
-        output.WriteLine($"  (e) mix:       {options.Clients} clients, 95 % gets / 5 % sets of random keys, each request to a random node");
+        output.WriteLine($"                 1 sharer = a get on the next node, then the set (invalidates it); 2 = gets on both others, then the set{(app is null ? "" : " (SetAsync, to the key's home)")}");
+        output.WriteLine($"  (e) mix:       {options.Clients} clients, 95 % gets / 5 % sets of random keys, {(app is null ? "each request to a random node" : "each through the client to the key's home")}");
 
         await PopulateAsync(client, targets, keys);
         var results = new List<LevelResult>();

@@ -33,11 +33,11 @@ public static class LocksBenchmark
         var nodes = await Targets.DiscoverAsync(client, TimeSpan.FromSeconds(10));
         var targets = Targets.Select(nodes, Targets.All);
         output.WriteLine("== locks: the lock API through every node ==");
-        output.WriteLine($"  nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; leader {nodes.FirstOrDefault(n => n.LeaderId is not null)?.LeaderId}; client i talks to node i mod {targets.Count}");
+        output.WriteLine($"  nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; leader {nodes.FirstOrDefault(n => n.LeaderId is not null)?.LeaderId}; {(app is null ? "" : "state-reading ")}client i talks to node i mod {targets.Count}");
         output.WriteLine($"  timing     {settings.Describe()}");
         if (app is null)
         {
-            output.WriteLine($"  driver     http: pre-encoded requests through ClusterClient");
+            output.WriteLine("  driver     http: pre-encoded requests through ClusterClient");
             output.WriteLine($"  (a) uncontended: {string.Join(",", options.Levels)} clients, client i acquires (exclusive, wait_ms 0, ttl_ms {TtlMs}) and releases bench-lock-{{i}}; one op = the pair;");
             output.WriteLine($"                   pair k of client i goes to node (i + k) mod {targets.Count}, so every client meets the leader and the followers alike");
             output.WriteLine($"  (b) contended:   {options.ContendedClients} clients on resource bench-contended, acquire (exclusive, wait_ms {options.WaitMs}) then release; one op = one grant");
