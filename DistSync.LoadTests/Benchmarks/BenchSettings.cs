@@ -1,4 +1,6 @@
+using DistSync.Client;
 using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Benchmarks;
@@ -8,6 +10,24 @@ public sealed record BenchSettings(IReadOnlyList<Uri> Urls, TimeSpan Duration, T
 {
     /// <summary>Where measured operations also go when the run writes a report (<c>--report DIR</c>); null otherwise.</summary>
     public RunRecorder? Recorder { get; init; }
+
+    /// <summary>
+    /// The <see cref="Drivers"/> a benchmark with <c>--driver</c> runs under, shown beside each of its levels; null for a
+    /// benchmark that only sends raw requests.
+    /// </summary>
+    public string? Driver { get; init; }
+
+    /// <summary>These settings for a level that sends raw requests whatever the driver (the client has no call for them).</summary>
+    public BenchSettings RawHttp => Driver is null ? this : this with { Driver = Drivers.Http };
+
+    /// <summary>Checks that a benchmark got the client its driver needs: one for <see cref="Drivers.Client"/>, none otherwise.</summary>
+    public void RequireClientFor(DistSyncClient? app)
+    {
+        if ((app is not null) != (Driver == Drivers.Client))
+        {
+            throw new ArgumentException($"The {Driver ?? "raw"} driver {(app is null ? "needs" : "takes no")} DistSyncClient.", nameof(app));
+        }
+    }
 
     public static BenchSettings From(CommandLine options)
     {

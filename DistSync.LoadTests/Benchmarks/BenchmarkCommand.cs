@@ -1,3 +1,4 @@
+using DistSync.Client;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
@@ -17,6 +18,9 @@ public static class BenchmarkCommand
     private static readonly string[] Common = ["urls", "seconds", "warmup", "max-ops", ReportOutput.Option];
 
     private static readonly string[] LockOptionNames = ["contended-clients", "wait-ms", "state-clients"];
+
+    /// <summary>What the benchmarks with a <c>--driver</c> take beside their own options.</summary>
+    private static readonly string[] Driven = [.. Common, Drivers.Option];
 
     public static Task<int> RunAsync(Invocation invocation)
     {
@@ -63,58 +67,63 @@ public static class BenchmarkCommand
 
     private static async Task<int> LocksAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, .. LockOptionNames, "levels"]);
-        var settings = BenchSettings.From(options);
+        var (options, output) = Start(invocation, [.. Driven, .. LockOptionNames, "levels"]);
+        var settings = Driver(options, BenchSettings.From(options));
         var lockOptions = LockOptions(options, "levels");
         using var client = new ClusterClient(settings.Urls, Math.Max(lockOptions.Levels.Max(), Math.Max(lockOptions.ContendedClients, lockOptions.StateClients)) + 8);
+        await using var app = AppClient(settings);
         invocation.PrintPreamble(output);
-        var results = await LocksBenchmark.RunAsync(client, settings, lockOptions, output);
+        var results = await LocksBenchmark.RunAsync(client, app, settings, lockOptions, output);
         return Finish(invocation, options, output, settings, results, markdown: false);
     }
 
     private static async Task<int> QueueAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, "levels", "batch-clients", "batch-size", "redeliveries", "visibility"]);
-        var settings = BenchSettings.From(options);
+        var (options, output) = Start(invocation, [.. Driven, "levels", "batch-clients", "batch-size", "redeliveries", "visibility"]);
+        var settings = Driver(options, BenchSettings.From(options));
         var queueOptions = new QueueBenchmark.Options(options.IntList("levels", [1, 10, 50]), options.Int("batch-clients", 10), options.Int("batch-size", 100),
             options.Int("redeliveries", 100), options.Int("visibility", 1));
         using var client = new ClusterClient(settings.Urls, Math.Max(queueOptions.Levels.Max(), queueOptions.BatchClients) + 8);
+        await using var app = AppClient(settings);
         invocation.PrintPreamble(output);
-        var results = await QueueBenchmark.RunAsync(client, settings, queueOptions, output);
+        var results = await QueueBenchmark.RunAsync(client, app, settings, queueOptions, output);
         return Finish(invocation, options, output, settings, results, markdown: true);
     }
 
     private static async Task<int> CacheAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, "clients", "keys", "write-clients", "rounds"]);
-        var settings = BenchSettings.From(options);
+        var (options, output) = Start(invocation, [.. Driven, "clients", "keys", "write-clients", "rounds"]);
+        var settings = Driver(options, BenchSettings.From(options));
         var cacheOptions = new CacheBenchmark.Options(options.Int("clients", 50), options.Int("keys", 100), options.Int("write-clients", 10), options.Int("rounds", 3));
         using var client = new ClusterClient(settings.Urls, cacheOptions.Clients + 8);
+        await using var app = AppClient(settings);
         invocation.PrintPreamble(output);
-        var results = await CacheBenchmark.RunAsync(client, settings, cacheOptions, output);
+        var results = await CacheBenchmark.RunAsync(client, app, settings, cacheOptions, output);
         return Finish(invocation, options, output, settings, results, markdown: true);
     }
 
     /// <summary>raft, then locks, then a Markdown table for docs/benchmarks.md with the machine and command line.</summary>
     private static async Task<int> AllAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Common, .. LockOptionNames, "raft-levels", "lock-levels", "via"]);
+        var (options, output) = Start(invocation, [.. Driven, .. LockOptionNames, "raft-levels", "lock-levels", "via"]);
         var settings = BenchSettings.From(options);
+        var lockSettings = Driver(options, settings); // raft renews through raw requests: the client holds locks by session, with nothing to renew
         var raftLevels = options.IntList("raft-levels", [1, 16, 64]);
         var via = options.Choice("via", Targets.Leader, Targets.Leader, Targets.Followers);
         var lockOptions = LockOptions(options, "lock-levels");
         using var client = new ClusterClient(settings.Urls, Math.Max(raftLevels.Max(), Math.Max(lockOptions.Levels.Max(), Math.Max(lockOptions.ContendedClients, lockOptions.StateClients))) + 8);
+        await using var app = AppClient(lockSettings);
         invocation.PrintPreamble(output);
         var results = new List<LevelResult>();
         results.AddRange(await RaftBenchmark.RunAsync(client, settings, raftLevels, via, output));
-        results.AddRange(await LocksBenchmark.RunAsync(client, settings, lockOptions, output));
+        results.AddRange(await LocksBenchmark.RunAsync(client, app, lockSettings, lockOptions, output));
         output.WriteLine("== summary (Markdown) ==");
         output.WriteLine();
         output.WriteLine($"Machine: {MachineInfo.Describe()}; the load generator shared the machine with the three nodes and Redis; load average at the end {MachineInfo.LoadAverage()}.");
-        output.WriteLine($"Command: `{invocation.CommandText}` ({settings.Describe()}; raft proposals sent via the {via}).");
+        output.WriteLine($"Command: `{invocation.CommandText}` ({settings.Describe()}; raft proposals sent via the {via}; locks through the {lockSettings.Driver} driver).");
         output.WriteLine();
         output.Write(ResultTable.Markdown(results));
-        return Finish(invocation, options, output, settings, results, markdown: false);
+        return Finish(invocation, options, output, lockSettings, results, markdown: false);
     }
 
     /// <summary>The command's options, its report folder checked, and where it prints: with --report, what it prints is kept for the report too.</summary>
@@ -142,6 +151,17 @@ public static class BenchmarkCommand
         BenchmarkReport.WriteIfAsked(options, invocation.Command, invocation.CommandText, settings, results, invocation.LoadBefore, output);
         return results.Any(r => r.Failed > 0) ? 1 : 0;
     }
+
+    /// <summary>The settings with <c>--driver</c> (default <see cref="Drivers.Default"/>).</summary>
+    private static BenchSettings Driver(CommandLine options, BenchSettings settings) =>
+        settings with { Driver = options.Choice(Drivers.Option, Drivers.Default, Drivers.All) };
+
+    /// <summary>
+    /// The one client the client driver's workers share, as an app's requests share one (each lock hold is still a
+    /// holder of its own); none for the http driver.
+    /// </summary>
+    private static DistSyncClient? AppClient(BenchSettings settings) =>
+        settings.Driver == Drivers.Client ? AppClients.Create(settings.Urls) : null;
 
     private static LocksBenchmark.Options LockOptions(CommandLine options, string levelsName) => new(
         options.IntList(levelsName, [1, 10, 50]),

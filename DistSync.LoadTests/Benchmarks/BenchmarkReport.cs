@@ -1,4 +1,5 @@
 using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Benchmarks;
@@ -24,11 +25,7 @@ public static class BenchmarkReport
             recorder.StartedAt,
             DateTimeOffset.UtcNow,
             MachineReport.Capture(loadBefore),
-            new Dictionary<string, string>(StringComparer.Ordinal)
-            {
-                ["nodes"] = string.Join(", ", settings.Urls),
-                ["timing"] = timing ?? settings.Describe(),
-            },
+            Settings(settings, timing),
             recorder.Snapshot(),
             levels,
             recorder.Windows(),
@@ -37,5 +34,22 @@ public static class BenchmarkReport
             Transcript = (output as TranscriptWriter)?.Text,
         };
         ReportOutput.Write(report, directory, output);
+    }
+
+    private static Dictionary<string, string> Settings(BenchSettings settings, string? timing)
+    {
+        var described = new Dictionary<string, string>(StringComparer.Ordinal)
+        {
+            ["nodes"] = string.Join(", ", settings.Urls),
+            ["timing"] = timing ?? settings.Describe(),
+        };
+        if (settings.Driver is { } driver)
+        {
+            described["driver"] = driver == Drivers.Client
+                ? "client: one shared DistSyncClient (levels marked http send raw requests either way)"
+                : "http: raw requests through ClusterClient";
+        }
+
+        return described;
     }
 }

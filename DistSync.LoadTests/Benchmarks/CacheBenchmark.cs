@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Text.Json;
+using DistSync.Client;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
@@ -7,7 +9,10 @@ namespace DistSync.LoadTests.Benchmarks;
 /// <summary>
 /// The cache under load: (a) hits, each client reading warm keys from one node, against (b) a bare ASP.NET Core
 /// endpoint in its own process and (c) the nodes' <c>/alive</c>, all at the same concurrency in the same run;
-/// (d) sets with 0, 1 and 2 sharers to invalidate; (e) a read-mostly mix (95 % gets, 5 % sets) over all nodes.
+/// (d) sets with 0, 1 and 2 sharers to invalidate; (e) a read-mostly mix (95 % gets, 5 % sets) over all nodes. Under
+/// the client driver the gets and sets go through one shared <see cref="DistSyncClient"/>, which sends each to the key's
+/// home; (b), (c), the reads that make sharers in (d) (they must reach named nodes) and the keys' first values are raw
+/// HTTP under both drivers.
 /// </summary>
 public static class CacheBenchmark
 {
@@ -15,8 +20,14 @@ public static class CacheBenchmark
 
     public sealed record Options(int Clients, int Keys, int WriteClients, int Rounds);
 
-    public static async Task<IReadOnlyList<LevelResult>> RunAsync(ClusterClient client, BenchSettings settings, Options options, TextWriter output)
+    /// <param name="app">The client driver's shared client; null under the http driver.</param>
+    public static async Task<IReadOnlyList<LevelResult>> RunAsync(ClusterClient client, DistSyncClient? app, BenchSettings settings, Options options, TextWriter output)
     {
+        ArgumentNullException.ThrowIfNull(client);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        settings.RequireClientFor(app);
         var nodes = await Targets.DiscoverAsync(client, TimeSpan.FromSeconds(10));
         var targets = Targets.Select(nodes, Targets.All);
         var run = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
@@ -24,12 +35,17 @@ public static class CacheBenchmark
         output.WriteLine("== cache: hits against a bare endpoint, sets with sharers, a read-mostly mix ==");
         output.WriteLine($"  nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; {options.Keys} keys, homes spread over the nodes");
         output.WriteLine($"  timing     {settings.Describe()}");
-        output.WriteLine($"  (a) hit:       {options.Clients} clients, client i reads the keys in turn from node i mod {targets.Count} (warm: the warm-up's first reads miss)");
+        output.WriteLine(app is null
+            ? "  driver     http: pre-encoded requests through ClusterClient"
+            : $"  driver     client: one DistSyncClient ({app.ClientId}) shared by every worker, each get and set to the key's home; (b), (c), the keys' first values and the sharers' reads in (d) are raw HTTP");
+        output.WriteLine(app is null
+            ? $"  (a) hit:       {options.Clients} clients, client i reads the keys in turn from node i mod {targets.Count} (warm: the warm-up's first reads miss)"
+            : $"  (a) hit:       {options.Clients} clients, each reads the keys in turn (GetAsync, from the key's home; warm: the warm-up reads them first)");
         output.WriteLine($"  (b) bare:      {options.Clients} clients, GET / on a bare ASP.NET Core endpoint (a child process of this tool); (a) and (b) alternate for {options.Rounds} rounds");
         output.WriteLine($"  (c) alive:     {options.Clients} clients, GET /alive on the nodes in turn");
         output.WriteLine($"  (d) set:       {options.WriteClients} clients, each its own key: 0 sharers = the owner writes again (no message);");
-        output.WriteLine($"                 1 sharer = a get on the next node, then the set (invalidates it); 2 = gets on both others, then the set");
-        output.WriteLine($"  (e) mix:       {options.Clients} clients, 95 % gets / 5 % sets of random keys, each request to a random node");
+        output.WriteLine($"                 1 sharer = a get on the next node, then the set (invalidates it); 2 = gets on both others, then the set{(app is null ? "" : " (SetAsync, to the key's home)")}");
+        output.WriteLine($"  (e) mix:       {options.Clients} clients, 95 % gets / 5 % sets of random keys, {(app is null ? "each request to a random node" : "each through the client to the key's home")}");
 
         await PopulateAsync(client, targets, keys);
         var results = new List<LevelResult>();
@@ -41,9 +57,10 @@ public static class CacheBenchmark
             // Alternating rounds: the machine's state drifts between levels more than hits and the bare endpoint differ.
             for (var round = 1; round <= options.Rounds; round++)
             {
-                var hit = await TimedRunner.RunAsync("get (hit)", $"{options.Clients} clients, round {round}", options.Clients, settings,
-                    (i, ct) => client.GetAsync(getUrls[i % targets.Count][cursors[i]++ % keys.Length], ct));
-                var yardstick = await TimedRunner.RunAsync("bare endpoint", $"{options.Clients} clients, round {round}", options.Clients, settings,
+                var hit = await TimedRunner.RunAsync("get (hit)", $"{options.Clients} clients, round {round}", options.Clients, settings, app is null
+                    ? (i, ct) => client.GetAsync(getUrls[i % targets.Count][cursors[i]++ % keys.Length], ct)
+                    : (i, ct) => ClientOutcome.RunAsync(() => app.Cache.GetAsync<JsonElement>(keys[cursors[i]++ % keys.Length], ct)));
+                var yardstick = await TimedRunner.RunAsync("bare endpoint", $"{options.Clients} clients, round {round}", options.Clients, settings.RawHttp,
                     (_, ct) => client.GetAsync(bare.Url, ct));
                 results.Add(hit);
                 results.Add(yardstick);
@@ -52,18 +69,18 @@ public static class CacheBenchmark
         }
 
         var alive = targets.Select(t => new Uri(t, "/alive")).ToArray();
-        results.Add(await TimedRunner.RunAsync("/alive", $"{options.Clients} clients", options.Clients, settings,
+        results.Add(await TimedRunner.RunAsync("/alive", $"{options.Clients} clients", options.Clients, settings.RawHttp,
             (i, ct) => client.GetAsync(alive[i % alive.Length], ct)));
 
         var setLatencies = new List<(string Level, LatencySummary Set)>();
         for (var sharers = 0; sharers <= Math.Min(2, targets.Count - 1); sharers++)
         {
-            var (result, set) = await SetsAsync(client, settings, targets, options.WriteClients, sharers, $"bench-set{sharers}-{run}");
+            var (result, set) = await SetsAsync(client, app, settings, targets, options.WriteClients, sharers, $"bench-set{sharers}-{run}");
             results.Add(result);
             setLatencies.Add((result.Level, set));
         }
 
-        results.Add(await MixAsync(client, settings, targets, keys, options.Clients));
+        results.Add(await MixAsync(client, app, settings, targets, keys, options.Clients));
 
         ResultTable.WriteText(output, "ops/s", results);
         output.WriteLine($"  hits / bare endpoint, alternating rounds: {string.Join(", ", ratios.Select(r => r.ToString("P0", System.Globalization.CultureInfo.InvariantCulture)))}; median {ratios.Order().ElementAt(ratios.Count / 2):P0} (target: 60 %)");
@@ -88,8 +105,11 @@ public static class CacheBenchmark
         }
     }
 
-    /// <summary>Each client writes its own key through one node, after making <paramref name="sharers"/> other nodes read it.</summary>
-    private static async Task<(LevelResult Result, LatencySummary Set)> SetsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, int clients, int sharers, string prefix)
+    /// <summary>
+    /// Each client writes its own key through one node (the client driver: through the client, to the key's home), after
+    /// making <paramref name="sharers"/> other nodes read it.
+    /// </summary>
+    private static async Task<(LevelResult Result, LatencySummary Set)> SetsAsync(ClusterClient client, DistSyncClient? app, BenchSettings settings, IReadOnlyList<Uri> targets, int clients, int sharers, string prefix)
     {
         var set = new LatencyStats();
         var counter = new long[clients];
@@ -107,16 +127,20 @@ public static class CacheBenchmark
                 }
             }
 
-            var body = JsonBody.Object(w => { w.WriteString("key", key); w.WriteNumber("value", counter[i]++); });
+            var value = counter[i]++;
+            var body = app is null ? JsonBody.Object(w => { w.WriteString("key", key); w.WriteNumber("value", value); }) : null;
             var start = Stopwatch.GetTimestamp();
-            var written = await client.PostAsync(new Uri(writer, "/cache/set"), body, ct);
+            var written = app is null
+                ? await client.PostAsync(new Uri(writer, "/cache/set"), body!, ct)
+                : await ClientOutcome.RunAsync(() => app.Cache.SetAsync(key, value, cancellationToken: ct));
             set.Record(start, written.Kind == OpKind.Ok);
             return written;
         });
         return (result, set.Summarize(Stopwatch.GetElapsedTime(started)));
     }
 
-    private static Task<LevelResult> MixAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, IReadOnlyList<string> keys, int clients)
+    /// <summary>Random keys, 95 % gets: through a random node each, or through the client (which picks the key's home); the same draws either way.</summary>
+    private static Task<LevelResult> MixAsync(ClusterClient client, DistSyncClient? app, BenchSettings settings, IReadOnlyList<Uri> targets, IReadOnlyList<string> keys, int clients)
     {
         var randoms = Enumerable.Range(0, clients).Select(i => new Random(i)).ToArray();
         return TimedRunner.RunAsync("mix 95/5", $"{clients} clients", clients, settings, (i, ct) =>
@@ -126,11 +150,15 @@ public static class CacheBenchmark
             var key = keys[random.Next(keys.Count)];
             if (random.Next(100) < 95)
             {
-                return client.GetAsync(new Uri(node, $"/cache/get?key={key}"), ct);
+                return app is null
+                    ? client.GetAsync(new Uri(node, $"/cache/get?key={key}"), ct)
+                    : ClientOutcome.RunAsync(() => app.Cache.GetAsync<JsonElement>(key, ct));
             }
 
-            var body = JsonBody.Object(w => { w.WriteString("key", key); w.WriteNumber("value", random.Next()); });
-            return client.PostAsync(new Uri(node, "/cache/set"), body, ct);
+            var value = random.Next();
+            return app is null
+                ? client.PostAsync(new Uri(node, "/cache/set"), JsonBody.Object(w => { w.WriteString("key", key); w.WriteNumber("value", value); }), ct)
+                : ClientOutcome.RunAsync(() => app.Cache.SetAsync(key, value, cancellationToken: ct));
         });
     }
 }

@@ -1,3 +1,4 @@
+using DistSync.Client;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
@@ -6,8 +7,11 @@ namespace DistSync.LoadTests.Benchmarks;
 /// <summary>
 /// The lock API under load: (a) uncontended acquire+release pairs, each client on its own resource;
 /// (b) contended grants, every client queueing on one resource; (c) <c>GET /locks/state</c> reads,
-/// linearizable and local. Clients are spread over the nodes round-robin; in (a) each client also moves to the next
-/// node after every pair, so that even one client's figure covers the leader and the followers alike.
+/// linearizable and local. Under the http driver clients are spread over the nodes round-robin, and in (a) each client
+/// also moves to the next node after every pair, so that even one client's figure covers the leader and the followers
+/// alike. Under the client driver (a) and (b) go through one shared <see cref="DistSyncClient"/>, which sends them to the
+/// leader; each hold is a holder of its own, so its workers contend as separate clients would. (c) is raw HTTP under
+/// both: the client has no read of the lock table.
 /// </summary>
 public static class LocksBenchmark
 {
@@ -18,34 +22,53 @@ public static class LocksBenchmark
 
     public sealed record Options(IReadOnlyList<int> Levels, int ContendedClients, long WaitMs, int StateClients);
 
-    public static async Task<IReadOnlyList<LevelResult>> RunAsync(ClusterClient client, BenchSettings settings, Options options, TextWriter output)
+    /// <param name="app">The client driver's shared client; null under the http driver.</param>
+    public static async Task<IReadOnlyList<LevelResult>> RunAsync(ClusterClient client, DistSyncClient? app, BenchSettings settings, Options options, TextWriter output)
     {
         ArgumentNullException.ThrowIfNull(client);
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(output);
+        settings.RequireClientFor(app);
         var nodes = await Targets.DiscoverAsync(client, TimeSpan.FromSeconds(10));
         var targets = Targets.Select(nodes, Targets.All);
         output.WriteLine("== locks: the lock API through every node ==");
-        output.WriteLine($"  nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; leader {nodes.FirstOrDefault(n => n.LeaderId is not null)?.LeaderId}; client i talks to node i mod {targets.Count}");
+        output.WriteLine($"  nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; leader {nodes.FirstOrDefault(n => n.LeaderId is not null)?.LeaderId}; {(app is null ? "" : "state-reading ")}client i talks to node i mod {targets.Count}");
         output.WriteLine($"  timing     {settings.Describe()}");
-        output.WriteLine($"  (a) uncontended: {string.Join(",", options.Levels)} clients, client i acquires (exclusive, wait_ms 0, ttl_ms {TtlMs}) and releases bench-lock-{{i}}; one op = the pair;");
-        output.WriteLine($"                   pair k of client i goes to node (i + k) mod {targets.Count}, so every client meets the leader and the followers alike");
-        output.WriteLine($"  (b) contended:   {options.ContendedClients} clients on resource bench-contended, acquire (exclusive, wait_ms {options.WaitMs}) then release; one op = one grant");
-        output.WriteLine($"  (c) state reads: {options.StateClients} clients, GET /locks/state (linearizable) and GET /locks/state?consistency=local");
+        if (app is null)
+        {
+            output.WriteLine("  driver     http: pre-encoded requests through ClusterClient");
+            output.WriteLine($"  (a) uncontended: {string.Join(",", options.Levels)} clients, client i acquires (exclusive, wait_ms 0, ttl_ms {TtlMs}) and releases bench-lock-{{i}}; one op = the pair;");
+            output.WriteLine($"                   pair k of client i goes to node (i + k) mod {targets.Count}, so every client meets the leader and the followers alike");
+            output.WriteLine($"  (b) contended:   {options.ContendedClients} clients on resource bench-contended, acquire (exclusive, wait_ms {options.WaitMs}) then release; one op = one grant");
+        }
+        else
+        {
+            output.WriteLine($"  driver     client: one DistSyncClient ({app.ClientId}) shared by every worker; lock writes go to the leader, holds belong to its session");
+            output.WriteLine($"  (a) uncontended: {string.Join(",", options.Levels)} clients, client i takes bench-lock-{{i}} (TryAcquireAsync, exclusive, no wait) and disposes the hold (release); one op = the pair");
+            output.WriteLine($"  (b) contended:   {options.ContendedClients} clients on resource bench-contended, TryAcquireAsync (exclusive, wait {options.WaitMs} ms) then release; one op = one grant");
+        }
+
+        output.WriteLine($"  (c) state reads: {options.StateClients} clients, GET /locks/state (linearizable) and GET /locks/state?consistency=local{(app is null ? "" : ", raw HTTP (the client has no such read)")}");
 
         var results = new List<LevelResult>();
         foreach (var level in options.Levels)
         {
-            results.Add(await PairsAsync(client, settings, targets, "uncontended", $"{level} client{(level == 1 ? "" : "s")}", level, i => $"bench-lock-{i}", 0, rotate: true));
+            var name = $"{level} client{(level == 1 ? "" : "s")}";
+            results.Add(app is null
+                ? await PairsAsync(client, settings, targets, "uncontended", name, level, i => $"bench-lock-{i}", 0, rotate: true)
+                : await PairsAsync(app, settings, "uncontended", name, level, i => $"bench-lock-{i}", TimeSpan.Zero));
         }
 
-        results.Add(await PairsAsync(client, settings, targets, "contended", $"{options.ContendedClients} clients, 1 resource", options.ContendedClients, _ => "bench-contended", options.WaitMs, rotate: false));
+        var contended = $"{options.ContendedClients} clients, 1 resource";
+        results.Add(app is null
+            ? await PairsAsync(client, settings, targets, "contended", contended, options.ContendedClients, _ => "bench-contended", options.WaitMs, rotate: false)
+            : await PairsAsync(app, settings, "contended", contended, options.ContendedClients, _ => "bench-contended", TimeSpan.FromMilliseconds(options.WaitMs)));
         var linearizable = targets.Select(t => new Uri(t, "/locks/state")).ToArray();
         var local = targets.Select(t => new Uri(t, "/locks/state?consistency=local")).ToArray();
-        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, linearizable", options.StateClients, settings,
+        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, linearizable", options.StateClients, settings.RawHttp,
             (i, ct) => client.GetAsync(Targets.For(linearizable, i), ct)));
-        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, local", options.StateClients, settings,
+        results.Add(await TimedRunner.RunAsync("state", $"{options.StateClients} clients, local", options.StateClients, settings.RawHttp,
             (i, ct) => client.GetAsync(Targets.For(local, i), ct)));
         ResultTable.WriteText(output, "ops/s", results);
         return results;
@@ -74,5 +97,24 @@ public static class LocksBenchmark
             var released = await client.PostAsync(releaseUrls[node], releases[i], ct);
             return released.Kind == OpKind.Ok ? OpResult.Ok : OpResult.Failed($"release {released.Detail}");
         });
+    }
+
+    /// <summary>
+    /// The same loop through the client: a hold, then its disposal (the release, by its fencing token, to the leader). A
+    /// lock not granted is a refusal named as the node names it; a release that fails is the pair's failure.
+    /// </summary>
+    private static Task<LevelResult> PairsAsync(DistSyncClient app, BenchSettings settings, string benchmark, string level, int clients, Func<int, string> resource, TimeSpan wait)
+    {
+        var resources = Enumerable.Range(0, clients).Select(resource).ToArray();
+        return TimedRunner.RunAsync(benchmark, level, clients, settings, (i, ct) => ClientOutcome.RunAsync(async () =>
+        {
+            var hold = await app.Locks.TryAcquireAsync(resources[i], LockMode.Exclusive, wait, ct);
+            if (hold is null)
+            {
+                return ClientOutcome.NotGranted(wait);
+            }
+
+            return ClientOutcome.Step("release", await ClientOutcome.RunAsync(() => hold.DisposeAsync().AsTask()));
+        }));
     }
 }

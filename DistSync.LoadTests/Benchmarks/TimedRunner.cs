@@ -77,7 +77,7 @@ public static class TimedRunner
         await progress.DisposeAsync();
         Progress(benchmark, level, stats, clock.Elapsed, warmup);
         Console.Error.WriteLine();
-        return stats.Summarize(benchmark, level, concurrency, measured) with { ClientCores = clientCores };
+        return stats.Summarize(benchmark, level, concurrency, measured) with { ClientCores = clientCores, Driver = settings.Driver };
     }
 
     private static void Progress(string benchmark, string level, LevelStats stats, TimeSpan elapsed, TimeSpan warmup)

@@ -53,7 +53,7 @@ public static class ChaosRun
     private static readonly TimeSpan SessionTtl = TimeSpan.FromSeconds(5);
 
     /// <summary>The run's apps' clients, closed together when it ends.</summary>
-    private sealed class AppClients : IAsyncDisposable
+    private sealed class OpenClients : IAsyncDisposable
     {
         private readonly List<DistSyncClient> _clients = [];
 
@@ -105,7 +105,7 @@ public static class ChaosRun
                 _ => throw new ArgumentException($"no workload '{w}'."),
             }).ToList();
             var clients = new Dictionary<IChaosWorkload, List<ChaosClient>>();
-            await using var apps = new AppClients();
+            await using var apps = new OpenClients();
             var number = 0;
             foreach (var workload in workloads)
             {

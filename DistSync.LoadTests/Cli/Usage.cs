@@ -10,11 +10,13 @@ public static class Usage
 
           scenario [--users 50] [--spawn-rate 10] [--wait 1-3s] [--minutes 1 | --seconds S] [--mix MIX]
                  [--resources 10] [--keys 200] [--lock-wait-ms 0] [--urls ... | --nodes 1,3] [--report DIR]
-                 virtual users, as Locust runs them: each its own client id and node, looping over a weighted
-                 task mix (default state:3,lock:2,queue:2,cache-get:3,cache-set:1) with think time between
-                 tasks; a live table per request (requests, failures, 409s, median, p95, p99, average, min,
-                 max, current RPS) and failures grouped by message. --nodes 1,3 starts each cluster itself
-                 through the AppHost (dashboard on), runs the mix, stops it, and sets the runs side by side
+                 virtual users, as Locust runs them: each an app of its own (its own DistSyncClient and client
+                 id, starting from its own node), looping over a weighted task mix (default
+                 state:3,lock:2,queue:2,cache-get:3,cache-set:1) with think time between tasks (the state
+                 task's GET /locks/state is a raw request: the client has no such read); a live table per
+                 request (requests, failures, 409s, median, p95, p99, average, min, max, current RPS) and
+                 failures grouped by message. --nodes 1,3 starts each cluster itself through the AppHost
+                 (dashboard on), runs the mix, stops it, and sets the runs side by side
 
           chaos  [--minutes 5 | --seconds S] [--workload locks,queue,cache] [--nemesis kill,pause,partition,latency,redis,clock]
                  [--seed N] [--clients 6] [--report DIR]
@@ -36,19 +38,29 @@ public static class Usage
                  committed Raft proposals/s and commit latency: each proposer renews its own lock
                  (one Raft entry per renew) in a closed loop, sent to the leader or through followers
 
-          locks  [--levels 1,10,50] [--contended-clients 10] [--wait-ms 5000] [--state-clients 50] [common options]
+          locks  [--levels 1,10,50] [--contended-clients 10] [--wait-ms 5000] [--state-clients 50] [--driver D] [common options]
                  uncontended acquire+release pairs/s, contended grants/s on one resource, GET /locks/state req/s
 
-          queue  [--levels 1,10,50] [--batch-clients 10] [--batch-size 100] [--redeliveries 100] [--visibility 1] [common options]
+          queue  [--levels 1,10,50] [--batch-clients 10] [--batch-size 100] [--redeliveries 100] [--visibility 1] [--driver D] [common options]
                  publish->consume->ack round trips/s, publish alone, publish batches (msgs/s), and the
                  redelivery delay after a consumer dies (consumes, never acks)
 
-          cache  [--clients 50] [--keys 100] [--write-clients 10] [--rounds 3] [common options]
+          cache  [--clients 50] [--keys 100] [--write-clients 10] [--rounds 3] [--driver D] [common options]
                  hit GETs against a bare ASP.NET Core endpoint measured in the same run, sets with 0, 1
                  and 2 sharers to invalidate, and a 95/5 read-mostly mix over all nodes
 
           all    [--raft-levels 1,16,64] [--via leader|followers] [--lock-levels 1,10,50] [locks options] [common options]
                  raft, then locks, then a Markdown table for docs/benchmarks.md with the machine and command line
+
+        Drivers (--driver D of locks, queue, cache, and of all's locks): how the operations reach the cluster
+          client               the default: one DistSyncClient shared by the workers, as an app uses DistSync
+                               (lock writes to the leader, publishes and acks to the partition's owner, cache
+                               calls to the key's home; request ids, retries of 429s and 503s, batched acks),
+                               so the figures say what an app gets
+          http                 pre-encoded raw requests through the tool's own HTTP client, spread over the
+                               nodes (which forward): the API without the client, as every figure dated
+                               before 2026-12-07 was taken
+          Lock-state reads, /alive, the bare endpoint and raft's renewals are raw requests under either.
 
         Common options:
           --urls URL,URL,...   the nodes (default http://127.0.0.1:8001,http://127.0.0.1:8002,http://127.0.0.1:8003)

@@ -6,14 +6,14 @@ using DistSync.LoadTests.Cli;
 namespace DistSync.LoadTests.Cluster;
 
 /// <summary>
-/// One pooled <see cref="HttpClient"/> for every benchmark (connections reused across levels), with
-/// helpers that turn a response into an <see cref="OpResult"/> and read <c>/raft/status</c>.
+/// The tool's raw-HTTP driver: one pooled <see cref="HttpClient"/> (connections reused across levels) that sends
+/// pre-encoded requests to the node a caller names, with helpers that turn a response into an <see cref="OpResult"/>.
+/// The benchmarks' <c>--driver http</c> goes through it, to measure the API without DistSync.Client's routing and
+/// retries; so do what the client has no call for (<c>/raft/status</c>, which finds the nodes and the leader,
+/// <c>GET /locks/state</c>, <c>/alive</c>, the Raft benchmark's renewals).
 /// </summary>
 public sealed class ClusterClient : IDisposable
 {
-    /// <summary>How much of a problem's detail names a failure: enough to tell causes apart, short enough for a table.</summary>
-    private const int MaxMessageLength = 100;
-
     private static readonly MediaTypeHeaderValue Json = new("application/json");
     private readonly SocketsHttpHandler _handler;
     private readonly HttpClient _http;
@@ -133,6 +133,6 @@ public sealed class ClusterClient : IDisposable
         }
 
         var message = Text("detail") ?? Text("title");
-        return OpResult.Failed(message is null ? code : $"{code} {(message.Length <= MaxMessageLength ? message : message[..MaxMessageLength] + "…")}");
+        return OpResult.Failed(message is null ? code : $"{code} {OpResult.Shorten(message)}");
     }
 }

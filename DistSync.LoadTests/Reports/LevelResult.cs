@@ -19,6 +19,9 @@ public sealed record LevelResult(
     /// <summary>CPU this load generator used during the measured time, in cores (1.0 = one core busy); set by the runner.</summary>
     public double ClientCores { get; init; }
 
+    /// <summary>How the level's operations were sent (<c>client</c> or <c>http</c>), for a benchmark that offers both; null otherwise.</summary>
+    public string? Driver { get; init; }
+
     /// <summary>Successful operations per second of measured time.</summary>
     public double OpsPerSecond => Measured.TotalSeconds <= 0 ? 0 : Ok / Measured.TotalSeconds;
 }

@@ -164,10 +164,12 @@ public static class ReportWriter
         html.AppendLine("</div>");
         if (report.Levels.Count > 0)
         {
-            html.AppendLine("<h2>Levels</h2><table id=\"levels\"><tr><th>benchmark</th><th>level</th><th>ops/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>ok</th><th>refused</th><th>failed</th></tr>");
+            // The driver column only for a benchmark that offers two (--driver client|http).
+            var drivers = report.Levels.Any(r => r.Driver is not null);
+            html.AppendLine($"<h2>Levels</h2><table id=\"levels\"><tr><th>benchmark</th><th>level</th>{(drivers ? "<th>driver</th>" : "")}<th>ops/s</th><th>p50 ms</th><th>p90 ms</th><th>p99 ms</th><th>max ms</th><th>ok</th><th>refused</th><th>failed</th></tr>");
             foreach (var r in report.Levels)
             {
-                html.AppendLine($"<tr><td>{H(r.Benchmark)}</td><td>{H(r.Level)}</td><td>{F(r.OpsPerSecond, "F0")}</td><td>{F(r.P50Ms)}</td><td>{F(r.P90Ms)}</td><td>{F(r.P99Ms)}</td><td>{F(r.MaxMs)}</td><td>{N(r.Ok)}</td><td>{N(r.Refused)}</td><td>{N(r.Failed)}</td></tr>");
+                html.AppendLine($"<tr><td>{H(r.Benchmark)}</td><td>{H(r.Level)}</td>{(drivers ? $"<td>{H(r.Driver ?? "")}</td>" : "")}<td>{F(r.OpsPerSecond, "F0")}</td><td>{F(r.P50Ms)}</td><td>{F(r.P90Ms)}</td><td>{F(r.P99Ms)}</td><td>{F(r.MaxMs)}</td><td>{N(r.Ok)}</td><td>{N(r.Refused)}</td><td>{N(r.Failed)}</td></tr>");
             }
 
             html.AppendLine("</table>");

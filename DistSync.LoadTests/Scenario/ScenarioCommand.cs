@@ -150,12 +150,14 @@ public static class ScenarioCommand
     private static async Task<RunReport> RunOnceAsync(IReadOnlyList<Uri> urls, ScenarioOptions scenario, string commandLine, CancellationToken cancel)
     {
         var loadBefore = MachineInfo.LoadAverage();
-        // Enough connections per node for every user even if only one node answers (connections open only when used).
+        // Finds the nodes and sends the users' lock-state reads (their own clients have no such read): enough connections
+        // per node for every user even if only one node answers (connections open only when used).
         using var client = new ClusterClient(urls, scenario.Users + 8);
         var nodes = await Targets.DiscoverAsync(client, TimeSpan.FromSeconds(30));
         var targets = Targets.Select(nodes, Targets.All);
         Console.WriteLine($"scenario   {scenario.Users} users arriving {scenario.SpawnRate.ToString("0.###", CultureInfo.InvariantCulture)}/s, think time {scenario.Think}, for {scenario.Duration.TotalSeconds:F0} s; mix {scenario.Mix}");
-        Console.WriteLine($"nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; user i talks to node i mod {targets.Count} (Ctrl+C stops early and still reports)");
+        Console.WriteLine($"nodes      {string.Join(", ", nodes.Select(n => $"{n.NodeId}={n.Url}"))}; user i starts from node i mod {targets.Count} (Ctrl+C stops early and still reports)");
+        Console.WriteLine("users      each its own app: a DistSyncClient of its own, which sends each request to the node that serves it; GET /locks/state is a raw request to the user's node");
         var recorder = new RunRecorder();
         var measured = await ScenarioRunner.RunAsync(client, targets, scenario, recorder, new LiveView(LiveView.CreateConsole()), cancel);
         var settings = new Dictionary<string, string>(scenario.Describe(), StringComparer.Ordinal)
@@ -173,8 +175,8 @@ public static class ScenarioCommand
             [],
             recorder.Windows(),
             [
-                $"{scenario.Users} virtual users, each with its own client id and its own node (user i talks to node i mod {targets.Count}), each looping over the mix {scenario.Mix} with {scenario.Think} of think time between tasks.",
-                "Own client ids matter for locks: with one shared id every user would be the same holder, so a second acquire would be 'already held' rather than a wait or a 409, one user's release would free another's lock, and the wait-for graph would see one client.",
+                $"{scenario.Users} virtual users, each looping over the mix {scenario.Mix} with {scenario.Think} of think time between tasks. Each is an app of its own: its own DistSyncClient (client id vu-<run>-<i>, its own connections and lock session), started from node i mod {targets.Count}, which learns the cluster's topology and sends each request to the node that serves it (lock writes to the leader, a publish or an ack to the partition's owner, a cache call to the key's home, a consume to any node). GET /locks/state, which the client has no call for, is a raw request to the user's node.",
+                "Each user's first requests also pay for its client's start: reading the topology, opening its lock session (at the first acquire), learning a topic's partitions (after the first publish). The requests keep the names of the HTTP calls they make; an ack goes out as POST /queue/ack_batch.",
                 "A 409 (a lock busy past its wait, a cycle refused) is the system saying no as designed: it is counted apart as a refusal, not as a failure. Failures are everything else: other statuses, transport errors, client timeouts.",
                 "Rates are over the run until it was told to stop, the users' arrival included (shaded); the users' last tasks finishing after that are counted but do not dilute the rates.",
             ])

@@ -60,7 +60,7 @@ public sealed record ScenarioOptions(int Users, double SpawnRate, ThinkTime Thin
         ["think time"] = Think.ToString(),
         ["duration"] = $"{Duration.TotalSeconds:F0} s",
         ["mix"] = Mix.ToString(),
-        ["lock resources"] = $"{Resources} (exclusive, wait_ms {LockWaitMs}, ttl 10 s)",
+        ["lock resources"] = $"{Resources} (exclusive, wait_ms {LockWaitMs}, held by the user's client session)",
         ["cache keys"] = Keys.ToString(CultureInfo.InvariantCulture),
     };
 

@@ -6,14 +6,17 @@ namespace DistSync.LoadTests.Scenario;
 /// <summary>
 /// Runs a scenario as Locust does: users arrive at the spawn rate, each loops over the weighted mix with think time
 /// between tasks, until the duration ends or <paramref name="cancel"/> fires (Ctrl+C); then each user finishes the
-/// task it is in (no lock is left held) and stops. The live view is refreshed every second meanwhile.
+/// task it is in (no lock is left held) and stops, closing its client. The live view is refreshed every second meanwhile.
 /// </summary>
 public static class ScenarioRunner
 {
     /// <summary>How long users in the middle of a task may take to finish after the run ends, before they are cut off.</summary>
     private static readonly TimeSpan FinishGrace = TimeSpan.FromSeconds(35);
 
-    /// <summary>Runs the scenario; returns the time from its start until it was told to stop (the rates' divisor).</summary>
+    /// <summary>
+    /// Runs the scenario; returns the time from its start until it was told to stop (the rates' divisor).
+    /// <paramref name="client"/> finds the nodes and sends what the users' own clients have no call for.
+    /// </summary>
     public static async Task<TimeSpan> RunAsync(
         ClusterClient client, IReadOnlyList<Uri> targets, ScenarioOptions options, RunRecorder recorder, LiveView view, CancellationToken cancel)
     {
@@ -53,8 +56,14 @@ public static class ScenarioRunner
                     }
                 }
 
-                var user = new VirtualUser(i, client, recorder, Targets.For(targets, i), run);
-                users.Add(Task.Run(() => user.RunAsync(options.Mix, options.Think, stop.Token, hardStop.Token)));
+                var user = new VirtualUser(i, client, recorder, Targets.For(targets, i), targets, run);
+                users.Add(Task.Run(async () =>
+                {
+                    await using (user)
+                    {
+                        await user.RunAsync(options.Mix, options.Think, stop.Token, hardStop.Token);
+                    }
+                }));
                 Interlocked.Increment(ref spawned);
             }
 

@@ -1,10 +1,13 @@
+using System.Text.Json;
+using DistSync.Client;
 using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Scenario;
 
 /// <summary>
-/// What each <see cref="ScenarioTask"/> sends. Every request is recorded under its own name ("POST /locks/acquire"),
-/// as Locust names requests, so a task's steps are measured apart.
+/// What each <see cref="ScenarioTask"/> sends, through the user's own <see cref="DistSyncClient"/>. Every request is
+/// recorded under its own name ("POST /locks/acquire"), as Locust names requests, so a task's steps are measured apart;
+/// the names are the HTTP requests', as they were when users sent raw requests, so reports of either kind compare.
 /// </summary>
 public static class ScenarioTasks
 {
@@ -39,15 +42,21 @@ public static class ScenarioTasks
     public static string? ReplicationCost(string request) => request switch
     {
         StateRequest => "a linearizable read: the leader confirms it still leads with a heartbeat round to a majority (ReadIndex) before answering; a follower also forwards the read to the leader",
-        AcquireRequest or ReleaseRequest => "a Raft entry: appended on the leader and on a majority (one round trip and a follower's fsync) before it commits; a follower forwards the command to the leader first",
-        PublishRequest or AckRequest => "the partition's owner is another node for about 2 in 3 requests: one forwarding hop to it (the message itself is stored once, in Redis)",
-        ConsumeRequest => "the partitions' owners are spread over the nodes: a consume is forwarded to them, and may ask more than one before it finds a message",
-        CacheGetRequest => "a miss asks the key's home, another node for about 2 in 3 keys; a hit is local either way",
-        CacheSetRequest => "the home must invalidate every other node's copy and wait for each acknowledgement before the write is granted",
+        AcquireRequest or ReleaseRequest => "a Raft entry: appended on the leader and on a majority (one round trip and a follower's fsync) before it commits; the client sends it to the leader, so no follower forwards it while the client knows who leads",
+        PublishRequest or AckRequest => "the client sends it to the partition's owner, so it takes no forwarding hop, except a user's first publish, sent before its client knows the topic's partitions (to any node, which forwards it; the client then reads the topic's stats); the message itself is stored once, in Redis",
+        ConsumeRequest => "the client sends a consume to any node in turn, and the partitions' owners are spread over the nodes: a consume is forwarded to them, and may ask more than one before it finds a message",
+        CacheGetRequest => "the client asks the key's home, so a miss is granted there without a hop, as on one node; a hit is local either way",
+        CacheSetRequest => "the home must invalidate every other node's copy and wait for each acknowledgement before the write is granted; with every user's client reading at the home, other nodes hold few copies (those read before a client knew the ring)",
         _ => null,
     };
 
-    /// <summary>Runs one task for <paramref name="user"/>; each request it sends is recorded as it ends.</summary>
+    /// <summary>A consume's shape: one message, waiting up to 1 s for it, hidden for 30 s.</summary>
+    private static readonly ConsumeOptions ConsumeOne = new() { Wait = TimeSpan.FromSeconds(1), VisibilityTimeout = TimeSpan.FromSeconds(30), MaxBatch = 1 };
+
+    /// <summary>
+    /// Runs one task for <paramref name="user"/>; each request it sends is recorded as it ends. Everything goes through
+    /// the user's own client but the lock table's state, which the client has no call for: that one is a raw request.
+    /// </summary>
     public static async Task RunAsync(ScenarioTask task, VirtualUser user, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(user);
@@ -59,10 +68,17 @@ public static class ScenarioTasks
             case ScenarioTask.Lock:
             {
                 var resource = user.Run.Resource(user.Random);
-                var acquired = await user.PostAsync(AcquireRequest, "/locks/acquire", LockBodies.Acquire(resource, user.ClientId, "exclusive", user.Run.LockWaitMs, 10_000), cancellationToken);
-                if (acquired.Kind == OpKind.Ok)
+                var wait = TimeSpan.FromMilliseconds(user.Run.LockWaitMs);
+                LockHold? hold = null;
+                await user.CallAsync(AcquireRequest, async ct =>
                 {
-                    await user.PostAsync(ReleaseRequest, "/locks/release", LockBodies.Release(resource, user.ClientId), cancellationToken);
+                    hold = await user.App.Locks.TryAcquireAsync(resource, LockMode.Exclusive, wait, ct);
+                    return hold is null ? ClientOutcome.NotGranted(wait) : OpResult.Ok;
+                }, cancellationToken);
+                if (hold is not null)
+                {
+                    // Disposing the hold releases it, by its fencing token.
+                    await user.CallAsync(ReleaseRequest, _ => hold.DisposeAsync().AsTask(), cancellationToken);
                 }
 
                 break;
@@ -71,34 +87,32 @@ public static class ScenarioTasks
             case ScenarioTask.Queue:
             {
                 var topic = user.Run.Topic;
-                await user.PostAsync(PublishRequest, "/queue/publish", Stamped("topic", topic, "payload", user), cancellationToken);
-                var (consumed, message) = await user.PostReadAsync(ConsumeRequest, "/queue/consume", JsonBody.Object(w =>
+                var stamp = Stamp(user);
+                await user.CallAsync(PublishRequest, ct => user.App.Queue.PublishAsync(topic, stamp, cancellationToken: ct), cancellationToken);
+                IReadOnlyList<QueueMessage<JsonElement>> messages = [];
+                await user.CallAsync(ConsumeRequest, async ct => messages = await user.App.Queue.ConsumeBatchAsync<JsonElement>(topic, 1, ConsumeOne, ct), cancellationToken);
+                // An empty answer has nothing to ack. The client sends acks as POST /queue/ack_batch (one message here, as
+                // the user acks one at a time); the request keeps its name, so reports compare with runs of raw requests.
+                if (messages.Count > 0)
                 {
-                    w.WriteString("topic", topic);
-                    w.WriteNumber("wait_sec", 1);
-                    w.WriteNumber("visibility_timeout_sec", 30);
-                }), cancellationToken);
-                // An empty answer ({"status":"empty"}) has neither; there is nothing to ack.
-                if (consumed.Kind == OpKind.Ok && message.ValueKind == System.Text.Json.JsonValueKind.Object
-                    && message.TryGetProperty("receipt", out var receipt) && message.TryGetProperty("id", out var id))
-                {
-                    await user.PostAsync(AckRequest, "/queue/ack", JsonBody.Object(w =>
-                    {
-                        w.WriteString("topic", topic);
-                        w.WriteString("id", id.GetString());
-                        w.WriteString("receipt", receipt.GetString());
-                    }), cancellationToken);
+                    await user.CallAsync(AckRequest, ct => messages[0].AckAsync(ct), cancellationToken);
                 }
 
                 break;
             }
 
             case ScenarioTask.CacheGet:
-                await user.GetAsync(CacheGetRequest, $"/cache/get?key={Uri.EscapeDataString(user.Run.Key(user.Random))}", cancellationToken);
+            {
+                var key = user.Run.Key(user.Random);
+                await user.CallAsync(CacheGetRequest, ct => user.App.Cache.GetAsync<JsonElement>(key, ct), cancellationToken);
                 break;
+            }
+
             case ScenarioTask.CacheSet:
             {
-                await user.PostAsync(CacheSetRequest, "/cache/set", Stamped("key", user.Run.Key(user.Random), "value", user), cancellationToken);
+                var key = user.Run.Key(user.Random);
+                var stamp = Stamp(user);
+                await user.CallAsync(CacheSetRequest, ct => user.App.Cache.SetAsync(key, stamp, cancellationToken: ct), cancellationToken);
                 break;
             }
 
@@ -107,17 +121,8 @@ public static class ScenarioTasks
         }
     }
 
-    /// <summary>{name: value, field: {user, n}}: a body whose payload says which user sent it, and its how-manieth.</summary>
-    private static byte[] Stamped(string name, string value, string field, VirtualUser user)
-    {
-        var n = user.NextSequence();
-        return JsonBody.Object(w =>
-        {
-            w.WriteString(name, value);
-            w.WriteStartObject(field);
-            w.WriteString("user", user.ClientId);
-            w.WriteNumber("n", n);
-            w.WriteEndObject();
-        });
-    }
+    /// <summary>A payload or value that says which user sent it, and its how-manieth: <c>{"user": …, "n": …}</c>.</summary>
+    private static UserStamp Stamp(VirtualUser user) => new(user.ClientId, user.NextSequence());
+
+    private sealed record UserStamp(string User, long N);
 }

@@ -1,31 +1,37 @@
 using System.Diagnostics;
-using System.Text.Json;
+using DistSync.Client;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Scenario;
 
 /// <summary>
-/// One simulated user: its own client id (so its locks are its own, and the lock table and wait-for graph see 50
-/// users, not one), its own node (users are spread over the nodes as a load balancer would spread them), its own
-/// random stream, and a loop of task, think, task until the run stops.
+/// One simulated user, an app of its own: its own <see cref="DistSyncClient"/> under its own client id (so its locks
+/// are its own, and the lock table and wait-for graph see 50 users, not one), with its own connections and lock
+/// session; its own node to start from (users are spread over the nodes as a load balancer would spread them), from
+/// which the client learns the others; its own random stream, and a loop of task, think, task until the run stops.
 /// </summary>
-public sealed class VirtualUser
+public sealed class VirtualUser : IAsyncDisposable
 {
-    private readonly ClusterClient _client;
+    private readonly ClusterClient _raw;
     private readonly RunRecorder _recorder;
     private readonly Uri _node;
     private long _sequence;
 
-    public VirtualUser(int index, ClusterClient client, RunRecorder recorder, Uri node, ScenarioRun run)
+    /// <param name="raw">For the one request the client has no call for (<c>GET /locks/state</c>).</param>
+    /// <param name="nodes">Every node; the user's client lists <paramref name="node"/> first.</param>
+    public VirtualUser(int index, ClusterClient raw, RunRecorder recorder, Uri node, IReadOnlyList<Uri> nodes, ScenarioRun run)
     {
+        ArgumentNullException.ThrowIfNull(nodes);
+        ArgumentNullException.ThrowIfNull(run);
         Index = index;
         ClientId = $"vu-{run.Id}-{index}";
-        _client = client;
+        _raw = raw;
         _recorder = recorder;
         _node = node;
         Run = run;
         Random = new Random(Random.Shared.Next());
+        App = AppClients.Create([node, .. nodes.Where(n => n != node)], ClientId);
     }
 
     public int Index { get; }
@@ -35,6 +41,9 @@ public sealed class VirtualUser
     public ScenarioRun Run { get; }
 
     public Random Random { get; }
+
+    /// <summary>The user's own client.</summary>
+    public DistSyncClient App { get; }
 
     public long NextSequence() => ++_sequence;
 
@@ -60,25 +69,32 @@ public sealed class VirtualUser
         }
     }
 
+    /// <summary>Closes the user's client: its lock session ends (releasing anything a cut-off task still held) and its connections close.</summary>
+    public ValueTask DisposeAsync() => App.DisposeAsync();
+
+    /// <summary>A raw GET to the user's node, recorded as <paramref name="name"/>.</summary>
     internal Task<OpResult> GetAsync(string name, string path, CancellationToken cancellationToken) =>
-        Timed(name, () => _client.GetAsync(new Uri(_node, path), cancellationToken), cancellationToken);
+        Timed(name, () => _raw.GetAsync(new Uri(_node, path), cancellationToken), RawFailure, cancellationToken);
 
-    internal Task<OpResult> PostAsync(string name, string path, byte[] body, CancellationToken cancellationToken) =>
-        Timed(name, () => _client.PostAsync(new Uri(_node, path), body, cancellationToken), cancellationToken);
+    /// <summary>
+    /// A call through the user's client, recorded as <paramref name="name"/>: ok when it returns, or the outcome it judged
+    /// itself (a lock not granted); what it throws is classified by <see cref="ClientOutcome"/>.
+    /// </summary>
+    internal Task<OpResult> CallAsync(string name, Func<CancellationToken, Task<OpResult>> call, CancellationToken cancellationToken) =>
+        Timed(name, () => call(cancellationToken), ClientOutcome.Of, cancellationToken);
 
-    internal async Task<(OpResult Result, JsonElement Body)> PostReadAsync(string name, string path, byte[] body, CancellationToken cancellationToken)
-    {
-        JsonElement answer = default;
-        var result = await Timed(name, async () =>
+    internal Task<OpResult> CallAsync(string name, Func<CancellationToken, Task> call, CancellationToken cancellationToken) =>
+        CallAsync(name, async ct =>
         {
-            var (result, json) = await _client.PostReadAsync(new Uri(_node, path), body, cancellationToken);
-            answer = json;
-            return result;
+            await call(ct);
+            return OpResult.Ok;
         }, cancellationToken);
-        return (result, answer);
-    }
 
-    private async Task<OpResult> Timed(string name, Func<Task<OpResult>> send, CancellationToken cancellationToken)
+    private static OpResult RawFailure(Exception exception) => exception is OperationCanceledException
+        ? OpResult.Failed("client timeout (no answer within 30 s)")
+        : OpResult.Failed($"client {exception.GetType().Name}: {exception.Message}");
+
+    private async Task<OpResult> Timed(string name, Func<Task<OpResult>> send, Func<Exception, OpResult> failure, CancellationToken cancellationToken)
     {
         var start = Stopwatch.GetTimestamp();
         OpResult result;
@@ -90,15 +106,11 @@ public sealed class VirtualUser
         {
             result = OpResult.Failed("cut off: still unanswered when the run's finishing time ended");
         }
-        catch (OperationCanceledException)
-        {
-            result = OpResult.Failed("client timeout (no answer within 30 s)");
-        }
 #pragma warning disable CA1031 // Any failure of one request is that request's failure, recorded; the user goes on.
         catch (Exception ex)
 #pragma warning restore CA1031
         {
-            result = OpResult.Failed($"client {ex.GetType().Name}: {ex.Message}");
+            result = failure(ex);
         }
 
         _recorder.Record(name, start, result);

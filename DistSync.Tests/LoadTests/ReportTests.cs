@@ -35,6 +35,19 @@ public sealed class ReportTests
     }
 
     [Fact]
+    public void Markdown_LevelsWithADriver_ShowItInAColumnOfItsOwn()
+    {
+        var pairs = new LevelResult("uncontended", "10 clients", 10, 5_000, 0, 0, TimeSpan.FromSeconds(5), 2.1, 1.5, 3.25, 7.0, 12.0, []) { Driver = Drivers.Client };
+        var raft = new LevelResult("raft", "1 proposer", 1, 500, 0, 0, TimeSpan.FromSeconds(5), 2.1, 1.5, 3.25, 7.0, 12.0, []);
+
+        var lines = ResultTable.Markdown([raft, pairs]).Split(Environment.NewLine, StringSplitOptions.RemoveEmptyEntries);
+
+        Assert.Equal("| benchmark | level | driver | ops/s | p50 ms | p90 ms | p99 ms | failed |", lines[0]);
+        Assert.Equal("| raft | 1 proposer | - | 100 | 1.50 | 3.25 | 7.00 | 0 |", lines[2]);
+        Assert.Equal("| uncontended | 10 clients | client | 1,000 | 1.50 | 3.25 | 7.00 | 0 |", lines[3]);
+    }
+
+    [Fact]
     public void LevelStats_MixedOutcomes_CountsEachKindAndGroupsDetails()
     {
         var stats = new LevelStats();

@@ -1,5 +1,7 @@
 using System.Net.Http.Json;
+using DistSync.LoadTests.Benchmarks;
 using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
 using DistSync.Tests.Infrastructure;
@@ -9,7 +11,7 @@ namespace DistSync.Tests.LoadTests;
 
 /// <summary>
 /// The scenario command as a user runs it: virtual users against a real three-node cluster (dashboard on), then its
-/// report opened in Chromium.
+/// report opened in Chromium; and the lock and queue benchmarks under either driver against the same cluster.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
@@ -29,17 +31,7 @@ public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, B
     [Fact]
     public async Task Scenario_UsersOnEveryNode_EveryRequestSucceedsAndTheReportOpensWithItsCharts()
     {
-        var urls = string.Join(',', cluster.NodeNames.Select(n => cluster.CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
-        // The claim is about a settled cluster: a leader and every node in the ring (a start-up on a busy machine can
-        // leave a node out of it for a moment, and its partitions move back when it rejoins).
-        await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, ClusterFixture.StartupTimeout);
-        await Eventually.UntilAsync(async () =>
-        {
-            using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
-            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
-            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
-            return cluster.NodeNames.All(members.Contains);
-        }, ClusterFixture.StartupTimeout, "every node in the ring");
+        var urls = await SettledUrlsAsync();
         var options = CommandLine.Parse(["--urls", urls, "--users", "12", "--spawn-rate", "50", "--wait", "20-80ms", "--seconds", "6", "--resources", "2", "--report", _dir]);
 
         var code = await ScenarioCommand.RunAsync(options, "scenario (test)", TestContext.Current.CancellationToken);
@@ -73,6 +65,52 @@ public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, B
         var widths = await images.EvaluateAllAsync<int[]>("imgs => imgs.map(i => i.complete ? i.naturalWidth : 0)");
         Assert.All(widths, w => Assert.True(w > 0, "an image did not decode"));
         await BrowserFixture.ScreenshotAsync(page, "loadtests-scenario-report");
+    }
+
+    [Theory]
+    [InlineData(Drivers.Client)]
+    [InlineData(Drivers.Http)]
+    public async Task LocksAndQueueBenchmarks_EitherDriver_EveryLevelHasOkOperationsAndNoFailures(string driver)
+    {
+        var urls = await SettledUrlsAsync();
+        string[] common = ["--urls", urls, "--token", cluster.Tokens["admin"], "--driver", driver, "--seconds", "1", "--warmup", "0"];
+        var locksDir = Path.Combine(_dir, "locks");
+        var queueDir = Path.Combine(_dir, "queue");
+
+        var locks = await BenchmarkCommand.RunAsync(new Invocation(["locks", .. common, "--levels", "2", "--contended-clients", "3", "--state-clients", "2", "--report", locksDir]));
+        var queue = await BenchmarkCommand.RunAsync(new Invocation(["queue", .. common, "--levels", "2", "--batch-clients", "2", "--batch-size", "10", "--redeliveries", "5", "--report", queueDir]));
+
+        foreach (var (code, dir) in new[] { (locks, locksDir), (queue, queueDir) })
+        {
+            var report = ReportJson.Read(dir);
+            var summary = string.Join("; ", report.Levels.Select(l => $"{l.Benchmark} {l.Level} [{l.Driver}]: {l.Ok} ok, {l.Refused} refused, {l.Failed} failed {string.Join(", ", l.Details)}"));
+            Assert.True(code == 0, summary);
+            Assert.True(report.Levels.All(l => l.Ok > 0 && l.Failed == 0), summary);
+            // Each level says how it was driven: the lock-state reads are raw requests under either driver.
+            Assert.All(report.Levels, l => Assert.Equal(l.Benchmark == "state" ? Drivers.Http : driver, l.Driver));
+            Assert.StartsWith(driver, report.Settings["driver"], StringComparison.Ordinal);
+        }
+
+        Assert.Contains("redelivery after a consumer died: 5 messages back", ReportJson.Read(queueDir).Transcript, StringComparison.Ordinal);
+    }
+
+    /// <summary>
+    /// The node URLs once the cluster has settled: a leader and every node in the ring (a start-up on a busy machine can
+    /// leave a node out of it for a moment, and its partitions move back when it rejoins).
+    /// </summary>
+    private async Task<string> SettledUrlsAsync()
+    {
+        await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, ClusterFixture.StartupTimeout);
+        await Eventually.UntilAsync(async () =>
+        {
+            using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
+            // The claim is about a settled cluster: a leader and every node in the ring (a start-up on a busy machine can
+            // leave a node out of it for a moment, and its partitions move back when it rejoins).
+            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
+            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
+            return cluster.NodeNames.All(members.Contains);
+        }, ClusterFixture.StartupTimeout, "every node in the ring");
+        return string.Join(',', cluster.NodeNames.Select(n => cluster.CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
     }
 
     public void Dispose()

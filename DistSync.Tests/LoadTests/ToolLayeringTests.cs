@@ -6,7 +6,8 @@ namespace DistSync.Tests.LoadTests;
 
 /// <summary>
 /// The load-test tool's folders depend one way (docs/benchmarks.md): Cli, then Cluster, then Reports, then the three
-/// command folders, which do not use each other. These read the compiled IL, so a dependency through a method body counts.
+/// command folders, which do not use each other; DistSync.Client is used only where the tool talks to nodes as an app
+/// does. These read the compiled IL, so a dependency through a method body counts.
 /// </summary>
 public sealed class ToolLayeringTests
 {
@@ -36,6 +37,21 @@ public sealed class ToolLayeringTests
         Assert.True(result.IsSuccessful,
             $"{folder} may only use {string.Join(", ", Layers.Take(layer).SelectMany(l => l).DefaultIfEmpty("nothing"))}; " +
             $"these types use a later folder or a peer: {string.Join(", ", result.FailingTypeNames ?? [])}");
+    }
+
+    /// <summary>
+    /// Cluster makes the tool's DistSync clients and names their outcomes; the benchmarks, the scenario and the fault
+    /// harness drive them. Cli and Reports talk to no node.
+    /// </summary>
+    [Theory]
+    [InlineData("Cli")]
+    [InlineData("Reports")]
+    public void Folder_DoesNotUseTheClientLibrary(string folder)
+    {
+        var result = Types.InAssembly(Tool).That().ResideInNamespace($"DistSync.LoadTests.{folder}")
+            .ShouldNot().HaveDependencyOn("DistSync.Client").GetResult();
+
+        Assert.True(result.IsSuccessful, $"{folder} uses DistSync.Client: {string.Join(", ", result.FailingTypeNames ?? [])}");
     }
 
     [Fact]
