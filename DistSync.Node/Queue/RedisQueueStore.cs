@@ -1,3 +1,4 @@
+using DistSync.Node.Hosting;
 using StackExchange.Redis;
 
 namespace DistSync.Node.Queue;
@@ -107,7 +108,7 @@ public sealed class RedisQueueStore : IQueueStore
 
     public async Task<PartitionStats> StatsAsync(string topic, int partition)
     {
-        var items = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.Stats, PartitionKeys.For(topic, partition).All))!;
+        var items = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.Stats, PartitionKeys.For(topic, partition).All).AsRedisFailure())!;
         var head = (string?)items[5];
         return new PartitionStats((long)items[0], (long)items[1], (long)items[2], (long)items[3], (long)items[4],
             string.IsNullOrEmpty(head) ? null : MessageRecord.Decode(head).PublishedAtMs);
@@ -116,7 +117,7 @@ public sealed class RedisQueueStore : IQueueStore
     /// <summary>The partition's dead-letter count and its first <paramref name="limit"/> dead letters, read together.</summary>
     public async Task<(long Count, IReadOnlyList<StoredMessage> Messages)> DeadLettersAsync(string topic, int partition, int limit)
     {
-        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.DeadLetters, PartitionKeys.For(topic, partition).All, [limit]))!;
+        var reply = (RedisResult[])(await Db.ScriptEvaluateAsync(QueueScripts.DeadLetters, PartitionKeys.For(topic, partition).All, [limit]).AsRedisFailure())!;
         var items = (RedisResult[])reply[1]!;
         var messages = new List<StoredMessage>(items.Length / 3);
         for (var i = 0; i + 2 < items.Length; i += 3)
@@ -138,7 +139,7 @@ public sealed class RedisQueueStore : IQueueStore
         _redis.GetSubscriber().SubscribeAsync(PartitionKeys.NotifyPattern, (channel, _) => notified(PartitionKeys.TopicOfChannel(channel)));
 
     private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
-        new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args))!);
+        new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args).AsRedisFailure())!);
 
     private static ChangeResult Change(Reply reply, int? visibleForAt = null) => reply.Status == "STALE"
         ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0, 0)

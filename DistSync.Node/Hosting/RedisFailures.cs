@@ -1,0 +1,26 @@
+using System.Net.Sockets;
+using StackExchange.Redis;
+
+namespace DistSync.Node.Hosting;
+
+/// <summary>
+/// The Redis client can let a connection reset out raw, as an <see cref="IOException"/> from its socket layer, instead
+/// of a <see cref="RedisConnectionException"/> (seen when Redis was killed under a script call). Every caller handles a
+/// Redis failure as a <see cref="RedisException"/> (a 503 that may have been applied, a view dropped, a retry), so the
+/// stores pass their calls through here and the raw ones become what they are.
+/// </summary>
+public static class RedisFailures
+{
+    public static async Task<T> AsRedisFailure<T>(this Task<T> call)
+    {
+        ArgumentNullException.ThrowIfNull(call);
+        try
+        {
+            return await call;
+        }
+        catch (Exception ex) when (ex is IOException or SocketException)
+        {
+            throw new RedisConnectionException(ConnectionFailureType.SocketFailure, $"The connection to Redis failed under the call: {ex.Message}", ex);
+        }
+    }
+}

@@ -1,0 +1,28 @@
+using DistSync.Node.Hosting;
+using StackExchange.Redis;
+
+namespace DistSync.Tests.Hosting;
+
+/// <summary>A connection reset the Redis client lets out raw is handled as every other Redis failure is.</summary>
+public sealed class RedisFailuresTests
+{
+    [Fact]
+    public async Task ARawConnectionReset_BecomesARedisConnectionException_KeepingTheCause()
+    {
+        var reset = new IOException("Connection reset by peer");
+
+        var failure = await Assert.ThrowsAsync<RedisConnectionException>(() => Task.FromException<int>(reset).AsRedisFailure());
+
+        Assert.Same(reset, failure.InnerException);
+        Assert.Equal(ConnectionFailureType.SocketFailure, failure.FailureType);
+    }
+
+    [Fact]
+    public async Task OtherFailuresAndResults_PassThrough()
+    {
+        var refused = new InvalidOperationException("a script bug");
+
+        Assert.Same(refused, await Assert.ThrowsAsync<InvalidOperationException>(() => Task.FromException<int>(refused).AsRedisFailure()));
+        Assert.Equal(7, await Task.FromResult(7).AsRedisFailure());
+    }
+}
