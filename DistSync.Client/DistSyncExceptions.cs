@@ -24,6 +24,9 @@ public sealed class DistSyncRequestException(int status, string title, string? d
 
     public string Title { get; } = title;
 
+    /// <summary>The problem's <c>detail</c>: what exactly was refused, and why.</summary>
+    public string? Detail { get; } = detail;
+
     public string? Field { get; } = field;
 }
 

@@ -64,9 +64,20 @@ internal sealed class NodeTransport : IDisposable
     /// <summary>Called when a preferred node could not answer: the routing it came from may be out of date.</summary>
     public Action? PreferredFailed { get; set; }
 
-    /// <summary>The cluster's members as the topology names them, beside the configured endpoints (which always stay).</summary>
-    public void UseNodes(IEnumerable<Uri> nodes) =>
-        Volatile.Write(ref _nodes, [.. _options.Endpoints.Concat(nodes).Distinct()]);
+    /// <summary>
+    /// The cluster's members as the topology names them, beside the configured endpoints (which always stay, unless the
+    /// topology names the same node: on one machine a node configured as 127.0.0.1 may call itself localhost, and counted
+    /// twice it would get twice the share of requests, and a retry meant for another node could go to it again).
+    /// </summary>
+    public void UseNodes(IEnumerable<Uri> nodes)
+    {
+        var members = nodes.Distinct().ToList();
+        Volatile.Write(ref _nodes, [.. members, .. _options.Endpoints.Where(e => !members.Any(m => SameNode(m, e))).Distinct()]);
+    }
+
+    /// <summary>Two URLs of one node: the same scheme and port, and the same host or two names of this machine.</summary>
+    internal static bool SameNode(Uri a, Uri b) =>
+        a.Scheme == b.Scheme && a.Port == b.Port && (string.Equals(a.Host, b.Host, StringComparison.OrdinalIgnoreCase) || (a.IsLoopback && b.IsLoopback));
 
     /// <summary>
     /// Sends one request, to <paramref name="preferred"/> first if given. <paramref name="extraTime"/> is how long the node
@@ -79,9 +90,12 @@ internal sealed class NodeTransport : IDisposable
         var deadline = started + (long)(_options.RetryFor.TotalSeconds * Stopwatch.Frequency);
         var mayHaveBeenApplied = false;
         Exception? last = null;
+        Uri? tried = null;
         for (var attempt = 0; ; attempt++)
         {
-            var node = attempt == 0 && preferred is not null ? preferred : NextNode(attempt == 0 ? null : last is null ? null : preferred);
+            // A retry goes to another node than the one that just failed.
+            var node = attempt == 0 && preferred is not null ? preferred : NextNode(tried);
+            tried = node;
             try
             {
                 using var attemptTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
@@ -158,7 +172,7 @@ internal sealed class NodeTransport : IDisposable
         for (var i = 0; i < nodes.Count; i++)
         {
             var node = nodes[(int)((uint)Interlocked.Increment(ref _next) % (uint)nodes.Count)];
-            if (node != avoid || nodes.Count == 1)
+            if (avoid is null || !SameNode(node, avoid) || nodes.Count == 1)
             {
                 return node;
             }
