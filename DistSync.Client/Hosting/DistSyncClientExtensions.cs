@@ -76,7 +76,9 @@ public static class DistSyncClientExtensions
     /// <summary>
     /// Runs <paramref name="concurrency"/> consumers of <paramref name="topic"/> in the app's host, handing each message to
     /// a <typeparamref name="THandler"/> (an <see cref="IQueueHandler{T}"/>, resolved in a scope per message): acked when
-    /// it returns, nacked when it throws, kept hidden while it runs. Needs <see cref="AddDistSyncClient"/>.
+    /// it returns, nacked when it throws, kept hidden while it runs. A failed message comes back after
+    /// <paramref name="retryDelay"/> (default 1 s), doubled at each further delivery, at most 15 minutes. Needs
+    /// <see cref="AddDistSyncClient"/>.
     /// </summary>
     public static IServiceCollection AddDistSyncConsumer<THandler>(this IServiceCollection services, string topic, int concurrency = 1,
         ConsumeOptions? options = null, TimeSpan? retryDelay = null)
@@ -87,7 +89,8 @@ public static class DistSyncClientExtensions
         var handler = typeof(THandler).GetInterfaces().SingleOrDefault(i => i.IsGenericType && i.GetGenericTypeDefinition() == typeof(IQueueHandler<>))
             ?? throw new ArgumentException($"{typeof(THandler).Name} does not implement IQueueHandler<T> (just once).", nameof(THandler));
         var service = typeof(QueueConsumerService<,>).MakeGenericType(handler.GetGenericArguments()[0], typeof(THandler));
-        var settings = new QueueConsumerSettings(topic, concurrency, options ?? new ConsumeOptions(), retryDelay);
+        ArgumentOutOfRangeException.ThrowIfLessThan(retryDelay ?? TimeSpan.Zero, TimeSpan.Zero);
+        var settings = new QueueConsumerSettings(topic, concurrency, options ?? new ConsumeOptions(), retryDelay ?? TimeSpan.FromSeconds(1));
         services.TryAddScoped<THandler>();
         services.AddSingleton(sp => (IHostedService)ActivatorUtilities.CreateInstance(sp, service, settings));
         return services;

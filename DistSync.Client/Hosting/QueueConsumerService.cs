@@ -59,7 +59,7 @@ internal sealed partial class QueueConsumerService<T, THandler>(
             LogHandlerFailed(ex, settings.Topic, message.Id, message.DeliveryCount);
             try
             {
-                await message.NackAsync(settings.RetryDelay, stoppingToken).ConfigureAwait(false);
+                await message.NackAsync(settings.RetryDelayOf(message.DeliveryCount), stoppingToken).ConfigureAwait(false);
             }
             catch (DistSyncException nack)
             {
@@ -103,4 +103,16 @@ internal sealed partial class QueueConsumerService<T, THandler>(
 }
 
 /// <summary>One hosted consumer's topic, concurrency, consume options and the delay before a failed message comes back.</summary>
-internal sealed record QueueConsumerSettings(string Topic, int Concurrency, ConsumeOptions Consume, TimeSpan? RetryDelay);
+internal sealed record QueueConsumerSettings(string Topic, int Concurrency, ConsumeOptions Consume, TimeSpan RetryDelay)
+{
+    /// <summary>The longest delay the queue takes.</summary>
+    private static readonly TimeSpan MaxDelay = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a message whose handler failed stays away: <see cref="RetryDelay"/>, doubled per delivery after the first.</summary>
+    public TimeSpan RetryDelayOf(int deliveryCount)
+    {
+        var doublings = Math.Clamp(deliveryCount - 1, 0, 30);
+        var delay = RetryDelay.TotalMilliseconds * Math.Pow(2, doublings);
+        return TimeSpan.FromMilliseconds(Math.Min(delay, MaxDelay.TotalMilliseconds));
+    }
+}
