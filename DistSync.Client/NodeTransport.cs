@@ -89,6 +89,7 @@ internal sealed class NodeTransport : IDisposable
         var started = Stopwatch.GetTimestamp();
         var deadline = started + (long)(_options.RetryFor.TotalSeconds * Stopwatch.Frequency);
         var mayHaveBeenApplied = false;
+        var changes = method != HttpMethod.Get; // a read applies nothing, whatever became of it
         Exception? last = null;
         Uri? tried = null;
         for (var attempt = 0; ; attempt++)
@@ -112,7 +113,7 @@ internal sealed class NodeTransport : IDisposable
                 if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
                 {
                     var applied = json.TryGetProperty("may_have_been_applied", out var flag) && flag.ValueKind == JsonValueKind.True;
-                    mayHaveBeenApplied |= applied;
+                    mayHaveBeenApplied |= changes && applied;
                     last = new DistSyncUnavailableException(Describe(json, node), mayHaveBeenApplied);
                     if (applied && retry == Retry.OnlyIfNotApplied || Stopwatch.GetTimestamp() > deadline)
                     {
@@ -146,7 +147,7 @@ internal sealed class NodeTransport : IDisposable
             catch (Exception ex) when (IsTransportFailure(ex, cancellationToken, out var notSent))
             {
                 // A request that may have reached the node may have been applied there.
-                mayHaveBeenApplied |= !notSent;
+                mayHaveBeenApplied |= changes && !notSent;
                 last = new DistSyncUnavailableException($"{node} could not be reached: {ex.Message}", mayHaveBeenApplied, ex);
                 if (!notSent && retry == Retry.OnlyIfNotApplied || Stopwatch.GetTimestamp() > deadline)
                 {
