@@ -10,10 +10,10 @@ public sealed class EtcdCluster : IAsyncDisposable
 {
     public const string DebianPackage = "etcd-server";
 
-    private readonly IReadOnlyList<PeerProcess> _members;
+    private readonly PeerGroup _members;
     private readonly string _dataDir;
 
-    private EtcdCluster(IReadOnlyList<PeerProcess> members, string dataDir, IReadOnlyList<Uri> clientUrls, string version)
+    private EtcdCluster(PeerGroup members, string dataDir, IReadOnlyList<Uri> clientUrls, string version)
     {
         _members = members;
         _dataDir = dataDir;
@@ -25,9 +25,9 @@ public sealed class EtcdCluster : IAsyncDisposable
 
     public string Version { get; }
 
-    public IReadOnlyList<PeerProcess> Processes => _members;
+    public PeerGroup Processes => _members;
 
-    /// <param name="runDir">The run's folder: data under <c>data/etcd-eN</c>, logs under <c>logs/etcd-eN.log</c>.</param>
+    /// <param name="runDir">The run's folder: data under <c>data/etcd/eN</c>, logs under <c>logs/etcd-eN.log</c>.</param>
     public static async Task<EtcdCluster> StartAsync(string runDir, TextWriter progress, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(progress);
@@ -39,27 +39,22 @@ public sealed class EtcdCluster : IAsyncDisposable
         var initialCluster = string.Join(',', names.Select((n, i) => $"{n}={Url(ports[3 + i])}"));
         var dataDir = Path.Combine(runDir, "data", "etcd");
         await progress.WriteLineAsync($"starting etcd ({version}): 3 members, client ports {ports[0]},{ports[1]},{ports[2]} (logs: {Path.Combine(runDir, "logs")}/etcd-eN.log) ...");
-        var members = new List<PeerProcess>();
+        var members = await PeerGroup.StartAsync("etcd", [.. names.Select((name, i) => new PeerGroup.Member($"etcd {name}", etcd,
+            [
+                "--name", name,
+                "--data-dir", Path.Combine(dataDir, name),
+                "--listen-client-urls", Url(ports[i]),
+                "--advertise-client-urls", Url(ports[i]),
+                "--listen-peer-urls", Url(ports[3 + i]),
+                "--initial-advertise-peer-urls", Url(ports[3 + i]),
+                "--initial-cluster", initialCluster,
+                "--initial-cluster-state", "new",
+                "--initial-cluster-token", "distsync-vs-" + Path.GetFileName(runDir),
+                "--logger", "zap",
+                "--log-outputs", "stderr",
+            ], Path.Combine(runDir, "logs", $"etcd-{name}.log")))]);
         try
         {
-            for (var i = 0; i < names.Length; i++)
-            {
-                members.Add(PeerProcess.Start($"etcd {names[i]}", etcd,
-                [
-                    "--name", names[i],
-                    "--data-dir", Path.Combine(dataDir, names[i]),
-                    "--listen-client-urls", Url(ports[i]),
-                    "--advertise-client-urls", Url(ports[i]),
-                    "--listen-peer-urls", Url(ports[3 + i]),
-                    "--initial-advertise-peer-urls", Url(ports[3 + i]),
-                    "--initial-cluster", initialCluster,
-                    "--initial-cluster-state", "new",
-                    "--initial-cluster-token", "distsync-vs-" + Path.GetFileName(runDir),
-                    "--logger", "zap",
-                    "--log-outputs", "stderr",
-                ], Path.Combine(runDir, "logs", $"etcd-{names[i]}.log")));
-            }
-
             var clientUrls = ports.Take(3).Select(p => new Uri(Url(p))).ToArray();
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             // /health answers true once the member has a leader and can serve a linearizable read.

@@ -12,10 +12,10 @@ public sealed class NatsCluster : IAsyncDisposable
 {
     public const string DebianPackage = "nats-server";
 
-    private readonly IReadOnlyList<PeerProcess> _servers;
+    private readonly PeerGroup _servers;
     private readonly string _dataDir;
 
-    private NatsCluster(IReadOnlyList<PeerProcess> servers, string dataDir, string clientUrl, string version)
+    private NatsCluster(PeerGroup servers, string dataDir, string clientUrl, string version)
     {
         _servers = servers;
         _dataDir = dataDir;
@@ -28,7 +28,7 @@ public sealed class NatsCluster : IAsyncDisposable
 
     public string Version { get; }
 
-    public IReadOnlyList<PeerProcess> Processes => _servers;
+    public PeerGroup Processes => _servers;
 
     public static async Task<NatsCluster> StartAsync(string runDir, TextWriter progress, CancellationToken cancellationToken)
     {
@@ -39,26 +39,20 @@ public sealed class NatsCluster : IAsyncDisposable
         var dataDir = Path.Combine(runDir, "data", "nats");
         string Route(int i) => string.Create(CultureInfo.InvariantCulture, $"nats://127.0.0.1:{ports[3 + i]}");
         await progress.WriteLineAsync($"starting NATS JetStream ({version}): 3 servers, client ports {ports[0]},{ports[1]},{ports[2]} (logs: {Path.Combine(runDir, "logs")}/nats-nN.log) ...");
-        var servers = new List<PeerProcess>();
+        var servers = await PeerGroup.StartAsync("NATS", [.. Enumerable.Range(0, 3).Select(i => new PeerGroup.Member($"nats n{i + 1}", nats,
+            [
+                "-js",
+                "-sd", Path.Combine(dataDir, $"n{i + 1}"),
+                "--server_name", $"n{i + 1}",
+                "-a", "127.0.0.1",
+                "-p", ports[i].ToString(CultureInfo.InvariantCulture),
+                "-m", ports[6 + i].ToString(CultureInfo.InvariantCulture),
+                "--cluster", Route(i),
+                "--cluster_name", "vs",
+                "--routes", string.Join(',', Enumerable.Range(0, 3).Where(r => r != i).Select(Route)),
+            ], Path.Combine(runDir, "logs", $"nats-n{i + 1}.log")))]);
         try
         {
-            for (var i = 0; i < 3; i++)
-            {
-                var name = $"n{i + 1}";
-                servers.Add(PeerProcess.Start($"nats {name}", nats,
-                [
-                    "-js",
-                    "-sd", Path.Combine(dataDir, name),
-                    "--server_name", name,
-                    "-a", "127.0.0.1",
-                    "-p", ports[i].ToString(CultureInfo.InvariantCulture),
-                    "-m", ports[6 + i].ToString(CultureInfo.InvariantCulture),
-                    "--cluster", Route(i),
-                    "--cluster_name", "vs",
-                    "--routes", string.Join(',', Enumerable.Range(0, 3).Where(r => r != i).Select(Route)),
-                ], Path.Combine(runDir, "logs", $"nats-{name}.log")));
-            }
-
             using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(2) };
             // /healthz is 200 once the server's JetStream is up and it has joined the meta group.
             await PeerReadiness.WaitAsync("NATS", servers, async ct =>

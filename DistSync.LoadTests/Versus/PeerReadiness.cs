@@ -6,17 +6,14 @@ public static class PeerReadiness
     public static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
 
     /// <param name="ready">True once the system serves; an exception counts as not yet.</param>
-    public static async Task WaitAsync(string system, IReadOnlyList<PeerProcess> processes, Func<CancellationToken, Task<bool>> ready, CancellationToken cancellationToken)
+    public static async Task WaitAsync(string system, PeerGroup group, Func<CancellationToken, Task<bool>> ready, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(processes);
+        ArgumentNullException.ThrowIfNull(group);
         ArgumentNullException.ThrowIfNull(ready);
         var until = DateTime.UtcNow + Timeout;
         while (true)
         {
-            foreach (var process in processes)
-            {
-                process.ThrowIfExited();
-            }
+            group.ThrowIfExited();
 
             try
             {
@@ -33,18 +30,18 @@ public static class PeerReadiness
 
             if (DateTime.UtcNow > until)
             {
-                throw new InvalidOperationException($"{system} did not come up within {Timeout.TotalSeconds:F0} s; its output is in {string.Join(", ", processes.Select(p => p.LogPath))}.");
+                throw new InvalidOperationException($"{system} did not come up within {Timeout.TotalSeconds:F0} s; its output is in {string.Join(", ", group.LogPaths)}.");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(250), cancellationToken);
         }
     }
 
-    /// <summary>Stops every process (in parallel) and deletes the data folder; never throws.</summary>
-    public static async Task StopAsync(IReadOnlyList<PeerProcess> processes, string dataDir)
+    /// <summary>Stops the servers and deletes the data folder; never throws.</summary>
+    public static async Task StopAsync(PeerGroup group, string dataDir)
     {
-        ArgumentNullException.ThrowIfNull(processes);
-        await Task.WhenAll(processes.Select(p => p.DisposeAsync().AsTask()));
+        ArgumentNullException.ThrowIfNull(group);
+        await group.DisposeAsync();
         try
         {
             Directory.Delete(dataDir, recursive: true);

@@ -11,10 +11,10 @@ public sealed class RedisProcess : IAsyncDisposable
 {
     public const string DebianPackage = "redis-server";
 
-    private readonly PeerProcess _server;
+    private readonly PeerGroup _server;
     private readonly string _dataDir;
 
-    private RedisProcess(PeerProcess server, string dataDir, int port, string version)
+    private RedisProcess(PeerGroup server, string dataDir, int port, string version)
     {
         _server = server;
         _dataDir = dataDir;
@@ -26,7 +26,7 @@ public sealed class RedisProcess : IAsyncDisposable
 
     public string Version { get; }
 
-    public IReadOnlyList<PeerProcess> Processes => [_server];
+    public PeerGroup Processes => _server;
 
     /// <summary>StackExchange.Redis's configuration string for it.</summary>
     public string Configuration => string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{Port},abortConnect=false");
@@ -41,11 +41,11 @@ public sealed class RedisProcess : IAsyncDisposable
         Directory.CreateDirectory(dataDir);
         var log = Path.Combine(runDir, "logs", "redis.log");
         await progress.WriteLineAsync($"starting Redis ({version}) on port {port}, appendfsync always (log: {log}) ...");
-        var server = PeerProcess.Start("redis", redis,
-            ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dataDir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"], log);
+        var server = await PeerGroup.StartAsync("Redis",
+            [new PeerGroup.Member("redis", redis, ["--port", port.ToString(CultureInfo.InvariantCulture), "--bind", "127.0.0.1", "--dir", dataDir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"], log)]);
         try
         {
-            await PeerReadiness.WaitAsync("Redis", [server], async ct =>
+            await PeerReadiness.WaitAsync("Redis", server, async ct =>
             {
                 await using var connection = await ConnectionMultiplexer.ConnectAsync(string.Create(CultureInfo.InvariantCulture, $"127.0.0.1:{port},connectTimeout=1000"));
                 await connection.GetDatabase().PingAsync();
@@ -55,10 +55,10 @@ public sealed class RedisProcess : IAsyncDisposable
         }
         catch
         {
-            await PeerReadiness.StopAsync([server], dataDir);
+            await PeerReadiness.StopAsync(server, dataDir);
             throw;
         }
     }
 
-    public async ValueTask DisposeAsync() => await PeerReadiness.StopAsync([_server], _dataDir);
+    public async ValueTask DisposeAsync() => await PeerReadiness.StopAsync(_server, _dataDir);
 }

@@ -33,7 +33,7 @@ public static class VersusCommand
 
         var cancel = CtrlC.FirstPressCancels(() =>
         {
-            PeerProcess.StopAllNow();
+            PeerGroup.StopAllNow();
             ManagedCluster.StopAllNow();
         });
         invocation.PrintPreamble(output);
@@ -60,7 +60,7 @@ public static class VersusCommand
         }
 
         WriteDurability(output, lineup);
-        output.WriteLine("  note       every system runs on this machine the whole time, idle while another is measured");
+        output.WriteLine("  note       every system runs on this machine the whole time (each in a process session of its own), idle while another is measured");
         output.WriteLine();
         try
         {

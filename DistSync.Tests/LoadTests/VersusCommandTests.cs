@@ -24,7 +24,7 @@ public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : ICl
     public async Task Vs_EveryWorkloadAgainstEachPeer_EveryLevelOkTheRatiosPrintedAndNothingLeftRunning()
     {
         var urls = await SettledUrlsAsync();
-        var startedBefore = PeerProcess.StartedIds.Count;
+        var startedBefore = PeerGroup.StartedIds.Count;
 
         var code = await VersusCommand.RunAsync(new Invocation(["vs", "--urls", urls, "--token", cluster.Tokens["admin"], "--levels", "1,2",
             "--seconds", "1", "--warmup", "0", "--report", _dir]));
@@ -51,7 +51,7 @@ public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : ICl
         Assert.Contains(report.Sections, s => s.Id == "durability" && s.Rows.Count == 4);
 
         // Three etcd members, three NATS servers and Redis, all stopped.
-        var started = PeerProcess.StartedIds.Skip(startedBefore).ToList();
+        var started = PeerGroup.StartedIds.Skip(startedBefore).ToList();
         Assert.Equal(7, started.Count);
         Assert.All(started, pid => Assert.False(LinuxProcesses.IsAlive(pid), $"pid {pid} still runs"));
     }
