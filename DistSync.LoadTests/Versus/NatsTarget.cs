@@ -7,10 +7,10 @@ using NATS.Client.JetStream.Models;
 namespace DistSync.LoadTests.Versus;
 
 /// <summary>
-/// NATS JetStream through NATS.Net, one connection shared by every worker. One R3 file-storage stream; each level has
-/// its own subject and a durable pull consumer with explicit acks on it. A round trip publishes and waits for the
-/// PubAck (the stream has stored it on a quorum), fetches one message (waiting up to 1 s, as DistSync's consume does)
-/// and acks it with a double ack, so the ack too is confirmed by the server.
+/// NATS JetStream through NATS.Net, one connection shared by every worker. One R3 file-storage work-queue stream; each
+/// level has its own subject and a durable pull consumer with explicit acks on it. A round trip publishes and waits for
+/// the PubAck (the stream has stored it on a quorum), fetches one message (waiting up to 1 s, as DistSync's consume
+/// does) and acks it with a double ack, so the ack too is confirmed by the server.
 /// </summary>
 public sealed class NatsTarget : IVersusTarget, IAsyncDisposable
 {
@@ -42,7 +42,8 @@ public sealed class NatsTarget : IVersusTarget, IAsyncDisposable
         try
         {
             await nats.ConnectAsync();
-            var config = new StreamConfig(target._stream, [$"vs.{run}.>"]) { NumReplicas = 3, Storage = StreamConfigStorage.File };
+            // Work-queue retention: an acked message is removed, as a DistSync queue removes it.
+            var config = new StreamConfig(target._stream, [$"vs.{run}.>"]) { NumReplicas = 3, Storage = StreamConfigStorage.File, Retention = StreamConfigRetention.Workqueue };
             await PeerReadiness.WaitAsync("the NATS stream", cluster.Processes, async ct =>
             {
                 await target._js.CreateStreamAsync(config, ct);

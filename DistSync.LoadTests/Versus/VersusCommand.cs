@@ -56,7 +56,8 @@ public static class VersusCommand
         output.WriteLine($"  timing     {settings.Describe()}; closed loop: each worker does its operation back to back");
         foreach (var workload in options.Workloads)
         {
-            output.WriteLine($"  {workload,-10} {VersusWorkloads.Operation(workload)}; at {string.Join(",", VersusWorkloads.Levels(workload, options.Levels).DefaultIfEmpty(0))} workers");
+            var levels = VersusWorkloads.Levels(workload, options.Levels);
+            output.WriteLine($"  {workload,-10} {VersusWorkloads.Operation(workload)}; {(levels.Count == 0 ? "not run: it needs a level above 1 worker" : $"at {string.Join(",", levels)} workers")}");
         }
 
         WriteDurability(output, lineup);
@@ -68,7 +69,7 @@ public static class VersusCommand
             {
                 foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
                 {
-                    foreach (var target in lineup.Targets.Where(t => t.Runs(workload) && (t.System == VersusSystems.DistSync || t.System == VersusWorkloads.Peer(workload))))
+                    foreach (var target in lineup.Targets.Where(t => t.Runs(workload)))
                     {
                         cancellationToken.ThrowIfCancellationRequested();
                         output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {VersusSystems.Title(target.System)} ({target.Driver}) ...");
