@@ -3,6 +3,7 @@ using DistSync.LoadTests.Chaos;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
+using DistSync.LoadTests.Versus;
 
 // Picks the command and turns what went wrong into an exit code; each command reads its own options.
 if (args.Length == 0 || args[0] is "--help" or "-h")
@@ -18,6 +19,7 @@ try
     {
         ScenarioCommand.Name => await ScenarioCommand.RunAsync(invocation),
         ChaosCommand.Name => await ChaosCommand.RunAsync(invocation),
+        VersusCommand.Name => await VersusCommand.RunAsync(invocation),
         CompareCommand.Name => CompareCommand.Run(invocation),
         BareServer.Command => await BareServer.RunAsync(invocation),
         var command when BenchmarkCommand.Names.Contains(command) => await BenchmarkCommand.RunAsync(invocation),

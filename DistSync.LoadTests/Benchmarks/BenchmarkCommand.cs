@@ -1,6 +1,7 @@
 using DistSync.Client;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Measurement;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Benchmarks;

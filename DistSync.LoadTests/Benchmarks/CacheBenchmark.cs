@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using DistSync.Client;
 using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Measurement;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Benchmarks;

@@ -1,4 +1,5 @@
 using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Measurement;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Benchmarks;

@@ -28,6 +28,17 @@ public static class Usage
                  keys). Exit code 1 on any violation. The report adds availability per fault type and each violation as a timeline.
           chaos  --check DIR    the checkers again over DIR/history.jsonl
 
+          vs     [--systems distsync,etcd,nats,redis] [--workloads locks,contended,reads,queue,cache] [--levels 1,10,50]
+                 [--driver client,http] [--seconds 10] [--warmup 3] [--urls ...] [--report DIR]
+                 DistSync beside etcd (locks), NATS JetStream (the queue) and Redis (the cache), one after another on
+                 this machine with the same closed-loop workloads: lock pairs (each worker its own name), contended
+                 grants (one name, at the levels above 1), linearizable reads and cache hits (at the top level),
+                 publish->consume->ack round trips. Starts the peers itself as local processes (3-member etcd, 3-server
+                 JetStream with an R3 file stream, Redis with appendfsync always; Debian's etcd-server, nats-server and
+                 redis-server) and DistSync through the AppHost (dashboard on) unless --urls names a running cluster;
+                 prints each side's ops/s, p50, p99, the ratio DistSync/peer per driver and each side's durability;
+                 stops and deletes everything it started. --report adds versus.md, a table for docs/benchmarks.md
+
           compare A B [C ...] [--report DIR]
                  report folders side by side, endpoint by endpoint: req/s, p50, p99 and ratios to A
 

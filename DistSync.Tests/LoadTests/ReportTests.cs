@@ -2,6 +2,7 @@ using System.Diagnostics;
 using DistSync.LoadTests.Benchmarks;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Measurement;
 using DistSync.LoadTests.Reports;
 
 namespace DistSync.Tests.LoadTests;

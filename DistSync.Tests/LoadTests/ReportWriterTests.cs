@@ -2,6 +2,7 @@ using System.Text.Json;
 using DistSync.LoadTests.Benchmarks;
 using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Measurement;
 using DistSync.LoadTests.Reports;
 using DistSync.LoadTests.Scenario;
 

@@ -5,9 +5,10 @@ using NetArchTest.Rules;
 namespace DistSync.Tests.LoadTests;
 
 /// <summary>
-/// The load-test tool's folders depend one way (docs/benchmarks.md): Cli, then Cluster, then Reports, then the three
-/// command folders, which do not use each other; DistSync.Client is used only where the tool talks to nodes as an app
-/// does. These read the compiled IL, so a dependency through a method body counts.
+/// The load-test tool's folders depend one way (docs/benchmarks.md): Cli, then Cluster, then Reports, then Measurement
+/// (the closed-loop runner the commands share), then the command folders, which do not use each other; DistSync.Client
+/// is used only where the tool talks to nodes as an app does. These read the compiled IL, so a dependency through a
+/// method body counts.
 /// </summary>
 public sealed class ToolLayeringTests
 {
@@ -17,7 +18,8 @@ public sealed class ToolLayeringTests
         ["Cli"],
         ["Cluster"],
         ["Reports"],
-        ["Benchmarks", "Scenario", "Chaos"],
+        ["Measurement"],
+        ["Benchmarks", "Scenario", "Chaos", "Versus"],
     ];
 
     private static readonly Assembly Tool = typeof(Invocation).Assembly;

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests.Benchmarks;
+namespace DistSync.LoadTests.Measurement;
 
 /// <summary>
 /// Runs <c>concurrency</c> workers in closed loops for a warm-up (not recorded) and then a measured

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests.Benchmarks;
+namespace DistSync.LoadTests.Measurement;
 
 /// <summary>
 /// One measured level: latencies of successful operations and counts of refusals and failures by detail, kept by the

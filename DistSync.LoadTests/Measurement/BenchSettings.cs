@@ -3,7 +3,7 @@ using DistSync.LoadTests.Cli;
 using DistSync.LoadTests.Cluster;
 using DistSync.LoadTests.Reports;
 
-namespace DistSync.LoadTests.Benchmarks;
+namespace DistSync.LoadTests.Measurement;
 
 /// <summary>What every level of every benchmark shares: the nodes, measured time, warm-up and an operation cap.</summary>
 public sealed record BenchSettings(IReadOnlyList<Uri> Urls, TimeSpan Duration, TimeSpan Warmup, long MaxOps)

@@ -1,0 +1,38 @@
+using System.Net;
+using System.Net.Sockets;
+
+namespace DistSync.LoadTests.Versus;
+
+/// <summary>Free loopback ports for the peers, below Linux's ephemeral range (where clients' own ports come from).</summary>
+public static class LoopbackPorts
+{
+    /// <summary><paramref name="count"/> distinct ports that are free right now.</summary>
+    public static IReadOnlyList<int> Take(int count)
+    {
+        var ports = new HashSet<int>();
+        for (var attempt = 0; ports.Count < count && attempt < 1_000; attempt++)
+        {
+            var port = Random.Shared.Next(20_000, 32_000);
+            if (IsFree(port))
+            {
+                ports.Add(port);
+            }
+        }
+
+        return ports.Count == count ? [.. ports] : throw new InvalidOperationException($"found no {count} free loopback ports between 20000 and 32000.");
+    }
+
+    private static bool IsFree(int port)
+    {
+        try
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, port);
+            listener.Start();
+            return true;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+}

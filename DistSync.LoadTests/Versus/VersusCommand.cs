@@ -1,0 +1,132 @@
+using System.Globalization;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Measurement;
+using DistSync.LoadTests.Reports;
+
+namespace DistSync.LoadTests.Versus;
+
+/// <summary>
+/// <c>vs</c>: DistSync beside etcd (locks), NATS JetStream (the queue) and Redis (the cache) on this machine. Starts each
+/// peer as local processes, and DistSync through the AppHost unless <c>--urls</c> names a running cluster; runs the
+/// same closed-loop workloads against each, level by level, each system in turn; prints each system's figures, the
+/// ratios DistSync / peer per driver and what each side's acknowledgement promises; stops and deletes everything it
+/// started. Exit code 1 if any operation failed.
+/// </summary>
+public static class VersusCommand
+{
+    public const string Name = "vs";
+
+    /// <summary>The Markdown file <c>--report DIR</c> adds, ready for docs/benchmarks.md.</summary>
+    public const string MarkdownFile = "versus.md";
+
+    public static async Task<int> RunAsync(Invocation invocation)
+    {
+        ArgumentNullException.ThrowIfNull(invocation);
+        var options = VersusOptions.From(invocation.Options(VersusOptions.Names));
+        TextWriter output = Console.Out;
+        if (options.Report is { } directory)
+        {
+            ReportOutput.Prepare(directory);
+            output = new TranscriptWriter(Console.Out);
+        }
+
+        var cancel = CtrlC.FirstPressCancels(() =>
+        {
+            PeerGroup.StopAllNow();
+            ManagedCluster.StopAllNow();
+        });
+        invocation.PrintPreamble(output);
+        return await RunAsync(options, invocation.CommandText, invocation.LoadBefore, output, cancel);
+    }
+
+    public static async Task<int> RunAsync(VersusOptions options, string commandText, string loadBefore, TextWriter output, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(output);
+        var run = DateTimeOffset.UtcNow.ToString("MMddHHmmss", CultureInfo.InvariantCulture);
+        var settings = new BenchSettings(options.Urls ?? [], options.Duration, options.Warmup, 2_000_000)
+        {
+            Recorder = options.Report is null ? null : new RunRecorder(),
+        };
+        var results = new List<VersusResult>();
+        await using var lineup = await VersusLineup.StartAsync(options, run, output, cancellationToken);
+        output.WriteLine();
+        output.WriteLine($"== vs: DistSync beside {string.Join(", ", options.Peers.Select(VersusSystems.Title).DefaultIfEmpty("nothing"))} ==");
+        output.WriteLine($"  timing     {settings.Describe()}; closed loop: each worker does its operation back to back");
+        foreach (var workload in options.Workloads)
+        {
+            var levels = VersusWorkloads.Levels(workload, options.Levels);
+            output.WriteLine($"  {workload,-10} {VersusWorkloads.Operation(workload)}; {(levels.Count == 0 ? "not run: it needs a level above 1 worker" : $"at {string.Join(",", levels)} workers")}");
+        }
+
+        WriteDurability(output, lineup);
+        output.WriteLine("  note       every system runs on this machine the whole time (each in a process session of its own), idle while another is measured");
+        output.WriteLine();
+        try
+        {
+            foreach (var workload in options.Workloads)
+            {
+                foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
+                {
+                    foreach (var target in lineup.Targets.Where(t => t.Runs(workload)))
+                    {
+                        cancellationToken.ThrowIfCancellationRequested();
+                        output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {VersusSystems.Title(target.System)} ({target.Driver}) ...");
+                        await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
+                        var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {VersusSystems.Title(target.System)} {target.Driver}", workers,
+                            settings with { Driver = target.Driver }, prepared.Operation);
+                        results.Add(new VersusResult(workload, workers, target.System, target.Driver, level));
+                    }
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            output.WriteLine("stopped (Ctrl+C): the levels measured so far follow.");
+        }
+
+        var failed = results.Any(r => r.Level.Failed > 0);
+        lineup.KeepLogs = failed;
+        VersusTable.WriteText(output, results);
+        WriteDurability(output, lineup);
+        output.WriteLine($"  load average after the run: {MachineInfo.LoadAverage()} (1/5/15 min)");
+        output.WriteLine();
+        var markdown = Markdown(results, lineup, commandText, settings);
+        output.WriteLine("== summary (Markdown) ==");
+        output.WriteLine();
+        output.Write(markdown);
+        if (options.Report is { } directory && settings.Recorder is { } recorder)
+        {
+            output.Flush();
+            VersusReport.Write(directory, recorder, results, lineup, commandText, loadBefore, settings, markdown, output);
+        }
+
+        return failed ? 1 : 0;
+    }
+
+    private static void WriteDurability(TextWriter output, VersusLineup lineup)
+    {
+        foreach (var (system, version) in lineup.Versions)
+        {
+            output.WriteLine($"  durability {VersusSystems.Title(system)} ({version}): {VersusSystems.Durability(system)}");
+        }
+    }
+
+    /// <summary>The table with what a reader needs around it: machine, load, command, durability.</summary>
+    private static string Markdown(IReadOnlyList<VersusResult> results, VersusLineup lineup, string commandText, BenchSettings settings)
+    {
+        var text = new System.Text.StringBuilder();
+        text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {MachineInfo.Describe()}; every system and the load generator on this one machine; load average at the end {MachineInfo.LoadAverage()}.");
+        text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{commandText}` ({settings.Describe()}).");
+        text.AppendLine();
+        foreach (var (system, version) in lineup.Versions)
+        {
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **{VersusSystems.Title(system)}** ({version}): {VersusSystems.Durability(system)}.");
+        }
+
+        text.AppendLine();
+        text.Append(VersusTable.Markdown(results));
+        return text.ToString();
+    }
+}

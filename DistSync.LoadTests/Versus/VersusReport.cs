@@ -1,0 +1,62 @@
+using DistSync.LoadTests.Measurement;
+using DistSync.LoadTests.Reports;
+
+namespace DistSync.LoadTests.Versus;
+
+/// <summary><c>vs --report DIR</c>: the tool's report folder (every level as an endpoint, the ratio table, each side's durability) and <c>versus.md</c>.</summary>
+public static class VersusReport
+{
+    public static void Write(string directory, RunRecorder recorder, IReadOnlyList<VersusResult> results, VersusLineup lineup, string commandText,
+        string loadBefore, BenchSettings settings, string markdown, TextWriter output)
+    {
+        ArgumentNullException.ThrowIfNull(recorder);
+        ArgumentNullException.ThrowIfNull(results);
+        ArgumentNullException.ThrowIfNull(lineup);
+        ArgumentNullException.ThrowIfNull(settings);
+        ArgumentNullException.ThrowIfNull(output);
+        var described = new Dictionary<string, string>(StringComparer.Ordinal) { ["timing"] = settings.Describe() };
+        foreach (var (system, version) in lineup.Versions)
+        {
+            described[VersusSystems.Title(system)] = $"{version}; {VersusSystems.Durability(system)}";
+        }
+
+        var ratios = new ReportSection(
+            "DistSync / peer",
+            "ratios",
+            "Per workload and level: each side's ops/s, p50 and p99 (ms), and the ratio DistSync / peer per DistSync driver (ops/s above 1: DistSync ahead; p50 above 1: DistSync slower).",
+            ["workload", "workers", "peer", "peer ops/s", "peer p50", "peer p99", "DistSync driver", "DistSync ops/s", "DistSync p50", "DistSync p99", "ops/s ratio", "p50 ratio"],
+            [.. VersusTable.Compare(results).Select(c => (IReadOnlyList<string>)
+            [
+                c.Workload, c.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                VersusSystems.Title(VersusWorkloads.Peer(c.Workload)),
+                Figure(c.Peer?.Level.OpsPerSecond, "N0"), Figure(c.Peer?.Level.P50Ms, "F2"), Figure(c.Peer?.Level.P99Ms, "F2"),
+                c.DistSync?.Driver ?? "-",
+                Figure(c.DistSync?.Level.OpsPerSecond, "N0"), Figure(c.DistSync?.Level.P50Ms, "F2"), Figure(c.DistSync?.Level.P99Ms, "F2"),
+                VersusTable.Times(c.OpsRatio), VersusTable.Times(c.P50Ratio),
+            ])]);
+        var durability = new ReportSection("Durability", "durability", "What an acknowledged write survives on each side, as this run started it.",
+            ["system", "version", "durability"],
+            [.. lineup.Versions.Select(v => (IReadOnlyList<string>)[VersusSystems.Title(v.Key), v.Value, VersusSystems.Durability(v.Key)])]);
+        var report = new RunReport(
+            VersusCommand.Name,
+            commandText,
+            recorder.StartedAt,
+            DateTimeOffset.UtcNow,
+            MachineReport.Capture(loadBefore),
+            described,
+            recorder.Snapshot(),
+            [.. results.Select(r => r.Level)],
+            recorder.Windows(),
+            ["Each endpoint is one level of one system (closed-loop workers, measured after the warm-up); the systems ran one after another on this machine."])
+        {
+            Transcript = (output as TranscriptWriter)?.Text,
+            Sections = [ratios, durability],
+        };
+        ReportOutput.Write(report, directory, output);
+        File.WriteAllText(Path.Combine(directory, VersusCommand.MarkdownFile), markdown);
+        output.WriteLine($"markdown   {Path.GetFullPath(Path.Combine(directory, VersusCommand.MarkdownFile))}");
+    }
+
+    private static string Figure(double? value, string format) =>
+        value is { } v ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "-";
+}

@@ -1,0 +1,80 @@
+using System.Net.Http.Json;
+using DistSync.LoadTests.Cli;
+using DistSync.LoadTests.Cluster;
+using DistSync.LoadTests.Reports;
+using DistSync.LoadTests.Versus;
+using DistSync.Tests.Infrastructure;
+
+namespace DistSync.Tests.LoadTests;
+
+/// <summary>
+/// The <c>vs</c> command small and for real: etcd, NATS JetStream and Redis started by the tool as local processes, one
+/// DistSync cluster from the fixture (given with <c>--urls</c>), every workload for a second at 1 and 2 workers under
+/// both drivers; then everything the tool started must be gone.
+/// </summary>
+[Collection(ClusterCollection.Name)]
+[Trait("Category", "Integration")]
+public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : IClassFixture<VersusCommandTests.Cluster>, IDisposable
+{
+    private readonly string _dir = Path.Combine(Path.GetTempPath(), "distsync-tests", "vs-" + Guid.NewGuid().ToString("n"));
+
+    public sealed class Cluster() : ClusterFixture(new ClusterSettings());
+
+    [Fact]
+    public async Task Vs_EveryWorkloadAgainstEachPeer_EveryLevelOkTheRatiosPrintedAndNothingLeftRunning()
+    {
+        var urls = await SettledUrlsAsync();
+        var startedBefore = PeerGroup.StartedIds.Count;
+
+        var code = await VersusCommand.RunAsync(new Invocation(["vs", "--urls", urls, "--token", cluster.Tokens["admin"], "--levels", "1,2",
+            "--seconds", "1", "--warmup", "0", "--report", _dir]));
+
+        var report = ReportJson.Read(_dir);
+        var summary = string.Join("; ", report.Levels.Select(l => $"{l.Benchmark} {l.Level}: {l.Ok} ok, {l.Refused} refused, {l.Failed} failed {string.Join(", ", l.Details)}"));
+        Assert.True(code == 0, summary);
+        Assert.True(report.Levels.All(l => l.Ok > 0 && l.Failed == 0), summary);
+        // Pairs and round trips at 1 and 2 workers, contention, reads and hits at 2: each on its peer and under both drivers.
+        Assert.Equal(3 * (2 + 1 + 1 + 2 + 1), report.Levels.Count);
+        foreach (var (workload, peer) in new[] { ("locks", "etcd"), ("contended", "etcd"), ("reads", "etcd"), ("queue", "NATS JetStream"), ("cache", "Redis") })
+        {
+            Assert.Contains(report.Levels, l => l.Benchmark == workload && l.Level.Contains(peer, StringComparison.Ordinal));
+            Assert.Contains(report.Levels, l => l.Benchmark == workload && l.Driver == Drivers.Client);
+            Assert.Contains(report.Levels, l => l.Benchmark == workload && l.Driver == Drivers.Http);
+        }
+
+        // The Markdown table: a header, its rule, and per workload and level a row per driver, each with its ratio.
+        var rows = (await File.ReadAllLinesAsync(Path.Combine(_dir, VersusCommand.MarkdownFile), TestContext.Current.CancellationToken))
+            .Where(l => l.StartsWith("| ", StringComparison.Ordinal)).Skip(1).ToList();
+        Assert.Equal(2 * 7, rows.Count);
+        Assert.All(rows, r => Assert.Matches(@"\| [0-9.]+× \| [0-9.]+× \|$", r));
+        Assert.Contains(report.Sections, s => s.Id == "ratios" && s.Rows.Count == 2 * 7);
+        Assert.Contains(report.Sections, s => s.Id == "durability" && s.Rows.Count == 4);
+
+        // Three etcd members, three NATS servers and Redis, all stopped.
+        var started = PeerGroup.StartedIds.Skip(startedBefore).ToList();
+        Assert.Equal(7, started.Count);
+        Assert.All(started, pid => Assert.False(LinuxProcesses.IsAlive(pid), $"pid {pid} still runs"));
+    }
+
+    /// <summary>The node URLs once a leader is agreed and every node is in the queue's ring.</summary>
+    private async Task<string> SettledUrlsAsync()
+    {
+        await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, ClusterFixture.StartupTimeout);
+        await Eventually.UntilAsync(async () =>
+        {
+            using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
+            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
+            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
+            return cluster.NodeNames.All(members.Contains);
+        }, ClusterFixture.StartupTimeout, "every node in the ring");
+        return string.Join(',', cluster.NodeNames.Select(n => cluster.CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
+    }
+
+    public void Dispose()
+    {
+        if (Directory.Exists(_dir))
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+    }
+}
