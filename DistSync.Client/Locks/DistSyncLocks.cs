@@ -53,8 +53,10 @@ public sealed class DistSyncLocks : IAsyncDisposable
     {
         ArgumentException.ThrowIfNullOrEmpty(resource);
         using var activity = DistSyncTelemetry.Start("lock.inspect", resource);
+        // Any node answers it linearizably (a follower asks the leader for a read index, one message): spread over them
+        // all, reads do not queue at the leader's HTTP server.
         var answer = await _transport.SendAsync(HttpMethod.Get, $"/locks/resource?name={Uri.EscapeDataString(resource)}", null, Retry.Safe, "lock.inspect",
-            cancellationToken, await _router.LeaderAsync(cancellationToken).ConfigureAwait(false)).ConfigureAwait(false);
+            cancellationToken).ConfigureAwait(false);
         var body = answer.Body;
         return new LockInfo(
             resource,
