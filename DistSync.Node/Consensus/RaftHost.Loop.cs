@@ -73,7 +73,7 @@ public sealed partial class RaftHost
 
         NoteLogged(loaded.Entries);
         _persisted = loaded.HardState;
-        var options = new RaftOptions { Id = NodeId, Voters = Voters, ElectionTicks = _options.ElectionTicks, HeartbeatTicks = 1 };
+        var options = new RaftOptions { Id = NodeId, Voters = Voters, ElectionTicks = _options.ElectionTicks, HeartbeatTicks = _options.HeartbeatTicks };
         var raft = new RaftNode(options, new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries), new Random());
         LogOpened(loaded.Entries.Count, loaded.Snapshot?.Metadata.Index ?? 0, loaded.HardState.Term, loaded.HardState.Commit);
         _soft = new SoftState(raft.Role, raft.LeaderId, raft.Term);

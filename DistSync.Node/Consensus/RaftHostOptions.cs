@@ -7,12 +7,19 @@ public sealed class RaftHostOptions
 {
     public const string SectionName = "DistSync:Raft";
 
-    /// <summary>One Raft tick. Heartbeats go every tick; elections time out after 10–20 ticks (0.5–1 s by default).</summary>
+    /// <summary>One Raft tick. Elections time out after 10–20 ticks (0.5–1 s by default).</summary>
     [Range(typeof(TimeSpan), "00:00:00.005", "00:00:10")]
     public TimeSpan TickInterval { get; set; } = TimeSpan.FromMilliseconds(50);
 
     [Range(3, 1000)]
     public int ElectionTicks { get; set; } = 10;
+
+    /// <summary>
+    /// Ticks between a leader's heartbeats: every 100 ms by default, as etcd's, five or more to each election timeout.
+    /// Each is a message to every follower and an answer back, which is most of what an idle cluster does.
+    /// </summary>
+    [Range(1, 999)]
+    public int HeartbeatTicks { get; set; } = 2;
 
     /// <summary>Take a snapshot and compact the log after this many applied entries.</summary>
     [Range(10, 10_000_000)]

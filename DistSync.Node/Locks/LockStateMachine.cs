@@ -15,6 +15,7 @@ public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, Lock
     private readonly ConcurrentDictionary<(string Resource, string ClientId), TaskCompletionSource<LockEvent>> _waiters = new();
     private readonly LockTelemetry _telemetry;
     private LockTable _table = new();
+    private TaskCompletionSource _deadlineMoved = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public LockStateMachine(LockTelemetry telemetry)
     {
@@ -38,9 +39,17 @@ public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, Lock
         // entry has no leader time), and the later of the two applies, so time never goes back across the upgrade.
         decoded = decoded! with { NowMs = Math.Max(clockMs, decoded.NowMs) };
         LockOutcome outcome;
+        bool earlier;
         lock (_gate)
         {
+            var before = _table.NextDeadlineMs();
             outcome = _table.Apply(decoded, index);
+            earlier = _table.NextDeadlineMs() is { } after && (before is null || after < before);
+        }
+
+        if (earlier)
+        {
+            SignalDeadlineMoved();
         }
 
         Task<LockEvent>? wait = null;
@@ -100,6 +109,15 @@ public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, Lock
         }
     }
 
+    /// <summary>
+    /// Completes when an applied command (or a restored snapshot) brought the next deadline forward: a new lease, wait or
+    /// session that ends before everything known so far. Read it before <see cref="NextDeadlineMs"/>, so no move is missed.
+    /// </summary>
+    public Task DeadlineMoved => Volatile.Read(ref _deadlineMoved).Task;
+
+    private void SignalDeadlineMoved() =>
+        Interlocked.Exchange(ref _deadlineMoved, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
     public long? NextDeadlineMs()
     {
         lock (_gate)
@@ -134,6 +152,8 @@ public sealed class LockStateMachine : IReplicatedStateMachine<LockCommand, Lock
         {
             _table = table;
         }
+
+        SignalDeadlineMoved();
 
         // Waits that ended inside the snapshot produced no events here: settle them from the restored table.
         foreach (var ((resource, clientId), waiter) in _waiters)
