@@ -353,15 +353,28 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
-    public void Step_MessageFromNonVoterOrForSomeoneElse_Ignored()
+    public void Step_MessageWithoutSenderOrForSomeoneElse_Ignored()
     {
         var node = new RaftNode(RaftTestCluster.Options("node2", ["node1", "node2", "node3"]), null, new Random(3));
 
-        node.Step(new Message { Type = MessageType.Heartbeat, From = "intruder", To = "node2", Term = 9 });
+        node.Step(new Message { Type = MessageType.Heartbeat, From = "", To = "node2", Term = 9 });
         node.Step(new Message { Type = MessageType.Heartbeat, From = "node1", To = "node3", Term = 9 });
 
         Assert.Equal(0, node.Term);
         Assert.False(node.HasReady());
+    }
+
+    [Fact]
+    public void Step_HeartbeatFromLeaderOutsideOwnConfiguration_Followed()
+    {
+        // A node whose configuration lags (it missed the promotion of node4) must still follow node4 once it leads, or it
+        // could never catch up (etcd raft takes such messages too). Strangers are kept out by the transport's cluster key.
+        var node = new RaftNode(RaftTestCluster.Options("node2", ["node1", "node2", "node3"]), null, new Random(3));
+
+        node.Step(new Message { Type = MessageType.Heartbeat, From = "node4", To = "node2", Term = 9 });
+
+        Assert.Equal(9, node.Term);
+        Assert.Equal("node4", node.LeaderId);
     }
 
     [Fact]
