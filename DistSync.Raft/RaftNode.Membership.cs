@@ -255,6 +255,13 @@ public sealed partial class RaftNode
             _progress[_id] = new Progress(_log.LastIndex + 1, _options.MaxInflightAppends);
         }
 
+        if (_role is RaftRole.Candidate or RaftRole.PreCandidate && !config.IsVoter(_id))
+        {
+            // Removed while campaigning: the votes it gathers must not make it leader.
+            BecomeFollower(_term, null);
+            return;
+        }
+
         if (_role != RaftRole.Leader)
         {
             return;
