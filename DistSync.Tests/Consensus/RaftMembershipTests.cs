@@ -6,7 +6,7 @@ namespace DistSync.Tests.Consensus;
 /// Membership changes one server at a time with learners (Raft thesis §4.1, §4.2.1, §4.2.3), applied when their entry is
 /// applied, as etcd raft does.
 /// </summary>
-public sealed class MembershipTests
+public sealed class RaftMembershipTests
 {
     private static readonly string[] FourVoters = ["node1", "node2", "node3", "node4"];
 
