@@ -11,6 +11,8 @@ public enum ConfigChangeRefusal
     /// <summary>
     /// The leader has not yet committed an entry of its own term. Without this rule a change proposed by a new leader can
     /// overlap one an old leader left uncommitted and lose committed entries (Ongaro, raft-dev, 2015: the single-server bug).
+    /// With changes taking effect when applied, log order already keeps a change behind the new leader's first entry (etcd
+    /// raft relies on that); the explicit rule makes the refusal visible instead of a change that waits.
     /// </summary>
     LeaderNotCommittedInTerm,
 
@@ -28,6 +30,9 @@ public enum ConfigChangeRefusal
 
     /// <summary>Remove of an id that is neither voter nor learner.</summary>
     NotMember,
+
+    /// <summary>The node id is blank or longer than the wire format's ids (<see cref="MessageCodec.MaxIdBytes"/> bytes).</summary>
+    InvalidNodeId,
 
     /// <summary>The configuration would exceed <see cref="RaftConfiguration.MaxMembers"/> voters or learners.</summary>
     TooManyMembers,

@@ -14,7 +14,8 @@ namespace DistSync.Raft;
 /// a leader proposes a change only when no other is appended and not yet applied (one at a time, so any two
 /// configurations in use at once differ by one server and their majorities overlap, thesis §4.1), and only once it has
 /// committed an entry of its own term (so a change left uncommitted by an earlier leader cannot combine with its own:
-/// the single-server bug reported on raft-dev in 2015; etcd raft's pendingConfIndex rule covers both).
+/// the single-server bug reported on raft-dev in 2015; etcd raft's pendingConfIndex, set to the last index when a leader
+/// is elected, covers both).
 /// </para>
 /// <para>
 /// A removed leader keeps leading until its removal is applied: the entry commits by the configuration that was in effect,
@@ -65,9 +66,15 @@ public sealed partial class RaftNode
             return ProposeResult.TransferInProgress(_id);
         }
 
-        if (string.IsNullOrEmpty(change.NodeId) || change.Context.Length > ConfigChange.MaxContextBytes)
+        if (change.Context.Length > ConfigChange.MaxContextBytes)
         {
             return ProposeResult.TooLarge();
+        }
+
+        if (string.IsNullOrWhiteSpace(change.NodeId) || System.Text.Encoding.UTF8.GetByteCount(change.NodeId) > MessageCodec.MaxIdBytes)
+        {
+            return ProposeResult.ConfigChangeRefused(_id, ConfigChangeRefusal.InvalidNodeId,
+                $"a node id is 1 to {MessageCodec.MaxIdBytes} bytes of UTF-8, not blank");
         }
 
         if (_log.LastIndex - _log.Committed >= _options.MaxUncommittedEntries)
@@ -127,7 +134,7 @@ public sealed partial class RaftNode
     /// <summary>The index of a configuration entry appended and not yet applied, or 0. Scans the unapplied tail only.</summary>
     private long PendingConfigIndex()
     {
-        for (var index = _log.LastIndex; index > Math.Max(_log.Applied, _configIndex); index--)
+        for (var index = _log.LastIndex; index > Math.Max(Math.Max(_log.Applied, _configIndex), _log.SnapshotIndex); index--)
         {
             if (_log.At(index).Type == EntryType.ConfigChange)
             {

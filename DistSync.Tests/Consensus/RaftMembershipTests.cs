@@ -177,6 +177,21 @@ public sealed class RaftMembershipTests
         Assert.Equal((ProposeStatus.ConfigChangeRefused, ConfigChangeRefusal.NotMember, "node1"), (result.Status, result.Refusal, result.LeaderHint));
     }
 
+    [Theory]
+    [InlineData("")]
+    [InlineData(" ")]
+    [InlineData(null)]
+    public void ProposeConfigChange_BlankOrOverlongId_RefusedInvalidNodeId(string? id)
+    {
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect("node1");
+        var leader = cluster["node1"];
+
+        Assert.Equal(ConfigChangeRefusal.InvalidNodeId, leader.ProposeConfigChange(ConfigChange.AddLearner(id ?? new string('n', 256))).Refusal);
+        Assert.Equal(ProposeStatus.TooLarge, leader.ProposeConfigChange(ConfigChange.AddLearner("node4", new byte[ConfigChange.MaxContextBytes + 1])).Status);
+        Assert.True(leader.ProposeConfigChange(ConfigChange.AddLearner(new string('n', 255))).IsAccepted);
+    }
+
     [Fact]
     public void ProposeConfigChange_DuringLeadershipTransfer_TransferInProgress()
     {
