@@ -80,6 +80,31 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
+    public void Step_PreVoteWithinLeaderLease_IgnoredEvenFromAnUpToDateLog_4_2_3()
+    {
+        // Thesis §4.2.3: within the minimum election timeout of hearing from a leader, a (pre)vote request is not answered,
+        // whatever the candidate's log; once the lease lapses the same request is granted.
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect("node1");
+        var follower = cluster["node2"];
+        var preVote = new Message { Type = MessageType.PreVote, From = "node3", To = "node2", Term = 2, LogTerm = 1, Index = 99 };
+
+        follower.Step(preVote);
+        Assert.False(follower.HasReady());
+
+        cluster.Isolate("node2");
+        for (var i = 0; i < 10; i++)
+        {
+            follower.Tick();
+        }
+
+        follower.Step(preVote);
+        var answer = Assert.Single(follower.GetReady().Messages, m => m.Type == MessageType.PreVoteResponse);
+        Assert.False(answer.Reject);
+        Assert.Equal(1, follower.Term);
+    }
+
+    [Fact]
     public void Propose_ManyEntriesSlowFollower_BatchedAndInflightBounded_10_2()
     {
         var cluster = new RaftTestCluster(3, o =>
