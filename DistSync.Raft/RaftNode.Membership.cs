@@ -225,8 +225,7 @@ public sealed partial class RaftNode
     /// <summary>Makes <paramref name="config"/> the one in effect (etcd raft: switchToConfig).</summary>
     private void SwitchConfiguration(RaftConfiguration config, long index)
     {
-        var wasLeader = _role == RaftRole.Leader && _progress.Count > 0;
-        if (wasLeader && !config.IsVoter(_id))
+        if (_role == RaftRole.Leader && !config.IsVoter(_id))
         {
             HandOverBeforeLeaving(config);
         }
@@ -236,31 +235,7 @@ public sealed partial class RaftNode
         _voters = [.. config.Voters];
         _peers = [.. config.Voters.Concat(config.Learners).Where(id => id != _id)];
         _quorum = (_voters.Length / 2) + 1;
-
-        foreach (var id in _progress.Keys.ToList())
-        {
-            if (!config.IsMember(id))
-            {
-                _progress.Remove(id);
-            }
-        }
-
-        var added = new List<string>();
-        foreach (var id in config.Voters.Concat(config.Learners))
-        {
-            if (!_progress.ContainsKey(id))
-            {
-                // A promoted learner keeps its Progress object: only new members start afresh (etcd raft: confchange).
-                _progress[id] = new Progress(_log.LastIndex + 1, _options.MaxInflightAppends) { RecentActive = true };
-                added.Add(id);
-            }
-        }
-
-        if (!_progress.ContainsKey(_id))
-        {
-            // This node was removed: it keeps its own progress so that the log bookkeeping stays simple; it never leads.
-            _progress[_id] = new Progress(_log.LastIndex + 1, _options.MaxInflightAppends);
-        }
+        var added = ReconcileProgress(config);
 
         if (_role is RaftRole.Candidate or RaftRole.PreCandidate && !config.IsVoter(_id))
         {
@@ -298,6 +273,37 @@ public sealed partial class RaftNode
                 SendAppend(id, sendIfEmpty: true);
             }
         }
+    }
+
+    /// <summary>Drops the progress of members that left and starts it for those that joined; returns the joiners.</summary>
+    private List<string> ReconcileProgress(RaftConfiguration config)
+    {
+        foreach (var id in _progress.Keys.ToList())
+        {
+            if (id != _id && !config.IsMember(id))
+            {
+                _progress.Remove(id);
+            }
+        }
+
+        var added = new List<string>();
+        foreach (var id in config.Voters.Concat(config.Learners))
+        {
+            if (!_progress.ContainsKey(id))
+            {
+                // A promoted learner keeps its Progress object: only new members start afresh (etcd raft: confchange).
+                _progress[id] = new Progress(_log.LastIndex + 1, _options.MaxInflightAppends) { RecentActive = true };
+                added.Add(id);
+            }
+        }
+
+        // A node keeps its own progress even once removed (it never leads then): the persistence bookkeeping needs it.
+        if (!_progress.ContainsKey(_id))
+        {
+            _progress[_id] = new Progress(_log.LastIndex + 1, _options.MaxInflightAppends);
+        }
+
+        return added;
     }
 
     /// <summary>
