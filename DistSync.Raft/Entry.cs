@@ -6,6 +6,9 @@ public enum EntryType : byte
     /// <summary>A new leader's first entry; lets it commit entries of earlier terms (Raft §5.4.2).</summary>
     Empty = 0,
     Command = 1,
+
+    /// <summary>A membership change; <see cref="Entry.Data"/> is a <see cref="ConfigChange"/> (see <see cref="ConfigChange.Decode(ReadOnlySpan{byte}, out RaftConfiguration)"/>).</summary>
+    ConfigChange = 2,
 }
 
 /// <summary>One entry of the replicated log.</summary>
@@ -20,8 +23,20 @@ public readonly record struct HardState(long Term, string? VotedFor, long Commit
     public static readonly HardState Initial = new(0, null, 0);
 }
 
-/// <summary>Where a snapshot ends and which nodes vote in the configuration it captures.</summary>
-public sealed record SnapshotMetadata(long Index, long Term, IReadOnlyList<string> Voters);
+/// <summary>
+/// Where a snapshot ends and the configuration in effect at its index: who votes and who only learns. Snapshots
+/// written before learners existed carry no learners.
+/// </summary>
+public sealed record SnapshotMetadata(long Index, long Term, IReadOnlyList<string> Voters, IReadOnlyList<string> Learners)
+{
+    public SnapshotMetadata(long index, long term, IReadOnlyList<string> voters)
+        : this(index, term, voters, [])
+    {
+    }
+
+    /// <summary>The configuration the snapshot captures.</summary>
+    public RaftConfiguration Configuration => new(Voters, Learners);
+}
 
 /// <summary>A state-machine image covering every entry up to <see cref="SnapshotMetadata.Index"/>.</summary>
 public sealed record Snapshot(SnapshotMetadata Metadata, byte[] Data);

@@ -8,11 +8,13 @@ namespace DistSync.Raft;
 /// range throws <see cref="FormatException"/>, and no allocation is larger than the input justifies.
 /// <code>
 /// batch   = version:u8(1) count:varint message*
-/// message = type:u8 from:str to:str term logTerm index commit rejectHint:varint flags:u8(bit0 reject, bit1 snapshot)
-///           context:zigzag entryCount:varint entry* [snapshot]
+/// message = type:u8 from:str to:str term logTerm index commit rejectHint:varint
+///           flags:u8(bit0 reject, bit1 snapshot, bit2 snapshot has learners) context:zigzag entryCount:varint entry* [snapshot]
 /// entry   = index term:varint type:u8 len:varint data
-/// snapshot= index term:varint voterCount:varint str* len:varint data
+/// snapshot= index term:varint voterCount:varint str* [learnerCount:varint str*] len:varint data
 /// </code>
+/// The learner list (and its flag) is written only when there are learners, so a cluster without learners sends the bytes
+/// it sent before learners existed, and a node not yet upgraded refuses (unknown flag) only what it could not understand.
 /// </summary>
 public static partial class MessageCodec
 {
@@ -22,6 +24,7 @@ public static partial class MessageCodec
     private const int MaxVoters = 64;
     private const byte FlagReject = 1;
     private const byte FlagSnapshot = 2;
+    private const byte FlagLearners = 4;
 
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
@@ -108,6 +111,15 @@ public static partial class MessageCodec
             {
                 size += StringSize(voter);
             }
+
+            if (s.Metadata.Learners.Count > 0)
+            {
+                size += VarintSize((ulong)s.Metadata.Learners.Count);
+                foreach (var learner in s.Metadata.Learners)
+                {
+                    size += StringSize(learner);
+                }
+            }
         }
 
         return size;
@@ -123,7 +135,8 @@ public static partial class MessageCodec
         w.Varint(Unsigned(m.Index));
         w.Varint(Unsigned(m.Commit));
         w.Varint(Unsigned(m.RejectHint));
-        w.Byte((byte)((m.Reject ? FlagReject : 0) | (m.Snapshot is null ? 0 : FlagSnapshot)));
+        var hasLearners = m.Snapshot is { Metadata.Learners.Count: > 0 };
+        w.Byte((byte)((m.Reject ? FlagReject : 0) | (m.Snapshot is null ? 0 : FlagSnapshot) | (hasLearners ? FlagLearners : 0)));
         w.Varint(ZigZag(m.Context));
         w.Varint((ulong)m.Entries.Count);
         for (var i = 0; i < m.Entries.Count; i++)
@@ -144,6 +157,11 @@ public static partial class MessageCodec
             foreach (var voter in s.Metadata.Voters)
             {
                 w.String(voter);
+            }
+
+            if (hasLearners)
+            {
+                WriteIds(ref w, s.Metadata.Learners);
             }
 
             w.Varint((ulong)s.Data.Length);
@@ -167,7 +185,7 @@ public static partial class MessageCodec
         var commit = r.Long();
         var rejectHint = r.Long();
         var flags = r.Byte();
-        if ((flags & ~(FlagReject | FlagSnapshot)) != 0)
+        if ((flags & ~(FlagReject | FlagSnapshot | FlagLearners)) != 0 || (flags & (FlagSnapshot | FlagLearners)) == FlagLearners)
         {
             throw new FormatException($"Unknown message flags {flags}.");
         }
@@ -185,7 +203,7 @@ public static partial class MessageCodec
                 var entryIndex = r.Long();
                 var entryTerm = r.Long();
                 var entryType = (EntryType)r.Byte();
-                if (entryType is not (EntryType.Empty or EntryType.Command))
+                if (entryType is not (EntryType.Empty or EntryType.Command or EntryType.ConfigChange))
                 {
                     throw new FormatException($"Unknown entry type {(byte)entryType}.");
                 }
@@ -218,7 +236,8 @@ public static partial class MessageCodec
                 voters[i] = r.String();
             }
 
-            snapshot = new Snapshot(new SnapshotMetadata(snapIndex, snapTerm, voters), r.Blob());
+            var learners = (flags & FlagLearners) != 0 ? ReadIds(ref r) : [];
+            snapshot = new Snapshot(new SnapshotMetadata(snapIndex, snapTerm, voters, learners), r.Blob());
         }
 
         if (type == MessageType.InstallSnapshot && snapshot is null)

@@ -17,10 +17,19 @@ public enum ProposeStatus
 
     /// <summary>Too many entries await commit (<see cref="RaftOptions.MaxUncommittedEntries"/>); retry later.</summary>
     Overloaded,
+
+    /// <summary>A configuration change that cannot be made now or at all; <see cref="ProposeResult.Refusal"/> says why (an API's 409).</summary>
+    ConfigChangeRefused,
 }
 
 /// <summary>The outcome of <see cref="RaftNode.Propose"/>. An accepted entry is applied when it shows up in a Ready's committed entries with the same index and term.</summary>
-public readonly record struct ProposeResult(ProposeStatus Status, long Index, long Term, string? LeaderHint)
+public readonly record struct ProposeResult(
+    ProposeStatus Status,
+    long Index,
+    long Term,
+    string? LeaderHint,
+    ConfigChangeRefusal Refusal = ConfigChangeRefusal.None,
+    string? Reason = null)
 {
     public bool IsAccepted => Status == ProposeStatus.Accepted;
 
@@ -33,4 +42,7 @@ public readonly record struct ProposeResult(ProposeStatus Status, long Index, lo
     public static ProposeResult TooLarge() => new(ProposeStatus.TooLarge, 0, 0, null);
 
     public static ProposeResult Overloaded(string? leaderHint) => new(ProposeStatus.Overloaded, 0, 0, leaderHint);
+
+    public static ProposeResult ConfigChangeRefused(string leader, ConfigChangeRefusal refusal, string reason) =>
+        new(ProposeStatus.ConfigChangeRefused, 0, 0, leader, refusal, reason);
 }

@@ -13,7 +13,7 @@ public sealed partial class RaftNode
     /// <summary>Starts an election now, as if the election timeout fired (tests and host bootstrap).</summary>
     internal void CampaignNow()
     {
-        if (_role != RaftRole.Leader)
+        if (_role != RaftRole.Leader && Promotable)
         {
             Campaign(_options.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
         }
@@ -22,7 +22,13 @@ public sealed partial class RaftNode
     private void TickElection()
     {
         _electionElapsed++;
-        if (_electionElapsed >= _randomizedElectionTimeout)
+        if (_electionElapsed >= _randomizedElectionTimeout && !Promotable)
+        {
+            // A learner (or a removed node) never campaigns (thesis §4.2.1). The count stays past the timeout, so the
+            // leader lease it keeps for vote requests (StepTerm) lapses as for a voter, and stops there.
+            _electionElapsed = _randomizedElectionTimeout;
+        }
+        else if (_electionElapsed >= _randomizedElectionTimeout)
         {
             _electionElapsed = 0;
             Campaign(_options.PreVote ? CampaignKind.PreElection : CampaignKind.Election);
@@ -99,8 +105,13 @@ public sealed partial class RaftNode
         }
 
         var context = kind == CampaignKind.Transfer ? Message.TransferContext : 0;
-        foreach (var peer in _peers)
+        foreach (var peer in _voters)
         {
+            if (peer == _id)
+            {
+                continue;
+            }
+
             Send(new Message
             {
                 Type = voteType,
@@ -174,8 +185,13 @@ public sealed partial class RaftNode
         _votes.TryAdd(voter, granted);
         var yes = 0;
         var no = 0;
-        foreach (var vote in _votes.Values)
+        foreach (var (from, vote) in _votes)
         {
+            if (!_config.IsVoter(from))
+            {
+                continue; // a learner, or a node our configuration does not know: its vote does not count
+            }
+
             if (vote)
             {
                 yes++;

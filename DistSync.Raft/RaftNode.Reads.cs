@@ -14,11 +14,13 @@ public sealed partial class RaftNode
     /// <summary>A read by this host (<see cref="Origin"/> null) or one forwarded by a follower.</summary>
     private readonly record struct ReadRequest(string? Origin, long RequestId);
 
-    private sealed class ReadRound(long context, long index, ulong acks)
+    private sealed class ReadRound(long context, long index)
     {
         public long Context { get; } = context;
         public long Index { get; } = index;
-        public ulong Acks { get; set; } = acks;
+
+        // Who acknowledged the round; counted against the voters when checked, as the configuration may change meanwhile.
+        public HashSet<string> Acks { get; } = new(StringComparer.Ordinal);
 
         // Still collecting requests: its heartbeats have not left in a Ready yet.
         public bool Open { get; set; } = true;
@@ -95,7 +97,8 @@ public sealed partial class RaftNode
             return;
         }
 
-        var round = new ReadRound(++_readSequence, _log.Committed, VoterBit(_id));
+        var round = new ReadRound(++_readSequence, _log.Committed);
+        round.Acks.Add(_id);
         round.Requests.Add(request);
         _readRounds.Add(round);
         BroadcastHeartbeat(round.Context);
@@ -129,9 +132,10 @@ public sealed partial class RaftNode
         }
 
         var round = _readRounds[found];
-        round.Acks |= VoterBit(from);
-        if (ulong.PopCount(round.Acks) < (ulong)_quorum)
+        round.Acks.Add(from);
+        if (round.Acks.Count(_config.IsVoter) < _quorum)
         {
+            // Learners' acks do not count toward the ReadIndex quorum.
             return;
         }
 
@@ -198,6 +202,4 @@ public sealed partial class RaftNode
             });
         }
     }
-
-    private ulong VoterBit(string voter) => 1UL << Array.IndexOf(_voters, voter);
 }

@@ -92,6 +92,9 @@ public sealed partial class RaftNode
         if (ready.CommittedEntries.Count > 0)
         {
             _log.AppliedTo(ready.CommittedEntries[^1].Index);
+
+            // Applied-time configuration changes (see RaftNode.Membership.cs): the host has applied these entries.
+            ApplyConfigEntries(ready.CommittedEntries);
         }
     }
 

@@ -225,6 +225,7 @@ public sealed partial class RaftNode
             else
             {
                 _log.RestoreSnapshot(snapshot);
+                RestoreConfigurationFrom(snapshot.Metadata);
             }
         }
 
@@ -233,7 +234,11 @@ public sealed partial class RaftNode
 
     private void HandleAppendResponse(Message m)
     {
-        var pr = _progress[m.From];
+        if (!_progress.TryGetValue(m.From, out var pr) || m.From == _id)
+        {
+            return; // not (or no longer) a member
+        }
+
         pr.RecentActive = true;
         if (m.Reject)
         {
@@ -294,7 +299,11 @@ public sealed partial class RaftNode
 
     private void HandleHeartbeatResponse(Message m)
     {
-        var pr = _progress[m.From];
+        if (!_progress.TryGetValue(m.From, out var pr) || m.From == _id)
+        {
+            return; // not (or no longer) a member
+        }
+
         pr.RecentActive = true;
         pr.ProbeSent = false;
         if (pr.State == ProgressState.Replicate && pr.Inflights.Full)

@@ -26,7 +26,8 @@ public sealed partial class RaftNode
 
     private bool StartTransfer(string target)
     {
-        if (target == _id || !_progress.TryGetValue(target, out var pr))
+        // A learner cannot lead: only a voter is a transfer target (etcd raft refuses learners too).
+        if (target == _id || !_config.IsVoter(target) || !_progress.TryGetValue(target, out var pr))
         {
             return false;
         }

@@ -17,9 +17,11 @@ public sealed partial class RaftNode
     private readonly RaftOptions _options;
     private readonly Random _random;
     private readonly string _id;
-    private readonly string[] _voters;
-    private readonly string[] _peers;
-    private readonly int _quorum;
+    // From the applied configuration (see RaftNode.Membership.cs): voters, every other member (voters and learners,
+    // whom a leader replicates to), and a majority of the voters.
+    private string[] _voters = [];
+    private string[] _peers = [];
+    private int _quorum;
     private readonly RaftLog _log = new();
     private readonly Dictionary<string, Progress> _progress = new(StringComparer.Ordinal);
     private readonly Dictionary<string, bool> _votes = new(StringComparer.Ordinal);
@@ -43,23 +45,23 @@ public sealed partial class RaftNode
         _options = options;
         _random = random;
         _id = options.Id;
-        _voters = [.. options.Voters];
-        _peers = Array.FindAll(_voters, v => v != _id);
-        _quorum = (_voters.Length / 2) + 1;
-        foreach (var voter in _voters)
-        {
-            _progress[voter] = new Progress(1, options.MaxInflightAppends);
-        }
-
+        var initial = new RaftConfiguration([.. options.Voters], [.. options.Learners]);
+        var initialIndex = 0L;
         if (restored is not null)
         {
             _log.Restore(restored);
-            var hardState = restored.HardState;
-            if (hardState.VotedFor is { } votedFor && !_progress.ContainsKey(votedFor))
+            if (restored.Snapshot is { Metadata.Voters.Count: > 0 } snapshot)
             {
-                throw new InvalidOperationException($"Persisted vote for '{votedFor}', who is not a voter.");
+                initial = snapshot.Metadata.Configuration;
+                initialIndex = snapshot.Metadata.Index;
             }
+        }
 
+        // A vote may name a node since removed: votes are not checked against the configuration.
+        RestoreConfiguration(initial, initialIndex);
+        if (restored is not null)
+        {
+            var hardState = restored.HardState;
             _term = hardState.Term;
             _vote = hardState.VotedFor;
             _lastHardState = hardState;
@@ -93,12 +95,13 @@ public sealed partial class RaftNode
             {
                 foreach (var (peer, pr) in _progress)
                 {
-                    progress[peer] = new PeerProgress(pr.Match, pr.Next, pr.State, pr.RecentActive, pr.Inflights.Count);
+                    progress[peer] = new PeerProgress(pr.Match, pr.Next, pr.State, pr.RecentActive, pr.Inflights.Count,
+                        _config.IsLearner(peer), Math.Max(0, _log.Committed - pr.Match));
                 }
             }
 
             return new RaftStatus(_id, _role, _term, _leader, _vote, _log.Committed, _log.Applied, _log.LastIndex,
-                _log.SnapshotIndex, _log.Count, _transferee, progress);
+                _log.SnapshotIndex, _log.Count, _transferee, progress, _config);
         }
     }
 
@@ -146,7 +149,8 @@ public sealed partial class RaftNode
 
     /// <summary>
     /// The host took a snapshot of its state machine at <paramref name="appliedIndex"/> (and saved it): it becomes the
-    /// log's snapshot and older entries are dropped from memory. Ignored when not newer than the current snapshot.
+    /// log's snapshot, with the configuration in effect at that index (<see cref="ConfigurationAt"/>), and older entries
+    /// are dropped from memory. Ignored when not newer than the current snapshot.
     /// </summary>
     public void Compact(long appliedIndex, byte[] stateMachineSnapshot)
     {
@@ -166,15 +170,20 @@ public sealed partial class RaftNode
             throw new InvalidOperationException($"No term for applied index {appliedIndex}.");
         }
 
-        var snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, [.. _voters]), stateMachineSnapshot);
+        var config = ConfigurationAt(appliedIndex);
+        var snapshot = new Snapshot(new SnapshotMetadata(appliedIndex, term, config.Voters, config.Learners), stateMachineSnapshot);
         _log.Compact(appliedIndex, snapshot);
+        TrimConfigHistory(appliedIndex);
     }
 
     /// <summary>Handles a message from a peer.</summary>
     public void Step(Message message)
     {
         ArgumentNullException.ThrowIfNull(message);
-        if (message.To != _id || message.From == _id || !_progress.ContainsKey(message.From))
+        // Messages from nodes outside our configuration are taken: a node whose configuration lags must still follow a
+        // leader it does not know yet, and vote for it (etcd raft does the same). Responses from non-members are dropped
+        // by the leader; a removed node's campaigns are held off by the leader lease in StepTerm (thesis §4.2.3).
+        if (message.To != _id || message.From == _id || string.IsNullOrEmpty(message.From))
         {
             return;
         }
@@ -288,8 +297,8 @@ public sealed partial class RaftNode
                 _leader = m.From;
                 HandleSnapshot(m);
                 break;
-            case MessageType.TimeoutNow:
-                // Thesis §3.10: the leader says we are caught up; campaign at once, skipping pre-vote.
+            case MessageType.TimeoutNow when Promotable:
+                // Thesis §3.10: the leader says we are caught up; campaign at once, skipping pre-vote. A learner never does.
                 Campaign(CampaignKind.Transfer);
                 break;
         }

@@ -3,11 +3,20 @@ namespace DistSync.Raft;
 /// <summary>Settings of one Raft node. Time is counted in ticks; the host decides how long a tick is.</summary>
 public sealed class RaftOptions
 {
-    /// <summary>This node's id; must be one of <see cref="Voters"/>.</summary>
+    /// <summary>This node's id; must be one of <see cref="Voters"/> or <see cref="Learners"/>.</summary>
     public string Id { get; set; } = "";
 
-    /// <summary>Every voting member, this node included. Membership is static.</summary>
+    /// <summary>
+    /// The voters of the configuration the log starts from (a cluster's founding members). Only the initial configuration:
+    /// a snapshot's configuration and the configuration-change entries of the log take over from it (thesis §4.1).
+    /// </summary>
     public IReadOnlyList<string> Voters { get; set; } = [];
+
+    /// <summary>
+    /// The learners of the initial configuration (default none). A node joining a running cluster may start with itself
+    /// as the only learner and no voters: it learns the real configuration from the leader's log or snapshot.
+    /// </summary>
+    public IReadOnlyList<string> Learners { get; set; } = [];
 
     /// <summary>Ticks a follower waits without hearing from a leader before it campaigns (randomized in [n, 2n)).</summary>
     public int ElectionTicks { get; set; } = 10;
@@ -47,28 +56,22 @@ public sealed class RaftOptions
             throw new ArgumentException("Id must be set.", nameof(Id));
         }
 
-        if (Voters is null || Voters.Count == 0)
+        if (Voters is null || Learners is null)
         {
-            throw new ArgumentException("Voters must list at least this node.", nameof(Voters));
+            throw new ArgumentException("Voters and Learners must be lists.", nameof(Voters));
         }
 
-        if (Voters.Count > 64)
+        var initial = new RaftConfiguration(Voters, Learners);
+        initial.Validate(nameof(Voters));
+        if (!initial.IsMember(Id))
         {
-            throw new ArgumentException("At most 64 voters are supported.", nameof(Voters));
+            throw new ArgumentException($"Voters or Learners must contain this node's id '{Id}'.", nameof(Voters));
         }
 
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var voter in Voters)
+        if (Voters.Count == 0 && Learners.Count != 1)
         {
-            if (string.IsNullOrWhiteSpace(voter) || !seen.Add(voter))
-            {
-                throw new ArgumentException($"Voters must be distinct non-empty ids; '{voter}' is not.", nameof(Voters));
-            }
-        }
-
-        if (!seen.Contains(Id))
-        {
-            throw new ArgumentException($"Voters must contain this node's id '{Id}'.", nameof(Voters));
+            // Only a joining learner starts without voters, knowing no one else yet.
+            throw new ArgumentException("Voters must list at least one node, unless this node is the only learner (joining).", nameof(Voters));
         }
 
         if (ElectionTicks < 2)

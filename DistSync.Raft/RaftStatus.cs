@@ -1,6 +1,9 @@
 namespace DistSync.Raft;
 
-/// <summary>A snapshot of a node's Raft state for status endpoints and metrics.</summary>
+/// <summary>
+/// A snapshot of a node's Raft state for status endpoints and metrics. <see cref="Configuration"/> is the configuration
+/// this node has applied; <see cref="Progress"/> (on the leader only) covers voters and learners alike.
+/// </summary>
 public sealed record RaftStatus(
     string Id,
     RaftRole Role,
@@ -13,4 +16,5 @@ public sealed record RaftStatus(
     long SnapshotIndex,
     int EntriesInMemory,
     string? TransferTarget,
-    IReadOnlyDictionary<string, PeerProgress> Progress);
+    IReadOnlyDictionary<string, PeerProgress> Progress,
+    RaftConfiguration Configuration);

@@ -53,7 +53,7 @@ public sealed class LoggedStamps
         _unapplied.RemoveRange(keep, _unapplied.Count - keep);
         foreach (var entry in entries)
         {
-            if (entry.Index > _appliedIndex && CommandEnvelope.LeaderTimeOf(entry.Data) is { } stamp)
+            if (entry.Index > _appliedIndex && entry.Type == EntryType.Command && CommandEnvelope.LeaderTimeOf(entry.Data) is { } stamp)
             {
                 _unapplied.Add((entry.Index, stamp));
             }

@@ -143,7 +143,7 @@ public sealed partial class RaftHost
             var ready = raft.GetReady();
             Process(writer, ready);
             raft.Advance(ready, persisted: false);
-            CompactIfDue(storage, writer);
+            CompactIfDue(raft, storage, writer);
         }
 
         _status = raft.Status;

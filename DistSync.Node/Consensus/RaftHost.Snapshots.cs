@@ -24,7 +24,7 @@ public sealed partial class RaftHost
     /// <summary>Set by the WAL writer once the snapshot is recorded (or found superseded); read by the loop.</summary>
     private (SnapshotSave Save, bool Recorded)? _snapshotSaved;
 
-    private void CompactIfDue(RaftStorage storage, RaftWalWriter writer)
+    private void CompactIfDue(RaftNode raft, RaftStorage storage, RaftWalWriter writer)
     {
         if (_snapshotInFlight || _appliedIndex - _snapshotIndex < _options.SnapshotEvery)
         {
@@ -32,7 +32,9 @@ public sealed partial class RaftHost
         }
 
         var started = Stopwatch.GetTimestamp();
-        var metadata = new SnapshotMetadata(_appliedIndex, _appliedTerm, Voters);
+        // The configuration in effect at the applied index, as the core will record it when it compacts to this snapshot.
+        var config = raft.ConfigurationAt(_appliedIndex);
+        var metadata = new SnapshotMetadata(_appliedIndex, _appliedTerm, config.Voters, config.Learners);
         List<(byte Tag, byte[] Data)> parts = [(ClockSnapshotTag, EncodeClock(_appliedClockMs))];
         parts.AddRange(_machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())));
         var taken = Stopwatch.GetElapsedTime(started);

@@ -12,16 +12,21 @@ namespace DistSync.Node.Consensus;
 /// peer go between its pieces. A chunk names everything needed to put it back in place, so any stream of chunks (the
 /// peer stream today; a new member's catch-up or a backup later) is reassembled by <see cref="SnapshotAssembler"/>.
 /// <code>
-/// chunk = version:u8(1) from:id to:id term:i64 commit:i64 index:i64 snapshotTerm:i64 voterCount:u8 id*
-///         totalBytes:i64 offset:i64 checksum:u32 dataLength:i32 data
+/// chunk = version:u8(1|2) from:id to:id term:i64 commit:i64 index:i64 snapshotTerm:i64 voterCount:u8 id*
+///         [learnerCount:u8 id*, version 2 only] totalBytes:i64 offset:i64 checksum:u32 dataLength:i32 data
 /// id    = length:u8 UTF-8
 /// </code>
+/// Version 2 adds the snapshot's learners. A chunk is written as version 1 when there are none, so nodes not yet
+/// upgraded keep reading what they read before; both versions are read.
 /// Integers are little-endian. <see cref="Checksum"/> is the CRC-32 of the snapshot's bytes from 0 to the end of this
 /// chunk, so each chunk checks everything before it and the last one checks the whole snapshot.
 /// </summary>
 public sealed record SnapshotChunk
 {
     public const byte Version = 1;
+
+    /// <summary>The version that carries learners.</summary>
+    public const byte VersionWithLearners = 2;
 
     /// <summary>
     /// Snapshot bytes per chunk. A heartbeat queued behind a chunk waits for its write: 1 MiB takes a few milliseconds
@@ -69,6 +74,15 @@ public sealed record SnapshotChunk
             foreach (var voter in Metadata.Voters)
             {
                 size += IdBytes(voter);
+            }
+
+            if (Metadata.Learners.Count > 0)
+            {
+                size += 1;
+                foreach (var learner in Metadata.Learners)
+                {
+                    size += IdBytes(learner);
+                }
             }
 
             return size;
@@ -121,9 +135,9 @@ public sealed record SnapshotChunk
     /// <summary>Writes the chunk into <paramref name="destination"/> (at least <see cref="EncodedBytes"/> long); returns the bytes written.</summary>
     public int Encode(Span<byte> destination)
     {
-        if (Metadata.Voters.Count > MaxVoters)
+        if (Metadata.Voters.Count > MaxVoters || Metadata.Learners.Count > MaxVoters)
         {
-            throw new ArgumentException($"A snapshot chunk names at most {MaxVoters} voters.", nameof(destination));
+            throw new ArgumentException($"A snapshot chunk names at most {MaxVoters} voters and {MaxVoters} learners.", nameof(destination));
         }
 
         var size = EncodedBytes;
@@ -133,7 +147,8 @@ public sealed record SnapshotChunk
         }
 
         var position = 0;
-        destination[position++] = Version;
+        var withLearners = Metadata.Learners.Count > 0;
+        destination[position++] = withLearners ? VersionWithLearners : Version;
         position += WriteId(destination[position..], From);
         position += WriteId(destination[position..], To);
         position += WriteLong(destination[position..], Term);
@@ -144,6 +159,15 @@ public sealed record SnapshotChunk
         foreach (var voter in Metadata.Voters)
         {
             position += WriteId(destination[position..], voter);
+        }
+
+        if (withLearners)
+        {
+            destination[position++] = (byte)Metadata.Learners.Count;
+            foreach (var learner in Metadata.Learners)
+            {
+                position += WriteId(destination[position..], learner);
+            }
         }
 
         position += WriteLong(destination[position..], TotalBytes);
@@ -165,7 +189,7 @@ public sealed record SnapshotChunk
         var span = source.Span;
         var position = 0;
         var version = ReadByte(span, ref position);
-        if (version != Version)
+        if (version is not (Version or VersionWithLearners))
         {
             throw new FormatException($"Unknown snapshot chunk version {version}.");
         }
@@ -182,10 +206,17 @@ public sealed record SnapshotChunk
             throw new FormatException($"Snapshot chunk of index {index} with {voterCount} voters.");
         }
 
-        var voters = new string[voterCount];
-        for (var i = 0; i < voters.Length; i++)
+        var voters = ReadIds(span, ref position, voterCount);
+        string[] learners = [];
+        if (version == VersionWithLearners)
         {
-            voters[i] = ReadId(span, ref position);
+            var learnerCount = ReadByte(span, ref position);
+            if (learnerCount > MaxVoters)
+            {
+                throw new FormatException($"Snapshot chunk with {learnerCount} learners.");
+            }
+
+            learners = ReadIds(span, ref position, learnerCount);
         }
 
         var total = ReadLong(span, ref position);
@@ -210,7 +241,7 @@ public sealed record SnapshotChunk
             To = to,
             Term = term,
             Commit = commit,
-            Metadata = new SnapshotMetadata(index, snapshotTerm, voters),
+            Metadata = new SnapshotMetadata(index, snapshotTerm, voters, learners),
             TotalBytes = total,
             Offset = offset,
             Data = source[position..],
@@ -262,6 +293,17 @@ public sealed record SnapshotChunk
         var value = BinaryPrimitives.ReadInt64LittleEndian(span[position..]);
         position += 8;
         return value >= 0 ? value : throw new FormatException($"Negative value {value} in a snapshot chunk.");
+    }
+
+    private static string[] ReadIds(ReadOnlySpan<byte> span, ref int position, int count)
+    {
+        var ids = new string[count];
+        for (var i = 0; i < ids.Length; i++)
+        {
+            ids[i] = ReadId(span, ref position);
+        }
+
+        return ids;
     }
 
     private static string ReadId(ReadOnlySpan<byte> span, ref int position)

@@ -80,6 +80,31 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
+    public void Step_PreVoteWithinLeaderLease_IgnoredEvenFromAnUpToDateLog_4_2_3()
+    {
+        // Thesis §4.2.3: within the minimum election timeout of hearing from a leader, a (pre)vote request is not answered,
+        // whatever the candidate's log; once the lease lapses the same request is granted.
+        var cluster = new RaftTestCluster(3);
+        cluster.Elect("node1");
+        var follower = cluster["node2"];
+        var preVote = new Message { Type = MessageType.PreVote, From = "node3", To = "node2", Term = 2, LogTerm = 1, Index = 99 };
+
+        follower.Step(preVote);
+        Assert.False(follower.HasReady());
+
+        cluster.Isolate("node2");
+        for (var i = 0; i < 10; i++)
+        {
+            follower.Tick();
+        }
+
+        follower.Step(preVote);
+        var answer = Assert.Single(follower.GetReady().Messages, m => m.Type == MessageType.PreVoteResponse);
+        Assert.False(answer.Reject);
+        Assert.Equal(1, follower.Term);
+    }
+
+    [Fact]
     public void Propose_ManyEntriesSlowFollower_BatchedAndInflightBounded_10_2()
     {
         var cluster = new RaftTestCluster(3, o =>
@@ -353,15 +378,28 @@ public sealed class RaftFeatureTests
     }
 
     [Fact]
-    public void Step_MessageFromNonVoterOrForSomeoneElse_Ignored()
+    public void Step_MessageWithoutSenderOrForSomeoneElse_Ignored()
     {
         var node = new RaftNode(RaftTestCluster.Options("node2", ["node1", "node2", "node3"]), null, new Random(3));
 
-        node.Step(new Message { Type = MessageType.Heartbeat, From = "intruder", To = "node2", Term = 9 });
+        node.Step(new Message { Type = MessageType.Heartbeat, From = "", To = "node2", Term = 9 });
         node.Step(new Message { Type = MessageType.Heartbeat, From = "node1", To = "node3", Term = 9 });
 
         Assert.Equal(0, node.Term);
         Assert.False(node.HasReady());
+    }
+
+    [Fact]
+    public void Step_HeartbeatFromLeaderOutsideOwnConfiguration_Followed()
+    {
+        // A node whose configuration lags (it missed the promotion of node4) must still follow node4 once it leads, or it
+        // could never catch up (etcd raft takes such messages too). Strangers are kept out by the transport's cluster key.
+        var node = new RaftNode(RaftTestCluster.Options("node2", ["node1", "node2", "node3"]), null, new Random(3));
+
+        node.Step(new Message { Type = MessageType.Heartbeat, From = "node4", To = "node2", Term = 9 });
+
+        Assert.Equal(9, node.Term);
+        Assert.Equal("node4", node.LeaderId);
     }
 
     [Fact]

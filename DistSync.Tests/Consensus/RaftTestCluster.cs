@@ -26,6 +26,7 @@ internal sealed class RaftTestCluster
         }
     }
 
+    /// <summary>The founding voters node1..nodeN.</summary>
     public string[] Ids { get; }
 
     public Dictionary<string, List<Entry>> Applied { get; } = new(StringComparer.Ordinal);
@@ -50,9 +51,55 @@ internal sealed class RaftTestCluster
 
     public static byte[] Command(string text) => Encoding.UTF8.GetBytes(text);
 
-    public void Isolate(string id) => _cut.Isolate(id, Ids);
+    public void Isolate(string id) => _cut.Isolate(id, [.. _nodes.Keys]);
+
+    /// <summary>
+    /// Starts a node that will join as a learner: it knows only itself until the leader's log or snapshot tells it the
+    /// configuration. Nothing reaches it before the leader adds it.
+    /// </summary>
+    public RaftNode AddNode(string id, Action<RaftOptions>? configure = null)
+    {
+        var options = new RaftOptions { Id = id, Voters = [], Learners = [id], ElectionTicks = 10, HeartbeatTicks = 1 };
+        configure?.Invoke(options);
+        var node = new RaftNode(options, null, new Random(id.GetHashCode(StringComparison.Ordinal)));
+        _nodes[id] = node;
+        Applied[id] = [];
+        Reads[id] = [];
+        return node;
+    }
+
+    /// <summary>
+    /// Restarts <paramref name="id"/> from what it persisted (everything it was handed: the test network persists at once):
+    /// its snapshot, the entries after it and its hard state; the host would apply the committed entries again.
+    /// </summary>
+    public RaftNode Restart(string id, RaftOptions options)
+    {
+        var old = _nodes[id];
+        var log = old.Log;
+        var entries = new List<Entry>();
+        for (var index = log.FirstIndex; index <= log.LastIndex; index++)
+        {
+            entries.Add(log.At(index));
+        }
+
+        var status = old.Status;
+        var persisted = new PersistedState(new HardState(status.Term, status.VotedFor, status.Commit), log.Snapshot, entries);
+        var node = new RaftNode(options, persisted, new Random(7));
+        _nodes[id] = node;
+        return node;
+    }
+
+    /// <summary>Proposes a configuration change at <paramref name="leader"/> and settles the network.</summary>
+    public ProposeResult Change(string leader, ConfigChange change)
+    {
+        var result = _nodes[leader].ProposeConfigChange(change);
+        Stabilize();
+        return result;
+    }
 
     public void HealAll() => _cut.HealAll();
+
+    public void Rejoin(string id) => _cut.Rejoin(id);
 
     /// <summary>Makes <paramref name="id"/> campaign and settles the network.</summary>
     public void Elect(string id)
@@ -109,12 +156,12 @@ internal sealed class RaftTestCluster
             foreach (var message in messages)
             {
                 Sent.Add(message);
-                if (_cut.IsCut(message.From, message.To) || (Drop?.Invoke(message) ?? false))
+                if (_cut.IsCut(message.From, message.To) || (Drop?.Invoke(message) ?? false) || !_nodes.TryGetValue(message.To, out var to))
                 {
                     continue;
                 }
 
-                _nodes[message.To].Step(message);
+                to.Step(message);
             }
         }
 

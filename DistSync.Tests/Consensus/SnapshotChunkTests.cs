@@ -127,4 +127,50 @@ public sealed class SnapshotChunkTests
         Assert.True(RaftStreamFrame.TryRead(ref stream, out var next));
         Assert.False(RaftStreamFrame.IsSnapshotChunk(next));
     }
+
+    /// <summary>The only chunk of <see cref="ConfigChangeCodecTests.Install"/> (no learners) as written before learners existed.</summary>
+    private const string ChunkBeforeLearners =
+        "01056E6F646531056E6F646532030000000000000066000000000000006400000000000000020000000000000003056E6F646531056E6F646532"
+        + "056E6F64653304000000000000000000000000000000DCF27DF40400000009080706";
+
+    private static byte[] EncodeOnly(Message install)
+    {
+        var chunk = Assert.Single(SnapshotChunk.Split(install));
+        var bytes = new byte[chunk.EncodedBytes];
+        chunk.Encode(bytes);
+        return bytes;
+    }
+
+    [Fact]
+    public void Encode_NoLearners_Version1AsBefore()
+    {
+        Assert.Equal(ChunkBeforeLearners, Convert.ToHexString(EncodeOnly(ConfigChangeCodecTests.Install([]))));
+    }
+
+    [Fact]
+    public void Decode_Version1Chunk_ReadsWithoutLearners()
+    {
+        var decoded = SnapshotChunk.Decode(Convert.FromHexString(ChunkBeforeLearners));
+
+        Assert.Equal(["node1", "node2", "node3"], decoded.Metadata.Voters);
+        Assert.Empty(decoded.Metadata.Learners);
+        Assert.Equal([9, 8, 7, 6], decoded.Data.ToArray());
+    }
+
+    [Fact]
+    public void Decode_ChunkWithLearners_Version2RoundTrips()
+    {
+        var bytes = EncodeOnly(ConfigChangeCodecTests.Install(["node4"]));
+
+        var decoded = SnapshotChunk.Decode(bytes);
+
+        Assert.Equal(SnapshotChunk.VersionWithLearners, bytes[0]);
+        Assert.Equal(["node1", "node2", "node3"], decoded.Metadata.Voters);
+        Assert.Equal(["node4"], decoded.Metadata.Learners);
+        Assert.Equal([9, 8, 7, 6], decoded.Data.ToArray());
+        for (var length = 0; length < bytes.Length - 4; length++)
+        {
+            Assert.Throws<FormatException>(() => SnapshotChunk.Decode(bytes.AsMemory(0, length)));
+        }
+    }
 }

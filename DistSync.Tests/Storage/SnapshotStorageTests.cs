@@ -347,4 +347,63 @@ public sealed class SnapshotStorageTests : IDisposable
 
         Assert.Throws<InvalidOperationException>(() => storage.SaveSnapshot(SnapshotAt(10, 1)));
     }
+
+    /// <summary>A snapshot file (index 100, term 2, voters node1..node3, data 9 8 7 6) as written before learners existed.</summary>
+    private const string FileBeforeLearners =
+        "4453594E43534E500100000000000000640000000000000002000000000000000300000005006E6F64653105006E6F64653205006E6F646533"
+        + "04000000000000000908070612A8F19F";
+
+    [Fact]
+    public void Decode_FileWrittenBeforeLearners_ReadsWithoutLearners()
+    {
+        var snapshot = SnapshotFile.Decode(Convert.FromHexString(FileBeforeLearners), "old.snap");
+
+        Assert.Equal((100L, 2L), (snapshot.Metadata.Index, snapshot.Metadata.Term));
+        Assert.Equal(["node1", "node2", "node3"], snapshot.Metadata.Voters);
+        Assert.Empty(snapshot.Metadata.Learners);
+        Assert.Equal([9, 8, 7, 6], snapshot.Data);
+    }
+
+    [Fact]
+    public void Encode_NoLearners_SameBytesAsBeforeLearners()
+    {
+        var snapshot = new Snapshot(new SnapshotMetadata(100, 2, ["node1", "node2", "node3"]), [9, 8, 7, 6]);
+
+        Assert.Equal(FileBeforeLearners, Convert.ToHexString(SnapshotFile.Encode(snapshot)));
+    }
+
+    [Fact]
+    public void SaveSnapshot_WithLearners_LoadReturnsVotersAndLearners()
+    {
+        var snapshot = new Snapshot(new SnapshotMetadata(12, 2, ["node-1", "node-2"], ["node-3", "node-4"]), [1, 2, 3]);
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(new HardState(2, "node-1", 15), [.. Range(1, 10, 1), .. Range(11, 20, 2)]);
+            storage.SaveSnapshot(snapshot);
+        }
+
+        var loaded = Reopen(_dir.Path);
+
+        Assert.Equal(SnapshotFile.VersionWithLearners, BitConverter.ToInt32(File.ReadAllBytes(Directory.GetFiles(_dir.Snap).Single()), 8));
+        Assert.Equal(["node-1", "node-2"], loaded.Snapshot!.Metadata.Voters);
+        Assert.Equal(["node-3", "node-4"], loaded.Snapshot.Metadata.Learners);
+        Assert.Equal([1, 2, 3], loaded.Snapshot.Data);
+    }
+
+    [Fact]
+    public void Save_ConfigChangeEntry_LoadReturnsItUnchanged()
+    {
+        var data = ConfigChange.AddLearner("node-4", [7]).Encode(new RaftConfiguration(["node-1"], ["node-4"]));
+        using (var storage = new RaftStorage(_dir.Path))
+        {
+            storage.Load();
+            storage.Save(new HardState(1, null, 0), [.. Range(1, 3, 1), new Entry(4, 1, EntryType.ConfigChange, data)]);
+        }
+
+        var entry = Reopen(_dir.Path).Entries[^1];
+
+        Assert.Equal((4L, EntryType.ConfigChange), (entry.Index, entry.Type));
+        Assert.Equal(data, entry.Data);
+    }
 }

@@ -26,6 +26,7 @@ internal sealed partial class ClusterSimulation
             if (raft.Role == RaftRole.Leader)
             {
                 CheckElectionSafety(node, raft);
+                CheckMembership(node, raft);
             }
 
             RecordCommitted(node, raft.Log);

@@ -6,8 +6,9 @@ namespace DistSync.Tests.Consensus.Simulation;
 
 /// <summary>
 /// A deterministic cluster run driven by one seed: an in-memory network that drops, delays, duplicates and
-/// reorders messages, partitions and heals, crashes and restarts nodes from what they persisted. Invariants are
-/// checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed and the tick.
+/// reorders messages, partitions and heals, crashes and restarts nodes from what they persisted, while an operator adds
+/// a spare node as a learner, promotes it once caught up, and removes members (the leader too) and adds them back.
+/// Invariants are checked after every tick; a violation throws <see cref="SimulationFailure"/> naming the seed and the tick.
 /// </summary>
 internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
 {
@@ -17,7 +18,8 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
 
     /// <param name="throughCodec">Encode and decode every message, as the HTTP transport does.</param>
     public ClusterSimulation(int seed, SimulationSettings? settings = null, bool throughCodec = false)
-        : base(seed, "DISTSYNC_SIM_SEED", settings, RandomSettings, random => random.Next(2) == 0 ? 3 : 5, (_, options) => new SimulatedNode(options.Id, options))
+        : base(seed, "DISTSYNC_SIM_SEED", settings, RandomSettings, random => random.Next(2) == 0 ? 3 : 5, (_, options) => new SimulatedNode(options.Id, options),
+            spareNodes: 1)
     {
         _throughCodec = throughCodec;
     }
@@ -31,6 +33,7 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
         CrashRate = random.NextDouble() * 0.01,
         PartitionRate = random.NextDouble() * 0.02,
         CompactEvery = 5 + random.Next(50),
+        MembershipRate = random.NextDouble() * 0.05,
     };
 
     public long CommittedCommands { get; private set; }
@@ -42,10 +45,20 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
     /// <summary>How often a leader dies between sending its appends and writing them.</summary>
     protected override double LeaderCrashBeforePersistRate => 0.01;
 
-    /// <summary>Runs the chaos phase, heals everything and waits for liveness. Throws on any violation.</summary>
-    public void Run() => RunChaosThenSettle("no new proposal committed on every node");
+    /// <summary>
+    /// Runs the chaos phase, heals everything and waits for liveness, then keeps the healthy cluster running a while to
+    /// check that nodes removed from it do not disturb it. Throws on any violation.
+    /// </summary>
+    public void Run()
+    {
+        RunChaosThenSettle("no new proposal committed on every member");
+        CheckHealthyClusterUndisturbed();
+    }
 
-    protected override bool Settled(long markerIndex) => Nodes.All(n => n.AppliedIndex >= markerIndex);
+    /// <summary>Every member of the leader's configuration applied the marker; removed and spare nodes are not waited for.</summary>
+    protected override bool Settled(long markerIndex) =>
+        CurrentLeader()?.Raft is { } leader
+        && Nodes.Where(n => leader.Configuration.IsMember(n.Id)).All(n => n.AppliedIndex >= markerIndex);
 
     protected override void ActDuringChaos()
     {
@@ -63,6 +76,11 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
         {
             TransferFromLeader();
         }
+
+        if (Settings.MembershipRate > 0 && Random.NextDouble() < Settings.MembershipRate)
+        {
+            ChangeMembership();
+        }
     }
 
     protected override Message OnTheWire(Message message) =>
@@ -72,6 +90,10 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
     {
         node.Apply(entry);
         RecordApplied(node, entry);
+        if (entry.Type == EntryType.ConfigChange)
+        {
+            OnConfigChangeApplied(node, entry);
+        }
     }
 
     protected override void AfterApplying(SimulatedNode node, Ready ready)
@@ -150,7 +172,7 @@ internal sealed partial class ClusterSimulation : RaftSimulation<SimulatedNode>
 
             var status = raft.Status;
             var progress = string.Join(",", status.Progress.Select(p => $"{p.Key}:{p.Value.Match}/{p.Value.Next}/{p.Value.State}/{p.Value.Inflight}"));
-            parts.Add($"{node.Id} {status.Role} t{status.Term} lead={status.LeaderId} vote={status.VotedFor} commit={status.Commit} applied={node.AppliedIndex} last={status.LastIndex}/{raft.Log.LastTerm} snap={status.SnapshotIndex} [{progress}]");
+            parts.Add($"{node.Id} {status.Role} t{status.Term} lead={status.LeaderId} vote={status.VotedFor} commit={status.Commit} applied={node.AppliedIndex} last={status.LastIndex}/{raft.Log.LastTerm} snap={status.SnapshotIndex} config@{raft.ConfigurationIndex}={status.Configuration} [{progress}]");
         }
 
         return string.Join("; ", parts);

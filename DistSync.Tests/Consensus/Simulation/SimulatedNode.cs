@@ -34,9 +34,16 @@ internal sealed class SimulatedNode(string id, RaftOptions options) : SimulatedR
     private static (long Index, ulong Hash) DecodeState(byte[] data) =>
         (BinaryPrimitives.ReadInt64LittleEndian(data), BinaryPrimitives.ReadUInt64LittleEndian(data.AsSpan(8)));
 
-    /// <summary>Identifies an entry's content: the command's unique number, or minus the term for an empty entry.</summary>
-    public static long EntryKey(Entry entry) =>
-        entry.Type == EntryType.Command ? BinaryPrimitives.ReadInt64LittleEndian(entry.Data) : -entry.Term;
+    /// <summary>
+    /// Identifies an entry's content: the command's unique number, minus the term for an empty entry, or for a
+    /// configuration change a negative number below every term, from a hash of its bytes.
+    /// </summary>
+    public static long EntryKey(Entry entry) => entry.Type switch
+    {
+        EntryType.Command => BinaryPrimitives.ReadInt64LittleEndian(entry.Data),
+        EntryType.ConfigChange => -(1L << 40) - (long)(System.IO.Hashing.XxHash32.HashToUInt32(entry.Data)),
+        _ => -entry.Term,
+    };
 
     private static ulong Mix(ulong hash, long key)
     {

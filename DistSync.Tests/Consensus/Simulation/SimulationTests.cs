@@ -82,6 +82,32 @@ public sealed class SimulationTests
         Assert.True(commands > 1000, summary);
     }
 
+    [Fact]
+    public void Simulation_TwentySeeds_ExerciseMembershipChanges()
+    {
+        int learners = 0, promotions = 0, removals = 0, leaderRemovals = 0, stranded = 0;
+        for (var seed = 2000; seed < 2020; seed++)
+        {
+            var simulation = new ClusterSimulation(seed);
+            simulation.Run();
+            learners += simulation.LearnersAdded;
+            promotions += simulation.Promotions;
+            removals += simulation.Removals;
+            leaderRemovals += simulation.LeaderRemovals;
+            stranded += simulation.StrandedRemovedNodes;
+        }
+
+        // Learners must really join and be promoted, and members (leaders among them) really leave, or the runs prove little.
+        var summary = $"learners added {learners}, promotions {promotions}, removals {removals} (of the leader {leaderRemovals}), " +
+            $"removed nodes that missed their removal watched in a healthy cluster {stranded}";
+        Assert.True(learners > 5, summary);
+        Assert.True(promotions > 5, summary);
+        Assert.True(removals > 5, summary);
+        Assert.True(leaderRemovals > 0, summary);
+        Assert.True(stranded > 0, summary);
+        TestContext.Current.SendDiagnosticMessage(summary);
+    }
+
     private static void RunSeed(int seed)
     {
         var simulation = new ClusterSimulation(seed);

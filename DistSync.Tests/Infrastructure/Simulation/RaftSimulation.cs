@@ -24,13 +24,18 @@ internal abstract class RaftSimulation<TNode>
     /// A node with the given options, not yet started. It may draw from the run's random source (e.g. how fast its clock
     /// runs); its draws come just before its start draws the seed of its election timer.
     /// </param>
+    /// <param name="spareNodes">
+    /// Nodes started outside the cluster, after the members, each knowing only itself as a learner: a membership change may
+    /// add them (none by default, and then nothing is drawn for them).
+    /// </param>
     protected RaftSimulation(
         int seed,
         string seedVariable,
         SimulationSettings? settings,
         Func<Random, SimulationSettings> drawSettings,
         Func<Random, int> drawNodeCount,
-        Func<Random, RaftOptions, TNode> createNode)
+        Func<Random, RaftOptions, TNode> createNode,
+        int spareNodes = 0)
     {
         ArgumentNullException.ThrowIfNull(drawSettings);
         ArgumentNullException.ThrowIfNull(drawNodeCount);
@@ -39,7 +44,14 @@ internal abstract class RaftSimulation<TNode>
         _seedVariable = seedVariable;
         Random = new Random(seed);
         Settings = settings ?? drawSettings(Random);
-        var options = SimulatedCluster.DrawOptions(Random, drawNodeCount(Random));
+        var members = SimulatedCluster.DrawOptions(Random, drawNodeCount(Random));
+        var options = new RaftOptions[members.Length + spareNodes];
+        members.CopyTo(options, 0);
+        for (var i = 0; i < spareNodes; i++)
+        {
+            options[members.Length + i] = SimulatedCluster.JoiningOptions(members[0], $"node{members.Length + i + 1}");
+        }
+
         var nodes = new TNode[options.Length];
         for (var i = 0; i < nodes.Length; i++)
         {
@@ -158,6 +170,15 @@ internal abstract class RaftSimulation<TNode>
     /// <summary>Fails the run, naming the seed, the tick and how to replay it.</summary>
     protected void Fail(string invariant) =>
         throw new SimulationFailure($"seed {Seed}: {invariant} (tick {Ticks}). Replay with {_seedVariable}={Seed}.");
+
+    /// <summary>Runs <paramref name="ticks"/> more ticks without faults (after <see cref="RunChaosThenSettle"/>), checking invariants.</summary>
+    protected void RunHealthy(int ticks)
+    {
+        for (var i = 0; i < ticks; i++)
+        {
+            Step(chaos: false);
+        }
+    }
 
     private void Step(bool chaos)
     {

@@ -37,6 +37,23 @@ internal static class SimulatedCluster
         return options;
     }
 
+    /// <summary>
+    /// Options for a node outside the cluster that may be added later: the members' settings, and itself as the only
+    /// learner, so it learns the configuration from the leader's log or snapshot.
+    /// </summary>
+    public static RaftOptions JoiningOptions(RaftOptions member, string id) => new()
+    {
+        Id = id,
+        Voters = [],
+        Learners = [id],
+        ElectionTicks = member.ElectionTicks,
+        HeartbeatTicks = member.HeartbeatTicks,
+        PreVote = member.PreVote,
+        CheckQuorum = member.CheckQuorum,
+        MaxEntriesPerAppend = member.MaxEntriesPerAppend,
+        MaxInflightAppends = member.MaxInflightAppends,
+    };
+
     /// <summary>Ticks every running core; during chaos clocks drift and a node sometimes misses a tick.</summary>
     public static void TickAll(Random random, IReadOnlyList<ISimulatedHost> hosts, bool chaos)
     {

@@ -28,6 +28,9 @@ internal sealed record SimulationSettings
 
     public double TransferRate { get; init; } = 0.003;
 
+    /// <summary>Chance per chaos tick that an operator asks the leader for a membership change (0: never, nothing drawn).</summary>
+    public double MembershipRate { get; init; }
+
     /// <summary>Applied entries kept before the host compacts into a snapshot.</summary>
     public int CompactEvery { get; init; } = 25;
 }
