@@ -92,7 +92,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
             s_built = true;
         }
 
-        var basePort = FreePortRange(nodes);
+        var basePort = LoopbackPorts.TakeRange(nodes);
         var dataDir = Path.Combine(Path.GetTempPath(), "distsync-loadtests", Guid.NewGuid().ToString("n"));
         // setsid: a session of its own (the same pid: a child of this tool is no group leader, so setsid execs in place).
         var info = new ProcessStartInfo("setsid")
@@ -378,38 +378,6 @@ public sealed partial class ManagedCluster : IAsyncDisposable
         }
 
         throw new InvalidOperationException("--nodes starts the cluster from this checkout's DistSync.AppHost, but no DistSync.sln was found above the tool or the current folder; run it from the checkout, or start the cluster yourself and give --urls.");
-    }
-
-    /// <summary>
-    /// The first of <paramref name="count"/> consecutive loopback ports that are all free right now, below Linux's
-    /// ephemeral range (32768 and up), where the OS hands out ports to clients and to servers asking for "any port".
-    /// </summary>
-    private static int FreePortRange(int count)
-    {
-        for (var attempt = 0; attempt < 100; attempt++)
-        {
-            var first = Random.Shared.Next(20_000, 32_000);
-            if (Enumerable.Range(first, count).All(IsFree))
-            {
-                return first;
-            }
-        }
-
-        throw new InvalidOperationException($"found no {count} consecutive free ports between 20000 and 32000.");
-    }
-
-    private static bool IsFree(int port)
-    {
-        try
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, port);
-            listener.Start();
-            return true;
-        }
-        catch (SocketException)
-        {
-            return false;
-        }
     }
 
     private static int FreePort()

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Versus;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using StackExchange.Redis;
+using DistSync.LoadTests.Cluster;
 
 namespace DistSync.LoadTests.Versus;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Http.Json;
 using System.Net.Sockets;
 using Aspire.Hosting;
 using Aspire.Hosting.ApplicationModel;
@@ -72,6 +73,23 @@ public class ClusterFixture : IAsyncLifetime
         Endpoints = [.. NodeNames.Select(n => App.GetEndpoint(n, DistSyncResource.NodeEndpointName))],
         Token = _settings.AuthOff ? null : Tokens[role],
     });
+
+    /// <summary>
+    /// The nodes' URLs, comma-separated, once the cluster has settled: a leader agreed and every node in the queue's ring
+    /// (a start-up on a busy machine can leave a node out of it for a moment, and its partitions move back when it rejoins).
+    /// </summary>
+    public async Task<string> SettledUrlsAsync()
+    {
+        await RaftProbe.AgreedLeaderAsync(this, NodeNames, StartupTimeout);
+        await Eventually.UntilAsync(async () =>
+        {
+            using var http = CreateHttpClient(NodeNames[0]);
+            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
+            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
+            return NodeNames.All(members.Contains);
+        }, StartupTimeout, "every node in the ring");
+        return string.Join(',', NodeNames.Select(n => CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
+    }
 
     public static async Task<ClusterFixture> StartAsync(ClusterSettings settings)
     {

@@ -31,7 +31,7 @@ public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, B
     [Fact]
     public async Task Scenario_UsersOnEveryNode_EveryRequestSucceedsAndTheReportOpensWithItsCharts()
     {
-        var urls = await SettledUrlsAsync();
+        var urls = await cluster.SettledUrlsAsync();
         var options = CommandLine.Parse(["--urls", urls, "--users", "12", "--spawn-rate", "50", "--wait", "20-80ms", "--seconds", "6", "--resources", "2", "--report", _dir]);
 
         var code = await ScenarioCommand.RunAsync(options, "scenario (test)", TestContext.Current.CancellationToken);
@@ -72,7 +72,7 @@ public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, B
     [InlineData(Drivers.Http)]
     public async Task LocksAndQueueBenchmarks_EitherDriver_EveryLevelHasOkOperationsAndNoFailures(string driver)
     {
-        var urls = await SettledUrlsAsync();
+        var urls = await cluster.SettledUrlsAsync();
         string[] common = ["--urls", urls, "--token", cluster.Tokens["admin"], "--driver", driver, "--seconds", "1", "--warmup", "0"];
         var locksDir = Path.Combine(_dir, "locks");
         var queueDir = Path.Combine(_dir, "queue");
@@ -94,24 +94,6 @@ public sealed class ScenarioCommandTests(ScenarioCommandTests.Cluster cluster, B
         Assert.Contains("redelivery after a consumer died: 5 messages back", ReportJson.Read(queueDir).Transcript, StringComparison.Ordinal);
     }
 
-    /// <summary>
-    /// The node URLs once the cluster has settled: a leader and every node in the ring (a start-up on a busy machine can
-    /// leave a node out of it for a moment, and its partitions move back when it rejoins).
-    /// </summary>
-    private async Task<string> SettledUrlsAsync()
-    {
-        await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, ClusterFixture.StartupTimeout);
-        await Eventually.UntilAsync(async () =>
-        {
-            using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
-            // The claim is about a settled cluster: a leader and every node in the ring (a start-up on a busy machine can
-            // leave a node out of it for a moment, and its partitions move back when it rejoins).
-            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
-            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
-            return cluster.NodeNames.All(members.Contains);
-        }, ClusterFixture.StartupTimeout, "every node in the ring");
-        return string.Join(',', cluster.NodeNames.Select(n => cluster.CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
-    }
 
     public void Dispose()
     {

@@ -23,7 +23,7 @@ public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : ICl
     [Fact]
     public async Task Vs_EveryWorkloadAgainstEachPeer_EveryLevelOkTheRatiosPrintedAndNothingLeftRunning()
     {
-        var urls = await SettledUrlsAsync();
+        var urls = await cluster.SettledUrlsAsync();
         var startedBefore = PeerGroup.StartedIds.Count;
 
         var code = await VersusCommand.RunAsync(new Invocation(["vs", "--urls", urls, "--token", cluster.Tokens["admin"], "--levels", "1,2",
@@ -56,19 +56,6 @@ public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : ICl
         Assert.All(started, pid => Assert.False(LinuxProcesses.IsAlive(pid), $"pid {pid} still runs"));
     }
 
-    /// <summary>The node URLs once a leader is agreed and every node is in the queue's ring.</summary>
-    private async Task<string> SettledUrlsAsync()
-    {
-        await RaftProbe.AgreedLeaderAsync(cluster, cluster.NodeNames, ClusterFixture.StartupTimeout);
-        await Eventually.UntilAsync(async () =>
-        {
-            using var http = cluster.CreateHttpClient(cluster.NodeNames[0]);
-            var stats = await http.GetFromJsonAsync<System.Text.Json.JsonElement>("/queue/stats", TestContext.Current.CancellationToken);
-            var members = stats.GetProperty("ring_members").EnumerateArray().Select(m => m.GetString());
-            return cluster.NodeNames.All(members.Contains);
-        }, ClusterFixture.StartupTimeout, "every node in the ring");
-        return string.Join(',', cluster.NodeNames.Select(n => cluster.CreateHttpClient(n).BaseAddress!.ToString().TrimEnd('/')));
-    }
 
     public void Dispose()
     {

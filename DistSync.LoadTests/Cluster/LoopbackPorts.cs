@@ -1,9 +1,12 @@
 using System.Net;
 using System.Net.Sockets;
 
-namespace DistSync.LoadTests.Versus;
+namespace DistSync.LoadTests.Cluster;
 
-/// <summary>Free loopback ports for the peers, below Linux's ephemeral range (where clients' own ports come from).</summary>
+/// <summary>
+/// Free loopback ports for the servers the tool starts, below Linux's ephemeral range (32768 and up), where the OS hands
+/// out ports to clients and to servers asking for "any port".
+/// </summary>
 public static class LoopbackPorts
 {
     /// <summary><paramref name="count"/> distinct ports that are free right now.</summary>
@@ -20,6 +23,21 @@ public static class LoopbackPorts
         }
 
         return ports.Count == count ? [.. ports] : throw new InvalidOperationException($"found no {count} free loopback ports between 20000 and 32000.");
+    }
+
+    /// <summary>The first of <paramref name="count"/> consecutive ports that are all free right now.</summary>
+    public static int TakeRange(int count)
+    {
+        for (var attempt = 0; attempt < 100; attempt++)
+        {
+            var first = Random.Shared.Next(20_000, 32_000);
+            if (Enumerable.Range(first, count).All(IsFree))
+            {
+                return first;
+            }
+        }
+
+        throw new InvalidOperationException($"found no {count} consecutive free ports between 20000 and 32000.");
     }
 
     private static bool IsFree(int port)
