@@ -3,7 +3,11 @@ using System.Net.Sockets;
 
 namespace DistSync.Hosting;
 
-/// <summary>Loopback ports the OS calls free now and this process has not handed out before.</summary>
+/// <summary>
+/// Loopback ports the OS calls free now and this process has not handed out before, taken below Linux's ephemeral range
+/// (32768 and up): a port there, once released, can be handed by the OS to any outgoing connection before the server it
+/// was chosen for binds it.
+/// </summary>
 internal static class FreePorts
 {
     private static readonly Lock Gate = new();
@@ -27,13 +31,12 @@ internal static class FreePorts
     {
         lock (Gate)
         {
-            for (var attempt = 0; attempt < 100; attempt++)
+            for (var attempt = 0; attempt < 1_000; attempt++)
             {
-                using var listener = new TcpListener(IPAddress.Loopback, 0);
-                listener.Start();
-                var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-                if (Handed.Add(port))
+                var port = Random.Shared.Next(20_000, 32_000);
+                if (!Handed.Contains(port) && IsFree(port))
                 {
+                    Handed.Add(port);
                     return port;
                 }
             }

@@ -85,12 +85,7 @@ public sealed class AppHostProcess : IDisposable
         return (run._process.ExitCode, await stdout, await stderr);
     }
 
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    public static int FreePort() => DistSync.Hosting.FreePorts.Take();
 
     /// <summary>
     /// Every process this AppHost started: DCP (it names the AppHost's pid in <c>--monitor</c>) and everything below

@@ -234,12 +234,8 @@ public class ClusterFixture : IAsyncLifetime
         GC.SuppressFinalize(this);
     }
 
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
-    }
+    /// <summary>From the AppHost's own allocator (this process runs it): a port it never hands to a node or Redis too.</summary>
+    private static int FreePort() => FreePorts.Take();
 }
 
 /// <summary>What cluster a test needs; the defaults are <c>dotnet run</c>'s, except that crashed nodes stay down.</summary>
