@@ -45,6 +45,13 @@ public static class NodeApplication
 
         var credentials = app.Services.GetRequiredService<PeerCredentials>();
         credentials.Establish();
+        var founding = app.Services.GetRequiredService<ClusterFounding>();
+        founding.Load(options.ClusterState);
+        if (!founding.Settled)
+        {
+            app.Logger.EnteringCluster(options.ClusterState);
+        }
+
         app.Logger.ClusterIdentified(credentials.ClusterId ?? "(none: DistSync__ClusterId is not set, so peers' cluster ids are not checked)");
 
         var tokens = app.Services.GetRequiredService<TokenTable>();
@@ -79,6 +86,7 @@ public static class NodeApplication
             .AddPreferredSecuritySchemes(BearerSecurityScheme.Name)).AllowAnonymous();
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
+        app.MapMembersApi();
         app.MapLocksApi();
         app.MapSessionsApi();
         app.MapQueueApi();

@@ -17,9 +17,6 @@ namespace DistSync.Node.ClusterView;
 /// </summary>
 public static class TopologyApi
 {
-    /// <summary>Every member votes today; learners come with membership changes.</summary>
-    private const string VoterRole = "voter";
-
     public static IEndpointRouteBuilder MapTopologyApi(this IEndpointRouteBuilder app)
     {
         // Outside the /cluster group, whose filter keeps prefix-limited tokens from the whole cluster's state.
@@ -32,8 +29,10 @@ public static class TopologyApi
     public static Ok<TopologyResponse> GetTopology(RaftHost raft, PeerDirectory peers, MembershipStateMachine membership, IServer server)
     {
         var self = ClientUrl(server);
-        var members = peers.AllIds
-            .Select(id => new TopologyMember(id, id == peers.SelfId ? self : peers.TryGetAddress(id, out var address) ? Authority(address) : null, VoterRole))
+        // The applied configuration's members: voters, and learners (which receive the log but hold no ring share).
+        var members = membership.Voters.Select(id => (Id: id, Role: "voter")).Concat(membership.Learners.Select(id => (Id: id, Role: "learner")))
+            .OrderBy(m => m.Id, StringComparer.Ordinal)
+            .Select(m => new TopologyMember(m.Id, m.Id == peers.SelfId ? self : peers.TryGetAddress(m.Id, out var address) ? Authority(address) : null, m.Role))
             .ToList();
         var ring = membership.Current;
         return TypedResults.Ok(new TopologyResponse(

@@ -20,6 +20,7 @@ public static class ConsensusSetup
                 ConnectTimeout = TimeSpan.FromSeconds(2),
                 UseProxy = false,
             });
+        builder.Services.AddSingleton<ClusterAdmission>();
         builder.Services.AddSingleton<HttpRaftTransport>();
         builder.Services.AddSingleton<IRaftTransport>(sp => sp.GetRequiredService<HttpRaftTransport>());
         builder.Services.AddSingleton<RaftHost>();

@@ -30,8 +30,9 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(2);
     private static readonly TimeSpan HealthyStreamAge = TimeSpan.FromSeconds(1);
 
-    private readonly Dictionary<string, Channel<Message>> _queues = new(StringComparer.Ordinal);
-    private readonly List<Task> _senders = [];
+    // Peers are added on the first message to them (a member added at run time) and dropped when they leave the configuration.
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, PeerQueue> _queues = new(StringComparer.Ordinal);
+    private readonly Lock _queuesGate = new();
     private readonly CancellationTokenSource _stopping = new();
     private int _disposed;
     private readonly IHttpClientFactory _clients;
@@ -48,17 +49,7 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
         _credentials = credentials;
         _telemetry = telemetry;
         _logger = logger;
-        foreach (var peer in peers.PeerIds)
-        {
-            var queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity)
-            {
-                SingleReader = true,
-                // Wait mode: TryWrite answers false when full (DropWrite would say true and drop it silently).
-            FullMode = BoundedChannelFullMode.Wait,
-            });
-            _queues[peer] = queue;
-            _senders.Add(Task.Run(() => SendLoopAsync(peer, queue.Reader, _stopping.Token)));
-        }
+        peers.Changed += DropFormerPeers;
     }
 
     public event Action<string>? PeerUnreachable;
@@ -71,7 +62,8 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
     {
         foreach (var message in messages)
         {
-            if (_queues.TryGetValue(message.To, out var queue) && !queue.Writer.TryWrite(message))
+            var peer = _queues.TryGetValue(message.To, out var known) ? known : AddPeer(message.To);
+            if (peer is null || !peer.Queue.Writer.TryWrite(message))
             {
                 _telemetry.MessageDropped(message.To);
                 ReportUndelivered(message);
@@ -87,15 +79,73 @@ public sealed partial class HttpRaftTransport : IRaftTransport, IAsyncDisposable
             return;
         }
 
+        _peers.Changed -= DropFormerPeers;
         await _stopping.CancelAsync();
-        foreach (var queue in _queues.Values)
+        PeerQueue[] all;
+        lock (_queuesGate)
         {
-            queue.Writer.TryComplete();
+            all = [.. _queues.Values];
+            _queues.Clear();
         }
 
-        await Task.WhenAll(_senders).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var peer in all)
+        {
+            peer.Queue.Writer.TryComplete();
+        }
+
+        await Task.WhenAll(all.Select(p => p.Sender)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        foreach (var peer in all)
+        {
+            peer.Stop.Dispose();
+        }
+
         _stopping.Dispose();
     }
+
+    /// <summary>The queue and sender of a peer whose address is known, made once; null for a node nobody knows how to reach.</summary>
+    private PeerQueue? AddPeer(string peer)
+    {
+        if (peer == _peers.SelfId || !_peers.TryGetAddress(peer, out _) || _stopping.IsCancellationRequested)
+        {
+            return null;
+        }
+
+        lock (_queuesGate)
+        {
+            if (_queues.TryGetValue(peer, out var existing))
+            {
+                return existing;
+            }
+
+            var queue = Channel.CreateBounded<Message>(new BoundedChannelOptions(QueueCapacity)
+            {
+                SingleReader = true,
+                // Wait mode: TryWrite answers false when full (DropWrite would say true and drop it silently).
+                FullMode = BoundedChannelFullMode.Wait,
+            });
+            var stop = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+            var added = new PeerQueue(queue, stop, Task.Run(() => SendLoopAsync(peer, queue.Reader, stop.Token)));
+            _queues[peer] = added;
+            return added;
+        }
+    }
+
+    /// <summary>A node removed from the configuration gets no more streams: its sender stops, and what was queued is dropped.</summary>
+    private void DropFormerPeers()
+    {
+        var members = _peers.AllIds;
+        lock (_queuesGate)
+        {
+            foreach (var (id, peer) in _queues.Where(q => !members.Contains(q.Key)).ToList())
+            {
+                _queues.TryRemove(id, out _);
+                peer.Queue.Writer.TryComplete();
+                peer.Stop.Cancel();
+            }
+        }
+    }
+
+    private sealed record PeerQueue(Channel<Message> Queue, CancellationTokenSource Stop, Task Sender);
 
     private async Task SendLoopAsync(string peer, ChannelReader<Message> queue, CancellationToken cancellationToken)
     {

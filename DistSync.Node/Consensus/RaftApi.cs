@@ -28,6 +28,7 @@ public static partial class RaftApi
         var internalRaft = app.MapGroup("/internal/raft").ExcludeFromDescription().AllowAnonymous();
         internalRaft.MapPost("/stream", ReceiveStreamAsync);
         internalRaft.MapGet("/status", GetStatus);
+        internalRaft.MapGet("/members", GetEntryAnswerAsync);
         return app;
     }
 
@@ -39,6 +40,35 @@ public static partial class RaftApi
         }
 
         return TypedResults.Ok(RaftStatusResponse.From(status, host.Role));
+    }
+
+    /// <summary>For a node with an empty data folder deciding how to enter (<see cref="ClusterAdmission"/>): what this node is, and the configuration.</summary>
+    internal static async Task<Results<Ok<ClusterEntryAnswer>, ProblemHttpResult>> GetEntryAnswerAsync(bool? committed, RaftHost host, ClusterAdmission admission,
+        Hosting.ClusterFounding founding, CancellationToken cancellationToken)
+    {
+        if (admission.UnsettledState is { } unsettled)
+        {
+            return TypedResults.Ok(new ClusterEntryAnswer(host.NodeId, unsettled, admission.Nonce, founding.ConfiguredFounders, [], [], null));
+        }
+
+        if (committed == true)
+        {
+            try
+            {
+                await host.ReadBarrierAsync(cancellationToken);
+            }
+            catch (RaftUnavailableException ex)
+            {
+                return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Cluster unavailable", detail: ex.Message);
+            }
+        }
+
+        if (host.Configuration is not { } config)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Raft is starting", detail: "The Raft log is still being loaded.");
+        }
+
+        return TypedResults.Ok(new ClusterEntryAnswer(host.NodeId, "member", null, founding.Founders, config.Voters, config.Learners, founding.SeenDeciding));
     }
 
     public static Results<Accepted<TransferResponse>, ProblemHttpResult> TransferLeadership(TransferRequest request, RaftHost host)

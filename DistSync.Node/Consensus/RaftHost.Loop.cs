@@ -22,6 +22,19 @@ public sealed partial class RaftHost
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         await Task.Yield(); // let start-up continue; the loop runs on its own from here
+        if (!_founding.Settled)
+        {
+            // An empty data folder in a cluster that exists (or may): learn how this node enters before it opens a log.
+            try
+            {
+                await _admission.SettleAsync(stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+        }
+
         using var storage = new RaftStorage(Path.Combine(_node.ResolveDataDir(), "raft"), new RaftStorageOptions { SyncToDisk = _options.SyncToDisk });
         var raft = Open(storage);
         using var writer = new RaftWalWriter(storage, _transport, _telemetry, OnDurable,
@@ -63,9 +76,10 @@ public sealed partial class RaftHost
             LogRecovered(loaded.Recovery.TruncatedBytes, loaded.Recovery.TruncatedFile ?? "-", string.Join("; ", loaded.Recovery.Notes));
         }
 
+        // Every machine starts from the snapshot's state, or its initial one (which depends on the cluster's founders).
+        RestoreMachines(loaded.Snapshot?.Data ?? []);
         if (loaded.Snapshot is { } snapshot)
         {
-            RestoreMachines(snapshot.Data);
             _loggedStamps.Restored(snapshot.Metadata.Index);
             _appliedIndex = _snapshotIndex = snapshot.Metadata.Index;
             _appliedTerm = snapshot.Metadata.Term;
@@ -73,7 +87,15 @@ public sealed partial class RaftHost
 
         NoteLogged(loaded.Entries);
         _persisted = loaded.HardState;
-        var options = new RaftOptions { Id = NodeId, Voters = Voters, ElectionTicks = _options.ElectionTicks, HeartbeatTicks = _options.HeartbeatTicks };
+        // A joiner starts as a learner of its own, not counted anywhere, until the log or a snapshot tells it the configuration.
+        var options = new RaftOptions
+        {
+            Id = NodeId,
+            Voters = _founding.Joined ? [] : _founding.Founders,
+            Learners = _founding.Joined ? [NodeId] : [],
+            ElectionTicks = _options.ElectionTicks,
+            HeartbeatTicks = _options.HeartbeatTicks,
+        };
         var raft = new RaftNode(options, new PersistedState(loaded.HardState, loaded.Snapshot, loaded.Entries), new Random());
         LogOpened(loaded.Entries.Count, loaded.Snapshot?.Metadata.Index ?? 0, loaded.HardState.Term, loaded.HardState.Commit);
         _soft = new SoftState(raft.Role, raft.LeaderId, raft.Term);
@@ -164,6 +186,9 @@ public sealed partial class RaftHost
                 break;
             case LoopInput.Read read:
                 raft.ReadIndex(read.Id);
+                break;
+            case LoopInput.ChangeConfig change:
+                ProposeConfigChange(raft, change);
                 break;
             case LoopInput.Transfer transfer:
                 raft.TransferLeadership(transfer.Target);
@@ -288,6 +313,11 @@ public sealed partial class RaftHost
         if (entry.Type != EntryType.Command)
         {
             AdvanceClock(entry.Index, stamp: null);
+            if (entry.Type == EntryType.ConfigChange)
+            {
+                ApplyConfigChange(entry);
+            }
+
             return;
         }
 

@@ -19,6 +19,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     private readonly NodeOptions _node;
     private readonly RaftHostOptions _options;
     private readonly PeerDirectory _peers;
+    private readonly ClusterFounding _founding;
+    private readonly ClusterAdmission _admission;
     private readonly IRaftTransport _transport;
     private readonly Dictionary<byte, IReplicatedStateMachine> _machines;
     private readonly RaftTelemetry _telemetry;
@@ -40,6 +42,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         IOptions<NodeOptions> node,
         IOptions<RaftHostOptions> options,
         PeerDirectory peers,
+        ClusterFounding founding,
+        ClusterAdmission admission,
         IRaftTransport transport,
         IEnumerable<IReplicatedStateMachine> machines,
         RaftTelemetry telemetry,
@@ -48,6 +52,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         _node = node.Value;
         _options = options.Value;
         _peers = peers;
+        _founding = founding;
+        _admission = admission;
         _transport = transport;
         _machines = machines.ToDictionary(m => m.Tag);
         _telemetry = telemetry;
@@ -79,8 +85,6 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     public long Term => _status?.Term ?? 0;
 
     public string? LeaderId => _status?.LeaderId;
-
-    public IReadOnlyList<string> Voters => _peers.AllIds;
 
     /// <summary>
     /// Appends <paramref name="command"/> for <paramref name="machine"/> and returns what the machine's <c>Apply</c>
@@ -173,7 +177,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
     /// <summary>Asks the leader to hand leadership to <paramref name="target"/> (Raft thesis §3.10).</summary>
     public void TransferLeadership(string target)
     {
-        if (!_peers.AllIds.Contains(target))
+        if (!Voters.Contains(target))
         {
             throw new ArgumentException($"'{target}' is not a member of the cluster.", nameof(target));
         }
@@ -383,6 +387,8 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public sealed record Read(long Id) : LoopInput;
 
         public sealed record Transfer(string Target) : LoopInput;
+
+        public sealed record ChangeConfig(ConfigChange Change, TaskCompletionSource<ProposeResult> Answer, ConfigWaiter Waiter) : LoopInput;
 
         public sealed record Unreachable(string Peer) : LoopInput;
 

@@ -4,15 +4,20 @@ namespace DistSync.Node.Hosting;
 /// <summary>Whether the cluster is being formed now or already exists (etcd's <c>--initial-cluster-state</c>).</summary>
 public enum ClusterState
 {
+    /// <summary>The cluster is being formed: an empty data folder makes this node one of its founders.</summary>
     New,
+
+    /// <summary>The cluster exists: an empty data folder makes this node a new learner, once the cluster no longer counts its old self.</summary>
     Existing,
+
+    /// <summary>Decided from the data folder and the founders' answers (a deployment whose volumes start empty once): see <see cref="ClusterFounding"/>.</summary>
+    Auto,
 }
 
 /// <summary>
-/// The cluster id a node's data folder belongs to, kept in <c>cluster-id</c> beside the Raft log. Written at the first
-/// start; at every later start it must match the configured id, and an empty folder in a cluster that already exists
-/// is refused: a node that lost its log must not vote as if it still had it (it could elect a leader missing
-/// committed entries, or vote twice in one term).
+/// The cluster id a node's data folder belongs to, kept in <c>cluster-id</c> beside the Raft log. Written when the node
+/// enters the cluster (at once for a founder; once admitted for a node joining an existing cluster, see
+/// <see cref="ClusterFounding"/>); at every later start it must match the configured id.
 /// </summary>
 public static class ClusterIdentity
 {
@@ -42,17 +47,30 @@ public static class ClusterIdentity
             return null;
         }
 
-        var holdsState = Directory.Exists(dataDir) && Directory.EnumerateFileSystemEntries(dataDir).Any();
-        if (!holdsState && state == ClusterState.Existing)
+        if (!HoldsState(dataDir) && state != ClusterState.New)
         {
-            throw new ClusterIdentityException(
-                $"{nodeId}'s data folder {dataDir} is empty, but cluster {configured} already exists. A node that lost its Raft log must not vote or "
-                + "acknowledge as if it still had it (that could elect a leader without committed entries), so it does not start. "
-                + $"Restore {dataDir} from a backup of {nodeId}; or, if the cluster's data may go, start the whole cluster afresh "
-                + "(dotnet run --project DistSync.AppHost -- --clean).");
+            // Joining an existing cluster, or deciding whether to found one: written once that is settled.
+            return configured;
         }
 
         // A folder with a log but no id predates cluster ids: it adopts the configured one.
+        Record(dataDir, configured);
+        return configured;
+    }
+
+    /// <summary>
+    /// True when the folder holds any state: a log, a snapshot, an id (an empty folder is a new node, or a lost one). The
+    /// process's lock file and the audit trail are not state: they are written before the node knows how it enters.
+    /// </summary>
+    public static bool HoldsState(string dataDir) =>
+        Directory.Exists(dataDir) && Directory.EnumerateFileSystemEntries(dataDir)
+            .Select(Path.GetFileName)
+            .Any(name => name is not ("LOCK" or null) && !name.StartsWith("audit", StringComparison.Ordinal));
+
+    /// <summary>Writes the id durably (temp file, fsync, rename, directory fsync).</summary>
+    public static void Record(string dataDir, string configured)
+    {
+        var file = Path.Combine(dataDir, FileName);
         Directory.CreateDirectory(dataDir);
         var temp = file + ".tmp";
         using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
@@ -63,7 +81,6 @@ public static class ClusterIdentity
 
         File.Move(temp, file, overwrite: true);
         DirectorySync.Flush(dataDir);
-        return configured;
     }
 }
 

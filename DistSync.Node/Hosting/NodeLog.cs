@@ -15,6 +15,9 @@ internal static partial class NodeLog
     [LoggerMessage(1004, LogLevel.Information, "Cluster id {ClusterId}")]
     public static partial void ClusterIdentified(this ILogger logger, string clusterId);
 
+    [LoggerMessage(1006, LogLevel.Information, "Empty data folder with DistSync__ClusterState={State}: asking the cluster how this node enters before opening a log")]
+    public static partial void EnteringCluster(this ILogger logger, ClusterState state);
+
     [LoggerMessage(1005, LogLevel.Critical, "Not starting: {Reason}")]
     public static partial void NotStarting(this ILogger logger, string reason);
 

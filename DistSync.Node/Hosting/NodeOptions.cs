@@ -25,8 +25,18 @@ public sealed class NodeOptions
     [RegularExpression("^[A-Za-z0-9_-]{1,64}$", ErrorMessage = "DistSync:ClusterId must be 1-64 letters, digits, '-' or '_'.")]
     public string? ClusterId { get; set; }
 
-    /// <summary><c>New</c> when the cluster is being formed; <c>Existing</c> when it already has a log, so an empty data folder means a lost one.</summary>
+    /// <summary>
+    /// What an empty data folder means: <c>New</c>, a founder of the cluster being formed; <c>Existing</c>, a new learner
+    /// of a cluster that has a log; <c>Auto</c>, decided by asking the founders (see <see cref="ClusterFounding"/>).
+    /// A folder that holds a log is an existing member whatever this says.
+    /// </summary>
     public ClusterState ClusterState { get; set; } = ClusterState.New;
+
+    /// <summary>
+    /// The cluster's founders, comma-separated (<c>node1,node2,node3</c>): its first voters. Default: this node and every
+    /// peer in the environment. Set it when the environment also names nodes that join later (spare nodes).
+    /// </summary>
+    public string? Founders { get; set; }
 
     public string ResolveDataDir() =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(DataDir) ? Path.Combine(".data", NodeId) : DataDir);

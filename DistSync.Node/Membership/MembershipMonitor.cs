@@ -32,7 +32,9 @@ public sealed class MembershipMonitor(
                 }
 
                 var current = membership.Current;
-                var reachable = status.Progress.Where(p => p.Key != raft.NodeId).ToDictionary(p => p.Key, p => p.Value.RecentActive, StringComparer.Ordinal);
+                var voters = membership.Voters;
+                var reachable = status.Progress.Where(p => p.Key != raft.NodeId && voters.Contains(p.Key))
+                    .ToDictionary(p => p.Key, p => p.Value.RecentActive, StringComparer.Ordinal);
                 if (_planner.Plan(time.GetElapsedTime(started), current, reachable) is not { } members)
                 {
                     continue;

@@ -13,9 +13,15 @@ public sealed class MembershipPlanner(string self, MembershipOptions options)
     /// <summary>Forget what was observed (this node stopped leading; a new leader starts from what it sees).</summary>
     public void Reset() => _seen.Clear();
 
-    /// <summary>The members the ring should have now, or null when the current ones are right.</summary>
+    /// <summary>The members the ring should have now, or null when the current ones are right. <paramref name="peerReachable"/> holds the voters only.</summary>
     public IReadOnlyList<string>? Plan(TimeSpan now, ClusterMembership current, IReadOnlyDictionary<string, bool> peerReachable)
     {
+        // Only the peers reported now count: a node removed from the configuration, or a learner, is not a candidate.
+        foreach (var gone in _seen.Keys.Where(p => !peerReachable.ContainsKey(p)).ToList())
+        {
+            _seen.Remove(gone);
+        }
+
         foreach (var (peer, reachable) in peerReachable)
         {
             if (!_seen.TryGetValue(peer, out var seen) || seen.Reachable != reachable)

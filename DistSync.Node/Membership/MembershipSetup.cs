@@ -14,6 +14,7 @@ public static class MembershipSetup
         builder.Services.AddSingleton<MembershipStateMachine>();
         builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<MembershipStateMachine>());
         builder.Services.AddHostedService<MembershipMonitor>();
+        builder.Services.AddSingleton<MemberAdmin>();
         return builder;
     }
 }

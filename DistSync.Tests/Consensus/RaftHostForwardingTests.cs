@@ -44,7 +44,11 @@ public sealed class RaftHostForwardingTests : IAsyncLifetime
         }).Build();
         // Long election timeouts: this follower must not campaign during a test; the test plays the leader.
         var options = Options.Create(new RaftHostOptions { TickInterval = TimeSpan.FromMilliseconds(20), ElectionTicks = 250 });
-        var host = new RaftHost(node, options, new PeerDirectory(configuration, node), transport, [_echo],
+        var peers = new PeerDirectory(configuration, node);
+        var founding = new ClusterFounding(node, peers);
+        founding.Load(ClusterState.New);
+        var admission = new ClusterAdmission(node, founding, peers, new PeerCredentials(node), NullLogger<ClusterAdmission>.Instance);
+        var host = new RaftHost(node, options, peers, founding, admission, transport, [_echo],
             new RaftTelemetry(_services.GetRequiredService<IMeterFactory>(), node), NullLogger<RaftHost>.Instance);
         await host.StartAsync(TestContext.Current.CancellationToken);
         return host;

@@ -130,7 +130,8 @@ public sealed class MembershipTests
             ["services:node2:http:0"] = "http://127.0.0.1:1",
             ["services:node3:http:0"] = "http://127.0.0.1:2",
         }).Build();
-        var peers = new PeerDirectory(configuration, Microsoft.Extensions.Options.Options.Create(new NodeOptions { NodeId = "node1" }));
-        return new MembershipStateMachine(peers, NullLogger<MembershipStateMachine>.Instance);
+        var options = Microsoft.Extensions.Options.Options.Create(new NodeOptions { NodeId = "node1" });
+        var peers = new PeerDirectory(configuration, options);
+        return new MembershipStateMachine(peers, new ClusterFounding(options, peers), NullLogger<MembershipStateMachine>.Instance);
     }
 }

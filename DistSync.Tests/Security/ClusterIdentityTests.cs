@@ -37,14 +37,24 @@ public sealed class ClusterIdentityTests : IDisposable
     }
 
     [Fact]
-    public void AnEmptyFolder_InAClusterThatExists_IsRefused_AndSaysWhatToDo()
+    public void AnEmptyFolder_InAClusterThatExists_WritesNoId_UntilTheNodeIsAdmitted()
     {
-        var refused = Assert.Throws<ClusterIdentityException>(() => ClusterIdentity.Establish(_dir, "node3", "alpha", ClusterState.Existing));
+        Assert.Equal("alpha", ClusterIdentity.Establish(_dir, "node3", "alpha", ClusterState.Existing));
+        Assert.Equal("alpha", ClusterIdentity.Establish(_dir, "node3", "alpha", ClusterState.Auto));
 
-        Assert.Contains("is empty, but cluster alpha already exists", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("must not vote", refused.Message, StringComparison.Ordinal);
-        Assert.Contains("Restore", refused.Message, StringComparison.Ordinal);
-        Assert.False(File.Exists(Path.Combine(_dir, ClusterIdentity.FileName)), "a refused start wrote an id");
+        Assert.False(File.Exists(Path.Combine(_dir, ClusterIdentity.FileName)), "an id was written before the cluster admitted the node");
+    }
+
+    [Fact]
+    public void TheLockFileAndTheAuditTrail_AreNotState_ButALogIs()
+    {
+        Directory.CreateDirectory(_dir);
+        File.WriteAllText(Path.Combine(_dir, "LOCK"), "");
+        File.WriteAllText(Path.Combine(_dir, "audit.jsonl"), "{}");
+        Assert.False(ClusterIdentity.HoldsState(_dir));
+
+        Directory.CreateDirectory(Path.Combine(_dir, "raft"));
+        Assert.True(ClusterIdentity.HoldsState(_dir));
     }
 
     [Fact]

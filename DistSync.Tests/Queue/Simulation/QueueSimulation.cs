@@ -155,7 +155,7 @@ internal sealed partial class QueueSimulation
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(
             _nodes.Where(n => n != node).Select(n => new KeyValuePair<string, string?>($"services:{n.Id}:http:0", $"http://{n.Id}.sim"))).Build();
         var peers = new PeerDirectory(configuration, nodeOptions);
-        node.Membership = new MembershipStateMachine(peers, NullLogger<MembershipStateMachine>.Instance);
+        node.Membership = new MembershipStateMachine(peers, new ClusterFounding(nodeOptions, peers), NullLogger<MembershipStateMachine>.Instance);
         for (var epoch = 1; epoch < _epochs.Count; epoch++)
         {
             ApplyEpoch(node, epoch);
@@ -188,9 +188,13 @@ internal sealed partial class QueueSimulation
     /// <see cref="QueueService"/> asks Raft only to create a topic or to find one created elsewhere; the simulation's
     /// topics are in every node's registry before it runs, so its Raft host is never started.
     /// </summary>
-    private static RaftHost UnstartedRaft(IOptions<NodeOptions> nodeOptions, PeerDirectory peers) =>
-        new(nodeOptions, Microsoft.Extensions.Options.Options.Create(new RaftHostOptions()), peers, new NoRaftTransport(), [],
+    private static RaftHost UnstartedRaft(IOptions<NodeOptions> nodeOptions, PeerDirectory peers)
+    {
+        var founding = new ClusterFounding(nodeOptions, peers);
+        var admission = new ClusterAdmission(nodeOptions, founding, peers, new PeerCredentials(nodeOptions), NullLogger<ClusterAdmission>.Instance);
+        return new(nodeOptions, Microsoft.Extensions.Options.Options.Create(new RaftHostOptions()), peers, founding, admission, new NoRaftTransport(), [],
             new RaftTelemetry(Meters, nodeOptions), NullLogger<RaftHost>.Instance);
+    }
 
     private void Crash(QueueSimNode node)
     {
