@@ -45,6 +45,8 @@ public static class NodeApplication
 
         var credentials = app.Services.GetRequiredService<PeerCredentials>();
         credentials.Establish();
+        // After the cluster id, not before: a LOCK file already there would make a lost (empty) folder look like one with a log.
+        app.Services.GetRequiredService<DataDirLock>().Acquire();
         app.Logger.ClusterIdentified(credentials.ClusterId ?? "(none: DistSync__ClusterId is not set, so peers' cluster ids are not checked)");
 
         var tokens = app.Services.GetRequiredService<TokenTable>();
