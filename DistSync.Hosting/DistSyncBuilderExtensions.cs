@@ -83,12 +83,13 @@ public static class DistSyncBuilderExtensions
 
     /// <summary>
     /// Runs each node as the project <typeparamref name="TProject"/> (<c>Projects.DistSync_Node</c> in an AppHost that
-    /// references <c>DistSync.Node</c>): built with the AppHost, and described as a project in a manifest.
+    /// references <c>DistSync.Node</c>): built with the AppHost. In a manifest each node is a container built from the
+    /// project's <c>Dockerfile</c>, with a volume of its own for its log.
     /// </summary>
     public static IResourceBuilder<DistSyncResource> WithNodeProject<TProject>(this IResourceBuilder<DistSyncResource> distsync)
         where TProject : IProjectMetadata, new()
     {
-        SetupOf(distsync).Launch = new NodeLaunch.Project((builder, name) => builder.AddProject<TProject>(name, launchProfileName: null));
+        SetupOf(distsync).Launch = new NodeLaunch.Project((builder, name) => builder.AddProject<TProject>(name, launchProfileName: null), new TProject().ProjectPath);
         DistSyncNodes.Create(distsync);
         return distsync;
     }

@@ -28,6 +28,7 @@ internal static class DistSyncNodes
 
         var nodes = setup.Launch switch
         {
+            NodeLaunch.Project project when builder.ExecutionContext.IsPublishMode => Create(distsync, setup, (name, _) => AddBuiltContainer(builder, name, project)),
             NodeLaunch.Project project => Create(distsync, setup, (name, port) => Listen(project.Add(builder, name), port)),
             NodeLaunch.Executable when builder.ExecutionContext.IsPublishMode => Create(distsync, setup, (name, _) => AddContainer(builder, name, setup.Options)),
             NodeLaunch.Executable executable => Create(distsync, setup, (name, port) => AddExecutable(builder, name, port, executable)),
@@ -60,7 +61,7 @@ internal static class DistSyncNodes
 
             var node = add(name, port)
                 .WithEnvironment("DistSync__NodeId", name)
-                // In a container the log lives on the volume mounted at /data (see docs/operations.md, Deploying to Azure).
+                // In a container the log lives on the volume mounted at /data (see docs/deployment.md).
                 .WithEnvironment("DistSync__DataDir", publish ? "/data" : Path.Combine(dataDir, name))
                 // Named "redis" whatever the resource is called: the node reads ConnectionStrings:redis.
                 .WithEnvironment("ConnectionStrings__redis", redis)
@@ -136,10 +137,30 @@ internal static class DistSyncNodes
         var (image, tag) = options.NodeImage.LastIndexOf(':') is var colon and > 0 && !options.NodeImage[colon..].Contains('/', StringComparison.Ordinal)
             ? (options.NodeImage[..colon], options.NodeImage[(colon + 1)..])
             : (options.NodeImage, "latest");
-        return builder.AddContainer(name, image, tag)
-            .WithHttpEndpoint(targetPort: ContainerPort, name: EndpointName)
-            .WithVolume($"{name}-data", "/data");
+        return Deployed(builder.AddContainer(name, image, tag), name);
     }
+
+    private static IResourceBuilder<ContainerResource> AddBuiltContainer(IDistributedApplicationBuilder builder, string name, NodeLaunch.Project launch)
+    {
+        var projectDir = Path.GetDirectoryName(launch.ProjectPath)!;
+        var dockerfile = Path.Combine(projectDir, "Dockerfile");
+        if (!File.Exists(dockerfile))
+        {
+            throw new DistSyncConfigurationException($"A manifest builds each node from {dockerfile}, which does not exist.");
+        }
+
+        var context = Path.GetDirectoryName(projectDir)!;
+        return Deployed(builder.AddDockerfile(name, context, Path.GetRelativePath(context, dockerfile)), name);
+    }
+
+    /// <summary>
+    /// A deployed node: its endpoint internal to the environment (not external: peers and the apps that reference the
+    /// cluster reach it), and its log on a volume of its own. One replica is the default, and a manifest has no field to
+    /// pin it: the deployment sets minReplicas = maxReplicas = 1 (docs/deployment.md).
+    /// </summary>
+    private static IResourceBuilder<ContainerResource> Deployed(IResourceBuilder<ContainerResource> node, string name) =>
+        node.WithHttpEndpoint(targetPort: ContainerPort, name: EndpointName)
+            .WithVolume($"{name}-data", "/data");
 
     /// <summary>
     /// Without a dashboard nobody receives telemetry, yet Aspire still hands nodes the launch profile's OTLP endpoint:

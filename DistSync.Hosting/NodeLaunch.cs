@@ -16,8 +16,12 @@ public abstract record NodeLaunch
     /// </summary>
     public static NodeLaunch LocalTool(string appHostDirectory) => new Executable("dotnet", ["tool", "run", ToolCommand], appHostDirectory);
 
-    /// <summary>A project resource (<c>AddProject&lt;TProject&gt;</c>): DCP runs it with <c>dotnet run</c>; a manifest describes it as a project.</summary>
-    public sealed record Project(Func<IDistributedApplicationBuilder, string, IResourceBuilder<ProjectResource>> Add) : NodeLaunch;
+    /// <summary>
+    /// A project resource (<c>AddProject&lt;TProject&gt;</c>): DCP runs it with <c>dotnet run</c>. In publish mode the node is
+    /// a container built from the <c>Dockerfile</c> beside <paramref name="ProjectPath"/>, whose build context is the
+    /// folder above the project's (the repository root, where the projects it references live).
+    /// </summary>
+    public sealed record Project(Func<IDistributedApplicationBuilder, string, IResourceBuilder<ProjectResource>> Add, string ProjectPath) : NodeLaunch;
 
     /// <summary>
     /// An executable resource (the node tool, or a published node's binary). A manifest cannot deploy an executable, so in

@@ -69,9 +69,10 @@ public sealed class NodeSecurity
             .WithEnvironment("DistSync__ClusterId", ClusterId)
             .WithEnvironment(context =>
             {
-                // In publish mode each node's volume is its own: the deployer sets ClusterState=Existing after the first roll-out.
+                // A deployed node's volume is its own and the AppHost is gone after the roll-out: the node judges from its volume
+                // and its peers whether it founds the cluster, rejoins it, or waits to be added (docs/deployment.md).
                 var formed = context.ExecutionContext.IsRunMode && File.Exists(Path.Combine(dataDir, FormedMarker));
-                context.EnvironmentVariables["DistSync__ClusterState"] = formed ? "Existing" : "New";
+                context.EnvironmentVariables["DistSync__ClusterState"] = context.ExecutionContext.IsPublishMode ? "Auto" : formed ? "Existing" : "New";
             });
         if (AuthOff)
         {

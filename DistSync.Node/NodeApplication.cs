@@ -43,6 +43,8 @@ public static class NodeApplication
         var peers = app.Services.GetRequiredService<PeerDirectory>();
         app.Logger.NodeStarting(options.NodeId, string.Join(",", peers.PeerIds), options.ResolveDataDir());
 
+        // Before anything in the folder is read or written: two processes must never share one data folder.
+        app.Services.GetRequiredService<DataDirLock>().Acquire();
         var credentials = app.Services.GetRequiredService<PeerCredentials>();
         credentials.Establish();
         var founding = app.Services.GetRequiredService<ClusterFounding>();

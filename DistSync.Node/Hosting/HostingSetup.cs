@@ -17,6 +17,7 @@ public static class HostingSetup
         builder.Services.AddSingleton<PeerDirectory>();
         builder.Services.AddSingleton<PeerCredentials>();
         builder.Services.AddSingleton<ClusterFounding>();
+        builder.Services.AddSingleton<DataDirLock>();
         // One instance: it remembers when it last warned about each refused sender.
         builder.Services.AddSingleton<ClusterKeyMiddleware>();
 

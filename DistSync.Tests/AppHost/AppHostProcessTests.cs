@@ -90,7 +90,7 @@ public sealed class AppHostProcessTests
             Assert.Equal("/data", Assert.Single(redis.GetProperty("volumes").EnumerateArray()).GetProperty("target").GetString());
             Assert.Contains("--appendonly yes --appendfsync always", redis.GetProperty("args").EnumerateArray().Last().GetString(), StringComparison.Ordinal);
 
-            foreach (var secret in new[] { "cluster-key", "redis-password" })
+            foreach (var secret in new[] { "cluster-key", "redis-password", "reader-token", "writer-token", "admin-token" })
             {
                 var parameter = resources.GetProperty(secret);
                 Assert.Equal("parameter.v0", parameter.GetProperty("type").GetString());
@@ -106,16 +106,37 @@ public sealed class AppHostProcessTests
             Assert.StartsWith("project.", sample.GetProperty("type").GetString(), StringComparison.Ordinal);
             Assert.Equal("{distsync.connectionString}", sample.GetProperty("env").GetProperty("ConnectionStrings__distsync").GetString());
 
+            // Each node: a container built from the node's Dockerfile with the repository as its context, its log on a volume
+            // of its own, reachable inside the environment only, and left to judge from its volume whether the cluster exists.
+            var volumes = new HashSet<string>(StringComparer.Ordinal);
             foreach (var (node, peers) in new[] { ("node1", new[] { "node2", "node3" }), ("node2", ["node1", "node3"]), ("node3", ["node1", "node2"]) })
             {
-                var project = resources.GetProperty(node);
-                var env = project.GetProperty("env");
-                Assert.StartsWith("project.", project.GetProperty("type").GetString(), StringComparison.Ordinal);
-                Assert.Equal("http", project.GetProperty("bindings").GetProperty("http").GetProperty("scheme").GetString());
+                var container = resources.GetProperty(node);
+                var env = container.GetProperty("env");
+                var build = container.GetProperty("build");
+                Assert.Equal("container.v1", container.GetProperty("type").GetString());
+                Assert.Equal(AppHostProcess.RepoRoot, Path.GetFullPath(build.GetProperty("context").GetString()!, dir).TrimEnd('/'));
+                Assert.Equal(Path.Combine(AppHostProcess.RepoRoot, "DistSync.Node", "Dockerfile"), Path.GetFullPath(build.GetProperty("dockerfile").GetString()!, dir));
+                var volume = Assert.Single(container.GetProperty("volumes").EnumerateArray());
+                Assert.Equal("/data", volume.GetProperty("target").GetString());
+                Assert.False(volume.GetProperty("readOnly").GetBoolean());
+                Assert.True(volumes.Add(volume.GetProperty("name").GetString()!), $"{node} shares its volume");
+                var http = Assert.Single(container.GetProperty("bindings").EnumerateObject());
+                Assert.Equal("http", http.Name);
+                Assert.Equal("http", http.Value.GetProperty("scheme").GetString());
+                Assert.Equal(8080, http.Value.GetProperty("targetPort").GetInt32());
+                Assert.False(http.Value.TryGetProperty("external", out var external) && external.GetBoolean(), $"{node} is reachable from outside");
                 Assert.Equal(node, env.GetProperty("DistSync__NodeId").GetString());
                 Assert.Equal("{cluster-key.value}", env.GetProperty("DistSync__ClusterKey").GetString());
+                Assert.Equal("{cluster-id.value}", env.GetProperty("DistSync__ClusterId").GetString());
+                Assert.Equal("Auto", env.GetProperty("DistSync__ClusterState").GetString());
                 Assert.Equal("{redis.connectionString}", env.GetProperty("ConnectionStrings__redis").GetString());
                 Assert.Equal("/data", env.GetProperty("DistSync__DataDir").GetString());
+                foreach (var role in new[] { "reader", "writer", "admin" })
+                {
+                    Assert.Equal($"{{{role}-token.value}}", env.GetProperty($"DistSync__Auth__Tokens__{role}__Secret").GetString());
+                }
+
                 foreach (var peer in peers)
                 {
                     Assert.Equal($"{{{peer}.bindings.http.url}}", env.GetProperty($"services__{peer}__http__0").GetString());

@@ -1,12 +1,14 @@
 using System.Text.Json;
 using Aspire.Hosting;
 using DistSync.Hosting;
+using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.AppHost;
 
 /// <summary>
-/// <c>AddDistSync</c> in an AppHost that is not ours (the nodes run as the node tool), as its deployment manifest
-/// describes it: an app that references the cluster gets its connection string, and the nodes are containers with volumes.
+/// <c>AddDistSync</c> as a deployment manifest describes it: an app that references the cluster gets its connection
+/// string, and the nodes are containers with volumes, of the node image (an AppHost that is not ours, the nodes run as the
+/// node tool) or built from the node project's Dockerfile.
 /// Built in process, no processes started.
 /// </summary>
 public sealed class DistSyncManifestTests : IDisposable
@@ -40,12 +42,47 @@ public sealed class DistSyncManifestTests : IDisposable
             var env = container.GetProperty("env");
             Assert.StartsWith("container.", container.GetProperty("type").GetString(), StringComparison.Ordinal);
             Assert.Equal("registry.example/distsync-node:1.2", container.GetProperty("image").GetString());
-            Assert.Equal("/data", Assert.Single(container.GetProperty("volumes").EnumerateArray()).GetProperty("target").GetString());
+            var volume = Assert.Single(container.GetProperty("volumes").EnumerateArray());
+            Assert.Equal($"{node}-data", volume.GetProperty("name").GetString());
+            Assert.Equal("/data", volume.GetProperty("target").GetString());
             Assert.Equal("/data", env.GetProperty("DistSync__DataDir").GetString());
+            Assert.Equal("Auto", env.GetProperty("DistSync__ClusterState").GetString());
             Assert.Equal("{distsync-redis.connectionString}", env.GetProperty("ConnectionStrings__redis").GetString());
         }
 
         Assert.StartsWith("container.", resources.GetProperty("distsync-redis").GetProperty("type").GetString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task NodesRunAsAProject_AreContainersBuiltFromItsDockerfile_WithTheFolderAboveAsContext()
+    {
+        var resources = await PublishAsync(builder => builder.AddDistSync("distsync").WithNodeProject<NodeProject>());
+
+        foreach (var node in new[] { "node1", "node2", "node3" })
+        {
+            var container = resources.GetProperty(node);
+            var build = container.GetProperty("build");
+            Assert.Equal("container.v1", container.GetProperty("type").GetString());
+            Assert.Equal(AppHostProcess.RepoRoot, Path.GetFullPath(build.GetProperty("context").GetString()!, _dir));
+            Assert.Equal(Path.Combine(AppHostProcess.RepoRoot, "DistSync.Node", "Dockerfile"), Path.GetFullPath(build.GetProperty("dockerfile").GetString()!, _dir));
+            Assert.Equal($"{node}-data", Assert.Single(container.GetProperty("volumes").EnumerateArray()).GetProperty("name").GetString());
+            Assert.Equal(8080, container.GetProperty("bindings").GetProperty("http").GetProperty("targetPort").GetInt32());
+            Assert.Equal("Auto", container.GetProperty("env").GetProperty("DistSync__ClusterState").GetString());
+        }
+    }
+
+    [Fact]
+    public void NodesRunAsAProjectWithoutADockerfile_CannotBePublished_AndTheErrorNamesTheFile()
+    {
+        var builder = DistributedApplication.CreateBuilder(new DistributedApplicationOptions
+        {
+            Args = ["--publisher", "manifest", "--output-path", Path.Combine(_dir, "aspire-manifest.json"), $"--DistSync:DataDir={_dir}"],
+            DisableDashboard = true,
+        });
+
+        var error = Assert.Throws<DistSyncConfigurationException>(() => builder.AddDistSync("distsync").WithNodeProject<SampleProject>());
+
+        Assert.Equal($"A manifest builds each node from {Path.Combine(AppHostProcess.RepoRoot, "DistSync.Sample", "Dockerfile")}, which does not exist.", error.Message);
     }
 
     [Fact]
@@ -79,6 +116,16 @@ public sealed class DistSyncManifestTests : IDisposable
         {
             Directory.Delete(_dir, recursive: true);
         }
+    }
+
+    private sealed class NodeProject : IProjectMetadata
+    {
+        public string ProjectPath => Path.Combine(AppHostProcess.RepoRoot, "DistSync.Node", "DistSync.Node.csproj");
+    }
+
+    private sealed class SampleProject : IProjectMetadata
+    {
+        public string ProjectPath => Path.Combine(AppHostProcess.RepoRoot, "DistSync.Sample", "DistSync.Sample.csproj");
     }
 
     private async Task<JsonElement> PublishAsync(Action<IDistributedApplicationBuilder> configure)
