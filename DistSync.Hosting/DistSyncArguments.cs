@@ -10,6 +10,7 @@ public static class DistSyncArguments
     private static readonly Dictionary<string, string> Valued = new(StringComparer.Ordinal)
     {
         ["--nodes"] = "Nodes",
+        ["--spare-nodes"] = "SpareNodes",
         ["--base-port"] = "BasePort",
         ["--redis"] = "Redis",
         ["--redis-port"] = "RedisPort",
@@ -29,7 +30,9 @@ public static class DistSyncArguments
     public const string Usage = """
         Usage: dotnet run --project DistSync.AppHost -- [options]
 
-          --nodes N          number of nodes: 1, 3, 5 or 7 (default 3)
+          --nodes N          number of nodes: 1, 3, 5 or 7 (default 3); more than an existing cluster has
+                             adds the new ones as members, one at a time
+          --spare-nodes N    nodes declared but started only by the cluster's Add node command (default 2)
           --base-port P      node1 listens on P, node2 on P+1, ... (default 8001; 0 = free ports)
           --redis KIND       auto (default: redis-server if on PATH, else garnet), redis-server, garnet,
                              container (Aspire's Redis container; needs Docker/Podman) or external

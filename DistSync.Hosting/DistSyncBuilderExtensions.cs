@@ -57,7 +57,8 @@ public static class DistSyncBuilderExtensions
         setup.OwnedRedis = [redis.Resource, .. builder.Resources.OfType<ParameterResource>().Where(p => p.Name == $"{redis.Resource.Name}-password")];
         if (builder.ExecutionContext.IsRunMode)
         {
-            AddRunModeServices(builder);
+            AddRunModeServices(builder, options.ResolveDataDir(builder.AppHostDirectory));
+            distsync.WithAddNodeCommand(options.ResolveDataDir(builder.AppHostDirectory));
         }
 
         DistSyncNodes.Create(distsync);
@@ -142,10 +143,15 @@ public static class DistSyncBuilderExtensions
     }
 
     /// <summary>What watches and drives the cluster while the AppHost runs: Raft state, health, restarts.</summary>
-    private static void AddRunModeServices(IDistributedApplicationBuilder builder)
+    private static void AddRunModeServices(IDistributedApplicationBuilder builder, string dataDir)
     {
         builder.Services.AddHttpClient(RaftStatePublisher.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(2))
             .AddHttpMessageHandler<AdminTokenHandler>();
+        // Membership changes answer once applied, and a follower hands them to the leader: more time than a status read.
+        builder.Services.AddHttpClient(MembershipDriver.HttpClientName, http => http.Timeout = TimeSpan.FromSeconds(20))
+            .AddHttpMessageHandler<AdminTokenHandler>();
+        builder.Services.AddHostedService(sp => new MembershipReconciler(sp.GetRequiredService<DistributedApplicationModel>(), sp, dataDir,
+            sp.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MembershipReconciler>>()));
         builder.Services.AddHostedService<RaftStatePublisher>();
         builder.Services.AddHostedService<CrashRestarter>();
     }

@@ -21,7 +21,7 @@ internal static class DistSyncNodes
     {
         var builder = distsync.ApplicationBuilder;
         var setup = distsync.Resource.Annotations.OfType<DistSyncSetupAnnotation>().Single();
-        foreach (var old in distsync.Resource.Nodes)
+        foreach (var old in distsync.Resource.AllNodes)
         {
             builder.Resources.Remove(old);
         }
@@ -34,7 +34,8 @@ internal static class DistSyncNodes
             NodeLaunch.Executable executable => Create(distsync, setup, (name, port) => AddExecutable(builder, name, port, executable)),
             _ => throw new InvalidOperationException($"Unknown node launch {setup.Launch}."),
         };
-        distsync.Resource.SetNodes(nodes);
+        var founders = setup.Options.Nodes;
+        distsync.Resource.SetNodes([.. nodes.Take(founders)], [.. nodes.Skip(founders)]);
     }
 
     private static IReadOnlyList<IResourceWithEndpoints> Create<T>(
@@ -47,7 +48,10 @@ internal static class DistSyncNodes
         var dataDir = options.ResolveDataDir(builder.AppHostDirectory);
         var redis = setup.Redis ?? throw new InvalidOperationException($"{distsync.Resource.Name} has no Redis.");
         var nodes = new List<IResourceBuilder<T>>();
-        for (var i = 1; i <= options.Nodes; i++)
+        // Spares only in run mode: a deployment grows by adding a node app, not by a dormant one.
+        var spares = publish ? 0 : options.SpareNodes;
+        var founders = string.Join(",", Enumerable.Range(1, options.Nodes).Select(NodeName));
+        for (var i = 1; i <= options.Nodes + spares; i++)
         {
             var name = NodeName(i);
             // A published node is a container of its own, so the fixed ports only matter in run mode; 0 = free ports (tests).
@@ -84,6 +88,19 @@ internal static class DistSyncNodes
             if (options.RestartOnCrash)
             {
                 node.WithAnnotation(new RestartOnCrashAnnotation());
+            }
+
+            if (!publish)
+            {
+                node.WithMembershipCommands(distsync.Resource, dataDir);
+            }
+
+            // The founders' first start records them; later, and for any node that joins, the data folder is the truth.
+            node.WithEnvironment("DistSync__Founders", founders);
+            if (i > options.Nodes)
+            {
+                // A spare always joins an existing cluster as a new learner: the Add node command starts and adds it.
+                node.WithExplicitStart().WithEnvironment("DistSync__ClusterState", "Existing");
             }
 
             nodes.Add(node);

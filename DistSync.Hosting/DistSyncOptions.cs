@@ -35,6 +35,12 @@ public sealed record DistSyncOptions
     /// <summary>How many nodes: 1, 3, 5 or 7 (odd, so a majority always exists).</summary>
     public int Nodes { get; init; } = 3;
 
+    /// <summary>
+    /// Nodes declared after node1..nodeN that start only when asked (the cluster's Add node command): Aspire's model
+    /// cannot grow once the app runs. In run mode only.
+    /// </summary>
+    public int SpareNodes { get; init; } = 2;
+
     /// <summary>node1 listens on this port, node2 on the next, … (the original system's 8001..); 0 picks free ports.</summary>
     public int BasePort { get; init; } = 8001;
 
@@ -96,6 +102,7 @@ public sealed record DistSyncOptions
         var options = new DistSyncOptions
         {
             Nodes = Int(section, nameof(Nodes), defaults.Nodes),
+            SpareNodes = Int(section, nameof(SpareNodes), defaults.SpareNodes),
             BasePort = Int(section, nameof(BasePort), defaults.BasePort),
             Redis = Kind(section[nameof(Redis)]),
             RedisPort = Int(section, nameof(RedisPort), defaults.RedisPort),
@@ -125,9 +132,14 @@ public sealed record DistSyncOptions
             throw new DistSyncConfigurationException($"DistSync:Nodes must be 1, 3, 5 or 7 (an odd number, so a majority exists), not {Nodes}.");
         }
 
-        if (BasePort is < 0 or > 65535 || (BasePort > 0 && BasePort + Nodes - 1 > 65535))
+        if (SpareNodes is < 0 or > 4)
         {
-            throw new DistSyncConfigurationException($"DistSync:BasePort {BasePort} leaves no room for {Nodes} nodes below port 65536 (0 picks free ports).");
+            throw new DistSyncConfigurationException($"DistSync:SpareNodes must be 0 to 4, not {SpareNodes}.");
+        }
+
+        if (BasePort is < 0 or > 65535 || (BasePort > 0 && BasePort + Nodes + SpareNodes - 1 > 65535))
+        {
+            throw new DistSyncConfigurationException($"DistSync:BasePort {BasePort} leaves no room for {Nodes + SpareNodes} nodes below port 65536 (0 picks free ports).");
         }
 
         var names = Enumerable.Range(1, Nodes).Select(i => $"node{i}").ToHashSet(StringComparer.Ordinal);

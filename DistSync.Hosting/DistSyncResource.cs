@@ -20,8 +20,14 @@ public sealed class DistSyncResource(string name, ParameterResource? writerToken
     /// <summary>The token a client app gets (the writer role: read and write, no administration); null when auth is off.</summary>
     public ParameterResource? WriterToken { get; } = writerToken;
 
-    /// <summary>node1..nodeN, in order.</summary>
+    /// <summary>node1..nodeN, in order: the nodes that start with the app, and that clients are given.</summary>
     public IReadOnlyList<IResourceWithEndpoints> Nodes => _nodes;
+
+    /// <summary>The spare nodes after them, started only by the Add node command (see <see cref="DistSyncOptions.SpareNodes"/>).</summary>
+    public IReadOnlyList<IResourceWithEndpoints> Spares { get; private set; } = [];
+
+    /// <summary>Every node resource, spares included.</summary>
+    public IEnumerable<IResourceWithEndpoints> AllNodes => _nodes.Concat(Spares);
 
     /// <summary>The Redis every node keeps queue messages and cache memory in.</summary>
     public IResourceWithConnectionString? Redis { get; internal set; }
@@ -72,5 +78,9 @@ public sealed class DistSyncResource(string name, ParameterResource? writerToken
         }
     }
 
-    internal void SetNodes(IReadOnlyList<IResourceWithEndpoints> nodes) => _nodes = nodes;
+    internal void SetNodes(IReadOnlyList<IResourceWithEndpoints> nodes, IReadOnlyList<IResourceWithEndpoints> spares)
+    {
+        _nodes = nodes;
+        Spares = spares;
+    }
 }

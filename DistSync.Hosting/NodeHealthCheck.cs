@@ -24,7 +24,7 @@ internal sealed class NodeHealthCheck(DistSyncResource cluster, string node, IHt
 
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
-        if (cluster.Nodes.FirstOrDefault(n => n.Name == node) is not { } resource)
+        if (cluster.AllNodes.FirstOrDefault(n => n.Name == node) is not { } resource)
         {
             return HealthCheckResult.Unhealthy($"{node} is not a node of {cluster.Name}.");
         }

@@ -159,7 +159,8 @@ internal sealed class ClusterFormedMarker(DistributedApplicationModel model, Res
 
         try
         {
-            var nodes = model.Resources.Where(r => r.HasAnnotationOfType<DistSyncNodeAnnotation>());
+            // The founders only: spare nodes start when asked, and always join as new members.
+            var nodes = model.Resources.OfType<DistSyncResource>().SelectMany(c => c.Nodes);
             await Task.WhenAll(nodes.Select(n => notifications.WaitForResourceHealthyAsync(n.Name, stoppingToken)));
             Directory.CreateDirectory(dataDir);
             await File.WriteAllTextAsync(marker, $"{DateTimeOffset.UtcNow:O}\n", stoppingToken);

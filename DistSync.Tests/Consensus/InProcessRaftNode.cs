@@ -60,6 +60,8 @@ internal sealed class InProcessRaftNode : IAsyncDisposable
         services.AddMetrics();
         services.AddSingleton<PeerDirectory>();
         services.AddSingleton<PeerCredentials>();
+        services.AddSingleton<ClusterFounding>();
+        services.AddSingleton<ClusterAdmission>();
         services.AddSingleton<RaftTelemetry>();
         services.AddHttpClient(HttpRaftTransport.HttpClientName, http => http.Timeout = Timeout.InfiniteTimeSpan);
         services.AddSingleton<HttpRaftTransport>();
@@ -69,6 +71,7 @@ internal sealed class InProcessRaftNode : IAsyncDisposable
         services.AddHostedService(sp => sp.GetRequiredService<RaftHost>());
         var app = builder.Build();
         app.Services.GetRequiredService<PeerCredentials>().Establish();
+        app.Services.GetRequiredService<ClusterFounding>().Load(ClusterState.New);
         app.MapPost(HttpRaftTransport.StreamPath, RaftApi.ReceiveStreamAsync);
         await app.StartAsync(TestContext.Current.CancellationToken);
         return new InProcessRaftNode(id, app);

@@ -114,6 +114,7 @@ public class ClusterFixture : IAsyncLifetime
         List<string> args =
         [
             $"--DistSync:Nodes={_settings.Nodes}",
+            $"--DistSync:SpareNodes={_settings.SpareNodes}",
             "--DistSync:BasePort=0",
             $"--DistSync:DataDir={DataDir}",
             $"--DistSync:RestartOnCrash={_settings.RestartOnCrash}",
@@ -242,6 +243,9 @@ public class ClusterFixture : IAsyncLifetime
 public sealed record ClusterSettings
 {
     public int Nodes { get; init; } = 3;
+
+    /// <summary>Spare nodes for the Add node command (none unless a test adds nodes: each is a resource to watch).</summary>
+    public int SpareNodes { get; init; }
 
     public bool RestartOnCrash { get; init; }
 
