@@ -88,6 +88,7 @@ public static class NodeApplication
             .AddPreferredSecuritySchemes(BearerSecurityScheme.Name)).AllowAnonymous();
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
+        app.MapBackupApi();
         app.MapMembersApi();
         app.MapLocksApi();
         app.MapSessionsApi();
