@@ -64,15 +64,25 @@ public sealed class RestoreStartupTests : IDisposable
         var file = Path.Combine(_root, "backup.snapshot");
         long oldToken;
         long backupIndex;
-        await using (var source = await InProcessNode.StartAsync(new Dictionary<string, string?>()))
+        const string WriterToken = "writer-token-0123456789abcdef";
+        await using (var source = await InProcessNode.StartAsync(new Dictionary<string, string?>
+        {
+            ["DistSync:Auth:Tokens:writer:Secret"] = WriterToken,
+            ["DistSync:Auth:Tokens:writer:Role"] = "writer",
+        }))
         {
             var locks = new LockClient(Admin(source));
             oldToken = (await locks.AcquireAsync("backup-lock", "holder-1", ttlMs: 600_000)).FencingToken;
 
             using var anonymous = source.CreateClient();
             using var refused = await anonymous.GetAsync(new Uri("/admin/snapshot", UriKind.Relative), TestContext.Current.CancellationToken);
+            using var writer = source.CreateClient();
+            writer.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", WriterToken);
+            using var forbidden = await writer.GetAsync(new Uri("/admin/snapshot", UriKind.Relative), TestContext.Current.CancellationToken);
             using var response = await Admin(source).GetAsync(new Uri("/admin/snapshot", UriKind.Relative), TestContext.Current.CancellationToken);
             Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, forbidden.StatusCode);
+            Assert.Equal("application/problem+json", forbidden.Content.Headers.ContentType?.MediaType);
             Assert.Equal(HttpStatusCode.OK, response.StatusCode);
             Assert.Equal("application/octet-stream", response.Content.Headers.ContentType?.MediaType);
             await File.WriteAllBytesAsync(file, await response.Content.ReadAsByteArrayAsync(TestContext.Current.CancellationToken), TestContext.Current.CancellationToken);
