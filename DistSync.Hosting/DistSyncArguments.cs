@@ -16,6 +16,7 @@ public static class DistSyncArguments
         ["--redis-port"] = "RedisPort",
         ["--data-dir"] = "DataDir",
         ["--log-dir"] = "LogDir",
+        ["--restore"] = "Restore",
     };
 
     private static readonly Dictionary<string, string> Flags = new(StringComparer.Ordinal)
@@ -41,6 +42,8 @@ public static class DistSyncArguments
           --data-dir DIR     Raft logs and Redis data (default: DistSync.AppHost/.data)
           --log-dir DIR      also write each resource's console output to DIR/<resource>.log
           --clean            delete the data directory first
+          --restore FILE     found the cluster from a backup (GET /admin/snapshot); the data directory must
+                             hold no cluster (add --clean to empty it first)
           --no-restart       do not restart a node (or the local Redis) that crashes or is killed
           --no-dashboard     run without the Aspire dashboard (nodes then export no telemetry)
           --no-auth          run the nodes without client tokens (development only; they warn at start)

@@ -134,11 +134,38 @@ public static class DistSyncBuilderExtensions
             Directory.Delete(dataDir, recursive: true);
         }
 
+        if (builder.ExecutionContext.IsRunMode && options.Restore is { } restore)
+        {
+            RefuseRestoreOverACluster(dataDir, restore, options.Nodes);
+        }
+
         builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton(options);
         if (builder.ExecutionContext.IsRunMode && options.LogDir is not null)
         {
             builder.Services.AddHostedService<ResourceLogFiles>();
+        }
+    }
+
+    /// <summary>
+    /// <c>--restore</c> founds a new cluster, so the folder must not hold one: its nodes would refuse the file one by one.
+    /// What counts is what a node counts (ClusterIdentity.HoldsState): anything but its lock file and audit trail.
+    /// </summary>
+    private static void RefuseRestoreOverACluster(string dataDir, string restore, int nodes)
+    {
+        if (!File.Exists(restore))
+        {
+            throw new DistSyncConfigurationException($"--restore {restore}: no such file.");
+        }
+
+        var held = File.Exists(Path.Combine(dataDir, NodeSecurity.FormedMarker))
+            || Enumerable.Range(1, nodes).Select(i => Path.Combine(dataDir, DistSyncNodes.NodeName(i))).Any(node => Directory.Exists(node)
+                && Directory.EnumerateFileSystemEntries(node).Select(Path.GetFileName).Any(n => n is not ("LOCK" or null) && !n.StartsWith("audit", StringComparison.Ordinal)));
+        if (held)
+        {
+            throw new DistSyncConfigurationException(
+                $"--restore {restore}: the data folder {dataDir} already holds a cluster. A restore founds a new cluster; add --clean to empty the folder first "
+                + "(its cluster is lost), or pick another folder with --data-dir.");
         }
     }
 

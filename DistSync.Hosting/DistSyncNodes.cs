@@ -80,6 +80,12 @@ internal static class DistSyncNodes
             setup.Security.Apply(node, dataDir);
             // An append-only audit file per node, beside its log.
             node.WithEnvironment("DistSync__Audit__File", "audit.jsonl");
+            if (!publish && options.Restore is { } restore)
+            {
+                // Every founder restores the same file; after the first start the node finds its restore in its folder and goes on from it.
+                node.WithEnvironment("DistSync__RestoreFrom", restore);
+            }
+
             foreach (var (key, value) in options.NodeEnvironment.Concat(options.NodeEnvironmentOf.GetValueOrDefault(name) ?? new Dictionary<string, string>()))
             {
                 node.WithEnvironment(key, value);

@@ -58,6 +58,12 @@ public sealed record DistSyncOptions
     /// <summary>Delete <see cref="DataDir"/> before starting (a fresh cluster).</summary>
     public bool Clean { get; init; }
 
+    /// <summary>
+    /// A backup file (<c>GET /admin/snapshot</c>) every node restores at its first start (<c>DistSync__RestoreFrom</c>), as
+    /// an absolute path: the cluster is founded from it. Run mode only; refused when the data folder already holds a cluster.
+    /// </summary>
+    public string? Restore { get; init; }
+
     /// <summary>Restart a node, or the local Redis, that exits with a non-zero code (a crash, or the Kill command), with backoff 1 s … 30 s.</summary>
     public bool RestartOnCrash { get; init; } = true;
 
@@ -109,6 +115,7 @@ public sealed record DistSyncOptions
             DataDir = section[nameof(DataDir)] is { Length: > 0 } dir ? dir : null,
             LogDir = section[nameof(LogDir)] is { Length: > 0 } logs ? logs : null,
             Clean = Bool(section, nameof(Clean), defaults.Clean),
+            Restore = section[nameof(Restore)] is { Length: > 0 } restore ? Path.GetFullPath(restore) : null,
             RestartOnCrash = Bool(section, nameof(RestartOnCrash), defaults.RestartOnCrash),
             Dashboard = Bool(section, nameof(Dashboard), defaults.Dashboard),
             AuthOff = Bool(section, nameof(AuthOff), defaults.AuthOff),

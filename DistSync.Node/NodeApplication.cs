@@ -45,6 +45,8 @@ public static class NodeApplication
 
         // Before anything in the folder is read or written: two processes must never share one data folder.
         app.Services.GetRequiredService<DataDirLock>().Acquire();
+        // Before anything else writes into the folder: a restore needs it empty.
+        app.Services.GetRequiredService<ClusterRestore>().RestoreIfAsked();
         var credentials = app.Services.GetRequiredService<PeerCredentials>();
         credentials.Establish();
         var founding = app.Services.GetRequiredService<ClusterFounding>();
@@ -88,6 +90,7 @@ public static class NodeApplication
             .AddPreferredSecuritySchemes(BearerSecurityScheme.Name)).AllowAnonymous();
         app.MapDefaultEndpoints(HealthResponseWriter.WriteAsync);
         app.MapRaftApi();
+        app.MapBackupApi();
         app.MapMembersApi();
         app.MapLocksApi();
         app.MapSessionsApi();

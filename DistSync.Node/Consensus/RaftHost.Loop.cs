@@ -199,6 +199,9 @@ public sealed partial class RaftHost
             case LoopInput.SnapshotStatus status:
                 raft.ReportSnapshot(status.Report.Peer, status.Report.Index, status.Report.Delivered);
                 break;
+            case LoopInput.TakeSnapshot take:
+                take.Answer.TrySetResult(TakeMachines(raft));
+                break;
             case LoopInput.Wake:
                 break;
             default:

@@ -32,14 +32,23 @@ public sealed partial class RaftHost
         }
 
         var started = Stopwatch.GetTimestamp();
-        // The configuration in effect at the applied index, as the core will record it when it compacts to this snapshot.
+        var (metadata, parts) = TakeMachines(raft);
+        var taken = Stopwatch.GetElapsedTime(started);
+        _snapshotInFlight = true;
+        _snapshotSave = Task.Run(() => WriteSnapshot(storage, writer, metadata, parts, taken));
+    }
+
+    /// <summary>
+    /// On the loop: every machine's bytes and the clock's, consistent with the applied index, and the configuration in
+    /// effect there (as the core records it when it compacts to this snapshot). Compaction and backups both take these.
+    /// </summary>
+    private (SnapshotMetadata Metadata, List<(byte Tag, byte[] Data)> Parts) TakeMachines(RaftNode raft)
+    {
         var config = raft.ConfigurationAt(_appliedIndex);
         var metadata = new SnapshotMetadata(_appliedIndex, _appliedTerm, config.Voters, config.Learners);
         List<(byte Tag, byte[] Data)> parts = [(ClockSnapshotTag, EncodeClock(_appliedClockMs))];
         parts.AddRange(_machines.Values.OrderBy(m => m.Tag).Select(m => (m.Tag, Data: m.Snapshot())));
-        var taken = Stopwatch.GetElapsedTime(started);
-        _snapshotInFlight = true;
-        _snapshotSave = Task.Run(() => WriteSnapshot(storage, writer, metadata, parts, taken));
+        return (metadata, parts);
     }
 
     /// <summary>Off the loop: the file, durably; then the WAL writer records it, in order with the log's writes.</summary>
@@ -106,7 +115,7 @@ public sealed partial class RaftHost
     /// Snapshot layout: <c>u16 count</c>, then per part <c>u8 tag | i32 length | bytes</c>: the replicated clock
     /// (tag 0, see <see cref="ClockSnapshotTag"/>), then each machine.
     /// </summary>
-    private static byte[] CombineMachines(List<(byte Tag, byte[] Data)> parts)
+    internal static byte[] CombineMachines(IReadOnlyList<(byte Tag, byte[] Data)> parts)
     {
         var buffer = GC.AllocateUninitializedArray<byte>(2 + parts.Sum(p => 5 + p.Data.Length));
         BinaryPrimitives.WriteUInt16LittleEndian(buffer, (ushort)parts.Count);
@@ -120,6 +129,27 @@ public sealed partial class RaftHost
         }
 
         return buffer;
+    }
+
+    /// <summary>The parts <see cref="CombineMachines"/> put together, in order (for a restore that rewrites one).</summary>
+    internal static List<(byte Tag, byte[] Data)> SplitMachines(ReadOnlySpan<byte> snapshot)
+    {
+        var parts = new List<(byte Tag, byte[] Data)>();
+        if (snapshot.Length < 2)
+        {
+            return parts;
+        }
+
+        var count = BinaryPrimitives.ReadUInt16LittleEndian(snapshot);
+        var offset = 2;
+        for (var i = 0; i < count; i++)
+        {
+            var length = BinaryPrimitives.ReadInt32LittleEndian(snapshot[(offset + 1)..]);
+            parts.Add((snapshot[offset], snapshot.Slice(offset + 5, length).ToArray()));
+            offset += 5 + length;
+        }
+
+        return parts;
     }
 
     private void RestoreMachines(ReadOnlySpan<byte> snapshot)

@@ -395,5 +395,7 @@ public sealed partial class RaftHost : BackgroundService, INodeStatus
         public sealed record SnapshotStatus(SnapshotReport Report) : LoopInput;
 
         public sealed record Wake : LoopInput;
+
+        public sealed record TakeSnapshot(TaskCompletionSource<(SnapshotMetadata Metadata, List<(byte Tag, byte[] Data)> Parts)> Answer) : LoopInput;
     }
 }

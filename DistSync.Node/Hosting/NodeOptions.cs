@@ -38,6 +38,21 @@ public sealed class NodeOptions
     /// </summary>
     public string? Founders { get; set; }
 
+    /// <summary>
+    /// A backup file (<c>GET /admin/snapshot</c>) to start from: with an empty data folder the node writes it into its log
+    /// as the starting snapshot and founds a new cluster with <see cref="Founders"/> (every founder restores the same
+    /// file). A folder that already holds state is refused, unless that state is this very file's restore (a restart).
+    /// </summary>
+    public string? RestoreFrom { get; set; }
+
+    /// <summary>
+    /// How far a restore raises the snapshot's Raft index and term, and the ring's epoch, so every fencing token and
+    /// epoch of the restored cluster is above the old cluster's. Must exceed the entries the old cluster committed
+    /// after the backup was taken. Default 1,000,000,000.
+    /// </summary>
+    [Range(1, long.MaxValue / 4)]
+    public long RestoreBump { get; set; } = 1_000_000_000;
+
     public string ResolveDataDir() =>
         Path.GetFullPath(string.IsNullOrWhiteSpace(DataDir) ? Path.Combine(".data", NodeId) : DataDir);
 }

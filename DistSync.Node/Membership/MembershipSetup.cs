@@ -12,6 +12,7 @@ public static class MembershipSetup
             .ValidateDataAnnotations()
             .ValidateOnStart();
         builder.Services.AddSingleton<MembershipStateMachine>();
+        builder.Services.AddSingleton<ClusterRestore>();
         builder.Services.AddSingleton<IReplicatedStateMachine>(sp => sp.GetRequiredService<MembershipStateMachine>());
         builder.Services.AddHostedService<MembershipMonitor>();
         builder.Services.AddSingleton<MemberAdmin>();

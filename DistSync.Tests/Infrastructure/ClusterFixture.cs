@@ -125,6 +125,11 @@ public class ClusterFixture : IAsyncLifetime
             $"--DistSync:AuthOff={_settings.AuthOff}",
             $"--DistSync:Sample={_settings.Sample}",
         ];
+        if (_settings.Restore is not null)
+        {
+            args.Add($"--DistSync:Restore={_settings.Restore}");
+        }
+
         if (_settings.ClusterId is not null)
         {
             args.Add($"--Parameters:cluster-id={_settings.ClusterId}");
@@ -268,6 +273,9 @@ public sealed record ClusterSettings
 
     /// <summary>The cluster's id instead of the AppHost's generated one.</summary>
     public string? ClusterId { get; init; }
+
+    /// <summary>A backup every node restores at its first start (the AppHost's <c>--restore</c>).</summary>
+    public string? Restore { get; init; }
 
     /// <summary>The data folder instead of a fresh temporary one (to start a cluster on a folder another left).</summary>
     public string? DataDir { get; init; }
