@@ -146,7 +146,8 @@ public sealed record DistSyncOptions
 
         if (BasePort is < 0 or > 65535 || (BasePort > 0 && BasePort + Nodes + SpareNodes - 1 > 65535))
         {
-            throw new DistSyncConfigurationException($"DistSync:BasePort {BasePort} leaves no room for {Nodes + SpareNodes} nodes below port 65536 (0 picks free ports).");
+            var spares = SpareNodes > 0 ? $" and {SpareNodes} spare nodes" : "";
+            throw new DistSyncConfigurationException($"DistSync:BasePort {BasePort} leaves no room for {Nodes} nodes{spares} below port 65536 (0 picks free ports).");
         }
 
         var names = Enumerable.Range(1, Nodes).Select(i => $"node{i}").ToHashSet(StringComparer.Ordinal);
