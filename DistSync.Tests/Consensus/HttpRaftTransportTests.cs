@@ -34,8 +34,8 @@ public sealed class HttpRaftTransportTests
         // the sender goes on asynchronously and Send (the Raft loop, the WAL writer) must not wait for it.
         await using var peer = await FakePeer.StartAsync(stopReadingAfter: 1);
         await using var transport = peer.NewTransport();
-        await peer.WaitForFramesAsync(1);
 
+        // The first message opens the stream (a peer's stream starts with its first message).
         var sending = Task.Run(() =>
         {
             for (var i = 1; i <= 200; i++)
@@ -45,6 +45,7 @@ public sealed class HttpRaftTransportTests
         }, TestContext.Current.CancellationToken);
 
         await sending.WaitAsync(TimeSpan.FromSeconds(30), TestContext.Current.CancellationToken);
+        await peer.WaitForFramesAsync(1);
         Assert.Equal(1, peer.Frames);
     }
 
@@ -248,8 +249,10 @@ public sealed class HttpRaftTransportTests
 
         public async Task WaitForFramesAsync(int count)
         {
+            var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
             while (Frames < count)
             {
+                Assert.True(DateTime.UtcNow < deadline, $"the peer read {Frames} frames within 60 s, not {count}");
                 await _frameRead.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
             }
         }

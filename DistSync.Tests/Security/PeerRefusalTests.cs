@@ -6,8 +6,9 @@ using Microsoft.Extensions.DependencyInjection;
 namespace DistSync.Tests.Security;
 
 /// <summary>
-/// A node whose data folder is another cluster's, or was wiped, does not start, and says why and what to do
-/// (the peers' side, refusing a stranger's requests, is in <see cref="AuthApiTests"/>).
+/// A node whose data folder is another cluster's does not start, one whose folder was wiped opens no log while the
+/// cluster still counts it as a voter, and each says why and what to do (the peers' side, refusing a stranger's
+/// requests, is in <see cref="AuthApiTests"/>; adding a wiped node back, in MembershipChangeTests).
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
@@ -16,7 +17,7 @@ public sealed class PeerRefusalTests
     private static CancellationToken Ct => TestContext.Current.CancellationToken;
 
     [Fact]
-    public async Task ANodeOnAnotherClustersFolder_OrAWipedOne_DoesNotStart_AndSaysWhy_AndAuthOffIsSaidAtStart()
+    public async Task ANodeOnAnotherClustersFolder_DoesNotStart_AWipedOneWaitsToBeRemoved_BothSayWhy_AndAuthOffIsSaidAtStart()
     {
         // Auth off, too: the test also checks that a node says so at start and takes a request with no token.
         await using var cluster = await ClusterFixture.StartAsync(new ClusterSettings { ClusterId = "cluster-a", AuthOff = true });
@@ -33,16 +34,17 @@ public sealed class PeerRefusalTests
         Directory.Delete(Path.Combine(cluster.DataDir, "node3"), recursive: true);
         var wiped = new NodeLog(cluster, "node3");
         await cluster.CommandAsync("node3", KnownResourceCommands.StartCommand);
-        var ended = await cluster.WaitForStateAsync("node3", s => s is "Exited" or "Finished" or "FailedToStart", "refusing to start");
-        Assert.Equal(2, ended.Snapshot.ExitCode);
-        await wiped.WaitForAsync("is empty, but cluster cluster-a already exists");
+        await wiped.WaitForAsync("the cluster still counts node3 as a voter");
+        Assert.Equal(KnownResourceStates.Running, cluster.StateOf("node3"));
         Assert.False(File.Exists(Path.Combine(cluster.DataDir, "node3", ClusterIdentity.FileName)), "the wiped node wrote an id");
+        Assert.False(Directory.Exists(Path.Combine(cluster.DataDir, "node3", "raft")), "the wiped node opened a Raft log");
+        await cluster.StopAsync("node3");
 
         await cluster.StopAsync("node2");
         await File.WriteAllTextAsync(Path.Combine(cluster.DataDir, "node2", ClusterIdentity.FileName), "cluster-b\n", Ct);
         var foreign = new NodeLog(cluster, "node2");
         await cluster.CommandAsync("node2", KnownResourceCommands.StartCommand);
-        ended = await cluster.WaitForStateAsync("node2", s => s is "Exited" or "Finished" or "FailedToStart", "refusing to start");
+        var ended = await cluster.WaitForStateAsync("node2", s => s is "Exited" or "Finished" or "FailedToStart", "refusing to start");
         Assert.Equal(2, ended.Snapshot.ExitCode);
         await foreign.WaitForAsync("belongs to cluster cluster-b, but this node is configured for cluster cluster-a");
     }
