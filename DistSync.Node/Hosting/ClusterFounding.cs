@@ -73,17 +73,7 @@ public sealed class ClusterFounding
 
     private void Write(Record record)
     {
-        Directory.CreateDirectory(_dataDir);
-        var file = Path.Combine(_dataDir, FileName);
-        var temp = file + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            JsonSerializer.Serialize(stream, record, Json);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, file, overwrite: true);
-        DirectorySync.Flush(_dataDir);
+        DirectorySync.ReplaceFile(Path.Combine(_dataDir, FileName), JsonSerializer.SerializeToUtf8Bytes(record, Json));
         _record = record;
     }
 

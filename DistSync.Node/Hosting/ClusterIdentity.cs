@@ -67,20 +67,10 @@ public static class ClusterIdentity
             .Select(Path.GetFileName)
             .Any(name => name is not ("LOCK" or null) && !name.StartsWith("audit", StringComparison.Ordinal));
 
-    /// <summary>Writes the id durably (temp file, fsync, rename, directory fsync).</summary>
+    /// <summary>Writes the id durably (see <see cref="DirectorySync.ReplaceFile"/>).</summary>
     public static void Record(string dataDir, string configured)
     {
-        var file = Path.Combine(dataDir, FileName);
-        Directory.CreateDirectory(dataDir);
-        var temp = file + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            stream.Write(System.Text.Encoding.UTF8.GetBytes(configured + "\n"));
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, file, overwrite: true);
-        DirectorySync.Flush(dataDir);
+        DirectorySync.ReplaceFile(Path.Combine(dataDir, FileName), System.Text.Encoding.UTF8.GetBytes(configured + "\n"));
     }
 }
 

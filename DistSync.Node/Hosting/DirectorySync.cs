@@ -14,6 +14,25 @@ internal static class DirectorySync
 {
     private const int ReadOnly = 0; // O_RDONLY is 0 on Linux and macOS alike.
 
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/> so that a crash leaves the old file or the new
+    /// one, never a part: a temporary file, fsynced, renamed over it, and the folder fsynced.
+    /// </summary>
+    public static void ReplaceFile(string path, ReadOnlySpan<byte> content)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
+        Directory.CreateDirectory(directory);
+        var temp = path + ".tmp";
+        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(temp, path, overwrite: true);
+        Flush(directory);
+    }
+
     public static void Flush(string directory)
     {
         if (OperatingSystem.IsWindows())

@@ -153,16 +153,7 @@ public sealed partial class ClusterRestore(IOptions<NodeOptions> options, Cluste
 
     private static void WriteMarker(string dataDir, Marker marker)
     {
-        var file = Path.Combine(dataDir, MarkerFile);
-        var temp = file + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write))
-        {
-            JsonSerializer.Serialize(stream, marker, Json);
-            stream.Flush(flushToDisk: true);
-        }
-
-        File.Move(temp, file, overwrite: true);
-        DirectorySync.Flush(dataDir);
+        DirectorySync.ReplaceFile(Path.Combine(dataDir, MarkerFile), JsonSerializer.SerializeToUtf8Bytes(marker, Json));
     }
 
     [LoggerMessage(2201, LogLevel.Warning,
