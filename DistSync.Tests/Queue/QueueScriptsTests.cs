@@ -47,6 +47,21 @@ public sealed class QueueScriptsTests(TestRedisServers servers) : IClassFixture<
         await PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(store);
     }
 
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Notify_OnEachServer_WakesASubscriberOfAnotherConnection(string server)
+    {
+        await using var redis = await servers.StartAsync(server);
+        // Another node's connection: on a cluster its subscription may sit on another member than the one the publish reaches.
+        await using var other = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Connection.Configuration);
+        var woken = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await new RedisQueueStore(other).SubscribeAsync(topic => woken.TrySetResult(topic));
+
+        await new RedisQueueStore(redis.Connection).NotifyAsync("orders");
+
+        Assert.Equal("orders", await woken.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
+    }
+
     /// <summary>
     /// Runs a scenario whose "not yet" checks must come before a deadline of <see cref="Visibility"/> on Redis's clock. Each
     /// checks that they did (<see cref="RedisClock.StillBeforeAsync"/>); an attempt in which a stalled machine let the
