@@ -138,9 +138,14 @@ public static class DistSyncRedisBuilderExtensions
 
         var ports = File.ReadAllLines(file).Select(l => l.Split(' ')).Select(p => (int.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture),
             int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))).ToArray();
-        foreach (var busy in ports.SelectMany(p => new[] { p.Item1, p.Item2 }).Where(p => !FreePorts.IsFree(p)))
+        foreach (var port in ports.SelectMany(p => new[] { p.Item1, p.Item2 }))
         {
-            throw new DistSyncConfigurationException($"Port {busy} of the Redis Cluster in {dataDir} is in use (is another AppHost running?): a member can only come back on its own ports; free it, or start again with --clean.");
+            if (!FreePorts.IsFree(port))
+            {
+                throw new DistSyncConfigurationException($"Port {port} of the Redis Cluster in {dataDir} is in use (is another AppHost running?): a member can only come back on its own ports; free it, or start again with --clean.");
+            }
+
+            FreePorts.Reserve(port); // free now, but not for a node
         }
 
         return ports;
