@@ -85,7 +85,8 @@ public static class DistSyncRedisBuilderExtensions
         DistSyncOptions options, IResourceBuilder<ParameterResource> password)
     {
         var dataDir = Path.Combine(options.ResolveDataDir(builder.AppHostDirectory), name);
-        var ports = ClusterPorts(dataDir);
+        // With --clean the folder is emptied later (AddDistSync), so its old ports do not count.
+        var ports = ClusterPorts(dataDir, options.Clean);
         var cluster = new RedisClusterResource(name, password.Resource);
         var clusterBuilder = builder.AddResource(cluster)
             .WithInitialState(new CustomResourceSnapshot { ResourceType = RedisClusterResource.ResourceType, State = KnownResourceStates.NotStarted, Properties = [] })
@@ -128,10 +129,10 @@ public static class DistSyncRedisBuilderExtensions
     private const string PortsFile = "ports";
 
     /// <summary>The ports of an earlier start (client and bus port per member), or free ones for a new cluster.</summary>
-    private static (int Port, int BusPort)[] ClusterPorts(string dataDir)
+    private static (int Port, int BusPort)[] ClusterPorts(string dataDir, bool clean)
     {
         var file = Path.Combine(dataDir, PortsFile);
-        if (!File.Exists(file))
+        if (clean || !File.Exists(file))
         {
             return [.. Enumerable.Range(0, RedisClusterResource.Size).Select(_ => (FreePorts.Take(), FreePorts.Take()))];
         }
