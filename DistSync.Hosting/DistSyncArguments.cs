@@ -36,8 +36,10 @@ public static class DistSyncArguments
           --spare-nodes N    nodes declared but started only by the cluster's Add node command (default 2)
           --base-port P      node1 listens on P, node2 on P+1, ... (default 8001; 0 = free ports)
           --redis KIND       auto (default: redis-server if on PATH, else garnet), redis-server, garnet,
+                             cluster (a Redis Cluster of six redis-server processes: 3 primaries, 3 replicas),
                              container (Aspire's Redis container; needs Docker/Podman) or external
-                             (uses ConnectionStrings:redis, e.g. --ConnectionStrings:redis=host:6379,password=x)
+                             (uses ConnectionStrings:redis, e.g. --ConnectionStrings:redis=host:6379,password=x;
+                             a cluster's: h1:p1,h2:p2,...,password=x)
           --redis-port P     port of the Redis the AppHost starts (default: a free port)
           --data-dir DIR     Raft logs and Redis data (default: DistSync.AppHost/.data)
           --log-dir DIR      also write each resource's console output to DIR/<resource>.log

@@ -54,7 +54,7 @@ public static class DistSyncBuilderExtensions
         var redis = builder.AddDistSyncRedis($"{name}-redis", options).WithParentRelationship(cluster);
         setup.Redis = redis;
         cluster.Redis = redis.Resource;
-        setup.OwnedRedis = [redis.Resource, .. builder.Resources.OfType<ParameterResource>().Where(p => p.Name == $"{redis.Resource.Name}-password")];
+        setup.OwnedRedis = [redis.Resource, .. (redis.Resource as RedisClusterResource)?.Members ?? [], .. builder.Resources.OfType<ParameterResource>().Where(p => p.Name == $"{redis.Resource.Name}-password")];
         if (builder.ExecutionContext.IsRunMode)
         {
             AddRunModeServices(builder, options.ResolveDataDir(builder.AppHostDirectory));

@@ -18,6 +18,12 @@ public enum RedisKind
     /// <summary>Aspire's Redis container (<c>AddRedis</c>); needs a container runtime.</summary>
     Container,
 
+    /// <summary>
+    /// A Redis Cluster of six local <c>redis-server</c> processes (three primaries, three replicas), formed by the AppHost.
+    /// Run mode only.
+    /// </summary>
+    Cluster,
+
     /// <summary>A Redis the user runs, named by <c>ConnectionStrings:redis</c>; nothing is started.</summary>
     External,
 }
@@ -193,8 +199,9 @@ public sealed record DistSyncOptions
         "redis-server" or "redis" => RedisKind.RedisServer,
         "garnet" => RedisKind.Garnet,
         "container" => RedisKind.Container,
+        "cluster" => RedisKind.Cluster,
         "external" => RedisKind.External,
-        _ => throw new DistSyncConfigurationException($"DistSync:Redis must be auto, redis-server, garnet, container or external, not '{text}'."),
+        _ => throw new DistSyncConfigurationException($"DistSync:Redis must be auto, redis-server, garnet, cluster, container or external, not '{text}'."),
     };
 }
 

@@ -26,6 +26,11 @@ public static class DistSyncRedisBuilderExtensions
             return builder.AddConnectionString(name);
         }
 
+        if (options.Redis == RedisKind.Cluster)
+        {
+            return builder.AddRedisCluster(name, options, password);
+        }
+
         var kind = options.Redis == RedisKind.Auto ? (OnPath("redis-server") ? RedisKind.RedisServer : RedisKind.Garnet) : options.Redis;
         var dataDir = Path.Combine(options.ResolveDataDir(builder.AppHostDirectory), name);
         var port = options.RedisPort > 0 ? options.RedisPort : FreePorts.Take();
@@ -59,9 +64,7 @@ public static class DistSyncRedisBuilderExtensions
             return Task.CompletedTask;
         });
 
-        var healthCheck = $"{name}-ping";
-        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
-            _ => new RedisPingHealthCheck(redis.Resource), failureStatus: HealthStatus.Unhealthy, tags: null));
+        builder.AddRedisHealthCheck(redis);
         if (options.RestartOnCrash)
         {
             redis.WithAnnotation(new RestartOnCrashAnnotation()); // a killed redis-server comes back from its append-only file
@@ -69,8 +72,92 @@ public static class DistSyncRedisBuilderExtensions
 
         return redis
             .WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: RedisServerResource.EndpointName, isProxied: false)
-            .WithHealthCheck(healthCheck)
             .WithIconName("Database");
+    }
+
+    /// <summary>
+    /// A Redis Cluster of <see cref="RedisClusterResource.Size"/> local <c>redis-server</c> processes, each with its own data
+    /// folder and the single server's durability (each process fsyncs its append-only file; replication to the replicas
+    /// is asynchronous), formed on its first start (<see cref="RedisClusterFormation"/>). Its ports are kept in the data
+    /// folder: a restarted member finds the others at the addresses its <c>nodes.conf</c> names, or not at all.
+    /// </summary>
+    private static IResourceBuilder<IResourceWithConnectionString> AddRedisCluster(this IDistributedApplicationBuilder builder, string name,
+        DistSyncOptions options, IResourceBuilder<ParameterResource> password)
+    {
+        var dataDir = Path.Combine(options.ResolveDataDir(builder.AppHostDirectory), name);
+        // With --clean the folder is emptied later (AddDistSync), so its old ports do not count.
+        var ports = ClusterPorts(dataDir, options.Clean);
+        var cluster = new RedisClusterResource(name, password.Resource);
+        var clusterBuilder = builder.AddResource(cluster)
+            .WithInitialState(new CustomResourceSnapshot { ResourceType = RedisClusterResource.ResourceType, State = KnownResourceStates.NotStarted, Properties = [] })
+            .WithIconName("DatabaseMultiple")
+            .OnInitializeResource((resource, initialize, ct) => RedisClusterFormation.RunAsync(resource, initialize, ct));
+        for (var i = 0; i < RedisClusterResource.Size; i++)
+        {
+            var (port, busPort) = ports[i];
+            var memberDir = Path.Combine(dataDir, $"{i + 1}");
+            var member = builder.AddResource(new RedisServerResource($"{name}-{i + 1}", "redis-server", memberDir, password.Resource))
+                .WithArgs(context => context.Args.Add(["--port", port.ToString(System.Globalization.CultureInfo.InvariantCulture), "--bind", "127.0.0.1",
+                    "--requirepass", password.Resource, "--masterauth", password.Resource, "--dir", memberDir, "--protected-mode", "yes", "--daemonize", "no", "--save", "",
+                    // The bus port named too: Redis's default, port + 10000, would fall in the OS's ephemeral range (see FreePorts).
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", busPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-node-timeout", "2000",
+                    "--appendonly", "yes", "--appendfsync", "always"]))
+                .OnBeforeResourceStarted((_, _, _) =>
+                {
+                    Directory.CreateDirectory(memberDir);
+                    File.WriteAllLines(Path.Combine(dataDir, PortsFile), ports.Select(p => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{p.Port} {p.BusPort}")));
+                    return Task.CompletedTask;
+                });
+            builder.AddRedisHealthCheck(member);
+            if (options.RestartOnCrash)
+            {
+                member.WithAnnotation(new RestartOnCrashAnnotation());
+            }
+
+            member.WithEndpoint(port: port, targetPort: port, scheme: "tcp", name: RedisServerResource.EndpointName, isProxied: false)
+                .WithIconName("Database")
+                .WithParentRelationship(cluster);
+            cluster.Members.Add(member.Resource);
+        }
+
+        var healthCheck = $"{name}-cluster";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
+            _ => new RedisClusterFormation.HealthCheck(cluster), failureStatus: HealthStatus.Unhealthy, tags: null));
+        return clusterBuilder.WithHealthCheck(healthCheck);
+    }
+
+    private const string PortsFile = "ports";
+
+    /// <summary>The ports of an earlier start (client and bus port per member), or free ones for a new cluster.</summary>
+    private static (int Port, int BusPort)[] ClusterPorts(string dataDir, bool clean)
+    {
+        var file = Path.Combine(dataDir, PortsFile);
+        if (clean || !File.Exists(file))
+        {
+            return [.. Enumerable.Range(0, RedisClusterResource.Size).Select(_ => (FreePorts.Take(), FreePorts.Take()))];
+        }
+
+        var ports = File.ReadAllLines(file).Select(l => l.Split(' ')).Select(p => (int.Parse(p[0], System.Globalization.CultureInfo.InvariantCulture),
+            int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))).ToArray();
+        foreach (var port in ports.SelectMany(p => new[] { p.Item1, p.Item2 }))
+        {
+            if (!FreePorts.IsFree(port))
+            {
+                throw new DistSyncConfigurationException($"Port {port} of the Redis Cluster in {dataDir} is in use (is another AppHost running?): a member can only come back on its own ports; free it, or start again with --clean.");
+            }
+
+            FreePorts.Reserve(port); // free now, but not for a node
+        }
+
+        return ports;
+    }
+
+    private static void AddRedisHealthCheck(this IDistributedApplicationBuilder builder, IResourceBuilder<RedisServerResource> redis)
+    {
+        var healthCheck = $"{redis.Resource.Name}-ping";
+        builder.Services.AddHealthChecks().Add(new HealthCheckRegistration(healthCheck,
+            _ => new RedisPingHealthCheck(redis.Resource), failureStatus: HealthStatus.Unhealthy, tags: null));
+        redis.WithHealthCheck(healthCheck);
     }
 
     /// <summary>

@@ -27,6 +27,15 @@ internal static class FreePorts
         }
     }
 
+    /// <summary>A port chosen earlier (kept in a data folder) that no <see cref="Take"/> of this process may hand out.</summary>
+    public static void Reserve(int port)
+    {
+        lock (Gate)
+        {
+            Handed.Add(port);
+        }
+    }
+
     public static int Take()
     {
         lock (Gate)

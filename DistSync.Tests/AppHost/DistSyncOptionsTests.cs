@@ -38,6 +38,12 @@ public sealed class DistSyncOptionsTests
     }
 
     [Fact]
+    public void Read_RedisCluster_IsTheClusterKind()
+    {
+        Assert.Equal(RedisKind.Cluster, Read("--redis", "cluster").Redis);
+    }
+
+    [Fact]
     public void Expand_AspireOwnArguments_PassThroughUnchanged()
     {
         string[] args = ["--publisher", "manifest", "--output-path", "aspire-manifest.json"];
@@ -79,7 +85,7 @@ public sealed class DistSyncOptionsTests
     [InlineData(new[] { "--nodes", "4" }, "DistSync:Nodes must be 1, 3, 5 or 7 (an odd number, so a majority exists), not 4.")]
     [InlineData(new[] { "--nodes", "three" }, "DistSync:Nodes must be a whole number, not 'three'.")]
     [InlineData(new[] { "--base-port", "65535", "--nodes", "3" }, "DistSync:BasePort 65535 leaves no room for 3 nodes and 2 spare nodes below port 65536 (0 picks free ports).")]
-    [InlineData(new[] { "--redis", "memcached" }, "DistSync:Redis must be auto, redis-server, garnet, container or external, not 'memcached'.")]
+    [InlineData(new[] { "--redis", "memcached" }, "DistSync:Redis must be auto, redis-server, garnet, cluster, container or external, not 'memcached'.")]
     [InlineData(new[] { "--DistSync:RestartOnCrash=maybe" }, "DistSync:RestartOnCrash must be true or false, not 'maybe'.")]
     public void Read_BadValue_IsRefusedWithWhatToDo(string[] args, string message)
     {

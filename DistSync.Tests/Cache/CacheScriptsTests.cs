@@ -4,13 +4,13 @@ using DistSync.Tests.Infrastructure;
 namespace DistSync.Tests.Cache;
 
 /// <summary>
-/// The cache's Lua scripts against the real servers the AppHost can run (redis-server and Garnet): claims and the
+/// The cache's Lua scripts against the real servers the AppHost can run (redis-server, a Redis Cluster and Garnet): claims and the
 /// epoch fence, versions, the owner's fence, deletes and TTLs. Time is an argument (Redis's own clock only sets the
 /// least a record lives), so nothing here waits.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class CacheScriptsTests
+public sealed class CacheScriptsTests(TestRedisServers servers) : IClassFixture<TestRedisServers>
 {
     /// <summary>
     /// The nodes' "now" in these scripts: a year ahead of Redis's clock, whatever the date, so a record's expiry is decided by
@@ -18,13 +18,13 @@ public sealed class CacheScriptsTests
     /// </summary>
     private static readonly long T0 = DateTimeOffset.UtcNow.AddYears(1).ToUnixTimeMilliseconds();
 
-    public static TheoryData<string> Servers => ["redis-server", "garnet"];
+    public static TheoryData<string> Servers => TestRedisServers.All;
 
     [Theory]
     [MemberData(nameof(Servers))]
     public async Task Scripts_OnEachServer_KeepEveryRule(string server)
     {
-        await using var redis = await RedisServer.StartAsync(server);
+        await using var redis = await servers.StartAsync(server);
         var memory = new RedisCacheMemory(redis.Connection);
 
         await FirstRead_ClaimsTheKey_WithNoValue(memory);
@@ -42,7 +42,7 @@ public sealed class CacheScriptsTests
     [MemberData(nameof(Servers))]
     public async Task TakeoverRecord_OnEachServer_NamesTheHomeThatFinishedIt(string server)
     {
-        await using var redis = await RedisServer.StartAsync(server);
+        await using var redis = await servers.StartAsync(server);
         var memory = new RedisCacheMemory(redis.Connection);
 
         await ClaimAfterAnotherHomeFinished_InTheSameEpoch_StaysATakeoverUntilDone(memory);
@@ -53,7 +53,7 @@ public sealed class CacheScriptsTests
     [MemberData(nameof(Servers))]
     public async Task TakeoverDue_OnEachServer_NewFenceWaitsForTheTakeover(string server)
     {
-        await using var redis = await RedisServer.StartAsync(server);
+        await using var redis = await servers.StartAsync(server);
         var memory = new RedisCacheMemory(redis.Connection);
         var owner = await memory.WriteAsync("w", 1, "n1", true, "1", 0, 0, T0);
 
@@ -71,7 +71,7 @@ public sealed class CacheScriptsTests
     [MemberData(nameof(Servers))]
     public async Task Record_NodeClockAnHourBehindRedis_OutlivesTheScriptByTheGraceOnRedissClock(string server)
     {
-        await using var redis = await RedisServer.StartAsync(server);
+        await using var redis = await servers.StartAsync(server);
         var memory = new RedisCacheMemory(redis.Connection);
         var db = redis.Connection.GetDatabase();
         var redisNow = RedisNowUnixMs((StackExchange.Redis.RedisResult[])(await db.ExecuteAsync("TIME"))!);
@@ -207,18 +207,18 @@ public sealed class CacheScriptsTests
         Assert.Equal(10, write.Version);
     }
 
-    private static async Task Ttl_ValueReadsAsNoneAfterIt_AndTheHashOutlivesIt(RedisCacheMemory memory, RedisServer redis)
+    private static async Task Ttl_ValueReadsAsNoneAfterIt_AndTheHashOutlivesIt(RedisCacheMemory memory, ITestRedis redis)
     {
         await memory.WriteAsync("h", 1, "n1", true, "1", T0 + 1000, 0, T0);
 
         Assert.Equal("1", (await memory.ReadAsync("h", 1, "n1", newFence: false, T0 + 999)).Value);
         var expired = await memory.ReadAsync("h", 1, "n1", newFence: false, T0 + 1000);
         Assert.Equal((null, 1L, T0 + 1000), (expired.Value, expired.Version, expired.ExpiresAtUnixMs));
-        var expiresAt = (long)await redis.Connection.GetDatabase().ExecuteAsync("PEXPIRETIME", CacheScripts.KeyOf("h"));
+        var expiresAt = (long)await redis.Connection.GetDatabase().ExecuteAsync("PEXPIRETIME", (StackExchange.Redis.RedisKey)CacheScripts.KeyOf("h"));
         Assert.Equal(T0 + 1000 + CacheScripts.GraceMs, expiresAt);
 
         // Without a TTL the value stays.
         await memory.WriteAsync("h", 1, "n1", true, "2", 0, 0, T0);
-        Assert.Equal(-1, (long)await redis.Connection.GetDatabase().ExecuteAsync("PEXPIRETIME", CacheScripts.KeyOf("h")));
+        Assert.Equal(-1, (long)await redis.Connection.GetDatabase().ExecuteAsync("PEXPIRETIME", (StackExchange.Redis.RedisKey)CacheScripts.KeyOf("h")));
     }
 }

@@ -7,7 +7,7 @@ namespace DistSync.Tests.Infrastructure;
 /// A real Redis-compatible server for tests that talk to Redis directly: <c>redis-server</c> or Garnet (from the
 /// repo's tool manifest), started the way the AppHost starts it, on a free loopback port, stopped and deleted after.
 /// </summary>
-public sealed class RedisServer : IAsyncDisposable
+public sealed class RedisServer : ITestRedis
 {
     private readonly Process _process;
     private readonly string _dir;

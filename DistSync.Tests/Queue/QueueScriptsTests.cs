@@ -12,7 +12,7 @@ namespace DistSync.Tests.Queue;
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class QueueScriptsTests
+public sealed class QueueScriptsTests(TestRedisServers servers) : IClassFixture<TestRedisServers>
 {
     private const long T0 = 1_800_000_000_000;
     private const long Window = 300_000;
@@ -20,13 +20,13 @@ public sealed class QueueScriptsTests
     /// <summary>A deadline a "not yet" check meets before; <see cref="BeforeDeadlinesAsync"/> makes sure it did.</summary>
     private const long Visibility = 1_000;
 
-    public static TheoryData<string> Servers => ["redis-server", "garnet"];
+    public static TheoryData<string> Servers => TestRedisServers.All;
 
     [Theory]
     [MemberData(nameof(Servers))]
     public async Task Scripts_OnEachServer_KeepEveryRule(string server)
     {
-        await using var redis = await RedisServer.StartAsync(server);
+        await using var redis = await servers.StartAsync(server);
         var store = new RedisQueueStore(redis.Connection);
         var clock = new RedisClock(redis);
 
@@ -45,6 +45,21 @@ public sealed class QueueScriptsTests
         await Consume_SameRequestIdAgain_SameLease_CountedOnce(store);
         await Release_UndoesExactlyThatLease_FencedByItsReceipt(store);
         await PublishAndAck_SameRequestKeyAgain_FirstAnswer_AppliedOnce(store);
+    }
+
+    [Theory]
+    [MemberData(nameof(Servers))]
+    public async Task Notify_OnEachServer_WakesASubscriberOfAnotherConnection(string server)
+    {
+        await using var redis = await servers.StartAsync(server);
+        // Another node's connection: on a cluster its subscription may sit on another member than the one the publish reaches.
+        await using var other = await StackExchange.Redis.ConnectionMultiplexer.ConnectAsync(redis.Connection.Configuration);
+        var woken = new TaskCompletionSource<string>(TaskCreationOptions.RunContinuationsAsynchronously);
+        await new RedisQueueStore(other).SubscribeAsync(topic => woken.TrySetResult(topic));
+
+        await new RedisQueueStore(redis.Connection).NotifyAsync("orders");
+
+        Assert.Equal("orders", await woken.Task.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken));
     }
 
     /// <summary>
@@ -80,7 +95,7 @@ public sealed class QueueScriptsTests
     private sealed record OnePublished(bool Stale, long StoredEpoch, PublishStatus? Status, string? Id, long Ready, long DueInMs, long Offset, long Version);
 
     /// <summary>Redis's clock, read and waited for: the only clock the scripts use.</summary>
-    private sealed class RedisClock(RedisServer redis)
+    private sealed class RedisClock(ITestRedis redis)
     {
         private readonly StackExchange.Redis.IServer _server = redis.Connection.GetServer(redis.Connection.GetEndPoints()[0]);
 
@@ -364,7 +379,7 @@ public sealed class QueueScriptsTests
     }
 
     /// <summary>The caller has no clock to pass any more (it once passed its own wall clock as <c>now</c>): the deadline Redis stores is Redis's time plus the visibility.</summary>
-    private static async Task VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(RedisQueueStore store, RedisServer redis, RedisClock clock)
+    private static async Task VisibilityDeadline_IsCountedFromRedisTime_WhateverTheCallersClockSays(RedisQueueStore store, ITestRedis redis, RedisClock clock)
     {
         var before = await clock.NowAsync();
         await PublishOneAsync(store, "t11", 0, 1, QueueRing.NewId(0), Record(), 0, Window);

@@ -5,26 +5,27 @@ using DistSync.Tests.Queue.Simulation;
 namespace DistSync.Tests.Queue;
 
 /// <summary>
-/// The simulation's model of the scripts (<see cref="QueueStoreModel"/>) against the scripts themselves on redis-server:
+/// The simulation's model of the scripts (<see cref="QueueStoreModel"/>) against the scripts themselves on redis-server (and once on a Redis Cluster):
 /// the same seeded sequence of calls (publishes with dedup and request ids, leases, acks, nacks, extends, releases,
 /// requeues, redrives, and writes from an older and a newer epoch) goes to both, and every answer must be the same. Times
 /// are chosen so no answer depends on when a call ran: a deadline is now (due at the next requeue) or ten minutes away.
 /// </summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
-public sealed class QueueStoreModelTests
+public sealed class QueueStoreModelTests(TestRedisServers servers) : IClassFixture<TestRedisServers>
 {
     private const long Window = 600_000;
     private const long Far = 600_000;
     private const int MaxDeliveries = 2;
 
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    [InlineData(3)]
-    public async Task Model_AnswersEveryCallAsTheScriptsDo(int seed)
+    [InlineData("redis-server", 1)]
+    [InlineData("redis-server", 2)]
+    [InlineData("redis-server", 3)]
+    [InlineData(TestRedisServers.Cluster, 1)]
+    public async Task Model_AnswersEveryCallAsTheScriptsDo(string server, int seed)
     {
-        await using var redis = await RedisServer.StartAsync("redis-server");
+        await using var redis = await servers.StartAsync(server);
         var scripts = new RedisQueueStore(redis.Connection);
         var model = new QueueStoreModel();
         var random = new Random(seed);

@@ -1,0 +1,146 @@
+using System.Diagnostics;
+using System.Globalization;
+using StackExchange.Redis;
+
+namespace DistSync.Tests.Infrastructure;
+
+/// <summary>
+/// A real Redis Cluster for tests: six <c>redis-server</c> processes (three primaries, three replicas) on free loopback
+/// ports in a temp folder, formed with <c>redis-cli --cluster create</c> as the AppHost forms it, and connected once every
+/// node reports all 16384 slots served. Starting one costs a few seconds; <see cref="TestRedisServers"/> shares one per test class.
+/// </summary>
+public sealed class RedisCluster : ITestRedis
+{
+    public const int Size = 6;
+
+    private readonly List<Process> _processes;
+    private readonly string _dir;
+
+    private RedisCluster(List<Process> processes, string dir, IReadOnlyList<int> ports, ConnectionMultiplexer connection)
+    {
+        _processes = processes;
+        _dir = dir;
+        Ports = ports;
+        Connection = connection;
+    }
+
+    public IReadOnlyList<int> Ports { get; }
+
+    public ConnectionMultiplexer Connection { get; }
+
+    /// <summary>Empties every primary (replicas follow), so a test on the shared cluster starts from no keys.</summary>
+    public async Task FlushAsync()
+    {
+        foreach (var server in Connection.GetServers().Where(s => !s.IsReplica))
+        {
+            await server.FlushAllDatabasesAsync();
+        }
+    }
+
+    public static async Task<RedisCluster> StartAsync()
+    {
+        var ct = TestContext.Current.CancellationToken;
+        var dir = Path.Combine(Path.GetTempPath(), "distsync-tests", $"redis-cluster-{Guid.NewGuid():n}");
+        var processes = new List<Process>();
+        try
+        {
+            // The cluster bus port is named too: Redis's default (port + 10000) would land in the OS's ephemeral range.
+            var ports = Enumerable.Range(0, Size).Select(_ => (Client: AppHostProcess.FreePort(), Bus: AppHostProcess.FreePort())).ToList();
+            foreach (var (client, bus) in ports)
+            {
+                var nodeDir = Path.Combine(dir, client.ToString(CultureInfo.InvariantCulture));
+                Directory.CreateDirectory(nodeDir);
+                processes.Add(Start("redis-server", ["--port", $"{client}", "--cluster-port", $"{bus}", "--bind", "127.0.0.1", "--dir", nodeDir, "--save", "",
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--appendonly", "yes", "--appendfsync", "always"]));
+            }
+
+            var endpoints = ports.Select(p => $"127.0.0.1:{p.Client}").ToList();
+            foreach (var endpoint in endpoints)
+            {
+                await using var node = await ConnectAsync(endpoint, processes, ct);
+            }
+
+            using var create = Start("redis-cli", ["--cluster", "create", .. endpoints, "--cluster-replicas", "1", "--cluster-yes"]);
+            var output = create.StandardOutput.ReadToEndAsync(ct);
+            await create.WaitForExitAsync(ct).WaitAsync(TimeSpan.FromSeconds(60), ct);
+            Assert.True(create.ExitCode == 0, $"redis-cli --cluster create exited with {create.ExitCode}: {await output}");
+
+            await using (var probe = await ConnectAsync(string.Join(",", endpoints), processes, ct))
+            {
+                await Eventually.UntilAsync(async () => (await Task.WhenAll(probe.GetServers().Select(IsServingAllSlotsAsync))).All(ok => ok),
+                    TimeSpan.FromSeconds(30), "every node of the Redis Cluster reports cluster_state:ok with all 16384 slots served");
+            }
+
+            // Connected once formed, so the client's first view of the topology already has the replicas as replicas.
+            var connection = await ConnectAsync(string.Join(",", endpoints), processes, ct);
+            Assert.All(connection.GetServers(), s => Assert.Equal(ServerType.Cluster, s.ServerType));
+            Assert.Equal(3, connection.GetServers().Count(s => !s.IsReplica));
+            return new RedisCluster(processes, dir, [.. ports.Select(p => p.Client)], connection);
+        }
+        catch
+        {
+            Stop(processes);
+            Directory.Delete(dir, recursive: true);
+            throw;
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Connection.DisposeAsync();
+        Stop(_processes);
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    /// <summary>What <c>CLUSTER INFO</c> on <paramref name="server"/> says: serving, with every slot assigned and reachable.</summary>
+    public static async Task<bool> IsServingAllSlotsAsync(IServer server)
+    {
+        var info = (string?)await server.ExecuteAsync("CLUSTER", "INFO") ?? "";
+        return info.Contains("cluster_state:ok", StringComparison.Ordinal) && info.Contains("cluster_slots_ok:16384", StringComparison.Ordinal);
+    }
+
+    private static Process Start(string command, IEnumerable<string> args)
+    {
+        var info = new ProcessStartInfo(command, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var process = Process.Start(info)!;
+        _ = process.StandardError.ReadToEndAsync();
+        if (command != "redis-cli")
+        {
+            _ = process.StandardOutput.ReadToEndAsync();
+        }
+
+        return process;
+    }
+
+    private static async Task<ConnectionMultiplexer> ConnectAsync(string endpoints, List<Process> processes, CancellationToken ct)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (true)
+        {
+            try
+            {
+                var connection = await ConnectionMultiplexer.ConnectAsync($"{endpoints},abortConnect=true,connectTimeout=1000,allowAdmin=true");
+                await connection.GetDatabase().PingAsync();
+                return connection;
+            }
+            catch (RedisConnectionException) when (DateTime.UtcNow < deadline && processes.All(p => !p.HasExited))
+            {
+                await Task.Delay(100, ct);
+            }
+        }
+    }
+
+    private static void Stop(List<Process> processes)
+    {
+        foreach (var process in processes)
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+
+            process.Dispose();
+        }
+    }
+}
