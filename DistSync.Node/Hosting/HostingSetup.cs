@@ -35,6 +35,11 @@ public static class HostingSetup
         // shared by three nodes, one pool to schedule is enough (the profile showed those threads contending for a lock).
         builder.AddRedisClient(RedisConnection.ConnectionStringName, configureOptions: redis => redis.SocketManager = SocketManager.ThreadPool);
         builder.Services.AddHostedService<RedisConnection>();
+        builder.Services.AddOptions<RedisOptions>()
+            .BindConfiguration(RedisOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(sp => ReplicaWaits.For(sp.GetRequiredService<IConnectionMultiplexer>(), sp.GetRequiredService<IOptions<RedisOptions>>()));
         return builder;
     }
 

@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Net;
+using Microsoft.Extensions.Options;
+using StackExchange.Redis;
+
+namespace DistSync.Node.Hosting;
+
+/// <summary>
+/// Holds each queue and cache write until <see cref="RedisOptions.WaitReplicas"/> replicas have it: one Redis <c>WAIT</c>
+/// on the key's primary per batch. <c>WAIT</c> covers every write sent before it on the same connection, and the
+/// multiplexer has one connection per primary, so writes that finish while a <c>WAIT</c> to their primary is in flight
+/// (possibly sent after it) share the next one; a short count fails every write of that batch.
+/// </summary>
+public sealed class ReplicaWaits
+{
+    private readonly int _replicas;
+    private readonly TimeSpan _timeout;
+    private readonly Func<EndPoint, Task<long>> _wait;
+    private readonly Dictionary<EndPoint, Primary> _primaries = [];
+
+    /// <param name="wait">Sends <c>WAIT replicas timeout</c> to the primary and returns how many replicas acknowledged.</param>
+    public ReplicaWaits(int replicas, TimeSpan timeout, Func<EndPoint, Task<long>> wait)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        _replicas = replicas;
+        _timeout = timeout;
+        _wait = wait;
+    }
+
+    /// <summary>No waits: a single server, and the store tests that need none.</summary>
+    public static ReplicaWaits None { get; } = new(0, TimeSpan.Zero, _ => Task.FromResult(0L));
+
+    public static ReplicaWaits For(IConnectionMultiplexer redis, IOptions<RedisOptions> options)
+    {
+        var (replicas, timeout) = (options.Value.WaitReplicas, options.Value.WaitTimeout);
+        var ms = ((long)timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
+        return new ReplicaWaits(replicas, timeout, async endpoint =>
+            (long)await redis.GetServer(endpoint).ExecuteAsync("WAIT", replicas.ToString(CultureInfo.InvariantCulture), ms).AsRedisFailure());
+    }
+
+    /// <summary>Completes once the replicas have every write this process finished on <paramref name="key"/>'s primary.</summary>
+    public Task AfterWriteAsync(IDatabase db, RedisKey key) =>
+        _replicas == 0 ? Task.CompletedTask : AfterWriteAsync(db.IdentifyEndpoint(key));
+
+    public Task AfterWriteAsync(EndPoint? primary)
+    {
+        if (_replicas == 0)
+        {
+            return Task.CompletedTask;
+        }
+
+        if (primary is null)
+        {
+            return Task.FromException(new RedisConnectionException(ConnectionFailureType.UnableToResolvePhysicalConnection, "No Redis primary known for the key to wait on."));
+        }
+
+        TaskCompletionSource batch;
+        lock (_primaries)
+        {
+            if (!_primaries.TryGetValue(primary, out var state))
+            {
+                _primaries[primary] = state = new Primary();
+            }
+
+            if (state.InFlight)
+            {
+                state.Next ??= new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                return state.Next.Task;
+            }
+
+            state.InFlight = true;
+            batch = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        }
+
+        _ = RunAsync(primary, batch);
+        return batch.Task;
+    }
+
+    /// <summary>Waits for one batch after another until none has gathered while the last was in flight.</summary>
+    private async Task RunAsync(EndPoint primary, TaskCompletionSource batch)
+    {
+        while (true)
+        {
+            try
+            {
+                var acknowledged = await _wait(primary);
+                if (acknowledged >= _replicas)
+                {
+                    batch.SetResult();
+                }
+                else
+                {
+                    batch.SetException(new ReplicaWaitException(acknowledged, _replicas, _timeout));
+                }
+            }
+            catch (Exception ex)
+            {
+                batch.SetException(ex);
+            }
+
+            lock (_primaries)
+            {
+                var state = _primaries[primary];
+                if (state.Next is null)
+                {
+                    state.InFlight = false;
+                    return;
+                }
+
+                (batch, state.Next) = (state.Next, null);
+            }
+        }
+    }
+
+    private sealed class Primary
+    {
+        public bool InFlight { get; set; }
+
+        public TaskCompletionSource? Next { get; set; }
+    }
+}

@@ -1,0 +1,169 @@
+using System.Net;
+using DistSync.Node.Hosting;
+using StackExchange.Redis;
+
+namespace DistSync.Tests.Hosting;
+
+/// <summary>How writes share <c>WAIT</c>s, with a fake <c>WAIT</c> the test answers (no server).</summary>
+public sealed class ReplicaWaitsTests
+{
+    private static readonly EndPoint PrimaryA = new IPEndPoint(IPAddress.Loopback, 7001);
+    private static readonly EndPoint PrimaryB = new IPEndPoint(IPAddress.Loopback, 7002);
+
+    [Fact]
+    public async Task WritesDuringAWait_ShareTheNextWait_NotTheOneInFlight()
+    {
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync);
+
+        var first = waits.AfterWriteAsync(PrimaryA);
+        var second = waits.AfterWriteAsync(PrimaryA);
+        var third = waits.AfterWriteAsync(PrimaryA);
+
+        Assert.Equal(new[] { PrimaryA }, fake.Calls);
+        fake.Answer(0, 1);
+        await first;
+        Assert.False(second.IsCompleted);
+        Assert.Equal(2, await fake.CallCountAsync(2));
+        Assert.Same(second, third);
+        fake.Answer(1, 1);
+        await second;
+        var fourth = waits.AfterWriteAsync(PrimaryA);
+        Assert.Equal(3, await fake.CallCountAsync(3));
+        fake.Answer(2, 2);
+        await fourth;
+    }
+
+    [Fact]
+    public async Task AShortCount_FailsEveryWriteOfThatBatch_AndOnlyThose()
+    {
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(2, TimeSpan.FromMilliseconds(250), fake.WaitAsync);
+        var first = waits.AfterWriteAsync(PrimaryA);
+        var batch = new[] { waits.AfterWriteAsync(PrimaryA), waits.AfterWriteAsync(PrimaryA) };
+        fake.Answer(0, 2);
+        await first;
+        await fake.CallCountAsync(2);
+
+        fake.Answer(1, 1);
+
+        foreach (var write in batch)
+        {
+            var failure = await Assert.ThrowsAsync<ReplicaWaitException>(() => write);
+            Assert.Equal(1, failure.Acknowledged);
+            Assert.Equal(2, failure.Wanted);
+            Assert.IsAssignableFrom<RedisException>(failure);
+        }
+
+        var after = waits.AfterWriteAsync(PrimaryA);
+        await fake.CallCountAsync(3);
+        fake.Answer(2, 2);
+        await after;
+    }
+
+    [Fact]
+    public async Task AFailedWait_FailsItsBatch_WithTheRedisFailure()
+    {
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync);
+        var write = waits.AfterWriteAsync(PrimaryA);
+        var lost = new RedisConnectionException(ConnectionFailureType.SocketFailure, "gone");
+
+        fake.Fail(0, lost);
+
+        Assert.Same(lost, await Assert.ThrowsAsync<RedisConnectionException>(() => write));
+    }
+
+    [Fact]
+    public async Task EachPrimary_HasItsOwnWait()
+    {
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync);
+
+        var onA = waits.AfterWriteAsync(PrimaryA);
+        var onB = waits.AfterWriteAsync(PrimaryB);
+
+        Assert.Equal(new[] { PrimaryA, PrimaryB }, fake.Calls);
+        fake.Answer(1, 1);
+        await onB;
+        Assert.False(onA.IsCompleted);
+        fake.Answer(0, 1);
+        await onA;
+    }
+
+    [Fact]
+    public void NoReplicasAsked_SendsNoWait()
+    {
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(0, TimeSpan.FromSeconds(1), fake.WaitAsync);
+
+        Assert.True(waits.AfterWriteAsync(PrimaryA).IsCompletedSuccessfully);
+        Assert.Empty(fake.Calls);
+    }
+
+    /// <summary>Records each <c>WAIT</c> sent and answers it when the test says.</summary>
+    private sealed class FakeWait
+    {
+        private readonly List<TaskCompletionSource<long>> _answers = [];
+        private readonly List<EndPoint> _calls = [];
+        private TaskCompletionSource _called = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public IReadOnlyList<EndPoint> Calls
+        {
+            get
+            {
+                lock (_answers)
+                {
+                    return [.. _calls];
+                }
+            }
+        }
+
+        public Task<long> WaitAsync(EndPoint primary)
+        {
+            var answer = new TaskCompletionSource<long>(TaskCreationOptions.RunContinuationsAsynchronously);
+            TaskCompletionSource called;
+            lock (_answers)
+            {
+                _calls.Add(primary);
+                _answers.Add(answer);
+                (called, _called) = (_called, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+            }
+
+            called.SetResult();
+            return answer.Task;
+        }
+
+        /// <summary>Returns once <paramref name="count"/> <c>WAIT</c>s have been sent (the next one starts when the previous completes).</summary>
+        public async Task<int> CallCountAsync(int count)
+        {
+            while (true)
+            {
+                Task called;
+                lock (_answers)
+                {
+                    if (_calls.Count >= count)
+                    {
+                        return _calls.Count;
+                    }
+
+                    called = _called.Task;
+                }
+
+                await called.WaitAsync(TimeSpan.FromSeconds(10), TestContext.Current.CancellationToken);
+            }
+        }
+
+        public void Answer(int call, long replicas) => Get(call).SetResult(replicas);
+
+        public void Fail(int call, Exception failure) => Get(call).SetException(failure);
+
+        private TaskCompletionSource<long> Get(int call)
+        {
+            lock (_answers)
+            {
+                return _answers[call];
+            }
+        }
+    }
+}
