@@ -86,6 +86,12 @@ internal static class DistSyncNodes
                 node.WithEnvironment("DistSync__RestoreFrom", restore);
             }
 
+            if (redis.Resource is RedisClusterResource)
+            {
+                // Replication is asynchronous: a write is answered once the slot's replica has it, so a failover keeps it.
+                node.WithEnvironment("DistSync__Redis__WaitReplicas", "1");
+            }
+
             foreach (var (key, value) in options.NodeEnvironment.Concat(options.NodeEnvironmentOf.GetValueOrDefault(name) ?? new Dictionary<string, string>()))
             {
                 node.WithEnvironment(key, value);

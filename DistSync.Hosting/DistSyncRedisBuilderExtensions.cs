@@ -101,7 +101,8 @@ public static class DistSyncRedisBuilderExtensions
                     "--requirepass", password.Resource, "--masterauth", password.Resource, "--dir", memberDir, "--protected-mode", "yes", "--daemonize", "no", "--save", "",
                     // The bus port named too: Redis's default, port + 10000, would fall in the OS's ephemeral range (see FreePorts).
                     "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-port", busPort.ToString(System.Globalization.CultureInfo.InvariantCulture), "--cluster-node-timeout", "2000",
-                    "--appendonly", "yes", "--appendfsync", "always"]))
+                    // A replica's full sync starts at once, not after Redis's default 5 s (kept to gather more replicas): until it ends no write is answered.
+                    "--appendonly", "yes", "--appendfsync", "always", "--repl-diskless-sync-delay", "0"]))
                 .OnBeforeResourceStarted((_, _, _) =>
                 {
                     Directory.CreateDirectory(memberDir);

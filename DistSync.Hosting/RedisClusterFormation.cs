@@ -74,8 +74,9 @@ internal static class RedisClusterFormation
         info.Split("\r\n").FirstOrDefault(l => l.StartsWith(name + ":", StringComparison.Ordinal))?[(name.Length + 1)..];
 
     /// <summary>
-    /// Healthy once every member says the cluster is up (<c>cluster_state:ok</c>) with all 16384 slots served: before that a
-    /// script on an unserved slot fails, so the nodes wait for this.
+    /// Healthy once every member says the cluster is up (<c>cluster_state:ok</c>) with all 16384 slots served, and each
+    /// primary's replica is in sync: before that a script on an unserved slot fails, or its wait for the replica does, so
+    /// the nodes wait for this.
     /// </summary>
     public sealed class HealthCheck(RedisClusterResource cluster) : IHealthCheck
     {
@@ -91,6 +92,16 @@ internal static class RedisClusterFormation
                     {
                         return HealthCheckResult.Unhealthy(
                             $"{member.Name}: cluster_state:{Field(info, "cluster_state")}, cluster_slots_ok:{Field(info, "cluster_slots_ok")} of 16384");
+                    }
+
+                    // The nodes answer a write once its replica has it (WAIT), so a replica still in its first sync would fail them.
+                    var replication = await RedisProbe.AskAsync(member.PrimaryEndpoint.Port, password, ["INFO", "replication"], cancellationToken);
+                    var inSync = Field(replication, "role") == "master"
+                        ? Field(replication, "slave0")?.Contains("state=online", StringComparison.Ordinal) == true
+                        : Field(replication, "master_link_status") == "up";
+                    if (!inSync)
+                    {
+                        return HealthCheckResult.Unhealthy($"{member.Name}: {Field(replication, "role")}, its replication link is not in sync yet");
                     }
                 }
 

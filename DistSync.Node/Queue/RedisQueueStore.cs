@@ -5,15 +5,18 @@ namespace DistSync.Node.Queue;
 
 /// <summary>
 /// The queue's Redis adapter: runs one script per operation against a partition's keys and turns the reply into a
-/// typed result. Every write carries the caller's ring epoch (see <see cref="QueueScripts"/> for the fence).
+/// typed result. Every write carries the caller's ring epoch (see <see cref="QueueScripts"/> for the fence), and is
+/// answered once the replicas <see cref="ReplicaWaits"/> asks for have it.
 /// </summary>
 public sealed class RedisQueueStore : IQueueStore
 {
     private readonly IConnectionMultiplexer _redis;
+    private readonly ReplicaWaits _replicaWaits;
 
-    public RedisQueueStore(IConnectionMultiplexer redis)
+    public RedisQueueStore(IConnectionMultiplexer redis, ReplicaWaits? replicaWaits = null)
     {
         _redis = redis;
+        _replicaWaits = replicaWaits ?? ReplicaWaits.None;
         redis.ConnectionRestored += (_, e) =>
         {
             if (e.ConnectionType == ConnectionType.Interactive)
@@ -138,8 +141,19 @@ public sealed class RedisQueueStore : IQueueStore
     public Task SubscribeAsync(Action<string> notified) =>
         _redis.GetSubscriber().SubscribeAsync(PartitionKeys.NotifyPattern, (channel, _) => notified(PartitionKeys.TopicOfChannel(channel)));
 
-    private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args) =>
-        new((RedisResult[])(await Db.ScriptEvaluateAsync(script, PartitionKeys.For(topic, partition).All, args).AsRedisFailure())!);
+    /// <summary>Runs a fenced write script; a refused (stale) call wrote nothing, so only an applied one waits for replicas.</summary>
+    private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args)
+    {
+        var keys = PartitionKeys.For(topic, partition).All;
+        var db = Db;
+        var reply = new Reply((RedisResult[])(await db.ScriptEvaluateAsync(script, keys, args).AsRedisFailure())!);
+        if (reply.Status != "STALE")
+        {
+            await _replicaWaits.AfterWriteAsync(db, keys[0]);
+        }
+
+        return reply;
+    }
 
     private static ChangeResult Change(Reply reply, int? visibleForAt = null) => reply.Status == "STALE"
         ? new ChangeResult(ChangeStatus.Stale, reply.Long(1), 0, -1, 0, 0)

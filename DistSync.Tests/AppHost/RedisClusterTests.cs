@@ -5,7 +5,7 @@ using StackExchange.Redis;
 
 namespace DistSync.Tests.AppHost;
 
-/// <summary><c>--redis cluster</c>: the AppHost starts and forms a six-process Redis Cluster, and three nodes run the queue and the cache on it.</summary>
+/// <summary><c>--redis cluster</c>: the AppHost starts and forms a six-process Redis Cluster, and three nodes run the queue and the cache on it, waiting for replicas.</summary>
 [Collection(ClusterCollection.Name)]
 [Trait("Category", "Integration")]
 public sealed class RedisClusterTests
@@ -25,6 +25,9 @@ public sealed class RedisClusterTests
         var primaries = direct.GetServers().Where(s => !s.IsReplica).ToList();
         Assert.All(direct.GetServers(), s => Assert.Equal(ServerType.Cluster, s.ServerType));
         Assert.Equal(3, primaries.Count);
+        // Every write below is answered only once its slot's replica has it.
+        Assert.True(cluster.App.ResourceNotifications.TryGetCurrentState("node1", out var node1));
+        Assert.Equal("1", Assert.Single(node1.Snapshot.EnvironmentVariables, v => v.Name == "DistSync__Redis__WaitReplicas").Value);
 
         // Eight partitions' keys hash to slots on all three primaries (a fixed name, so that is no matter of chance): publish
         // on one node, consume on another, ack on a third.

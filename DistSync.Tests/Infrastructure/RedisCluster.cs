@@ -37,6 +37,30 @@ public sealed class RedisCluster : ITestRedis
         }
     }
 
+    /// <summary>
+    /// Stops the member on <paramref name="port"/> (SIGSTOP) until the handle is disposed: it takes nothing off its
+    /// sockets meanwhile, as a replica cut off from its primary. Keep it shorter than the node timeout (2 s), or the
+    /// cluster marks the member failed.
+    /// </summary>
+    public async Task<IAsyncDisposable> FreezeAsync(int port)
+    {
+        var process = _processes[Ports.ToList().IndexOf(port)];
+        await SignalAsync(process, "STOP");
+        return new Frozen(() => SignalAsync(process, "CONT"));
+    }
+
+    private static async Task SignalAsync(Process process, string signal)
+    {
+        using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]);
+        await kill.WaitForExitAsync(TestContext.Current.CancellationToken);
+        Assert.Equal(0, kill.ExitCode);
+    }
+
+    private sealed class Frozen(Func<Task> thaw) : IAsyncDisposable
+    {
+        public async ValueTask DisposeAsync() => await thaw();
+    }
+
     public static async Task<RedisCluster> StartAsync()
     {
         var ct = TestContext.Current.CancellationToken;
