@@ -83,15 +83,20 @@ public sealed partial class ClusterAdmission(
             return $"an empty data folder with DistSync__ClusterState=Auto: every founder must answer before this node founds or joins; no answer yet from {string.Join(", ", silent)}";
         }
 
-        if (answers.FirstOrDefault(a => a!.State == "member") is { } member)
+        var members = answers.Where(a => a!.State == "member").ToList();
+        if (members.Count > 0)
         {
-            if (member.SeenDeciding?.GetValueOrDefault(_node.NodeId) == Nonce)
+            // Any founder that saw this process deciding proves it; one that founded the same way may have seen it too,
+            // so the proofs are passed on: a later founder may ask any of them.
+            var seen = members.SelectMany(m => m!.SeenDeciding ?? new Dictionary<string, string>())
+                .GroupBy(p => p.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => g.First().Value, StringComparer.Ordinal);
+            if (seen.GetValueOrDefault(_node.NodeId) == Nonce)
             {
-                founding.Found(new Dictionary<string, string>());
+                founding.Found(seen);
                 return null;
             }
 
-            LogFoundedWithoutThisNode(member.NodeId);
+            LogFoundedWithoutThisNode(members[0]!.NodeId);
             _joining = true;
             return null;
         }
