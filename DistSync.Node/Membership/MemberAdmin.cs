@@ -1,5 +1,4 @@
 using System.Net.Http.Headers;
-using System.Text;
 using DistSync.Node.Consensus;
 using DistSync.Node.Hosting;
 using DistSync.Node.Http;
@@ -102,7 +101,7 @@ public sealed class MemberAdmin(RaftHost raft, MembershipStateMachine membership
             _ => StatusCodes.Status409Conflict,
         };
         return TypedResults.Problem(statusCode: status, title: "Membership change refused", detail: result.Reason,
-            extensions: new Dictionary<string, object?> { ["refusal"] = SnakeCase(result.Refusal.ToString()) });
+            extensions: new Dictionary<string, object?> { ["refusal"] = System.Text.Json.JsonNamingPolicy.SnakeCaseLower.ConvertName(result.Refusal.ToString()) });
     }
 
     /// <summary>The leader's answer, status and body as they came.</summary>
@@ -114,22 +113,6 @@ public sealed class MemberAdmin(RaftHost raft, MembershipStateMachine membership
             httpContext.Response.ContentType = contentType;
             await httpContext.Response.Body.WriteAsync(body);
         }
-    }
-
-    private static string SnakeCase(string name)
-    {
-        var text = new StringBuilder();
-        foreach (var c in name)
-        {
-            if (char.IsUpper(c) && text.Length > 0)
-            {
-                text.Append('_');
-            }
-
-            text.Append(char.ToLowerInvariant(c));
-        }
-
-        return text.ToString();
     }
 }
 
