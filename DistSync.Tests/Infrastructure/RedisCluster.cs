@@ -14,11 +14,13 @@ public sealed class RedisCluster : ITestRedis
     public const int Size = 6;
 
     private readonly List<Process> _processes;
+    private readonly List<string[]> _arguments;
     private readonly string _dir;
 
-    private RedisCluster(List<Process> processes, string dir, IReadOnlyList<int> ports, ConnectionMultiplexer connection)
+    private RedisCluster(List<Process> processes, List<string[]> arguments, string dir, IReadOnlyList<int> ports, ConnectionMultiplexer connection)
     {
         _processes = processes;
+        _arguments = arguments;
         _dir = dir;
         Ports = ports;
         Connection = connection;
@@ -49,6 +51,44 @@ public sealed class RedisCluster : ITestRedis
         return new Frozen(() => SignalAsync(process, "CONT"));
     }
 
+    /// <summary>SIGKILL to the member on <paramref name="port"/>: a crash, with whatever it had not yet sent its replica.</summary>
+    public async Task KillAsync(int port)
+    {
+        var process = _processes[Ports.ToList().IndexOf(port)];
+        await SignalAsync(process, "KILL");
+        await process.WaitForExitAsync(TestContext.Current.CancellationToken);
+    }
+
+    /// <summary>Starts a killed member again on its port and folder: its <c>nodes.conf</c> brings it back into the cluster.</summary>
+    public void Restart(int port)
+    {
+        var index = Ports.ToList().IndexOf(port);
+        Assert.True(_processes[index].HasExited, $"the member on {port} is still running");
+        _processes[index].Dispose();
+        _processes[index] = Start("redis-server", _arguments[index]);
+    }
+
+    /// <summary>
+    /// Cuts the replication link of the replica on <paramref name="replicaPort"/> until the handle is disposed, while
+    /// both it and its primary keep serving and the cluster bus stays up: the replica is given a wrong primary password
+    /// and its link is dropped, so each reconnect fails its AUTH. Disposing gives the right one back (none here) and the
+    /// replica reconnects by itself.
+    /// </summary>
+    public async Task<IAsyncDisposable> CutReplicationAsync(int replicaPort)
+    {
+        var replica = Connection.GetServer(new System.Net.IPEndPoint(System.Net.IPAddress.Loopback, replicaPort));
+        await replica.ExecuteAsync("CONFIG", "SET", "masterauth", "not-the-password");
+        await replica.ExecuteAsync("CLIENT", "KILL", "TYPE", "master");
+        return new Frozen(async () =>
+        {
+            // The member may be gone by then (a test killed it): nothing to heal there.
+            if (!_processes[Ports.ToList().IndexOf(replicaPort)].HasExited)
+            {
+                await replica.ExecuteAsync("CONFIG", "SET", "masterauth", "");
+            }
+        });
+    }
+
     private static async Task SignalAsync(Process process, string signal)
     {
         using var kill = Process.Start("kill", [$"-{signal}", process.Id.ToString(CultureInfo.InvariantCulture)]);
@@ -66,6 +106,7 @@ public sealed class RedisCluster : ITestRedis
         var ct = TestContext.Current.CancellationToken;
         var dir = Path.Combine(Path.GetTempPath(), "distsync-tests", $"redis-cluster-{Guid.NewGuid():n}");
         var processes = new List<Process>();
+        var arguments = new List<string[]>();
         try
         {
             // The cluster bus port is named too: Redis's default (port + 10000) would land in the OS's ephemeral range.
@@ -74,8 +115,9 @@ public sealed class RedisCluster : ITestRedis
             {
                 var nodeDir = Path.Combine(dir, client.ToString(CultureInfo.InvariantCulture));
                 Directory.CreateDirectory(nodeDir);
-                processes.Add(Start("redis-server", ["--port", $"{client}", "--cluster-port", $"{bus}", "--bind", "127.0.0.1", "--dir", nodeDir, "--save", "",
-                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--appendonly", "yes", "--appendfsync", "always"]));
+                arguments.Add(["--port", $"{client}", "--cluster-port", $"{bus}", "--bind", "127.0.0.1", "--dir", nodeDir, "--save", "",
+                    "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf", "--cluster-node-timeout", "2000", "--appendonly", "yes", "--appendfsync", "always"]);
+                processes.Add(Start("redis-server", arguments[^1]));
             }
 
             var endpoints = ports.Select(p => $"127.0.0.1:{p.Client}").ToList();
@@ -99,7 +141,7 @@ public sealed class RedisCluster : ITestRedis
             var connection = await ConnectAsync(string.Join(",", endpoints), processes, ct);
             Assert.All(connection.GetServers(), s => Assert.Equal(ServerType.Cluster, s.ServerType));
             Assert.Equal(3, connection.GetServers().Count(s => !s.IsReplica));
-            return new RedisCluster(processes, dir, [.. ports.Select(p => p.Client)], connection);
+            return new RedisCluster(processes, arguments, dir, [.. ports.Select(p => p.Client)], connection);
         }
         catch
         {
