@@ -46,14 +46,8 @@ public sealed class RedisCacheMemory(IConnectionMultiplexer redis, ReplicaWaits?
     /// takeover answer has written the new home's claim, so it waits.</summary>
     private async Task<RedisResult[]> RunAsync(string script, string key, RedisValue[] args)
     {
-        RedisKey redisKey = CacheScripts.KeyOf(key);
-        var db = Db;
-        var reply = (RedisResult[])(await db.ScriptEvaluateAsync(script, [redisKey], args).AsRedisFailure())!;
-        if ((string)reply[0]! is not ("STALE" or "REFUSED"))
-        {
-            await _replicaWaits.AfterWriteAsync(db, redisKey);
-        }
-
-        return reply;
+        var result = await _replicaWaits.EvaluateAsync(Db, script, [CacheScripts.KeyOf(key)], args,
+            wroteNothing: r => (string?)((RedisResult[])r!)[0] is "STALE" or "REFUSED");
+        return (RedisResult[])result!;
     }
 }

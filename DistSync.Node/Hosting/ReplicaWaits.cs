@@ -38,9 +38,39 @@ public sealed class ReplicaWaits
             (long)await redis.GetServer(endpoint).ExecuteAsync("WAIT", replicas.ToString(CultureInfo.InvariantCulture), ms).AsRedisFailure());
     }
 
-    /// <summary>Completes once the replicas have every write this process finished on <paramref name="key"/>'s primary.</summary>
-    public Task AfterWriteAsync(IDatabase db, RedisKey key) =>
-        _replicas == 0 ? Task.CompletedTask : AfterWriteAsync(db.IdentifyEndpoint(key));
+    /// <summary>
+    /// Runs a write script on its keys' primary and answers once the replicas have what it wrote; a reply that
+    /// <paramref name="wroteNothing"/> says changed nothing (a stale epoch) waits for none. The <c>WAIT</c> must reach the
+    /// server that ran the script: after a failover the client's map of slots moves on while a woken old primary can
+    /// still run what was queued on it, and a <c>WAIT</c> on the new primary would count the new primary's replicas for
+    /// a write the old one made (and is about to lose). So the script is not redirected (a <c>MOVED</c> answer fails it
+    /// unapplied), and a write whose slot changed primary in the client's map while it ran is not confirmed.
+    /// </summary>
+    public async Task<RedisResult> EvaluateAsync(IDatabase db, string script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, bool> wroteNothing)
+    {
+        ArgumentNullException.ThrowIfNull(db);
+        ArgumentNullException.ThrowIfNull(keys);
+        ArgumentNullException.ThrowIfNull(wroteNothing);
+        if (_replicas == 0)
+        {
+            return await db.ScriptEvaluateAsync(script, keys, args).AsRedisFailure();
+        }
+
+        var primary = db.IdentifyEndpoint(keys[0]);
+        var reply = await db.ScriptEvaluateAsync(script, keys, args, CommandFlags.NoRedirect).AsRedisFailure();
+        if (wroteNothing(reply))
+        {
+            return reply;
+        }
+
+        if (!Equals(db.IdentifyEndpoint(keys[0]), primary))
+        {
+            throw new ReplicaWaitException(0, _replicas, TimeSpan.Zero, "the key's slot moved to another primary while the write ran, so no WAIT can count it");
+        }
+
+        await AfterWriteAsync(primary);
+        return reply;
+    }
 
     public Task AfterWriteAsync(EndPoint? primary)
     {

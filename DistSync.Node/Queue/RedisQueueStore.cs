@@ -144,15 +144,9 @@ public sealed class RedisQueueStore : IQueueStore
     /// <summary>Runs a fenced write script; a refused (stale) call wrote nothing, so only an applied one waits for replicas.</summary>
     private async Task<Reply> RunAsync(string script, string topic, int partition, RedisValue[] args)
     {
-        var keys = PartitionKeys.For(topic, partition).All;
-        var db = Db;
-        var reply = new Reply((RedisResult[])(await db.ScriptEvaluateAsync(script, keys, args).AsRedisFailure())!);
-        if (reply.Status != "STALE")
-        {
-            await _replicaWaits.AfterWriteAsync(db, keys[0]);
-        }
-
-        return reply;
+        var result = await _replicaWaits.EvaluateAsync(Db, script, PartitionKeys.For(topic, partition).All, args,
+            wroteNothing: r => (string?)((RedisResult[])r!)[0] == "STALE");
+        return new Reply((RedisResult[])result!);
     }
 
     private static ChangeResult Change(Reply reply, int? visibleForAt = null) => reply.Status == "STALE"
