@@ -16,7 +16,7 @@ public static class ChaosCommand
 {
     public const string Name = "chaos";
 
-    public static readonly string[] OptionNames = ["minutes", "seconds", "workload", "nemesis", "seed", "clients", "check", ReportOutput.Option];
+    public static readonly string[] OptionNames = ["minutes", "seconds", "workload", "nemesis", "seed", "clients", "redis", "check", ReportOutput.Option];
 
     public static async Task<int> RunAsync(Invocation invocation)
     {
@@ -107,7 +107,8 @@ public static class ChaosCommand
         var seed = options.Get("seed") is { } s
             ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new ArgumentException($"--seed takes an integer, not '{s}'.")
             : Random.Shared.Next(1, 1_000_000);
-        return new ChaosSettings(length, workloads, FaultSchedule.Parse(options.Get("nemesis")), seed, clients);
+        var redis = options.Choice("redis", "single", "single", "cluster") == "cluster" ? RedisTopology.Cluster : RedisTopology.Single;
+        return new ChaosSettings(length, workloads, FaultSchedule.Parse(options.Get("nemesis")), seed, clients, redis);
     }
 
     /// <summary>The checkers over a saved history (a report folder or the file itself).</summary>
