@@ -66,9 +66,11 @@ public static class ChaosCommand
         }
 
         var report = ChaosReport.Build(result, commandLine, loadBefore, transcript);
-        foreach (var row in ChaosReport.Availability(result).Rows)
+        var availability = ChaosReport.Availability(result).Rows;
+        var width = availability.Max(r => r[0].Length);
+        foreach (var row in availability)
         {
-            Console.WriteLine($"  availability during {row[0],-9}: {row[4]} answered, {row[5]} ok, {row[6]} unknown");
+            Console.WriteLine($"  availability during {row[0].PadRight(width)}: {row[4]} answered, {row[5]} ok, {row[6]} unknown");
         }
 
         ChaosReport.Write(result, report, folder, Console.Out);
