@@ -31,6 +31,9 @@ public static class ChaosReport
                 ["length"] = $"{settings.Length.TotalSeconds:F0} s of faults and workload",
                 ["workloads"] = string.Join(", ", settings.Workloads),
                 ["nemeses"] = settings.Nemeses.Count == 0 ? "none" : string.Join(", ", settings.Nemeses),
+                ["redis"] = settings.Redis == RedisTopology.Cluster
+                    ? "a Redis Cluster: three primaries and a replica of each, every queue and cache write waiting for its replica"
+                    : "one redis-server",
                 ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
                 ["clients"] = $"{settings.ClientsPerWorkload} per workload, spread over {ChaosSettings.Nodes} nodes",
                 ["healing"] = $"{result.Healing.TotalSeconds:F1} s from the end of the run (the last fault had healed before it) to a healthy cluster with a full ring",

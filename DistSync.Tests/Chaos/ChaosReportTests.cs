@@ -89,6 +89,7 @@ public sealed class ChaosReportTests : IDisposable
         var page = File.ReadAllText(Path.Combine(_dir, ReportWriter.PageName));
         Assert.Contains("<table id=\"availability\">", page, StringComparison.Ordinal);
         Assert.Contains("<table id=\"faults\">", page, StringComparison.Ordinal);
+        Assert.Contains("one redis-server", page, StringComparison.Ordinal);
         Assert.Contains("alt=\"violation 1:", page, StringComparison.Ordinal);
         Assert.Equal(violations.Count, ChaosRun.Check(HistoryFile.Read(Path.Combine(_dir, HistoryFile.FileName))).Count);
     }
