@@ -16,7 +16,7 @@ public static class ChaosCommand
 {
     public const string Name = "chaos";
 
-    public static readonly string[] OptionNames = ["minutes", "seconds", "workload", "nemesis", "seed", "clients", "check", ReportOutput.Option];
+    public static readonly string[] OptionNames = ["minutes", "seconds", "workload", "nemesis", "seed", "clients", "redis", "check", ReportOutput.Option];
 
     public static async Task<int> RunAsync(Invocation invocation)
     {
@@ -66,9 +66,11 @@ public static class ChaosCommand
         }
 
         var report = ChaosReport.Build(result, commandLine, loadBefore, transcript);
-        foreach (var row in ChaosReport.Availability(result).Rows)
+        var availability = ChaosReport.Availability(result).Rows;
+        var width = availability.Max(r => r[0].Length);
+        foreach (var row in availability)
         {
-            Console.WriteLine($"  availability during {row[0],-9}: {row[4]} answered, {row[5]} ok, {row[6]} unknown");
+            Console.WriteLine($"  availability during {row[0].PadRight(width)}: {row[4]} answered, {row[5]} ok, {row[6]} unknown");
         }
 
         ChaosReport.Write(result, report, folder, Console.Out);
@@ -107,7 +109,8 @@ public static class ChaosCommand
         var seed = options.Get("seed") is { } s
             ? int.TryParse(s, NumberStyles.Integer, CultureInfo.InvariantCulture, out var parsed) ? parsed : throw new ArgumentException($"--seed takes an integer, not '{s}'.")
             : Random.Shared.Next(1, 1_000_000);
-        return new ChaosSettings(length, workloads, FaultSchedule.Parse(options.Get("nemesis")), seed, clients);
+        var redis = options.Choice("redis", "single", "single", "cluster") == "cluster" ? RedisTopology.Cluster : RedisTopology.Single;
+        return new ChaosSettings(length, workloads, FaultSchedule.Parse(options.Get("nemesis")), seed, clients, redis);
     }
 
     /// <summary>The checkers over a saved history (a report folder or the file itself).</summary>

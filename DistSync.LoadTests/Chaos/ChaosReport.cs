@@ -1,5 +1,6 @@
 using System.Globalization;
 using DistSync.LoadTests.Chaos.History;
+using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.LoadTests.Reports;
 using ScottPlot;
 
@@ -30,6 +31,9 @@ public static class ChaosReport
                 ["length"] = $"{settings.Length.TotalSeconds:F0} s of faults and workload",
                 ["workloads"] = string.Join(", ", settings.Workloads),
                 ["nemeses"] = settings.Nemeses.Count == 0 ? "none" : string.Join(", ", settings.Nemeses),
+                ["redis"] = settings.Redis == RedisTopology.Cluster
+                    ? "a Redis Cluster: three primaries and a replica of each, every queue and cache write waiting for its replica"
+                    : "one redis-server",
                 ["seed"] = settings.Seed.ToString(CultureInfo.InvariantCulture),
                 ["clients"] = $"{settings.ClientsPerWorkload} per workload, spread over {ChaosSettings.Nodes} nodes",
                 ["healing"] = $"{result.Healing.TotalSeconds:F1} s from the end of the run (the last fault had healed before it) to a healthy cluster with a full ring",
@@ -74,11 +78,11 @@ public static class ChaosReport
         var end = (long)(result.Settings.Length.TotalMilliseconds * 1000);
         var ops = result.History.Where(o => o.Process != "final" && o.Invoked <= end).ToList();
         var rows = new List<IReadOnlyList<string>>();
-        string? FaultOf(ChaosOp op) => result.Faults.FirstOrDefault(f => op.Invoked >= f.From && op.Invoked <= f.To)?.Planned.Nemesis;
+        string? FaultOf(ChaosOp op) => result.Faults.FirstOrDefault(f => op.Invoked >= f.From && op.Invoked <= f.To) is { } f ? FaultType(f.Planned) : null;
         var byFault = ops.GroupBy(FaultOf).ToDictionary(g => g.Key ?? "", g => g.ToList());
-        foreach (var type in new[] { "" }.Concat(result.Faults.Select(f => f.Planned.Nemesis).Distinct()))
+        foreach (var type in new[] { "" }.Concat(result.Faults.Select(f => FaultType(f.Planned)).Distinct()))
         {
-            var windows = result.Faults.Where(f => f.Planned.Nemesis == type).ToList();
+            var windows = result.Faults.Where(f => FaultType(f.Planned) == type).ToList();
             var seconds = (type == "" ? end - result.Faults.Sum(f => f.To - f.From) : windows.Sum(w => w.To - w.From)) / 1e6;
             var list = byFault.GetValueOrDefault(type) ?? [];
             rows.Add([
@@ -99,6 +103,17 @@ public static class ChaosReport
             "the rest timed out, lost their connection, found no node listening, or got a 5xx (outcome unknown).",
             ["fault", "windows", "seconds", "operations", "answered", "ok", "unknown", .. result.Settings.Workloads.Select(w => $"{w} answered"), "ok/s"],
             rows);
+    }
+
+    /// <summary>
+    /// The availability row a fault counts in: its nemesis, except that each of Redis's faults has a row of its own
+    /// ("redis kill-primary", "redis restart"): a failover, a stall and a cut replication link cost the clients very
+    /// different things, and one row would blur them.
+    /// </summary>
+    public static string FaultType(Fault fault)
+    {
+        ArgumentNullException.ThrowIfNull(fault);
+        return fault.Nemesis == Nemeses.Redis ? fault.Label : fault.Nemesis;
     }
 
     private static ReportSection Verdict(ChaosResult result)

@@ -10,8 +10,12 @@ using DistSync.LoadTests.Reports;
 
 namespace DistSync.LoadTests.Chaos;
 
-/// <summary>What a chaos run does: how long, which workloads and nemeses, the seed of its schedule, clients per workload.</summary>
-public sealed record ChaosSettings(TimeSpan Length, IReadOnlyList<string> Workloads, IReadOnlyList<string> Nemeses, int Seed, int ClientsPerWorkload = 6)
+/// <summary>
+/// What a chaos run does: how long, which workloads and nemeses, the seed of its schedule, clients per workload, and the
+/// Redis the cluster runs on.
+/// </summary>
+public sealed record ChaosSettings(TimeSpan Length, IReadOnlyList<string> Workloads, IReadOnlyList<string> Nemeses, int Seed, int ClientsPerWorkload = 6,
+    RedisTopology Redis = RedisTopology.Single)
 {
     public static readonly IReadOnlyList<string> AllWorkloads = ["locks", "queue", "cache"];
 
@@ -87,7 +91,8 @@ public static class ChaosRun
             _ = mesh?.DisposeAsync(); // a second start of the AppHost gets proxies of its own
             mesh = ProxyMesh.Create(Enumerable.Range(1, ChaosSettings.Nodes).ToDictionary(i => $"node{i}", i => basePort + i - 1));
             // The nodes' and Redis's own logs beside the AppHost's, to read what a node did when it answered oddly.
-            return [.. mesh.AppHostArguments(), .. clocks?.AppHostArguments() ?? [], "--log-dir", Path.Combine(Path.GetDirectoryName(Path.GetFullPath(logPath))!, "logs")];
+            return [.. mesh.AppHostArguments(), .. clocks?.AppHostArguments() ?? [], "--log-dir", Path.Combine(Path.GetDirectoryName(Path.GetFullPath(logPath))!, "logs"),
+                .. settings.Redis == RedisTopology.Cluster ? ["--redis", "cluster"] : Array.Empty<string>()];
         });
         var links = mesh!;
         await using (links)
@@ -127,7 +132,7 @@ public static class ChaosRun
                 })];
             }
 
-            var schedule = FaultSchedule.Generate(settings.Seed, settings.Length, settings.Nemeses);
+            var schedule = FaultSchedule.Generate(settings.Seed, settings.Length, settings.Nemeses, settings.Redis);
             await progress.WriteLineAsync($"schedule (seed {settings.Seed}): {schedule.Count} faults over {settings.Length.TotalSeconds:F0} s");
             foreach (var fault in schedule)
             {
@@ -141,7 +146,11 @@ public static class ChaosRun
             Fault? current = null;
             using var progressStop = new CancellationTokenSource();
             var reporter = ReportProgressAsync(settings, recorder, history, () => Volatile.Read(ref current), progress, live, progressStop.Token);
-            var injector = new FaultInjector(links, new ClusterProcesses(cluster.DataDir), status, settings.Seed, clocks);
+            // On a Redis Cluster the redis nemesis talks to the members themselves, at the ports the AppHost keeps in the data folder.
+            await using var redisCluster = settings.Redis == RedisTopology.Cluster
+                ? new RedisClusterFaults(RedisMemberAddress.FromPortsFile(cluster.DataDir), cluster.RedisPassword)
+                : null;
+            var injector = new FaultInjector(links, new ClusterProcesses(cluster.DataDir), status, settings.Seed, clocks, redisCluster);
             try
             {
                 foreach (var fault in schedule)

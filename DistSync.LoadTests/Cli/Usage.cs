@@ -19,13 +19,16 @@ public static class Usage
                  (dashboard on), runs the mix, stops it, and sets the runs side by side
 
           chaos  [--minutes 5 | --seconds S] [--workload locks,queue,cache] [--nemesis kill,pause,partition,latency,redis,clock]
-                 [--seed N] [--clients 6] [--report DIR]
+                 [--seed N] [--clients 6] [--redis single|cluster] [--report DIR]
                  the fault harness: starts its own 3-node cluster through the AppHost with every peer link through a
                  proxy it controls, runs apps of each workload (each its own DistSync.Client) while a seeded schedule
                  kills and pauses nodes (SIGKILL, SIGSTOP), partitions and delays links and kills Redis; then heals,
                  reads the final state and checks the history (locks: mutual exclusion, leases, fencing,
                  linearizable state reads; queue: at-least-once, nothing after its ack, dedup; cache: linearizable
                  keys). Exit code 1 on any violation. The report adds availability per fault type and each violation as a timeline.
+                 --redis cluster runs the nodes on a Redis Cluster (three primaries, a replica each), where the redis
+                 nemesis is kill-primary (stopped until its replica takes over, then killed), pause-primary (stopped
+                 past the node timeout) or partition-primary (its replication link cut: writes there fail as 503)
           chaos  --check DIR    the checkers again over DIR/history.jsonl
 
           vs     [--systems distsync,etcd,nats,redis] [--workloads locks,contended,reads,queue,cache] [--levels 1,10,50]

@@ -34,18 +34,22 @@ public sealed partial class ManagedCluster : IAsyncDisposable
     private readonly StreamWriter _log;
     private readonly Task _pump;
 
-    private ManagedCluster(Process process, StreamWriter log, Task pump, IReadOnlyList<Uri> urls, string dataDir)
+    private ManagedCluster(Process process, StreamWriter log, Task pump, IReadOnlyList<Uri> urls, string dataDir, string redisPassword)
     {
         _process = process;
         _log = log;
         _pump = pump;
         Urls = urls;
         DataDir = dataDir;
+        RedisPassword = redisPassword;
     }
 
     public IReadOnlyList<Uri> Urls { get; }
 
     public string DataDir { get; }
+
+    /// <summary>The password of the cluster's Redis (one server or every member of a Redis Cluster), chosen by this tool.</summary>
+    public string RedisPassword { get; }
 
     /// <summary>The dashboard's login link, once the AppHost has printed it.</summary>
     public string? DashboardLogin => Volatile.Read(ref _dashboardLogin);
@@ -114,6 +118,9 @@ public sealed partial class ManagedCluster : IAsyncDisposable
         info.Environment["ASPIRE_ALLOW_UNSECURED_TRANSPORT"] = "true";
         // The tool's own token is this cluster's admin token (the AppHost generates the other roles').
         info.Environment["Parameters__admin-token"] = ApiToken.ForStartedCluster();
+        // Redis's password too, so that the fault harness can talk to Redis itself (the AppHost's parameter "redis-password").
+        var redisPassword = Guid.NewGuid().ToString("n");
+        info.Environment["Parameters__redis-password"] = redisPassword;
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{FreePort()}";
         info.Environment["ASPIRE_DASHBOARD_OTLP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
         info.Environment["ASPIRE_DASHBOARD_OTLP_HTTP_ENDPOINT_URL"] = $"http://127.0.0.1:{FreePort()}";
@@ -130,7 +137,7 @@ public sealed partial class ManagedCluster : IAsyncDisposable
 
         var urls = Enumerable.Range(0, nodes).Select(i => new Uri($"http://127.0.0.1:{basePort + i}")).ToArray();
         var pumps = new TaskCompletionSource<Task>();
-        var cluster = new ManagedCluster(process, log, pumps.Task.Unwrap(), urls, dataDir);
+        var cluster = new ManagedCluster(process, log, pumps.Task.Unwrap(), urls, dataDir, redisPassword);
         pumps.SetResult(Task.WhenAll(PumpAsync(process.StandardOutput), PumpAsync(process.StandardError)));
         await progress.WriteLineAsync($"starting a {nodes}-node cluster on ports {basePort}-{basePort + nodes - 1} (AppHost output: {logPath}) ...");
         try

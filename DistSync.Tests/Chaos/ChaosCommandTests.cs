@@ -1,5 +1,6 @@
 using DistSync.LoadTests.Chaos;
 using DistSync.LoadTests.Chaos.History;
+using DistSync.LoadTests.Chaos.Nemesis;
 using DistSync.LoadTests.Cli;
 
 namespace DistSync.Tests.Chaos;
@@ -18,7 +19,14 @@ public sealed class ChaosCommandTests : IDisposable
         Assert.Equal(["locks", "queue", "cache"], settings.Workloads);
         Assert.Equal(["kill", "pause", "partition", "latency", "redis", "clock"], settings.Nemeses);
         Assert.Equal(6, settings.ClientsPerWorkload);
+        Assert.Equal(RedisTopology.Single, settings.Redis);
     }
+
+    [Theory]
+    [InlineData("single", RedisTopology.Single)]
+    [InlineData("cluster", RedisTopology.Cluster)]
+    public void Settings_Redis_SingleOrCluster(string redis, RedisTopology expected) =>
+        Assert.Equal(expected, ChaosCommand.Settings(CommandLine.Parse(["--redis", redis])).Redis);
 
     [Fact]
     public void Settings_TakeWhatIsGiven()
@@ -39,6 +47,7 @@ public sealed class ChaosCommandTests : IDisposable
     [InlineData("--seed x", "--seed takes an integer")]
     [InlineData("--nemesis fire", "no nemesis 'fire'")]
     [InlineData("--clients 2", "at least 3, one per node")]
+    [InlineData("--redis sentinel", "--redis must be one of single, cluster, not 'sentinel'")]
     public void Settings_Refuse_WithTheReason(string args, string reason) =>
         Assert.Contains(reason, Assert.Throws<ArgumentException>(() => ChaosCommand.Settings(CommandLine.Parse(args.Split(' ')))).Message, StringComparison.Ordinal);
 

@@ -46,6 +46,32 @@ public sealed class ChaosReportTests : IDisposable
     }
 
     [Fact]
+    public void Availability_GivesEachRedisFaultARowOfItsOwn_SinceAFailoverAndACutLinkCostDifferentThings()
+    {
+        var faults = new List<FaultRecord>
+        {
+            new(new Fault(Nemeses.Redis, "kill-primary", TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)), "killed redis-1", 5 * S, 10 * S),
+            new(new Fault(Nemeses.Redis, "partition-primary", TimeSpan.FromSeconds(15), TimeSpan.FromSeconds(5)), "cut redis-2's link", 15 * S, 20 * S),
+            new(new Fault(Nemeses.Kill, "one", TimeSpan.FromSeconds(22), TimeSpan.FromSeconds(4)), "killed node1", 22 * S, 26 * S),
+        };
+        ChaosOp[] history =
+        [
+            Op(OpKinds.CacheWrite, 6 * S, Outcome.Ok), Op(OpKinds.CacheWrite, 7 * S, Outcome.Unknown, "503"), // kill-primary: half answered
+            Op(OpKinds.CacheWrite, 16 * S, Outcome.Unknown, "503"), // partition-primary: nothing answered
+            Op(OpKinds.CacheRead, 23 * S, Outcome.Ok),
+        ];
+        var result = new ChaosResult(new ChaosSettings(TimeSpan.FromSeconds(30), ["cache"], [Nemeses.Redis, Nemeses.Kill], 7, Redis: RedisTopology.Cluster),
+            history, faults, [], new RunRecorder(), DateTimeOffset.UtcNow, TimeSpan.FromSeconds(1), "apphost.log");
+
+        var rows = ChaosReport.Availability(result).Rows.ToDictionary(r => r[0]);
+
+        Assert.Equal(["no fault", "redis kill-primary", "redis partition-primary", "kill"], rows.Keys);
+        Assert.Equal(["redis kill-primary", "1", "5", "2", "50.0 %", "50.0 %", "50.0 %", "50.0 %", "0"], rows["redis kill-primary"]);
+        Assert.Equal(["redis partition-primary", "1", "5", "1", "0.0 %", "0.0 %", "100.0 %", "0.0 %", "0"], rows["redis partition-primary"]);
+        Assert.Equal("1", rows["kill"][3]);
+    }
+
+    [Fact]
     public void Write_SavesTheHistory_TheViolations_AndAPageWithTheTimeline()
     {
         var grantA = new ChaosOp("a", "node1", OpKinds.Acquire, "r", "a", 1 * S, 2 * S, Outcome.Ok) { Token = 1, TtlMs = 10_000 };
@@ -63,6 +89,7 @@ public sealed class ChaosReportTests : IDisposable
         var page = File.ReadAllText(Path.Combine(_dir, ReportWriter.PageName));
         Assert.Contains("<table id=\"availability\">", page, StringComparison.Ordinal);
         Assert.Contains("<table id=\"faults\">", page, StringComparison.Ordinal);
+        Assert.Contains("one redis-server", page, StringComparison.Ordinal);
         Assert.Contains("alt=\"violation 1:", page, StringComparison.Ordinal);
         Assert.Equal(violations.Count, ChaosRun.Check(HistoryFile.Read(Path.Combine(_dir, HistoryFile.FileName))).Count);
     }

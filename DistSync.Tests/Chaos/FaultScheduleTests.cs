@@ -49,6 +49,24 @@ public sealed class FaultScheduleTests
     }
 
     [Fact]
+    public void Variants_OfRedis_AreTheFaultsOfTheTopologyInUse()
+    {
+        Assert.Equal(["restart", "pause"], Nemeses.Variants(Nemeses.Redis));
+        Assert.Equal(["kill-primary", "pause-primary", "partition-primary"], Nemeses.Variants(Nemeses.Redis, RedisTopology.Cluster));
+        Assert.Equal(Nemeses.Variants(Nemeses.Kill), Nemeses.Variants(Nemeses.Kill, RedisTopology.Cluster));
+    }
+
+    [Fact]
+    public void Generate_OnARedisCluster_StrikesEveryClusterFault_AndNoSingleServerOne()
+    {
+        var faults = FaultSchedule.Generate(5, TimeSpan.FromMinutes(3), [Nemeses.Redis, Nemeses.Pause], RedisTopology.Cluster);
+
+        Assert.Equal(["kill-primary", "partition-primary", "pause-primary"], faults.Where(f => f.Nemesis == Nemeses.Redis).Select(f => f.Variant).Distinct().Order());
+        Assert.Equal(["leader", "one"], faults.Where(f => f.Nemesis == Nemeses.Pause).Select(f => f.Variant).Distinct().Order());
+        Assert.Equal(faults, FaultSchedule.Generate(5, TimeSpan.FromMinutes(3), [Nemeses.Redis, Nemeses.Pause], RedisTopology.Cluster));
+    }
+
+    [Fact]
     public void Generate_OnlyTheNemesesAsked_AndNoneGivesNoFaults()
     {
         var faults = FaultSchedule.Generate(9, TimeSpan.FromMinutes(2), [Nemeses.Pause, Nemeses.Latency]);

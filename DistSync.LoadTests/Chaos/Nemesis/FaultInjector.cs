@@ -6,9 +6,11 @@ namespace DistSync.LoadTests.Chaos.Nemesis;
 /// <summary>
 /// Strikes a schedule's faults on a real cluster: signals to its processes (<see cref="ClusterProcesses"/>) and cuts or
 /// delays in its peer links (<see cref="ProxyMesh"/>). Each fault is healed when its time is up, or when the run is
-/// cancelled: a paused node is resumed and every link made whole; a killed process is the AppHost's to restart.
+/// cancelled: a paused node is resumed and every link made whole; a killed process is the AppHost's to restart. On a
+/// Redis Cluster (<paramref name="redisCluster"/> given) the <c>redis</c> nemesis strikes the cluster's members instead.
 /// </summary>
-public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, ClusterClient status, int seed, NodeClocks? clocks = null)
+public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, ClusterClient status, int seed, NodeClocks? clocks = null,
+    RedisClusterFaults? redisCluster = null)
 {
     private readonly Random _random = new(seed);
 
@@ -18,10 +20,14 @@ public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, Cl
         ArgumentNullException.ThrowIfNull(fault);
         var until = DateTime.UtcNow + fault.Duration;
         List<int> paused = [];
+        RedisMember? replicationCut = null;
         try
         {
             switch (fault.Nemesis)
             {
+                case Nemeses.Redis when redisCluster is not null:
+                    return await StrikeRedisClusterAsync(redisCluster, fault, until, paused, cut => replicationCut = cut, cancellationToken);
+
                 case Nemeses.Kill:
                 {
                     var targets = fault.Variant switch
@@ -99,8 +105,67 @@ public sealed class FaultInjector(ProxyMesh mesh, ClusterProcesses processes, Cl
             ClusterProcesses.Resume(paused);
             mesh.Heal();
             clocks?.Reset();
+            if (replicationCut is not null)
+            {
+                await redisCluster!.RestoreReplicationAsync(replicationCut);
+            }
         }
     }
+
+    /// <summary>
+    /// A Redis Cluster fault on a primary with an in-sync replica. kill-primary stops the primary, waits for its replica
+    /// to take over, and only then kills it: a crash at the moment of the stop, with the AppHost's restart (1 s after the
+    /// exit) held off until the failover, since a member back within the node timeout (2 s) would never be failed over.
+    /// pause-primary keeps it stopped for the fault's length, and at least until its replica took over. partition-primary
+    /// cuts the replication link alone. What to undo is handed back through <paramref name="paused"/> and <paramref name="cut"/>.
+    /// </summary>
+    private async Task<string> StrikeRedisClusterAsync(RedisClusterFaults cluster, Fault fault, DateTime until, List<int> paused, Action<RedisMember> cut,
+        CancellationToken cancellationToken)
+    {
+        if (await cluster.PickShardAsync(_random, cancellationToken) is not { } shard)
+        {
+            return "no Redis primary with an in-sync replica found";
+        }
+
+        switch (fault.Variant)
+        {
+            case RedisClusterFaults.KillPrimary:
+            {
+                paused.Add(shard.Primary.ProcessId);
+                RedisClusterFaults.Stop(shard.Primary);
+                var takeover = await cluster.WaitForTakeoverAsync(shard.Replica, RedisClusterFaults.TakeoverTimeout, cancellationToken);
+                RedisClusterFaults.Kill(shard.Primary);
+                paused.Remove(shard.Primary.ProcessId);
+                await WaitAsync(until, cancellationToken);
+                return $"killed {shard.Describe()}; {Takeover(shard, takeover)}";
+            }
+
+            case RedisClusterFaults.PausePrimary:
+            {
+                var stopped = DateTime.UtcNow;
+                paused.Add(shard.Primary.ProcessId);
+                RedisClusterFaults.Stop(shard.Primary);
+                var takeover = await cluster.WaitForTakeoverAsync(shard.Replica, RedisClusterFaults.TakeoverTimeout, cancellationToken);
+                await WaitAsync(until, cancellationToken);
+                return $"paused {shard.Describe()} for {Seconds(DateTime.UtcNow - stopped)}; {Takeover(shard, takeover)}";
+            }
+
+            case RedisClusterFaults.PartitionPrimary:
+            {
+                cut(shard.Replica);
+                await cluster.CutReplicationAsync(shard.Replica, cancellationToken);
+                await WaitAsync(until, cancellationToken);
+                return $"cut the replication link from {shard.Describe()} to its replica {shard.Replica.Name} for {Seconds(fault.Duration)}";
+            }
+
+            default:
+                throw new ArgumentException($"no Redis Cluster fault '{fault.Variant}'.");
+        }
+    }
+
+    private static string Takeover(RedisShard shard, TimeSpan? after) => after is { } t
+        ? $"its replica {shard.Replica.Name} took over after {Seconds(t)}"
+        : $"its replica {shard.Replica.Name} had not taken over after {Seconds(RedisClusterFaults.TakeoverTimeout)}";
 
     /// <summary>
     /// Steps a node's wall clock 10 s back or ahead, again and again at random moments, or lets every node's clock drift

@@ -18,6 +18,16 @@ public sealed record Fault(string Nemesis, string Variant, TimeSpan Start, TimeS
         $"{Start.TotalSeconds,6:F1}s +{Duration.TotalSeconds:F1}s  {Label}");
 }
 
+/// <summary>
+/// The Redis the cluster under test runs on (<c>chaos --redis</c>): one <c>redis-server</c>, or the AppHost's Redis
+/// Cluster of three primaries and a replica of each. It decides what the <c>redis</c> nemesis does.
+/// </summary>
+public enum RedisTopology
+{
+    Single,
+    Cluster,
+}
+
 /// <summary>The nemeses and the ways each strikes.</summary>
 public static class Nemeses
 {
@@ -37,13 +47,16 @@ public static class Nemeses
     /// AppHost restarts it) or SIGSTOP it for the fault's length (every Redis call times out meanwhile); clock: one node's
     /// wall clock (or the leader's) stepped 10 s back or ahead at random moments, every 1 to 3 s, while the fault lasts, or
     /// every node's wall clock drifting apart at 1 % (a second gained or lost in 100), then all set right.
+    /// On a Redis Cluster, redis means the cluster's faults instead (<see cref="RedisClusterFaults"/>): a primary killed
+    /// (its replica takes over), a primary paused past the node timeout, or a primary's replication link cut.
     /// </summary>
-    public static IReadOnlyList<string> Variants(string nemesis) => nemesis switch
+    public static IReadOnlyList<string> Variants(string nemesis, RedisTopology redis = RedisTopology.Single) => nemesis switch
     {
         Kill => ["one", "leader", "majority"],
         Pause => ["one", "leader"],
         Partition => ["isolate-leader", "split", "bridge", "flapping"],
         Latency => ["100ms", "300ms"],
+        Redis when redis == RedisTopology.Cluster => [RedisClusterFaults.KillPrimary, RedisClusterFaults.PausePrimary, RedisClusterFaults.PartitionPrimary],
         Redis => ["restart", "pause"],
         Clock => ["step", "step-leader", "drift"],
         _ => throw new ArgumentException($"no nemesis '{nemesis}': there are {string.Join(", ", All)}."),
@@ -63,7 +76,7 @@ public static class FaultSchedule
     private static readonly TimeSpan MinQuiet = TimeSpan.FromSeconds(3);
     private static readonly TimeSpan MaxQuiet = TimeSpan.FromSeconds(6);
 
-    public static IReadOnlyList<Fault> Generate(int seed, TimeSpan length, IReadOnlyList<string> nemeses)
+    public static IReadOnlyList<Fault> Generate(int seed, TimeSpan length, IReadOnlyList<string> nemeses, RedisTopology redis = RedisTopology.Single)
     {
         ArgumentNullException.ThrowIfNull(nemeses);
         if (nemeses.Count == 0)
@@ -73,7 +86,7 @@ public static class FaultSchedule
 
         foreach (var nemesis in nemeses)
         {
-            _ = Nemeses.Variants(nemesis); // refuses an unknown name before anything runs
+            _ = Nemeses.Variants(nemesis, redis); // refuses an unknown name before anything runs
         }
 
         var random = new Random(seed);
@@ -102,7 +115,7 @@ public static class FaultSchedule
             var variants = cycles[nemesis];
             if (variants.Count == 0)
             {
-                foreach (var v in Shuffled(random, Nemeses.Variants(nemesis)))
+                foreach (var v in Shuffled(random, Nemeses.Variants(nemesis, redis)))
                 {
                     variants.Enqueue(v);
                 }
