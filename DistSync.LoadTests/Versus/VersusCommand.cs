@@ -62,21 +62,43 @@ public static class VersusCommand
 
         WriteDurability(output, lineup);
         output.WriteLine("  note       every system runs on this machine the whole time (each in a process session of its own), idle while another is measured");
+        if (options.RedisSetups.Count > 1 && options.Systems.Contains(VersusSystems.DistSync))
+        {
+            output.WriteLine($"  note       DistSync runs on {string.Join(", then ", options.RedisSetups)}, one cluster at a time; the peers and any lock workloads " +
+                             $"are measured with the first only (locks go through Raft, not Redis); {string.Join(" and ", options.Workloads.Where(DistSyncRedis.Uses))} on each");
+        }
+
         output.WriteLine();
         try
         {
-            foreach (var workload in options.Workloads)
+            // Without DistSync the setups make no difference: one pass, for the peers.
+            var setups = options.Systems.Contains(VersusSystems.DistSync) ? options.RedisSetups : [.. options.RedisSetups.Take(1)];
+            var namesSetups = options.RedisSetups.Any(s => s != DistSyncRedis.Single);
+            for (var phase = 0; phase < setups.Count; phase++)
             {
-                foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
+                var setup = setups[phase];
+                if (phase > 0)
                 {
-                    foreach (var target in lineup.Targets.Where(t => t.Runs(workload)))
+                    cancellationToken.ThrowIfCancellationRequested();
+                    await lineup.SwitchDistSyncAsync(setup, output, cancellationToken);
+                }
+
+                foreach (var workload in options.WorkloadsOn(setup))
+                {
+                    foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {VersusSystems.Title(target.System)} ({target.Driver}) ...");
-                        await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
-                        var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {VersusSystems.Title(target.System)} {target.Driver}", workers,
-                            settings with { Driver = target.Driver }, prepared.Operation);
-                        results.Add(new VersusResult(workload, workers, target.System, target.Driver, level));
+                        // After the first setup only DistSync runs again: the peers' figures do not depend on it.
+                        foreach (var target in lineup.Targets.Where(t => t.Runs(workload) && (phase == 0 || t.System == VersusSystems.DistSync)))
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var redisSetup = target.System == VersusSystems.DistSync ? setup : null;
+                            var system = VersusTable.Label(target.System, redisSetup, namesSetups);
+                            output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {system} ({target.Driver}) ...");
+                            await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
+                            var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {system} {target.Driver}", workers,
+                                settings with { Driver = target.Driver }, prepared.Operation);
+                            results.Add(new VersusResult(workload, workers, target.System, target.Driver, level, redisSetup));
+                        }
                     }
                 }
             }
@@ -107,9 +129,9 @@ public static class VersusCommand
 
     private static void WriteDurability(TextWriter output, VersusLineup lineup)
     {
-        foreach (var (system, version) in lineup.Versions)
+        foreach (var side in lineup.Sides)
         {
-            output.WriteLine($"  durability {VersusSystems.Title(system)} ({version}): {VersusSystems.Durability(system)}");
+            output.WriteLine($"  durability {side.Label} ({side.Version}): {side.Durability}");
         }
     }
 
@@ -120,9 +142,9 @@ public static class VersusCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {MachineInfo.Describe()}; every system and the load generator on this one machine; load average at the end {MachineInfo.LoadAverage()}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{commandText}` ({settings.Describe()}).");
         text.AppendLine();
-        foreach (var (system, version) in lineup.Versions)
+        foreach (var side in lineup.Sides)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"- **{VersusSystems.Title(system)}** ({version}): {VersusSystems.Durability(system)}.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **{side.Label}** ({side.Version}): {side.Durability}.");
         }
 
         text.AppendLine();
