@@ -32,7 +32,8 @@ public static class Usage
           chaos  --check DIR    the checkers again over DIR/history.jsonl
 
           vs     [--systems distsync,etcd,nats,redis] [--workloads locks,contended,reads,queue,cache] [--levels 1,10,50]
-                 [--driver client,http] [--seconds 10] [--warmup 3] [--urls ...] [--report DIR]
+                 [--driver client,http] [--distsync-redis single,cluster,cluster-nowait] [--seconds 10] [--warmup 3]
+                 [--urls ...] [--report DIR]
                  DistSync beside etcd (locks), NATS JetStream (the queue) and Redis (the cache), one after another on
                  this machine with the same closed-loop workloads: lock pairs (each worker its own name), contended
                  grants (one name, at the levels above 1), linearizable reads and cache hits (at the top level),
@@ -40,7 +41,12 @@ public static class Usage
                  JetStream with an R3 file stream, Redis with appendfsync always; Debian's etcd-server, nats-server and
                  redis-server) and DistSync through the AppHost (dashboard on) unless --urls names a running cluster;
                  prints each side's ops/s, p50, p99, the ratio DistSync/peer per driver and each side's durability;
-                 stops and deletes everything it started. --report adds versus.md, a table for docs/benchmarks.md
+                 stops and deletes everything it started. --report adds versus.md, a table for docs/benchmarks.md.
+                 --distsync-redis (default single) runs DistSync on each Redis setup named, one cluster after the
+                 other: single (one redis-server), cluster (--redis cluster: 3 primaries + 3 replicas, each queue and
+                 cache write answered after WAIT 1 replica), cluster-nowait (the same, no replica wait). The peers and
+                 the lock workloads run with the first setup only; queue and cache on each, with a second table of
+                 cluster/single and wait/no-wait ratios. Not with --urls
 
           compare A B [C ...] [--report DIR]
                  report folders side by side, endpoint by endpoint: req/s, p50, p99 and ratios to A

@@ -47,7 +47,7 @@ public sealed class DistSyncClientTarget(DistSyncClient app, string run) : IVers
                     async () => await held.DisposeAsync());
 
             case VersusWorkloads.Queue:
-                var topic = $"vs-{run}-rt-{workers}-client";
+                var topic = SpreadTopic.Pick($"vs-{run}-rt-{workers}-client");
                 using (var order = JsonDocument.Parse("{\"order\":17}"))
                 {
                     var payload = order.RootElement.Clone();

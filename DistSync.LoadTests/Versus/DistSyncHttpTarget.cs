@@ -44,7 +44,7 @@ public sealed class DistSyncHttpTarget(ClusterClient client, IReadOnlyList<Uri> 
                     async () => await client.PostAsync(new Uri(nodes[0], "/locks/release"), LockBodies.Release(read, holder), CancellationToken.None));
 
             case VersusWorkloads.Queue:
-                return RoundTrips($"vs-{run}-rt-{workers}-http", workers);
+                return RoundTrips(SpreadTopic.Pick($"vs-{run}-rt-{workers}-http"), workers);
 
             case VersusWorkloads.Cache:
                 var keys = Enumerable.Range(0, workers).Select(i => string.Create(CultureInfo.InvariantCulture, $"vs-{run}-{workers}-{i}-http")).ToArray();

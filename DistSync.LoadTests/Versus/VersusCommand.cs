@@ -11,7 +11,8 @@ namespace DistSync.LoadTests.Versus;
 /// peer as local processes, and DistSync through the AppHost unless <c>--urls</c> names a running cluster; runs the
 /// same closed-loop workloads against each, level by level, each system in turn; prints each system's figures, the
 /// ratios DistSync / peer per driver and what each side's acknowledgement promises; stops and deletes everything it
-/// started. Exit code 1 if any operation failed.
+/// started. With <c>--distsync-redis</c>, DistSync runs on each Redis setup in turn (see <see cref="DistSyncRedis"/>). Exit code 1 if
+/// any operation failed or a setup did not start.
 /// </summary>
 public static class VersusCommand
 {
@@ -50,6 +51,7 @@ public static class VersusCommand
             Recorder = options.Report is null ? null : new RunRecorder(),
         };
         var results = new List<VersusResult>();
+        var setupFailed = false;
         await using var lineup = await VersusLineup.StartAsync(options, run, output, cancellationToken);
         output.WriteLine();
         output.WriteLine($"== vs: DistSync beside {string.Join(", ", options.Peers.Select(VersusSystems.Title).DefaultIfEmpty("nothing"))} ==");
@@ -62,21 +64,53 @@ public static class VersusCommand
 
         WriteDurability(output, lineup);
         output.WriteLine("  note       every system runs on this machine the whole time (each in a process session of its own), idle while another is measured");
+        if (options.RedisSetups.Count > 1 && options.Systems.Contains(VersusSystems.DistSync))
+        {
+            output.WriteLine($"  note       DistSync runs on {string.Join(", then ", options.RedisSetups)}, one cluster at a time; the peers and any lock workloads " +
+                             $"are measured with the first only (locks go through Raft, not Redis); {string.Join(" and ", options.Workloads.Where(DistSyncRedis.Uses))} on each");
+        }
+
         output.WriteLine();
         try
         {
-            foreach (var workload in options.Workloads)
+            // Without DistSync the setups make no difference: one pass, for the peers.
+            var setups = options.Systems.Contains(VersusSystems.DistSync) ? options.RedisSetups : [.. options.RedisSetups.Take(1)];
+            var namesSetups = options.RedisSetups.Any(s => s != DistSyncRedis.Single);
+            for (var phase = 0; phase < setups.Count; phase++)
             {
-                foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
+                var setup = setups[phase];
+                if (phase > 0)
                 {
-                    foreach (var target in lineup.Targets.Where(t => t.Runs(workload)))
+                    cancellationToken.ThrowIfCancellationRequested();
+                    try
                     {
-                        cancellationToken.ThrowIfCancellationRequested();
-                        output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {VersusSystems.Title(target.System)} ({target.Driver}) ...");
-                        await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
-                        var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {VersusSystems.Title(target.System)} {target.Driver}", workers,
-                            settings with { Driver = target.Driver }, prepared.Operation);
-                        results.Add(new VersusResult(workload, workers, target.System, target.Driver, level));
+                        await lineup.SwitchDistSyncAsync(setup, output, cancellationToken);
+                    }
+                    catch (Exception ex) when (ex is not OperationCanceledException)
+                    {
+                        // Minutes of figures are already measured: keep them, and say which setup is missing and why.
+                        output.WriteLine($"DistSync on {DistSyncRedis.Title(setup)} did not start ({ex.Message}); the levels measured so far follow.");
+                        setupFailed = true;
+                        break;
+                    }
+                }
+
+                foreach (var workload in options.WorkloadsOn(setup))
+                {
+                    foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
+                    {
+                        // After the first setup only DistSync runs again: the peers' figures do not depend on it.
+                        foreach (var target in lineup.Targets.Where(t => t.Runs(workload) && (phase == 0 || t.System == VersusSystems.DistSync)))
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var redisSetup = target.System == VersusSystems.DistSync ? setup : null;
+                            var system = VersusTable.Label(target.System, redisSetup, namesSetups);
+                            output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {system} ({target.Driver}) ...");
+                            await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
+                            var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {system} {target.Driver}", workers,
+                                settings with { Driver = target.Driver }, prepared.Operation);
+                            results.Add(new VersusResult(workload, workers, target.System, target.Driver, level, redisSetup));
+                        }
                     }
                 }
             }
@@ -86,7 +120,7 @@ public static class VersusCommand
             output.WriteLine("stopped (Ctrl+C): the levels measured so far follow.");
         }
 
-        var failed = results.Any(r => r.Level.Failed > 0);
+        var failed = setupFailed || results.Any(r => r.Level.Failed > 0);
         lineup.KeepLogs = failed;
         VersusTable.WriteText(output, results);
         WriteDurability(output, lineup);
@@ -107,9 +141,9 @@ public static class VersusCommand
 
     private static void WriteDurability(TextWriter output, VersusLineup lineup)
     {
-        foreach (var (system, version) in lineup.Versions)
+        foreach (var side in lineup.Sides)
         {
-            output.WriteLine($"  durability {VersusSystems.Title(system)} ({version}): {VersusSystems.Durability(system)}");
+            output.WriteLine($"  durability {side.Label} ({side.Version}): {side.Durability}");
         }
     }
 
@@ -120,9 +154,9 @@ public static class VersusCommand
         text.AppendLine(CultureInfo.InvariantCulture, $"Machine: {MachineInfo.Describe()}; every system and the load generator on this one machine; load average at the end {MachineInfo.LoadAverage()}.");
         text.AppendLine(CultureInfo.InvariantCulture, $"Command: `{commandText}` ({settings.Describe()}).");
         text.AppendLine();
-        foreach (var (system, version) in lineup.Versions)
+        foreach (var side in lineup.Sides)
         {
-            text.AppendLine(CultureInfo.InvariantCulture, $"- **{VersusSystems.Title(system)}** ({version}): {VersusSystems.Durability(system)}.");
+            text.AppendLine(CultureInfo.InvariantCulture, $"- **{side.Label}** ({side.Version}): {side.Durability}.");
         }
 
         text.AppendLine();

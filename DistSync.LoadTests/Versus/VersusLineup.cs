@@ -6,24 +6,52 @@ namespace DistSync.LoadTests.Versus;
 /// <summary>
 /// The systems of one <c>vs</c> run, started (or, for DistSync with <c>--urls</c>, found) and their targets made: the
 /// peers a chosen workload needs as local processes in the run's folder, DistSync as a 3-node cluster through the
-/// AppHost with the dashboard on. Disposing stops what it started and deletes the run's folder.
+/// AppHost with the dashboard on, on one Redis setup at a time (<see cref="SwitchDistSyncAsync"/> stops it and starts
+/// the next). Disposing stops what it started and deletes the run's folder.
 /// </summary>
 public sealed class VersusLineup : IAsyncDisposable
 {
     private readonly List<IAsyncDisposable> _started = [];
-    private readonly List<IVersusTarget> _targets = [];
+    private readonly List<IAsyncDisposable> _distSyncStarted = [];
+    private readonly List<IVersusTarget> _peerTargets = [];
+    private readonly List<IVersusTarget> _distSyncTargets = [];
     private readonly Dictionary<string, string> _versions = new(StringComparer.Ordinal);
+    private readonly VersusOptions _options;
+    private readonly string _run;
 
-    private VersusLineup(string runDir) => RunDir = runDir;
+    private VersusLineup(string runDir, VersusOptions options, string run)
+    {
+        RunDir = runDir;
+        _options = options;
+        _run = run;
+    }
+
+    /// <summary>One side of the comparison as the tables name it, where it runs and what its acknowledgement promises.</summary>
+    public sealed record Side(string Label, string Version, string Durability);
 
     /// <summary>The run's temp folder: <c>data/</c> (deleted with each system) and <c>logs/</c>.</summary>
     public string RunDir { get; }
 
-    /// <summary>Peers first, then DistSync's drivers in the order asked.</summary>
-    public IReadOnlyList<IVersusTarget> Targets => _targets;
+    /// <summary>Peers first, then the running DistSync cluster's drivers in the order asked.</summary>
+    public IReadOnlyList<IVersusTarget> Targets => [.. _peerTargets, .. _distSyncTargets];
 
-    /// <summary>Each system's version or, for DistSync, where it runs.</summary>
-    public IReadOnlyDictionary<string, string> Versions => _versions;
+    /// <summary>The Redis setup DistSync runs on now (null before it starts, or when it is not measured).</summary>
+    public string? RedisSetup { get; private set; }
+
+    /// <summary>The peers started, then DistSync on every setup of the run (those still to come included).</summary>
+    public IReadOnlyList<Side> Sides
+    {
+        get
+        {
+            var namesSetups = _options.RedisSetups.Any(s => s != DistSyncRedis.Single);
+            return [.. _versions.Select(v => new Side(VersusSystems.Title(v.Key), v.Value, VersusSystems.Durability(v.Key))),
+                .. _options.Systems.Contains(VersusSystems.DistSync)
+                    ? _options.RedisSetups.Select(s => new Side(
+                        namesSetups ? $"{VersusSystems.Title(VersusSystems.DistSync)} [{s}]" : VersusSystems.Title(VersusSystems.DistSync),
+                        DistSyncVersion(s), VersusSystems.Durability(VersusSystems.DistSync, s)))
+                    : []];
+        }
+    }
 
     /// <summary>Keep the logs after the run (something failed: they are where to look).</summary>
     public bool KeepLogs { get; set; }
@@ -32,7 +60,7 @@ public sealed class VersusLineup : IAsyncDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(progress);
-        var lineup = new VersusLineup(Path.Combine(Path.GetTempPath(), "distsync-vs", run));
+        var lineup = new VersusLineup(Path.Combine(Path.GetTempPath(), "distsync-vs", run), options, run);
         try
         {
             foreach (var skipped in options.Systems.Where(s => s != VersusSystems.DistSync && !options.Peers.Contains(s)))
@@ -48,7 +76,7 @@ public sealed class VersusLineup : IAsyncDisposable
 
             if (options.Systems.Contains(VersusSystems.DistSync))
             {
-                await lineup.StartDistSyncAsync(options, run, progress, cancellationToken);
+                await lineup.StartDistSyncAsync(options.RedisSetups[0], progress, cancellationToken);
             }
 
             return lineup;
@@ -61,9 +89,19 @@ public sealed class VersusLineup : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the running DistSync cluster, then starts one on <paramref name="setup"/>: on 2 cores, never two at once.</summary>
+    public async Task SwitchDistSyncAsync(string setup, TextWriter progress, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(progress);
+        await progress.WriteLineAsync($"stopping DistSync on {DistSyncRedis.Title(RedisSetup ?? setup)} ...");
+        await StopDistSyncAsync();
+        await StartDistSyncAsync(setup, progress, cancellationToken);
+    }
+
     /// <summary>Stops everything, the last started first; deletes the run's folder unless <see cref="KeepLogs"/>.</summary>
     public async ValueTask DisposeAsync()
     {
+        await StopDistSyncAsync();
         for (var i = _started.Count - 1; i >= 0; i--)
         {
             await _started[i].DisposeAsync();
@@ -100,7 +138,7 @@ public sealed class VersusLineup : IAsyncDisposable
                 _versions[peer] = etcd.Version;
                 var etcdTarget = new EtcdTarget(etcd, run);
                 _started.Add(new Disposer(() => { etcdTarget.Dispose(); return ValueTask.CompletedTask; }));
-                _targets.Add(etcdTarget);
+                _peerTargets.Add(etcdTarget);
                 break;
             case VersusSystems.Nats:
                 var nats = await NatsCluster.StartAsync(RunDir, progress, cancellationToken);
@@ -108,7 +146,7 @@ public sealed class VersusLineup : IAsyncDisposable
                 _versions[peer] = nats.Version;
                 var natsTarget = await NatsTarget.CreateAsync(nats, run, cancellationToken);
                 _started.Add(natsTarget);
-                _targets.Add(natsTarget);
+                _peerTargets.Add(natsTarget);
                 break;
             case VersusSystems.Redis:
                 var redis = await RedisProcess.StartAsync(RunDir, progress, cancellationToken);
@@ -116,7 +154,7 @@ public sealed class VersusLineup : IAsyncDisposable
                 _versions[peer] = redis.Version;
                 var redisTarget = await RedisTarget.CreateAsync(redis, run);
                 _started.Add(redisTarget);
-                _targets.Add(redisTarget);
+                _peerTargets.Add(redisTarget);
                 break;
             default:
                 throw new ArgumentException($"unknown peer '{peer}'.", nameof(peer));
@@ -125,41 +163,57 @@ public sealed class VersusLineup : IAsyncDisposable
         await progress.WriteLineAsync($"{VersusSystems.Title(peer)} ready");
     }
 
-    private async Task StartDistSyncAsync(VersusOptions options, string run, TextWriter progress, CancellationToken cancellationToken)
+    private async Task StartDistSyncAsync(string setup, TextWriter progress, CancellationToken cancellationToken)
     {
+        RedisSetup = setup;
         IReadOnlyList<Uri> urls;
-        if (options.Urls is { } given)
+        if (_options.Urls is { } given)
         {
             urls = given;
-            _versions[VersusSystems.DistSync] = $"this checkout; the running cluster at {string.Join(", ", urls)}";
         }
         else
         {
-            var cluster = await ManagedCluster.StartAsync(3, Path.Combine(RunDir, "logs", "apphost.log"), progress, cancellationToken);
-            _started.Add(cluster);
+            await progress.WriteLineAsync($"starting DistSync on {DistSyncRedis.Title(setup)} ({DistSyncRedis.Durability(setup)}) ...");
+            var cluster = await ManagedCluster.StartAsync(3, Path.Combine(RunDir, "logs", $"apphost-{setup}.log"), progress, cancellationToken,
+                _ => DistSyncRedis.AppHostArguments(setup));
+            _distSyncStarted.Add(cluster);
             urls = cluster.Urls;
-            _versions[VersusSystems.DistSync] = "this checkout; 3 nodes started by the tool through the AppHost (dashboard on)";
         }
 
-        var client = new ClusterClient(urls, options.Levels.Max() + 8);
-        _started.Add(new Disposer(() => { client.Dispose(); return ValueTask.CompletedTask; }));
+        var client = new ClusterClient(urls, _options.Levels.Max() + 8);
+        _distSyncStarted.Add(new Disposer(() => { client.Dispose(); return ValueTask.CompletedTask; }));
         var nodes = Cluster.Targets.Select(await Cluster.Targets.DiscoverAsync(client, TimeSpan.FromSeconds(30)), Cluster.Targets.All);
-        foreach (var driver in options.Drivers)
+        foreach (var driver in _options.Drivers)
         {
             if (driver == Drivers.Client)
             {
                 DistSyncClient app = AppClients.Create(urls);
-                _started.Add(app);
-                _targets.Add(new DistSyncClientTarget(app, run));
+                _distSyncStarted.Add(app);
+                _distSyncTargets.Add(new DistSyncClientTarget(app, _run));
             }
             else
             {
-                _targets.Add(new DistSyncHttpTarget(client, nodes, run));
+                _distSyncTargets.Add(new DistSyncHttpTarget(client, nodes, _run));
             }
         }
 
         await progress.WriteLineAsync($"DistSync ready: {string.Join(", ", nodes)}");
     }
+
+    private async Task StopDistSyncAsync()
+    {
+        _distSyncTargets.Clear();
+        for (var i = _distSyncStarted.Count - 1; i >= 0; i--)
+        {
+            await _distSyncStarted[i].DisposeAsync();
+        }
+
+        _distSyncStarted.Clear();
+    }
+
+    private string DistSyncVersion(string setup) => _options.Urls is { } urls
+        ? $"this checkout; the running cluster at {string.Join(", ", urls)}"
+        : $"this checkout; 3 nodes started by the tool through the AppHost (dashboard on){(DistSyncRedis.AppHostArguments(setup) is { Count: > 0 } args ? $", {string.Join(' ', args)}" : "")}";
 
     /// <summary>A clean-up step as an <see cref="IAsyncDisposable"/>.</summary>
     private sealed class Disposer(Func<ValueTask> dispose) : IAsyncDisposable

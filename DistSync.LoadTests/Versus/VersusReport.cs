@@ -15,11 +15,12 @@ public static class VersusReport
         ArgumentNullException.ThrowIfNull(settings);
         ArgumentNullException.ThrowIfNull(output);
         var described = new Dictionary<string, string>(StringComparer.Ordinal) { ["timing"] = settings.Describe() };
-        foreach (var (system, version) in lineup.Versions)
+        foreach (var side in lineup.Sides)
         {
-            described[VersusSystems.Title(system)] = $"{version}; {VersusSystems.Durability(system)}";
+            described[side.Label] = $"{side.Version}; {side.Durability}";
         }
 
+        var namesSetups = VersusTable.NamesSetups(results);
         var ratios = new ReportSection(
             "DistSync / peer",
             "ratios",
@@ -30,13 +31,13 @@ public static class VersusReport
                 c.Workload, c.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 VersusSystems.Title(VersusWorkloads.Peer(c.Workload)),
                 Figure(c.Peer?.Level.OpsPerSecond, "N0"), Figure(c.Peer?.Level.P50Ms, "F2"), Figure(c.Peer?.Level.P99Ms, "F2"),
-                c.DistSync?.Driver ?? "-",
+                c.DistSync is null ? "-" : namesSetups ? $"{c.DistSync.Driver} on {DistSyncRedis.Title(c.DistSync.RedisSetup ?? DistSyncRedis.Single)}" : c.DistSync.Driver,
                 Figure(c.DistSync?.Level.OpsPerSecond, "N0"), Figure(c.DistSync?.Level.P50Ms, "F2"), Figure(c.DistSync?.Level.P99Ms, "F2"),
                 VersusTable.Times(c.OpsRatio), VersusTable.Times(c.P50Ratio),
             ])]);
         var durability = new ReportSection("Durability", "durability", "What an acknowledged write survives on each side, as this run started it.",
             ["system", "version", "durability"],
-            [.. lineup.Versions.Select(v => (IReadOnlyList<string>)[VersusSystems.Title(v.Key), v.Value, VersusSystems.Durability(v.Key)])]);
+            [.. lineup.Sides.Select(s => (IReadOnlyList<string>)[s.Label, s.Version, s.Durability])]);
         var report = new RunReport(
             VersusCommand.Name,
             commandText,
@@ -50,12 +51,32 @@ public static class VersusReport
             ["Each endpoint is one level of one system (closed-loop workers, measured after the warm-up); the systems ran one after another on this machine."])
         {
             Transcript = (output as TranscriptWriter)?.Text,
-            Sections = [ratios, durability],
+            Sections = [ratios, .. SetupsSection(results), durability],
         };
         ReportOutput.Write(report, directory, output);
         File.WriteAllText(Path.Combine(directory, VersusCommand.MarkdownFile), markdown);
         output.WriteLine($"markdown   {Path.GetFullPath(Path.Combine(directory, VersusCommand.MarkdownFile))}");
     }
+
+    /// <summary>DistSync on each Redis setup side by side, when more than one ran.</summary>
+    private static ReportSection[] SetupsSection(IReadOnlyList<VersusResult> results) => VersusTable.CompareSetups(results) is { Count: > 0 } setups
+        ?
+        [
+            new ReportSection(
+                "DistSync on each Redis setup",
+                "redis-setups",
+                "The queue and cache workloads on one Redis, on a Redis Cluster (3 primaries + 3 replicas) waiting for 1 replica per write, and on the same cluster without the wait; ratios with/without (ops/s below 1 or p50 above 1: the change costs).",
+                ["workload", "workers", "driver", .. DistSyncRedis.All.SelectMany(s => new[] { $"{DistSyncRedis.Title(s)} ops/s", $"{DistSyncRedis.Title(s)} p50" }),
+                    "ops/s cluster/single", "p50 cluster/single", "ops/s WAIT/no wait", "p50 WAIT/no wait"],
+                [.. setups.Select(c => (IReadOnlyList<string>)
+                [
+                    c.Workload, c.Workers.ToString(System.Globalization.CultureInfo.InvariantCulture), c.Driver,
+                    .. DistSyncRedis.All.SelectMany(s => new[] { Figure(c.On(s)?.OpsPerSecond, "N0"), Figure(c.On(s)?.P50Ms, "F2") }),
+                    VersusTable.Times(c.ClusterOverSingleOps), VersusTable.Times(c.ClusterOverSingleP50),
+                    VersusTable.Times(c.WaitOverNoWaitOps), VersusTable.Times(c.WaitOverNoWaitP50),
+                ])]),
+        ]
+        : [];
 
     private static string Figure(double? value, string format) =>
         value is { } v ? v.ToString(format, System.Globalization.CultureInfo.InvariantCulture) : "-";

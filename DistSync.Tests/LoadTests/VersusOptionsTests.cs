@@ -17,6 +17,50 @@ public sealed class VersusOptionsTests
         Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3)), (options.Duration, options.Warmup));
         Assert.Null(options.Urls); // DistSync is started by the tool
         Assert.Equal(["etcd", "nats", "redis"], options.Peers);
+        Assert.Equal(["single"], options.RedisSetups); // one redis-server, as before the option
+    }
+
+    [Fact]
+    public void From_RedisSetups_InOrderAndOnlyRedisWorkloadsAfterTheFirst()
+    {
+        var options = VersusOptions.From(CommandLine.Parse(["--distsync-redis", "single,cluster,cluster-nowait"]));
+
+        Assert.Equal(["single", "cluster", "cluster-nowait"], options.RedisSetups);
+        Assert.Equal(["locks", "contended", "reads", "queue", "cache"], options.WorkloadsOn("single"));
+        Assert.Equal(["queue", "cache"], options.WorkloadsOn("cluster"));
+        Assert.Equal(["queue", "cache"], options.WorkloadsOn("cluster-nowait"));
+    }
+
+    [Fact]
+    public void From_RedisSetupsStartingWithACluster_LocksRunOnTheFirst()
+    {
+        var options = VersusOptions.From(CommandLine.Parse(["--distsync-redis", "cluster-nowait,single", "--workloads", "locks,queue"]));
+
+        Assert.Equal(["locks", "queue"], options.WorkloadsOn("cluster-nowait"));
+        Assert.Equal(["queue"], options.WorkloadsOn("single"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "--distsync-redis", "sentinel" }, "not 'sentinel'")]
+    [InlineData(new[] { "--distsync-redis", "cluster,cluster" }, "names a value twice")]
+    [InlineData(new[] { "--distsync-redis", "single,cluster", "--workloads", "locks,reads" }, "no chosen workload uses Redis")]
+    [InlineData(new[] { "--distsync-redis", "cluster", "--urls", "http://127.0.0.1:9001" }, "--urls names a running cluster")]
+    [InlineData(new[] { "--distsync-redis", "cluster", "--systems", "redis" }, "leaves distsync out")]
+    public void From_BadRedisSetups_Throws(string[] args, string message)
+    {
+        var ex = Assert.Throws<ArgumentException>(() => VersusOptions.From(CommandLine.Parse(args)));
+
+        Assert.Contains(message, ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AppHostArguments_NoWait_OverridesTheClustersReplicaWait()
+    {
+        Assert.Empty(DistSyncRedis.AppHostArguments("single"));
+        Assert.Equal(["--redis", "cluster"], DistSyncRedis.AppHostArguments("cluster"));
+        Assert.Equal(["--redis", "cluster", "--DistSync:NodeEnvironment:DistSync__Redis__WaitReplicas=0"], DistSyncRedis.AppHostArguments("cluster-nowait"));
+        Assert.Contains("can be lost in a failover", VersusSystems.Durability("distsync", "cluster-nowait"), StringComparison.Ordinal);
+        Assert.Contains("WAIT 1 replica", VersusSystems.Durability("distsync", "cluster"), StringComparison.Ordinal);
     }
 
     [Fact]

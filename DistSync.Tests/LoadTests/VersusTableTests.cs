@@ -5,8 +5,18 @@ namespace DistSync.Tests.LoadTests;
 
 public sealed class VersusTableTests
 {
-    private static VersusResult Result(string workload, int workers, string system, string driver, long ok, double p50, double p99) =>
-        new(workload, workers, system, driver, new LevelResult(workload, $"{workers} workers", workers, ok, 0, 0, TimeSpan.FromSeconds(2), p50, p50, p99, p99, p99, []));
+    private static VersusResult Result(string workload, int workers, string system, string driver, long ok, double p50, double p99, string? setup = null) =>
+        new(workload, workers, system, driver, new LevelResult(workload, $"{workers} workers", workers, ok, 0, 0, TimeSpan.FromSeconds(2), p50, p50, p99, p99, p99, []),
+            setup ?? (system == "distsync" ? "single" : null));
+
+    /// <summary>The queue at 10 workers on NATS, then DistSync's client on each Redis setup (500, 400 and 800 round trips/s).</summary>
+    private static readonly VersusResult[] QueueOnSetups =
+    [
+        Result("queue", 10, "nats", "NATS.Net", ok: 4_000, p50: 2, p99: 8),
+        Result("queue", 10, "distsync", "client", ok: 1_000, p50: 20, p99: 40, setup: "single"),
+        Result("queue", 10, "distsync", "client", ok: 800, p50: 25, p99: 50, setup: "cluster"),
+        Result("queue", 10, "distsync", "client", ok: 1_600, p50: 12.5, p99: 30, setup: "cluster-nowait"),
+    ];
 
     private static readonly VersusResult[] Locks =
     [
@@ -58,5 +68,77 @@ public sealed class VersusTableTests
         Assert.Equal(2, ratios.Count);
         Assert.Contains("0.25×", ratios[0], StringComparison.Ordinal);
         Assert.Contains("0.75×", ratios[1], StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Label_OnlyTheDefaultSetup_PrintsAsBefore()
+    {
+        Assert.False(VersusTable.NamesSetups(Locks));
+        Assert.Equal("DistSync", VersusTable.Label(Locks[1], VersusTable.NamesSetups(Locks)));
+        Assert.True(VersusTable.NamesSetups(QueueOnSetups));
+        Assert.Equal(["NATS JetStream", "DistSync [single]", "DistSync [cluster]", "DistSync [cluster-nowait]"],
+            QueueOnSetups.Select(r => VersusTable.Label(r, namesSetups: true)));
+    }
+
+    [Fact]
+    public void Compare_EachSetup_HasItsOwnRatioToThePeer()
+    {
+        var comparisons = VersusTable.Compare(QueueOnSetups);
+
+        Assert.Equal(["single", "cluster", "cluster-nowait"], comparisons.Select(c => c.DistSync!.RedisSetup));
+        Assert.Equal([0.25, 0.2, 0.4], comparisons.Select(c => c.OpsRatio!.Value));
+    }
+
+    [Fact]
+    public void CompareSetups_ClusterOverSingleAndWaitOverNoWait()
+    {
+        var setups = Assert.Single(VersusTable.CompareSetups(QueueOnSetups));
+
+        Assert.Equal(("queue", 10, "client"), (setups.Workload, setups.Workers, setups.Driver));
+        Assert.Equal(0.8, setups.ClusterOverSingleOps!.Value, 10);
+        Assert.Equal(1.25, setups.ClusterOverSingleP50!.Value, 10);
+        Assert.Equal(0.5, setups.WaitOverNoWaitOps!.Value, 10); // the replica wait halves round trips/s
+        Assert.Equal(2.0, setups.WaitOverNoWaitP50!.Value, 10);
+    }
+
+    [Fact]
+    public void CompareSetups_OneSetupOnly_IsEmpty()
+    {
+        Assert.Empty(VersusTable.CompareSetups(Locks));
+        Assert.Empty(VersusTable.CompareSetups([QueueOnSetups[0], QueueOnSetups[2]]));
+    }
+
+    [Fact]
+    public void Markdown_Setups_NamesEachAndAddsTheSetupsTable()
+    {
+        var lines = VersusTable.Markdown(QueueOnSetups).TrimEnd().Split('\n').Select(l => l.TrimEnd()).ToList();
+
+        Assert.Contains("| DistSync on |", lines[0], StringComparison.Ordinal);
+        Assert.Equal("| queue | 10 | NATS JetStream | 2,000 | 2.00 | 8.00 | client | Redis Cluster | 400 | 25.00 | 50.00 | 0.20× | 12.50× |", lines[3]);
+        var setups = lines.Skip(lines.IndexOf("") + 1).ToList();
+        Assert.Equal(3, setups.Count); // header, rule, one row
+        Assert.Equal("| queue | 10 | client | 500 | 20.00 | 400 | 25.00 | 800 | 12.50 | 0.80× | 1.25× | 0.50× | 2.00× |", setups[2]);
+    }
+
+    [Fact]
+    public void Markdown_DefaultSetupOnly_HasNoSetupColumnOrTable()
+    {
+        var markdown = VersusTable.Markdown(Locks);
+
+        Assert.DoesNotContain("DistSync on", markdown, StringComparison.Ordinal);
+        Assert.Equal(2 + 2, markdown.TrimEnd().Split('\n').Length);
+    }
+
+    [Fact]
+    public void WriteText_Setups_RatioRowsNameTheSetupAndTheSetupsTableFollows()
+    {
+        using var output = new StringWriter();
+
+        VersusTable.WriteText(output, QueueOnSetups);
+
+        var text = output.ToString();
+        Assert.Contains("DistSync [cluster-nowait]/NATS JetStream", text, StringComparison.Ordinal);
+        var row = text.Split('\n').Single(l => l.Contains("0.80× / 1.25×", StringComparison.Ordinal));
+        Assert.Contains("0.50× / 2.00×", row, StringComparison.Ordinal);
     }
 }
