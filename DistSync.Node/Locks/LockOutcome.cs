@@ -115,4 +115,19 @@ public abstract record LockOutcome
 
     /// <summary>The command broke a validation rule and changed nothing.</summary>
     public sealed record Rejected(LockValidationError Error) : LockOutcome;
+
+    /// <summary>
+    /// A repeat of a request whose first answer was a refusal (<paramref name="Status"/>: <c>busy</c>, <c>timeout</c>, …):
+    /// refused again, whatever the table holds now. A copy of an acquire that arrives late, after its retry was refused,
+    /// must not grant a hold its client was told it does not have.
+    /// </summary>
+    public sealed record RefusedBefore(string Status) : LockOutcome
+    {
+        /// <summary>Every status a remembered refusal may carry.</summary>
+        public static readonly IReadOnlySet<string> Statuses = new HashSet<string>(StringComparer.Ordinal)
+        {
+            "busy", "deadlock", "already_waiting", "limit_reached", "session_mismatch", "session_not_found", "timeout", "cancelled",
+            "not_held", "stale_token", "session_hold",
+        };
+    }
 }

@@ -140,6 +140,9 @@ public sealed partial class LockService(RaftHost raft, LockStateMachine machine,
             $"This hold belongs to session {hold.SessionId} and lasts as long as it: keep the session alive instead.") { SessionId = hold.SessionId }),
         LockOutcome.SessionNotFound gone => new LockAnswer("session_not_found", null, SessionNotOpen(gone.SessionId)),
         LockOutcome.Rejected rejected => new LockAnswer("invalid", null, rejected.Error),
+        LockOutcome.RefusedBefore { Status: "session_not_found" } when sessionId is { } gone => new LockAnswer("session_not_found", null, SessionNotOpen(gone)),
+        LockOutcome.RefusedBefore refused => new LockAnswer(refused.Status, null, new LockConflictResponse(refused.Status, resource, clientId,
+            $"This request_id was answered '{refused.Status}' before; a request id names one request, and a repeat of it gets its first answer.")),
         var other => throw new InvalidOperationException($"Unexpected lock outcome {other.GetType().Name}."),
     };
 

@@ -20,7 +20,7 @@ public sealed partial class LockTable
 
         var holdReleased = RemoveHold(entry, cmd.ClientId) is not null;
         var events = new List<LockEvent>();
-        var cancelled = RemoveWaiter(entry, cmd.ClientId);
+        var cancelled = RemoveWaiter(entry, cmd.ClientId, endedAs: "cancelled");
         if (cancelled is not null)
         {
             events.Add(new LockEvent.WaitCancelled(entry.Name, cancelled.ClientId, cancelled.Mode));
@@ -72,7 +72,7 @@ public sealed partial class LockTable
 
         if (entry.WaiterNodes.TryGetValue(cmd.ClientId, out var node) && node.Value.RequestIndex == cmd.RequestIndex)
         {
-            var waiter = RemoveWaiter(entry, cmd.ClientId)!;
+            var waiter = RemoveWaiter(entry, cmd.ClientId, endedAs: null)!;
             List<LockEvent> events = [new LockEvent.WaitCancelled(entry.Name, waiter.ClientId, waiter.Mode)];
             Promote(entry, index, cmd.NowMs, events);
             DropIfEmpty(entry);
@@ -134,7 +134,7 @@ public sealed partial class LockTable
             }
             else
             {
-                var waiter = RemoveWaiter(entry, due.ClientId) ?? throw new InvalidOperationException($"wait deadline without waiter: {due}");
+                var waiter = RemoveWaiter(entry, due.ClientId, endedAs: "timeout") ?? throw new InvalidOperationException($"wait deadline without waiter: {due}");
                 events.Add(new LockEvent.WaitTimedOut(entry.Name, due.ClientId, waiter.Mode));
                 waits++;
             }
@@ -162,7 +162,7 @@ public sealed partial class LockTable
         for (var i = 0; i < bound && entry.Queue.First is { } head && entry.CanGrant(head.Value.ClientId, head.Value.Mode); i++)
         {
             var waiter = head.Value;
-            RemoveWaiter(entry, waiter.ClientId, granted: true);
+            RemoveWaiter(entry, waiter.ClientId, endedAs: null, granted: true);
             var leaseEnd = waiter.SessionId == 0 ? nowMs + waiter.TtlMs : 0;
             Grant(entry, waiter.ClientId, waiter.Mode, index, leaseEnd, waiter.RequestIndex, waiter.SessionId);
             var expiresAt = waiter.SessionId == 0 ? leaseEnd : _sessions[waiter.SessionId].ExpiresAtMs;
@@ -273,8 +273,11 @@ public sealed partial class LockTable
         }
     }
 
-    /// <summary>Takes a waiter out of the queue; one that leaves without a grant has its request id forgotten.</summary>
-    private LockWaiterEntry? RemoveWaiter(LockResourceEntry entry, string clientId, bool granted = false)
+    /// <summary>
+    /// Takes a waiter out of the queue. One that leaves without a grant has its request id answered
+    /// <paramref name="endedAs"/> (<c>timeout</c>, <c>cancelled</c>, …); a withdrawn one (null) has it forgotten already.
+    /// </summary>
+    private LockWaiterEntry? RemoveWaiter(LockResourceEntry entry, string clientId, string? endedAs, bool granted = false)
     {
         if (!entry.WaiterNodes.Remove(clientId, out var node))
         {
@@ -288,9 +291,9 @@ public sealed partial class LockTable
             _sessions[node.Value.SessionId].Waits.Remove((entry.Name, clientId));
         }
 
-        if (!granted)
+        if (!granted && endedAs is not null)
         {
-            ForgetWaitedRequest(node.Value);
+            AnswerEndedWait(node.Value, endedAs);
         }
 
         _deadlines.Remove(new LockDeadline(node.Value.DeadlineMs, LockDeadlineKind.Wait, entry.Name, clientId));

@@ -2,10 +2,12 @@ namespace DistSync.Node.Locks;
 
 /// <summary>
 /// Request ids: a retry whose first attempt may have been applied (its answer was lost, or the node said
-/// <c>may_have_been_applied</c>) is answered from the first attempt and changes nothing. Only answers that changed the
-/// table are remembered (a grant, a release, a renew); a refusal changed nothing, so a repeat is simply asked again. An
-/// acquire that waits is remembered as waiting until its grant (which becomes its answer) or until its wait ends without
-/// one (then forgotten: the repeat is a new attempt).
+/// <c>may_have_been_applied</c>) is answered from the first attempt and changes nothing. One id names one request with
+/// one answer: a grant, a release, a renew, and a refusal too, since the copies of a request need not arrive in the
+/// order they were sent (a retry may be answered <c>busy</c> before the first copy, forwarded slowly, is applied; that
+/// copy must not then grant what the client was told it does not have). An acquire that waits is remembered as waiting
+/// until its grant, or until its wait ends without one (timed out, cancelled, its session ended), which is then its
+/// answer. Only a withdraw (its caller went away) forgets the id: the caller's repeat, if it comes, is a new attempt.
 /// </summary>
 public sealed partial class LockTable
 {
@@ -49,7 +51,7 @@ public sealed partial class LockTable
         };
     }
 
-    /// <summary>Remembers the answer of a request that carried an id, if it changed the table.</summary>
+    /// <summary>Remembers the answer of a request that carried an id.</summary>
     private void RememberRequest(LockCommand command, LockOutcome outcome)
     {
         if (command.RequestId is not { } requestId || Target(command) is not { } target)
@@ -66,8 +68,16 @@ public sealed partial class LockTable
             case LockOutcome.Waiting when !_requests.ContainsKey((target.ClientId, requestId)):
                 answer = null;
                 break;
+            case LockOutcome.Waiting:
+                return; // a repeat that joined its own wait: still waiting
             default:
-                return;
+                answer = RefusalOf(outcome) is { } status ? new LockOutcome.RefusedBefore(status) : null;
+                if (answer is null)
+                {
+                    return;
+                }
+
+                break;
         }
 
         if (_requests.TryGetValue((target.ClientId, requestId), out var known))
@@ -95,14 +105,30 @@ public sealed partial class LockTable
         }
     }
 
-    /// <summary>A waiter left the queue without a grant: forget its id, so a repeat tries again.</summary>
-    private void ForgetWaitedRequest(LockWaiterEntry waiter)
+    /// <summary>A waiter left the queue without a grant: how its wait ended (<c>timeout</c>, …) is what a repeat is told.</summary>
+    private void AnswerEndedWait(LockWaiterEntry waiter, string status)
     {
         if (waiter.RequestId is { } requestId && _requests.TryGetValue((waiter.ClientId, requestId), out var record) && record.Answer is null)
         {
-            Forget((record.UntilMs, waiter.ClientId, requestId));
+            record.Answer = new LockOutcome.RefusedBefore(status);
         }
     }
+
+    /// <summary>The status word of a refusal to remember; null for what is not one (an expiry or session command's outcome).</summary>
+    private static string? RefusalOf(LockOutcome outcome) => outcome switch
+    {
+        LockOutcome.Busy => "busy",
+        LockOutcome.Deadlock => "deadlock",
+        LockOutcome.AlreadyWaiting => "already_waiting",
+        LockOutcome.LimitReached => "limit_reached",
+        LockOutcome.SessionMismatch => "session_mismatch",
+        LockOutcome.SessionNotFound => "session_not_found",
+        LockOutcome.NotHeld => "not_held",
+        LockOutcome.StaleToken => "stale_token",
+        LockOutcome.SessionHold => "session_hold",
+        LockOutcome.RefusedBefore refused => refused.Status,
+        _ => null,
+    };
 
     /// <summary>
     /// Whether a withdraw of an abandoned request must do nothing: its caller came back with a repeat (same request id)

@@ -143,7 +143,7 @@ public sealed partial class LockTable
         var waits = session.Waits.Count;
         foreach (var (resource, client) in session.Waits.ToList())
         {
-            var waiter = RemoveWaiter(_resources[resource], client)!;
+            var waiter = RemoveWaiter(_resources[resource], client, endedAs: "session_not_found")!;
             events.Add(new LockEvent.SessionWaitEnded(resource, client, waiter.Mode, session.Id));
             touched.Add(resource);
         }

@@ -9,6 +9,8 @@ namespace DistSync.Node.Locks;
 /// Version 3 adds sessions: before the resources, the open sessions (by id) with owner, TTL, end and create request id;
 /// and each hold's and waiter's session (0: none). A table without sessions is still written as version 2, so a node of
 /// the release before can load it while a cluster is upgraded one node at a time.
+/// A remembered answer may be a refusal (answer tag 4 and its status word), which a node of a release that did not
+/// remember refusals cannot read: such a release is upgraded by stopping every node (see the upgrade notes).
 /// </summary>
 public sealed partial class LockTable
 {
@@ -127,6 +129,7 @@ public sealed partial class LockTable
     private const byte AcquiredAnswer = 1;
     private const byte ReleasedAnswer = 2;
     private const byte RenewedAnswer = 3;
+    private const byte RefusedAnswer = 4;
 
     private static void WriteAnswer(LockBinaryWriter writer, LockOutcome? answer)
     {
@@ -151,6 +154,10 @@ public sealed partial class LockTable
                 writer.WriteVarint(n.Token);
                 writer.WriteVarint(n.ExpiresAtMs);
                 break;
+            case LockOutcome.RefusedBefore r:
+                writer.WriteByte(RefusedAnswer);
+                writer.WriteString(r.Status);
+                break;
             default:
                 throw new InvalidOperationException($"a remembered answer cannot be {answer.GetType().Name}");
         }
@@ -165,6 +172,9 @@ public sealed partial class LockTable
             ? new LockOutcome.Released((flags & 1) != 0, (flags & 2) != 0)
             : throw new FormatException("released flags out of range"),
         RenewedAnswer => new LockOutcome.Renewed(reader.ReadVarint("token", 1, long.MaxValue), reader.ReadVarint("expires_at", 0, long.MaxValue)),
+        RefusedAnswer => reader.ReadString("refusal", 32) is var status && LockOutcome.RefusedBefore.Statuses.Contains(status)
+            ? new LockOutcome.RefusedBefore(status)
+            : throw new FormatException($"unknown remembered refusal '{status}'"),
         var tag => throw new FormatException($"unknown remembered answer {tag}"),
     };
 

@@ -4,7 +4,8 @@ namespace DistSync.Tests.Locks;
 
 /// <summary>
 /// A retried request (same client, same request id, within the window) gets the first attempt's answer and changes
-/// nothing; a refusal is not remembered; a waiting acquire's answer is its grant.
+/// nothing, a refusal included (copies of one request may arrive out of order); a waiting acquire's answer is its grant,
+/// or how its wait ended.
 /// </summary>
 public class LockTableRequestIdTests
 {
@@ -56,14 +57,28 @@ public class LockTableRequestIdTests
     }
 
     [Fact]
-    public void Apply_RefusalIsNotRemembered_SoTheRetryIsAskedAgain()
+    public void Apply_LateCopyOfARefusedAcquire_IsRefusedAgain_AndGrantsNothingOnceTheLockIsFree()
     {
+        // The client's retry was answered busy; the first copy, forwarded slowly, is applied after the holder left.
         var h = new LockTableHarness();
         h.Exclusive("b");
         Assert.IsType<LockOutcome.Busy>(h.Apply(Acquire(h, "a", "req-2")));
         h.Release("b");
 
-        Assert.IsType<LockOutcome.Acquired>(h.Apply(Acquire(h, "a", "req-2")));
+        Assert.Equal(new LockOutcome.RefusedBefore("busy"), h.Apply(Acquire(h, "a", "req-2")));
+        Assert.Null(h.Table.GetState(R)); // nobody holds or waits: the resource is gone
+        Assert.IsType<LockOutcome.Acquired>(h.Apply(Acquire(h, "a", "req-2b"))); // a new request is asked afresh
+    }
+
+    [Fact]
+    public void Apply_LateCopyOfARefusedRelease_DoesNotFreeTheHoldTakenSince()
+    {
+        var h = new LockTableHarness();
+        Assert.IsType<LockOutcome.NotHeld>(h.Apply(new LockCommand.Release(R, "a", h.NowMs) { RequestId = "rel-9" }));
+        h.Exclusive("a");
+
+        Assert.Equal(new LockOutcome.RefusedBefore("not_held"), h.Apply(new LockCommand.Release(R, "a", h.NowMs) { RequestId = "rel-9" }));
+        Assert.Equal(["a"], h.HolderIds());
     }
 
     [Fact]
@@ -82,7 +97,7 @@ public class LockTableRequestIdTests
     }
 
     [Fact]
-    public void Apply_RepeatOfAWaitThatTimedOut_IsANewAttempt()
+    public void Apply_RepeatOfAWaitThatTimedOut_IsAnsweredTimeout_AndJoinsNoQueue()
     {
         var h = new LockTableHarness();
         h.Exclusive("b");
@@ -90,7 +105,24 @@ public class LockTableRequestIdTests
         h.NowMs += 200;
         h.ExpireDue();
 
-        Assert.IsType<LockOutcome.Waiting>(h.Apply(Acquire(h, "a", "req-4", waitMs: 100)));
+        Assert.Equal(new LockOutcome.RefusedBefore("timeout"), h.Apply(Acquire(h, "a", "req-4", waitMs: 100)));
+        Assert.Empty(h.WaiterIds());
+        h.Release("b");
+        Assert.Equal(new LockOutcome.RefusedBefore("timeout"), h.Apply(Acquire(h, "a", "req-4", waitMs: 100)));
+        Assert.Null(h.Table.GetState(R)); // nobody holds or waits: the resource is gone
+    }
+
+    [Fact]
+    public void Apply_RepeatOfAWaitCancelledByTheClientsRelease_IsAnsweredCancelled()
+    {
+        var h = new LockTableHarness();
+        h.Exclusive("b");
+        h.Apply(Acquire(h, "a", "req-10", waitMs: 9_000));
+        h.Release("a");
+        h.Release("b");
+
+        Assert.Equal(new LockOutcome.RefusedBefore("cancelled"), h.Apply(Acquire(h, "a", "req-10", waitMs: 9_000)));
+        Assert.Null(h.Table.GetState(R)); // nobody holds or waits: the resource is gone
     }
 
     [Fact]
@@ -166,17 +198,21 @@ public class LockTableRequestIdTests
         h.Exclusive("b");
         var first = h.Apply(Acquire(h, "a", "req-6", waitMs: 9_000));
         h.Apply(new LockCommand.Renew(R, "b", 20_000, h.NowMs) { RequestId = "ren-2" });
+        Assert.IsType<LockOutcome.Busy>(h.Apply(Acquire(h, "c", "req-11")));
 
         var restored = LockTable.Restore(h.Table.Serialize());
 
         Assert.Equal(h.Table.Serialize(), restored.Serialize());
-        Assert.Equal(2, restored.RememberedRequests);
+        Assert.Equal(3, restored.RememberedRequests);
         var index = h.Index + 1;
         var renew = new LockCommand.Renew(R, "b", 20_000, h.NowMs) { RequestId = "ren-2" };
         Assert.Equal(h.Table.Apply(renew, index), restored.Apply(renew, index));
         Assert.IsType<LockOutcome.Waiting>(first);
         var release = new LockCommand.Release(R, "b", h.NowMs);
         Assert.Equal(h.Table.Apply(release, index + 1), restored.Apply(release, index + 1));
+        var late = Acquire(h, "c", "req-11");
+        Assert.Equal(new LockOutcome.RefusedBefore("busy"), restored.Apply(late, index + 2));
+        Assert.Equal(h.Table.Apply(late, index + 2), new LockOutcome.RefusedBefore("busy"));
         Assert.Equal(h.Table.Serialize(), restored.Serialize());
     }
 }
