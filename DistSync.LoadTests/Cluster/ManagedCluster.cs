@@ -300,6 +300,8 @@ public sealed partial class ManagedCluster : IAsyncDisposable
         using var client = new ClusterClient(Urls, 4);
         var until = DateTime.UtcNow + timeout;
         var anyAnswered = false;
+        // What each node's /health said last when it was not healthy, for the error if it never becomes so.
+        var lastAnswers = new string?[Urls.Count];
         while (true)
         {
             if (_process.HasExited)
@@ -312,15 +314,22 @@ public sealed partial class ManagedCluster : IAsyncDisposable
                 throw new AppHostStartException("the AppHost logged 'Hosting failed to start' (its orchestrator did not create the resources in time)");
             }
 
-            var healthy = await Task.WhenAll(Urls.Select(async url =>
+            var healthy = await Task.WhenAll(Urls.Select(async (url, i) =>
             {
                 try
                 {
                     using var response = await http.GetAsync(new Uri(url, "/health"), cancellationToken);
+                    if (!response.IsSuccessStatusCode)
+                    {
+                        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+                        lastAnswers[i] = $"{url.Port}: {(int)response.StatusCode} {(body.Length > 300 ? body[..300] + "…" : body)}";
+                    }
+
                     return response.IsSuccessStatusCode;
                 }
                 catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
                 {
+                    lastAnswers[i] = $"{url.Port}: {ex.GetType().Name}: {ex.Message}";
                     return false;
                 }
             }));
@@ -344,7 +353,8 @@ public sealed partial class ManagedCluster : IAsyncDisposable
                     throw new AppHostStartException($"no node answered within {timeout.TotalSeconds:F0} s (the orchestrator did not create the resources)");
                 }
 
-                throw new InvalidOperationException($"the {Urls.Count}-node cluster was not healthy with a leader within {timeout.TotalSeconds:F0} s; the AppHost's output is in the log named above.");
+                var said = string.Join("; ", lastAnswers.Where(a => a is not null));
+                throw new InvalidOperationException($"the {Urls.Count}-node cluster was not healthy with a leader within {timeout.TotalSeconds:F0} s{(said.Length > 0 ? $" (last /health answers: {said})" : "")}; the AppHost's output is in the log named above.");
             }
 
             await Task.Delay(TimeSpan.FromMilliseconds(500), cancellationToken);

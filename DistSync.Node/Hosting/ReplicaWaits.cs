@@ -16,35 +16,40 @@ public sealed class ReplicaWaits
     private readonly int _replicas;
     private readonly TimeSpan _timeout;
     private readonly Func<EndPoint, Task<long>> _wait;
+    private readonly Func<RedisKey, IServer?> _serverFor;
     private readonly Dictionary<EndPoint, Primary> _primaries = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _shas = new(StringComparer.Ordinal);
 
     /// <param name="wait">Sends <c>WAIT replicas timeout</c> to the primary and returns how many replicas acknowledged.</param>
-    public ReplicaWaits(int replicas, TimeSpan timeout, Func<EndPoint, Task<long>> wait)
+    /// <param name="serverFor">The server the client's map of slots routes a key to now (no round trip).</param>
+    public ReplicaWaits(int replicas, TimeSpan timeout, Func<EndPoint, Task<long>> wait, Func<RedisKey, IServer?> serverFor)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(replicas);
         _replicas = replicas;
         _timeout = timeout;
         _wait = wait;
+        _serverFor = serverFor;
     }
 
     /// <summary>No waits: a single server, and the store tests that need none.</summary>
-    public static ReplicaWaits None { get; } = new(0, TimeSpan.Zero, _ => Task.FromResult(0L));
+    public static ReplicaWaits None { get; } = new(0, TimeSpan.Zero, _ => Task.FromResult(0L), _ => null);
 
     public static ReplicaWaits For(IConnectionMultiplexer redis, IOptions<RedisOptions> options)
     {
         var (replicas, timeout) = (options.Value.WaitReplicas, options.Value.WaitTimeout);
         var ms = ((long)timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-        return new ReplicaWaits(replicas, timeout, async endpoint =>
-            (long)await redis.GetServer(endpoint).ExecuteAsync("WAIT", replicas.ToString(CultureInfo.InvariantCulture), ms).AsRedisFailure());
+        return new ReplicaWaits(replicas, timeout,
+            async endpoint => (long)await redis.GetServer(endpoint).ExecuteAsync("WAIT", replicas.ToString(CultureInfo.InvariantCulture), ms).AsRedisFailure(),
+            key => redis.GetServer(key, flags: CommandFlags.DemandMaster));
     }
 
     /// <summary>
-    /// Runs a write script on its keys' primary and answers once the replicas have what it wrote; a reply that
-    /// <paramref name="wroteNothing"/> says changed nothing (a stale epoch) waits for none. The <c>WAIT</c> must reach the
-    /// server that ran the script: after a failover the client's map of slots moves on while a woken old primary can
-    /// still run what was queued on it, and a <c>WAIT</c> on the new primary would count the new primary's replicas for
-    /// a write the old one made (and is about to lose). So the script is not redirected (a <c>MOVED</c> answer fails it
-    /// unapplied), and a write whose slot changed primary in the client's map while it ran is not confirmed.
+    /// Runs a write script and answers once the replicas have what it wrote; a reply that <paramref name="wroteNothing"/>
+    /// says changed nothing (a stale epoch) waits for none. The <c>WAIT</c> must reach the very server, and connection,
+    /// that ran the script: <c>WAIT</c> counts that connection's writes only, and after a failover the client's map of
+    /// slots can name another primary (or, for a moment, any primary) while a woken old primary still runs what was
+    /// queued on it. So the script is sent to one server by name, never redirected (a server that does not own the slot
+    /// answers <c>MOVED</c> and runs nothing), and the <c>WAIT</c> goes to that same server.
     /// </summary>
     public async Task<RedisResult> EvaluateAsync(IDatabase db, string script, RedisKey[] keys, RedisValue[] args, Func<RedisResult, bool> wroteNothing)
     {
@@ -56,19 +61,27 @@ public sealed class ReplicaWaits
             return await db.ScriptEvaluateAsync(script, keys, args).AsRedisFailure();
         }
 
-        var primary = db.IdentifyEndpoint(keys[0]);
-        var reply = await db.ScriptEvaluateAsync(script, keys, args, CommandFlags.NoRedirect).AsRedisFailure();
-        if (wroteNothing(reply))
+        var server = _serverFor(keys[0])
+            ?? throw new RedisConnectionException(ConnectionFailureType.UnableToResolvePhysicalConnection, "No Redis primary known for the key.");
+        var sha = _shas.GetOrAdd(script, static s => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(s))));
+        object[] command = [sha, keys.Length, .. keys.Select(k => (object)k), .. args.Select(a => (object)a)];
+        RedisResult reply;
+        try
         {
-            return reply;
+            reply = await server.ExecuteAsync("EVALSHA", command).AsRedisFailure();
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // Not yet loaded on this server (a new or restarted member): it ran nothing, so load it and run it once more.
+            await server.ScriptLoadAsync(script).AsRedisFailure();
+            reply = await server.ExecuteAsync("EVALSHA", command).AsRedisFailure();
         }
 
-        if (!Equals(db.IdentifyEndpoint(keys[0]), primary))
+        if (!wroteNothing(reply))
         {
-            throw new ReplicaWaitException(0, _replicas, TimeSpan.Zero, "the key's slot moved to another primary while the write ran, so no WAIT can count it");
+            await AfterWriteAsync(server.EndPoint);
         }
 
-        await AfterWriteAsync(primary);
         return reply;
     }
 

@@ -14,7 +14,7 @@ public sealed class ReplicaWaitsTests
     public async Task WritesDuringAWait_ShareTheNextWait_NotTheOneInFlight()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
 
         var first = waits.AfterWriteAsync(PrimaryA);
         var second = waits.AfterWriteAsync(PrimaryA);
@@ -38,7 +38,7 @@ public sealed class ReplicaWaitsTests
     public async Task AShortCount_FailsEveryWriteOfThatBatch_AndOnlyThose()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(2, TimeSpan.FromMilliseconds(250), fake.WaitAsync);
+        var waits = new ReplicaWaits(2, TimeSpan.FromMilliseconds(250), fake.WaitAsync, _ => null);
         var first = waits.AfterWriteAsync(PrimaryA);
         var batch = new[] { waits.AfterWriteAsync(PrimaryA), waits.AfterWriteAsync(PrimaryA) };
         fake.Answer(0, 2);
@@ -65,7 +65,7 @@ public sealed class ReplicaWaitsTests
     public async Task AFailedWait_FailsItsBatch_WithTheRedisFailure()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
         var write = waits.AfterWriteAsync(PrimaryA);
         var lost = new RedisConnectionException(ConnectionFailureType.SocketFailure, "gone");
 
@@ -78,7 +78,7 @@ public sealed class ReplicaWaitsTests
     public async Task EachPrimary_HasItsOwnWait()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
 
         var onA = waits.AfterWriteAsync(PrimaryA);
         var onB = waits.AfterWriteAsync(PrimaryB);
@@ -95,10 +95,121 @@ public sealed class ReplicaWaitsTests
     public void NoReplicasAsked_SendsNoWait()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(0, TimeSpan.FromSeconds(1), fake.WaitAsync);
+        var waits = new ReplicaWaits(0, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
 
         Assert.True(waits.AfterWriteAsync(PrimaryA).IsCompletedSuccessfully);
         Assert.Empty(fake.Calls);
+    }
+
+    [Fact]
+    public async Task AWrite_RunsOnOneServerByName_AndItsWaitGoesToThatServer()
+    {
+        var fake = new FakeWait();
+        var server = ScriptServer.Create(PrimaryA, "OK");
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => server);
+
+        var write = waits.EvaluateAsync(NoDatabase, "script", ["k"], ["a"], wroteNothing: _ => false);
+
+        Assert.Equal(1, await fake.CallCountAsync(1));
+        Assert.Equal(new[] { PrimaryA }, fake.Calls);
+        fake.Answer(0, 1);
+        await write;
+        Assert.Equal(["EVALSHA"], ScriptServer.Commands(server));
+    }
+
+    [Fact]
+    public async Task AServerWithoutTheScript_LoadsIt_AndRunsItOnceMore()
+    {
+        var fake = new FakeWait();
+        var server = ScriptServer.Create(PrimaryA, "NOSCRIPT", "OK");
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => server);
+
+        var write = waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: _ => false);
+        await fake.CallCountAsync(1);
+        fake.Answer(0, 1);
+        await write;
+
+        Assert.Equal(["EVALSHA", "SCRIPT LOAD", "EVALSHA"], ScriptServer.Commands(server));
+    }
+
+    [Fact]
+    public async Task AServerThatNoLongerOwnsTheSlot_RunsNothing_AndNoWaitIsSent()
+    {
+        // After a failover the client's map may still name the old primary: it answers MOVED, and the write fails unapplied.
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => ScriptServer.Create(PrimaryA, "MOVED"));
+
+        await Assert.ThrowsAsync<RedisServerException>(() => waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: _ => false));
+
+        Assert.Empty(fake.Calls);
+    }
+
+    [Fact]
+    public async Task AWriteThatWroteNothing_WaitsForNoReplica()
+    {
+        var fake = new FakeWait();
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => ScriptServer.Create(PrimaryA, "STALE"));
+
+        await waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: r => (string?)r == "STALE");
+
+        Assert.Empty(fake.Calls);
+    }
+
+    /// <summary>With waits on, the database (which would route by its own map) is not used.</summary>
+    private static readonly IDatabase NoDatabase = System.Reflection.DispatchProxy.Create<IDatabase, Unused>();
+
+    private class Unused : System.Reflection.DispatchProxy
+    {
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args) =>
+            throw new NotSupportedException($"{targetMethod?.Name} is not to be called");
+    }
+
+    /// <summary>
+    /// An <see cref="IServer"/> that answers <c>EVALSHA</c> from a script of replies ("OK", "STALE"; "NOSCRIPT" and
+    /// "MOVED" as the errors Redis gives), takes <c>SCRIPT LOAD</c>, and records what it was sent.
+    /// </summary>
+    private class ScriptServer : System.Reflection.DispatchProxy
+    {
+        private readonly Queue<string> _replies = new();
+        private readonly List<string> _commands = [];
+        private EndPoint _endPoint = null!;
+
+        public static IServer Create(EndPoint endPoint, params string[] replies)
+        {
+            var server = Create<IServer, ScriptServer>();
+            var self = (ScriptServer)(object)server;
+            self._endPoint = endPoint;
+            foreach (var reply in replies)
+            {
+                self._replies.Enqueue(reply);
+            }
+
+            return server;
+        }
+
+        public static IReadOnlyList<string> Commands(IServer server) => ((ScriptServer)(object)server)._commands;
+
+        protected override object? Invoke(System.Reflection.MethodInfo? targetMethod, object?[]? args)
+        {
+            switch (targetMethod?.Name)
+            {
+                case "get_EndPoint":
+                    return _endPoint;
+                case nameof(IServer.ScriptLoadAsync):
+                    _commands.Add("SCRIPT LOAD");
+                    return Task.FromResult(Array.Empty<byte>());
+                case nameof(IServer.ExecuteAsync) when args is ["EVALSHA", ..]:
+                    _commands.Add("EVALSHA");
+                    return _replies.Dequeue() switch
+                    {
+                        "NOSCRIPT" => Task.FromException<RedisResult>(new RedisServerException("NOSCRIPT No matching script. Please use EVAL.")),
+                        "MOVED" => Task.FromException<RedisResult>(new RedisServerException("MOVED 4426 127.0.0.1:7002")),
+                        var reply => Task.FromResult(RedisResult.Create((RedisValue)reply)),
+                    };
+                default:
+                    throw new NotSupportedException(targetMethod?.Name);
+            }
+        }
     }
 
     /// <summary>Records each <c>WAIT</c> sent and answers it when the test says.</summary>
