@@ -16,23 +16,28 @@ public sealed class ReplicaWaits
     private readonly int _replicas;
     private readonly TimeSpan _timeout;
     private readonly Func<EndPoint, Task<long>> _wait;
-    private readonly Func<RedisKey, IServer?> _serverFor;
+    private readonly ReplicaRoutes _routes;
+    private long _lastRefresh = long.MinValue;
+
+    /// <summary>The primary a MOVED answer named for a slot: the client's own map can lag it for a minute after a failover.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<int, string> _owners = new();
     private readonly Dictionary<EndPoint, Primary> _primaries = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, string> _shas = new(StringComparer.Ordinal);
 
     /// <param name="wait">Sends <c>WAIT replicas timeout</c> to the primary and returns how many replicas acknowledged.</param>
-    /// <param name="serverFor">The server the client's map of slots routes a key to now (no round trip).</param>
-    public ReplicaWaits(int replicas, TimeSpan timeout, Func<EndPoint, Task<long>> wait, Func<RedisKey, IServer?> serverFor)
+    /// <param name="routes">Where a key's writes go (see <see cref="ReplicaRoutes"/>).</param>
+    public ReplicaWaits(int replicas, TimeSpan timeout, Func<EndPoint, Task<long>> wait, ReplicaRoutes routes)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(replicas);
+        ArgumentNullException.ThrowIfNull(routes);
         _replicas = replicas;
         _timeout = timeout;
         _wait = wait;
-        _serverFor = serverFor;
+        _routes = routes;
     }
 
     /// <summary>No waits: a single server, and the store tests that need none.</summary>
-    public static ReplicaWaits None { get; } = new(0, TimeSpan.Zero, _ => Task.FromResult(0L), _ => null);
+    public static ReplicaWaits None { get; } = new(0, TimeSpan.Zero, _ => Task.FromResult(0L), ReplicaRoutes.Nowhere);
 
     public static ReplicaWaits For(IConnectionMultiplexer redis, IOptions<RedisOptions> options)
     {
@@ -40,7 +45,11 @@ public sealed class ReplicaWaits
         var ms = ((long)timeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
         return new ReplicaWaits(replicas, timeout,
             async endpoint => (long)await redis.GetServer(endpoint).ExecuteAsync("WAIT", replicas.ToString(CultureInfo.InvariantCulture), ms).AsRedisFailure(),
-            key => redis.GetServer(key, flags: CommandFlags.DemandMaster));
+            new ReplicaRoutes(
+                SlotOf: key => redis.HashSlot(key),
+                ServerFor: key => redis.GetServer(key, flags: CommandFlags.DemandMaster),
+                ServerAt: hostAndPort => redis.GetServer(hostAndPort),
+                RefreshAsync: () => redis.ConfigureAsync()));
     }
 
     /// <summary>
@@ -61,20 +70,30 @@ public sealed class ReplicaWaits
             return await db.ScriptEvaluateAsync(script, keys, args).AsRedisFailure();
         }
 
-        var server = _serverFor(keys[0])
+        var slot = _routes.SlotOf(keys[0]);
+        var server = (_owners.TryGetValue(slot, out var owner) ? _routes.ServerAt(owner) : _routes.ServerFor(keys[0]))
             ?? throw new RedisConnectionException(ConnectionFailureType.UnableToResolvePhysicalConnection, "No Redis primary known for the key.");
         var sha = _shas.GetOrAdd(script, static s => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(s))));
         object[] command = [sha, keys.Length, .. keys.Select(k => (object)k), .. args.Select(a => (object)a)];
         RedisResult reply;
         try
         {
-            reply = await server.ExecuteAsync("EVALSHA", command).AsRedisFailure();
+            reply = await RunAsync(server, script, command);
         }
-        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        catch (RedisServerException ex) when (MovedTo(ex) is { } movedTo)
         {
-            // Not yet loaded on this server (a new or restarted member): it ran nothing, so load it and run it once more.
-            await server.ScriptLoadAsync(script).AsRedisFailure();
-            reply = await server.ExecuteAsync("EVALSHA", command).AsRedisFailure();
+            // The member named no longer owns the slot and ran nothing: run it, once, where Redis says the slot is now,
+            // and remember that, since the client's own map can take a minute to learn it.
+            _owners[slot] = movedTo;
+            RefreshMapSoon();
+            server = _routes.ServerAt(movedTo);
+            reply = await RunAsync(server, script, command);
+        }
+        catch (RedisConnectionException)
+        {
+            _owners.TryRemove(slot, out _);
+            RefreshMapSoon();
+            throw;
         }
 
         if (!wroteNothing(reply))
@@ -83,6 +102,55 @@ public sealed class ReplicaWaits
         }
 
         return reply;
+    }
+
+    /// <summary>Runs the script on that server alone, loading it first if the server does not have it.</summary>
+    private static async Task<RedisResult> RunAsync(IServer server, string script, object[] command)
+    {
+        try
+        {
+            return await server.ExecuteAsync("EVALSHA", command, CommandFlags.NoRedirect).AsRedisFailure();
+        }
+        catch (RedisServerException ex) when (ex.Message.StartsWith("NOSCRIPT", StringComparison.Ordinal))
+        {
+            // Not yet loaded on this server (a new or restarted member): it ran nothing, so load it and run it once more.
+            await server.ScriptLoadAsync(script).AsRedisFailure();
+            return await server.ExecuteAsync("EVALSHA", command, CommandFlags.NoRedirect).AsRedisFailure();
+        }
+    }
+
+    /// <summary>
+    /// The member a MOVED answer names: Redis's own <c>MOVED slot host:port</c>, or as the client words it when it does not
+    /// follow the redirect ("Key has MOVED to Endpoint host:port and hashslot …").
+    /// </summary>
+    internal static string? MovedTo(RedisServerException ex)
+    {
+        var match = System.Text.RegularExpressions.Regex.Match(ex.Message, @"^MOVED \d+ (\S+)|MOVED to Endpoint (\S+) ");
+        return !match.Success ? null : match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value;
+    }
+
+    /// <summary>Starts reading the layout again, at most once a second.</summary>
+    private void RefreshMapSoon()
+    {
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
+        var last = Interlocked.Read(ref _lastRefresh);
+        if ((last != long.MinValue && System.Diagnostics.Stopwatch.GetElapsedTime(last, now) < TimeSpan.FromSeconds(1))
+            || Interlocked.CompareExchange(ref _lastRefresh, now, last) != last)
+        {
+            return;
+        }
+
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                await _routes.RefreshAsync();
+            }
+            catch (Exception ex) when (ex is RedisException or InvalidOperationException)
+            {
+                // The next failed write asks again.
+            }
+        });
     }
 
     public Task AfterWriteAsync(EndPoint? primary)
@@ -161,4 +229,14 @@ public sealed class ReplicaWaits
 
         public TaskCompletionSource? Next { get; set; }
     }
+}
+
+/// <summary>
+/// Where a waited write goes: the key's slot, the primary the client's map routes it to (no round trip), a member by
+/// its <c>host:port</c>, and a fresh read of the cluster's layout.
+/// </summary>
+public sealed record ReplicaRoutes(Func<RedisKey, int> SlotOf, Func<RedisKey, IServer?> ServerFor, Func<string, IServer> ServerAt, Func<Task> RefreshAsync)
+{
+    /// <summary>For no waits: nothing is ever routed.</summary>
+    public static ReplicaRoutes Nowhere { get; } = new(_ => 0, _ => null, _ => throw new InvalidOperationException("no routes"), () => Task.CompletedTask);
 }

@@ -14,7 +14,7 @@ public sealed class ReplicaWaitsTests
     public async Task WritesDuringAWait_ShareTheNextWait_NotTheOneInFlight()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, ReplicaRoutes.Nowhere);
 
         var first = waits.AfterWriteAsync(PrimaryA);
         var second = waits.AfterWriteAsync(PrimaryA);
@@ -38,7 +38,7 @@ public sealed class ReplicaWaitsTests
     public async Task AShortCount_FailsEveryWriteOfThatBatch_AndOnlyThose()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(2, TimeSpan.FromMilliseconds(250), fake.WaitAsync, _ => null);
+        var waits = new ReplicaWaits(2, TimeSpan.FromMilliseconds(250), fake.WaitAsync, ReplicaRoutes.Nowhere);
         var first = waits.AfterWriteAsync(PrimaryA);
         var batch = new[] { waits.AfterWriteAsync(PrimaryA), waits.AfterWriteAsync(PrimaryA) };
         fake.Answer(0, 2);
@@ -65,7 +65,7 @@ public sealed class ReplicaWaitsTests
     public async Task AFailedWait_FailsItsBatch_WithTheRedisFailure()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, ReplicaRoutes.Nowhere);
         var write = waits.AfterWriteAsync(PrimaryA);
         var lost = new RedisConnectionException(ConnectionFailureType.SocketFailure, "gone");
 
@@ -78,7 +78,7 @@ public sealed class ReplicaWaitsTests
     public async Task EachPrimary_HasItsOwnWait()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, ReplicaRoutes.Nowhere);
 
         var onA = waits.AfterWriteAsync(PrimaryA);
         var onB = waits.AfterWriteAsync(PrimaryB);
@@ -95,7 +95,7 @@ public sealed class ReplicaWaitsTests
     public void NoReplicasAsked_SendsNoWait()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(0, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => null);
+        var waits = new ReplicaWaits(0, TimeSpan.FromSeconds(1), fake.WaitAsync, ReplicaRoutes.Nowhere);
 
         Assert.True(waits.AfterWriteAsync(PrimaryA).IsCompletedSuccessfully);
         Assert.Empty(fake.Calls);
@@ -106,7 +106,7 @@ public sealed class ReplicaWaitsTests
     {
         var fake = new FakeWait();
         var server = ScriptServer.Create(PrimaryA, "OK");
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => server);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, Routes(server));
 
         var write = waits.EvaluateAsync(NoDatabase, "script", ["k"], ["a"], wroteNothing: _ => false);
 
@@ -122,7 +122,7 @@ public sealed class ReplicaWaitsTests
     {
         var fake = new FakeWait();
         var server = ScriptServer.Create(PrimaryA, "NOSCRIPT", "OK");
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => server);
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, Routes(server));
 
         var write = waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: _ => false);
         await fake.CallCountAsync(1);
@@ -133,27 +133,51 @@ public sealed class ReplicaWaitsTests
     }
 
     [Fact]
-    public async Task AServerThatNoLongerOwnsTheSlot_RunsNothing_AndNoWaitIsSent()
+    public async Task AServerThatNoLongerOwnsTheSlot_RunsNothing_TheWriteRunsWhereRedisSays_AndWaitsThere()
     {
-        // After a failover the client's map may still name the old primary: it answers MOVED, and the write fails unapplied.
+        // After a failover the client's map may still name the old primary: it answers MOVED and runs nothing.
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => ScriptServer.Create(PrimaryA, "MOVED"));
+        var stale = ScriptServer.Create(PrimaryA, "MOVED");
+        var owner = ScriptServer.Create(PrimaryB, "OK", "OK");
+        var at = new List<string>();
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, Routes(stale, hostAndPort => { at.Add(hostAndPort); return owner; }));
 
-        await Assert.ThrowsAsync<RedisServerException>(() => waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: _ => false));
+        var write = waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: _ => false);
+        await fake.CallCountAsync(1);
+        Assert.Equal(new[] { PrimaryB }, fake.Calls);
+        fake.Answer(0, 1);
+        await write;
+        Assert.Equal(["127.0.0.1:7002"], at);
 
-        Assert.Empty(fake.Calls);
+        // The next write to that slot goes to the member Redis named, though the client's map still names the old one.
+        var next = waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: _ => false);
+        await fake.CallCountAsync(2);
+        fake.Answer(1, 1);
+        await next;
+        Assert.Equal(["EVALSHA"], ScriptServer.Commands(stale));
+        Assert.Equal(["EVALSHA", "EVALSHA"], ScriptServer.Commands(owner));
     }
+
+    [Theory]
+    [InlineData("MOVED 4426 127.0.0.1:7002", "127.0.0.1:7002")]
+    [InlineData("Key has MOVED to Endpoint 127.0.0.1:7002 and hashslot 4426 but CommandFlags.NoRedirect was specified - redirect not followed for EVALSHA", "127.0.0.1:7002")]
+    [InlineData("NOSCRIPT No matching script.", null)]
+    public void MovedTo_ReadsTheMemberFromEitherWording(string message, string? member) =>
+        Assert.Equal(member, ReplicaWaits.MovedTo(new RedisServerException(message)));
 
     [Fact]
     public async Task AWriteThatWroteNothing_WaitsForNoReplica()
     {
         var fake = new FakeWait();
-        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, _ => ScriptServer.Create(PrimaryA, "STALE"));
+        var waits = new ReplicaWaits(1, TimeSpan.FromSeconds(1), fake.WaitAsync, Routes(ScriptServer.Create(PrimaryA, "STALE")));
 
         await waits.EvaluateAsync(NoDatabase, "script", ["k"], [], wroteNothing: r => (string?)r == "STALE");
 
         Assert.Empty(fake.Calls);
     }
+
+    private static ReplicaRoutes Routes(IServer server, Func<string, IServer>? at = null) =>
+        new(_ => 4426, _ => server, at ?? (_ => throw new InvalidOperationException("no redirect expected")), () => Task.CompletedTask);
 
     /// <summary>With waits on, the database (which would route by its own map) is not used.</summary>
     private static readonly IDatabase NoDatabase = System.Reflection.DispatchProxy.Create<IDatabase, Unused>();
@@ -203,7 +227,8 @@ public sealed class ReplicaWaitsTests
                     return _replies.Dequeue() switch
                     {
                         "NOSCRIPT" => Task.FromException<RedisResult>(new RedisServerException("NOSCRIPT No matching script. Please use EVAL.")),
-                        "MOVED" => Task.FromException<RedisResult>(new RedisServerException("MOVED 4426 127.0.0.1:7002")),
+                        "MOVED" => Task.FromException<RedisResult>(new RedisServerException(
+                            "Key has MOVED to Endpoint 127.0.0.1:7002 and hashslot 4426 but CommandFlags.NoRedirect was specified - redirect not followed for EVALSHA")),
                         var reply => Task.FromResult(RedisResult.Create((RedisValue)reply)),
                     };
                 default:

@@ -66,12 +66,12 @@ public sealed class QueueFenceRollbackTests : IAsyncLifetime
 
         // The old owner, not yet told it was deposed, may still write: nothing the new owner did was answered, so it
         // has served nothing yet, and this write is ordered before anything it will do.
-        await Eventually.UntilAsync(async () => await TryAsync(() => PublishAsync(store, Deposed, QueueRing.NewId(0))) is { Stale: false },
-            TimeSpan.FromSeconds(30), "the old owner's write is answered once the slot has a replica again");
+        await UntilAnsweredAsync(async () => await TryAsync(() => PublishAsync(store, Deposed, QueueRing.NewId(0))) is { Stale: false },
+            "the old owner's write is answered once the slot has a replica again");
 
         // The new owner takes over again, and this time it is answered; from then on the old owner can write nothing.
-        await Eventually.UntilAsync(async () => await TryAsync(() => TakeOverAsync(store, Current)) is { Stale: false },
-            TimeSpan.FromSeconds(30), "the new owner's takeover is answered");
+        await UntilAnsweredAsync(async () => await TryAsync(() => TakeOverAsync(store, Current)) is { Stale: false },
+            "the new owner's takeover is answered");
         Assert.True((await PublishAsync(store, Deposed, QueueRing.NewId(0))).Stale);
 
         // Another failover, the other way: the answered takeover was on the replica, so its fence survives it.
@@ -80,9 +80,10 @@ public sealed class QueueFenceRollbackTests : IAsyncLifetime
             TimeSpan.FromSeconds(30), "the old primary took its slots back");
         Assert.Equal(Current.ToString(CultureInfo.InvariantCulture), await FenceOnAsync(primary));
         // A refused write waits for no replica, so it answers although the slot has none now.
-        var refused = await Eventually.UntilAsync(() => TryAsync(() => PublishAsync(store, Deposed, QueueRing.NewId(0))),
-            TimeSpan.FromSeconds(30), "the client reaches the slot's new primary");
-        Assert.True(refused.Stale);
+        PublishResult? refused = null;
+        await UntilAnsweredAsync(async () => (refused = await TryAsync(() => PublishAsync(store, Deposed, QueueRing.NewId(0)))) is not null,
+            "the client reaches the slot's new primary");
+        Assert.True(refused!.Stale);
         Assert.Equal(Current, refused.StoredEpoch);
     }
 
@@ -93,15 +94,32 @@ public sealed class QueueFenceRollbackTests : IAsyncLifetime
     private static Task<PublishResult> PublishAsync(RedisQueueStore store, long epoch, string id) =>
         store.PublishAsync(Topic, 0, epoch, [new OutgoingMessage(id, new MessageRecord(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), null, null, null, "{}"), 0)], 300_000);
 
+    /// <summary>Waits for the condition; if it never holds, the failure says what the last failed call said.</summary>
+    private async Task UntilAnsweredAsync(Func<Task<bool>> condition, string what)
+    {
+        try
+        {
+            await Eventually.UntilAsync(condition, TimeSpan.FromSeconds(30), what);
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} Last Redis error: {_lastError}", ex);
+        }
+    }
+
+    /// <summary>What the last failed call said, for a wait that times out.</summary>
+    private string _lastError = "";
+
     /// <summary>The call's result, or null while the slot moves (a failed WAIT, a connection to a dead member, a MOVED not yet followed).</summary>
-    private static async Task<T?> TryAsync<T>(Func<Task<T>> call) where T : class
+    private async Task<T?> TryAsync<T>(Func<Task<T>> call) where T : class
     {
         try
         {
             return await call();
         }
-        catch (RedisException)
+        catch (RedisException ex)
         {
+            _lastError = $"{ex.GetType().Name}: {ex.Message}";
             return null;
         }
     }
