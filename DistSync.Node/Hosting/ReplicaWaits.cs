@@ -49,6 +49,7 @@ public sealed class ReplicaWaits
                 SlotOf: key => redis.HashSlot(key),
                 ServerFor: key => redis.GetServer(key, flags: CommandFlags.DemandMaster),
                 ServerAt: hostAndPort => redis.GetServer(hostAndPort),
+                LocateAsync: async key => HostAndPort(await redis.GetDatabase().IdentifyEndpointAsync(key, CommandFlags.DemandMaster)),
                 RefreshAsync: () => redis.ConfigureAsync()));
     }
 
@@ -71,13 +72,14 @@ public sealed class ReplicaWaits
         }
 
         var slot = _routes.SlotOf(keys[0]);
-        var server = (_owners.TryGetValue(slot, out var owner) ? _routes.ServerAt(owner) : _routes.ServerFor(keys[0]))
-            ?? throw new RedisConnectionException(ConnectionFailureType.UnableToResolvePhysicalConnection, "No Redis primary known for the key.");
         var sha = _shas.GetOrAdd(script, static s => Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(System.Text.Encoding.UTF8.GetBytes(s))));
         object[] command = [sha, keys.Length, .. keys.Select(k => (object)k), .. args.Select(a => (object)a)];
+        IServer server;
         RedisResult reply;
         try
         {
+            server = (_owners.TryGetValue(slot, out var owner) ? _routes.ServerAt(owner) : _routes.ServerFor(keys[0]))
+                ?? throw new RedisConnectionException(ConnectionFailureType.UnableToResolvePhysicalConnection, "No Redis primary known for the key.");
             reply = await RunAsync(server, script, command);
         }
         catch (RedisServerException ex) when (MovedTo(ex) is { } movedTo)
@@ -89,10 +91,14 @@ public sealed class ReplicaWaits
             server = _routes.ServerAt(movedTo);
             reply = await RunAsync(server, script, command);
         }
-        catch (RedisConnectionException)
+        catch (Exception ex) when (ex is RedisConnectionException || (ex is RedisServerException && ex.Message.StartsWith("READONLY", StringComparison.Ordinal)))
         {
+            // The member named cannot be reached (it died, and the map has not moved on) or has become a replica, so no
+            // MOVED will say where the slot went: ask Redis, through the client's redirect-following path, and send the
+            // next writes there. This one may have been sent, so it fails (a 503 that may have been applied) rather than
+            // run twice.
             _owners.TryRemove(slot, out _);
-            RefreshMapSoon();
+            await LearnOwnerAsync(slot, keys[0]);
             throw;
         }
 
@@ -103,6 +109,13 @@ public sealed class ReplicaWaits
 
         return reply;
     }
+
+    private static string? HostAndPort(EndPoint? endpoint) => endpoint switch
+    {
+        IPEndPoint ip => ip.ToString(),
+        DnsEndPoint dns => $"{dns.Host}:{dns.Port.ToString(CultureInfo.InvariantCulture)}",
+        _ => null,
+    };
 
     /// <summary>Runs the script on that server alone, loading it first if the server does not have it.</summary>
     private static async Task<RedisResult> RunAsync(IServer server, string script, object[] command)
@@ -127,6 +140,21 @@ public sealed class ReplicaWaits
     {
         var match = System.Text.RegularExpressions.Regex.Match(ex.Message, @"^MOVED \d+ (\S+)|MOVED to Endpoint (\S+) ");
         return !match.Success ? null : match.Groups[1].Success ? match.Groups[1].Value : match.Groups[2].Value;
+    }
+
+    private async Task LearnOwnerAsync(int slot, RedisKey key)
+    {
+        try
+        {
+            if (await _routes.LocateAsync(key) is { } located)
+            {
+                _owners[slot] = located;
+            }
+        }
+        catch (Exception ex) when (ex is RedisException or TimeoutException)
+        {
+            RefreshMapSoon(); // nobody answers for the slot yet (a failover under way): the next failed write asks again
+        }
     }
 
     /// <summary>Starts reading the layout again, at most once a second.</summary>
@@ -233,10 +261,13 @@ public sealed class ReplicaWaits
 
 /// <summary>
 /// Where a waited write goes: the key's slot, the primary the client's map routes it to (no round trip), a member by
-/// its <c>host:port</c>, and a fresh read of the cluster's layout.
+/// its <c>host:port</c>, the member Redis itself says serves a key (a round trip that follows redirects), and a fresh
+/// read of the cluster's layout.
 /// </summary>
-public sealed record ReplicaRoutes(Func<RedisKey, int> SlotOf, Func<RedisKey, IServer?> ServerFor, Func<string, IServer> ServerAt, Func<Task> RefreshAsync)
+public sealed record ReplicaRoutes(Func<RedisKey, int> SlotOf, Func<RedisKey, IServer?> ServerFor, Func<string, IServer> ServerAt,
+    Func<RedisKey, Task<string?>> LocateAsync, Func<Task> RefreshAsync)
 {
     /// <summary>For no waits: nothing is ever routed.</summary>
-    public static ReplicaRoutes Nowhere { get; } = new(_ => 0, _ => null, _ => throw new InvalidOperationException("no routes"), () => Task.CompletedTask);
+    public static ReplicaRoutes Nowhere { get; } = new(_ => 0, _ => null, _ => throw new InvalidOperationException("no routes"),
+        _ => Task.FromResult<string?>(null), () => Task.CompletedTask);
 }

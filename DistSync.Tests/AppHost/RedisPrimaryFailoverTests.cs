@@ -83,8 +83,15 @@ public sealed class RedisPrimaryFailoverTests
 
         // The workload goes on across the failed-over partitions too, then stops.
         var publishedAfter = history.PublishedCount;
-        await Eventually.UntilAsync(() => history.PublishedOn(onIt, after: publishedAfter) >= 10 && history.AckedCount >= ackedBefore + 50,
-            TimeSpan.FromSeconds(90), "publishes to the failed-over partitions answered again, and 50 more acks");
+        try
+        {
+            await Eventually.UntilAsync(() => history.PublishedOn(onIt, after: publishedAfter) >= 10 && history.AckedCount >= ackedBefore + 50,
+                TimeSpan.FromSeconds(90), "publishes to the failed-over partitions answered again, and 50 more acks");
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException($"{ex.Message} {history.PublishedOn(onIt, after: publishedAfter)} published there, {history.AckedCount - ackedBefore} acked; last 503: {history.LastRefusal}", ex);
+        }
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
@@ -135,7 +142,7 @@ public sealed class RedisPrimaryFailoverTests
                 }
                 else if (published.Code == HttpStatusCode.ServiceUnavailable)
                 {
-                    history.Refused();
+                    history.Refused(published.Text);
                 }
             }
             catch (HttpRequestException)
@@ -215,8 +222,15 @@ public sealed class RedisPrimaryFailoverTests
 
         public void Published(string id) => _published.Enqueue(id);
 
+        /// <summary>The last 503's body, for a wait that times out.</summary>
+        public string LastRefusal { get; private set; } = "";
+
         /// <summary>A publish answered 503: not stored as far as the caller knows, and owed nothing.</summary>
-        public void Refused() => Interlocked.Increment(ref _refused);
+        public void Refused(string body)
+        {
+            Interlocked.Increment(ref _refused);
+            LastRefusal = body;
+        }
 
         public void Delivered(string id, DateTime asked) => _delivered.GetOrAdd(id, _ => []).Add(asked);
 

@@ -160,7 +160,7 @@ public sealed class CacheFailoverTests(CacheFailoverTests.Cluster cluster) : ICl
                         }
                     }
                 }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
                 {
                     // The node died or did not answer in time: a set's outcome is unknown, a get's says nothing.
                     if (write)
@@ -226,7 +226,7 @@ public sealed class CacheFailoverTests(CacheFailoverTests.Cluster cluster) : ICl
                         return false;
                     }
                 }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Net.Sockets.SocketException)
                 {
                     return false;
                 }

@@ -177,7 +177,7 @@ public sealed class ReplicaWaitsTests
     }
 
     private static ReplicaRoutes Routes(IServer server, Func<string, IServer>? at = null) =>
-        new(_ => 4426, _ => server, at ?? (_ => throw new InvalidOperationException("no redirect expected")), () => Task.CompletedTask);
+        new(_ => 4426, _ => server, at ?? (_ => throw new InvalidOperationException("no redirect expected")), _ => Task.FromResult<string?>(null), () => Task.CompletedTask);
 
     /// <summary>With waits on, the database (which would route by its own map) is not used.</summary>
     private static readonly IDatabase NoDatabase = System.Reflection.DispatchProxy.Create<IDatabase, Unused>();
