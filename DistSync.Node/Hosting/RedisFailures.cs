@@ -5,7 +5,9 @@ namespace DistSync.Node.Hosting;
 
 /// <summary>
 /// The Redis client can let a connection reset out raw, as an <see cref="IOException"/> from its socket layer, instead
-/// of a <see cref="RedisConnectionException"/> (seen when Redis was killed under a script call). Every caller handles a
+/// of a <see cref="RedisConnectionException"/> (seen when Redis was killed under a script call), or as an
+/// <see cref="InvalidOperationException"/> from the pipe it writes to (the connection closed it while a command was
+/// being written; seen when Redis was restarted under a publish). Every caller handles a
 /// Redis failure as a <see cref="RedisException"/> (a 503 that may have been applied, a view dropped, a retry), so the
 /// stores pass their calls through here and the raw ones become what they are.
 /// </summary>
@@ -18,7 +20,8 @@ public static class RedisFailures
         {
             return await call;
         }
-        catch (Exception ex) when (ex is IOException or SocketException)
+        catch (Exception ex) when (ex is IOException or SocketException
+            || (ex is InvalidOperationException && ex.TargetSite?.DeclaringType?.Namespace == "System.IO.Pipelines"))
         {
             throw new RedisConnectionException(ConnectionFailureType.SocketFailure, $"The connection to Redis failed under the call: {ex.Message}", ex);
         }

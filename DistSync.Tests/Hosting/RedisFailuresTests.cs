@@ -18,6 +18,18 @@ public sealed class RedisFailuresTests
     }
 
     [Fact]
+    public async Task APipeTheConnectionClosedUnderAWrite_BecomesARedisConnectionException()
+    {
+        var pipe = new System.IO.Pipelines.Pipe();
+        await pipe.Writer.CompleteAsync();
+        var closed = await Assert.ThrowsAsync<InvalidOperationException>(async () => await pipe.Writer.WriteAsync(new byte[1], TestContext.Current.CancellationToken));
+
+        var failure = await Assert.ThrowsAsync<RedisConnectionException>(() => Task.FromException<int>(closed).AsRedisFailure());
+
+        Assert.Same(closed, failure.InnerException);
+    }
+
+    [Fact]
     public async Task OtherFailuresAndResults_PassThrough()
     {
         var refused = new InvalidOperationException("a script bug");
