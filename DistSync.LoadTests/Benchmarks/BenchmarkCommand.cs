@@ -93,9 +93,10 @@ public static class BenchmarkCommand
 
     private static async Task<int> CacheAsync(Invocation invocation)
     {
-        var (options, output) = Start(invocation, [.. Driven, "clients", "keys", "write-clients", "rounds"]);
+        var (options, output) = Start(invocation, [.. Driven, "clients", "keys", "write-clients", "rounds", "bare-telemetry"]);
         var settings = Driver(options, BenchSettings.From(options));
-        var cacheOptions = new CacheBenchmark.Options(options.Int("clients", 50), options.Int("keys", 100), options.Int("write-clients", 10), options.Int("rounds", 3));
+        var cacheOptions = new CacheBenchmark.Options(options.Int("clients", 50), options.Int("keys", 100), options.Int("write-clients", 10), options.Int("rounds", 3),
+            options.Choice("bare-telemetry", "on", "on", "off") == "on");
         using var client = new ClusterClient(settings.Urls, cacheOptions.Clients + 8);
         await using var app = AppClient(settings);
         invocation.PrintPreamble(output);

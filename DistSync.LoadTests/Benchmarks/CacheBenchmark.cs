@@ -19,7 +19,8 @@ public static class CacheBenchmark
 {
     public const string Name = "cache";
 
-    public sealed record Options(int Clients, int Keys, int WriteClients, int Rounds);
+    /// <param name="BareTelemetry">Whether the bare endpoint traces and measures its requests as the nodes do (as they do with the dashboard on).</param>
+    public sealed record Options(int Clients, int Keys, int WriteClients, int Rounds, bool BareTelemetry = true);
 
     /// <param name="app">The client driver's shared client; null under the http driver.</param>
     public static async Task<IReadOnlyList<LevelResult>> RunAsync(ClusterClient client, DistSyncClient? app, BenchSettings settings, Options options, TextWriter output)
@@ -42,7 +43,8 @@ public static class CacheBenchmark
         output.WriteLine(app is null
             ? $"  (a) hit:       {options.Clients} clients, client i reads the keys in turn from node i mod {targets.Count} (warm: the warm-up's first reads miss)"
             : $"  (a) hit:       {options.Clients} clients, each reads the keys in turn (GetAsync, from the key's home; warm: the warm-up reads them first)");
-        output.WriteLine($"  (b) bare:      {options.Clients} clients, GET / on a bare ASP.NET Core endpoint (a child process of this tool); (a) and (b) alternate for {options.Rounds} rounds");
+        output.WriteLine($"  (b) bare:      {options.Clients} clients, GET / on a bare ASP.NET Core endpoint (a child process of this tool) answering as many bytes as a hit, "
+            + $"telemetry {(options.BareTelemetry ? "on, as the nodes' (--bare-telemetry off to match nodes run without it)" : "off")}; (a) and (b) alternate for {options.Rounds} rounds");
         output.WriteLine($"  (c) alive:     {options.Clients} clients, GET /alive on the nodes in turn");
         output.WriteLine($"  (d) set:       {options.WriteClients} clients, each its own key: 0 sharers = the owner writes again (no message);");
         output.WriteLine($"                 1 sharer = a get on the next node, then the set (invalidates it); 2 = gets on both others, then the set{(app is null ? "" : " (SetAsync, to the key's home)")}");
@@ -53,7 +55,10 @@ public static class CacheBenchmark
         var getUrls = targets.Select(t => keys.Select(k => new Uri(t, $"/cache/get?key={k}")).ToArray()).ToArray();
         var cursors = new long[options.Clients];
         var ratios = new List<double>();
-        using (var bare = await BareServer.StartAsync())
+        // The yardstick answers as many bytes as a hit does (the first read of a key may miss; the second hits).
+        await client.GetBodyAsync(getUrls[0][0], CancellationToken.None);
+        var hitBytes = (await client.GetBodyAsync(getUrls[0][0], CancellationToken.None)).Length;
+        using (var bare = await BareServer.StartAsync(hitBytes, options.BareTelemetry))
         {
             // Alternating rounds: the machine's state drifts between levels more than hits and the bare endpoint differ.
             for (var round = 1; round <= options.Rounds; round++)

@@ -65,9 +65,10 @@ public static class Usage
                  publish->consume->ack round trips/s, publish alone, publish batches (msgs/s), and the
                  redelivery delay after a consumer dies (consumes, never acks)
 
-          cache  [--clients 50] [--keys 100] [--write-clients 10] [--rounds 3] [--driver D] [common options]
-                 hit GETs against a bare ASP.NET Core endpoint measured in the same run, sets with 0, 1
-                 and 2 sharers to invalidate, and a 95/5 read-mostly mix over all nodes
+          cache  [--clients 50] [--keys 100] [--write-clients 10] [--rounds 3] [--bare-telemetry on|off] [--driver D] [common options]
+                 hit GETs against a bare ASP.NET Core endpoint measured in the same run (a hit's answer size,
+                 the nodes' telemetry unless off), sets with 0, 1 and 2 sharers to invalidate, and a 95/5
+                 read-mostly mix over all nodes
 
           all    [--raft-levels 1,16,64] [--via leader|followers] [--lock-levels 1,10,50] [locks options] [common options]
                  raft, then locks, then a Markdown table for docs/benchmarks.md with the machine and command line

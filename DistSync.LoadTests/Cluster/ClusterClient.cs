@@ -71,6 +71,13 @@ public sealed class ClusterClient : IDisposable
         return await ClassifyAsync(response, cancellationToken);
     }
 
+    /// <summary>A GET's answer body, whatever its status.</summary>
+    public async Task<byte[]> GetBodyAsync(Uri url, CancellationToken cancellationToken)
+    {
+        using var response = await _http.GetAsync(url, cancellationToken);
+        return await response.Content.ReadAsByteArrayAsync(cancellationToken);
+    }
+
     /// <summary>Each node's id and its view of the leader, from <c>GET /raft/status</c>; unreachable nodes are left out.</summary>
     public async Task<IReadOnlyList<NodeView>> GetNodesAsync(CancellationToken cancellationToken)
     {
