@@ -23,7 +23,7 @@ public sealed class RedisClusterFaultsTests(RedisClusterFaultsTests.SharedCluste
     {
         var ct = TestContext.Current.CancellationToken;
         var (cluster, faults) = await shared.GetAsync();
-        var shard = await PickAsync(faults, 1);
+        var shard = await PickAsync(cluster, faults, 1);
         var primary = cluster.Connection.GetServer(new IPEndPoint(IPAddress.Loopback, shard.Primary.Port));
         var key = KeyServedBy(cluster.Connection, shard.Primary);
 
@@ -57,8 +57,8 @@ public sealed class RedisClusterFaultsTests(RedisClusterFaultsTests.SharedCluste
     public async Task PausePrimary_ItsReplicaTakesOver_AndTheWokenPrimaryIsDemoted()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (_, faults) = await shared.GetAsync();
-        var shard = await PickAsync(faults, 2);
+        var (cluster, faults) = await shared.GetAsync();
+        var shard = await PickAsync(cluster, faults, 2);
 
         RedisClusterFaults.Stop(shard.Primary);
         TimeSpan? takeover;
@@ -80,8 +80,8 @@ public sealed class RedisClusterFaultsTests(RedisClusterFaultsTests.SharedCluste
     public async Task KillPrimary_StoppedUntilItsReplicaTakesOver_ThenKilled_TheReplicaServesItsSlots()
     {
         var ct = TestContext.Current.CancellationToken;
-        var (_, faults) = await shared.GetAsync();
-        var shard = await PickAsync(faults, 3);
+        var (cluster, faults) = await shared.GetAsync();
+        var shard = await PickAsync(cluster, faults, 3);
 
         RedisClusterFaults.Stop(shard.Primary);
         TimeSpan? takeover;
@@ -103,9 +103,37 @@ public sealed class RedisClusterFaultsTests(RedisClusterFaultsTests.SharedCluste
         Assert.Equal(shard.Primary.Slots, successor.Slots);
     }
 
-    /// <summary>A shard whose replica is in sync: right after the cluster forms, or after a failover, a replica may still be syncing.</summary>
-    private static Task<RedisShard> PickAsync(RedisClusterFaults faults, int seed) =>
-        Eventually.UntilAsync(() => faults.PickShardAsync(new Random(seed), TestContext.Current.CancellationToken), TimeSpan.FromSeconds(30), "a primary with an in-sync replica");
+    /// <summary>
+    /// A shard whose replica is in sync (right after the cluster forms, or after a failover, a replica may still be
+    /// syncing), once every live member says the cluster is up: just after another test's failover, members that have
+    /// not yet seen it answer <c>CLUSTERDOWN</c>.
+    /// </summary>
+    private static async Task<RedisShard> PickAsync(RedisCluster cluster, RedisClusterFaults faults, int seed)
+    {
+        await Eventually.UntilAsync(() => ClusterUpAsync(cluster.Connection), TimeSpan.FromSeconds(30), "every live member says cluster_state:ok");
+        return await Eventually.UntilAsync(() => faults.PickShardAsync(new Random(seed), TestContext.Current.CancellationToken), TimeSpan.FromSeconds(30),
+            "a primary with an in-sync replica");
+    }
+
+    private static async Task<bool> ClusterUpAsync(ConnectionMultiplexer connection)
+    {
+        foreach (var server in connection.GetServers().Where(s => s.IsConnected))
+        {
+            try
+            {
+                if (!((string?)await server.ExecuteAsync("CLUSTER", "INFO") ?? "").Contains("cluster_state:ok", StringComparison.Ordinal))
+                {
+                    return false;
+                }
+            }
+            catch (RedisException)
+            {
+                return false; // a member just killed, not yet noticed as gone
+            }
+        }
+
+        return true;
+    }
 
     /// <summary>A SET on <paramref name="primary"/>, then how many replicas <c>WAIT 1 200</c> says have it.</summary>
     private static async Task<long> WriteAndWaitAsync(IServer primary, string key, int value)
