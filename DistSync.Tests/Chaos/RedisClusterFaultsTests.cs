@@ -110,7 +110,7 @@ public sealed class RedisClusterFaultsTests(RedisClusterFaultsTests.SharedCluste
     /// </summary>
     private static async Task<RedisShard> PickAsync(RedisCluster cluster, RedisClusterFaults faults, int seed)
     {
-        await Eventually.UntilAsync(() => ClusterUpAsync(cluster.Connection), TimeSpan.FromSeconds(30), "every live member says cluster_state:ok");
+        await Eventually.UntilAsync(() => ClusterUpAsync(cluster.Connection), TimeSpan.FromSeconds(30), "every live member says the cluster serves all its slots");
         return await Eventually.UntilAsync(() => faults.PickShardAsync(new Random(seed), TestContext.Current.CancellationToken), TimeSpan.FromSeconds(30),
             "a primary with an in-sync replica");
     }
@@ -121,7 +121,7 @@ public sealed class RedisClusterFaultsTests(RedisClusterFaultsTests.SharedCluste
         {
             try
             {
-                if (!((string?)await server.ExecuteAsync("CLUSTER", "INFO") ?? "").Contains("cluster_state:ok", StringComparison.Ordinal))
+                if (!await RedisCluster.IsServingAllSlotsAsync(server))
                 {
                     return false;
                 }
