@@ -48,6 +48,7 @@ public static class AuditMiddleware
             context.Items.TryGetValue(TargetFilter.ItemKey, out var target) ? target as string : null,
             status,
             AuditEvent.OutcomeOf(status),
-            Activity.Current?.TraceId.ToString()));
+            Activity.Current?.TraceId.ToString()),
+            traced: Activity.Current is { Recorded: true });
     }
 }

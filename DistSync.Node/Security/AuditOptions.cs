@@ -10,4 +10,10 @@ public sealed class AuditOptions
 
     /// <summary>Audit reads too (state, get, stats); off by default, as they change nothing.</summary>
     public bool Reads { get; set; }
+
+    /// <summary>
+    /// Send every event to the logs (the dashboard) as well as to <see cref="File"/>; by default, with a file, only
+    /// refusals (401, 403) and requests whose trace is kept are logged. Without a file every event is logged.
+    /// </summary>
+    public bool LogAll { get; set; }
 }
