@@ -13,7 +13,7 @@ namespace DistSync.LoadTests.Benchmarks;
 /// </summary>
 public static class BenchmarkCommand
 {
-    public static readonly IReadOnlyList<string> Names = ["http", RaftBenchmark.Name, "locks", "queue", "cache", "all"];
+    public static readonly IReadOnlyList<string> Names = ["http", RaftBenchmark.Name, "locks", "queue", "cache", "all", ScaleBenchmark.Name];
 
     /// <summary>What every benchmark against the cluster takes (<c>http</c> names one URL instead).</summary>
     private static readonly string[] Common = ["urls", "seconds", "warmup", "max-ops", ReportOutput.Option];
@@ -34,6 +34,7 @@ public static class BenchmarkCommand
             "queue" => QueueAsync(invocation),
             "cache" => CacheAsync(invocation),
             "all" => AllAsync(invocation),
+            ScaleBenchmark.Name => ScaleAsync(invocation),
             _ => throw new ArgumentException($"'{invocation.Command}' is not a benchmark; they are {string.Join(", ", Names)}."),
         };
     }
@@ -126,6 +127,30 @@ public static class BenchmarkCommand
         output.WriteLine();
         output.Write(ResultTable.Markdown(results));
         return Finish(invocation, options, output, lockSettings, results, markdown: false);
+    }
+
+    /// <summary>
+    /// scale: clusters of each size started here, the state dimensions grown on the first, then a Markdown table for
+    /// docs/benchmarks.md. Raw HTTP throughout: it measures the nodes, not the client.
+    /// </summary>
+    private static async Task<int> ScaleAsync(Invocation invocation)
+    {
+        var options = invocation.Options(["seconds", "warmup", "max-ops", "sizes", "held", "topics", "partitions", "keys", "cluster-warmup"]);
+        var settings = new BenchSettings([], TimeSpan.FromSeconds(options.Int("seconds", 5)), TimeSpan.FromSeconds(options.NonNegativeInt("warmup", 2)), options.Int("max-ops", 2_000_000));
+        var scaleOptions = new ScaleBenchmark.Options(options.IntList("sizes", [3, 5, 7]), options.IntList("held", [1_000, 10_000, 99_000]),
+            options.IntList("topics", [10, 100, 900]), options.IntList("partitions", [8, 64, 256]), options.IntList("keys", [1_000, 10_000, 100_000]),
+            TimeSpan.FromSeconds(options.NonNegativeInt("cluster-warmup", 10)));
+        scaleOptions.Validate();
+        var logDir = Path.Combine(Path.GetTempPath(), "distsync-loadtests", "scale-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
+        invocation.PrintPreamble(Console.Out);
+        var points = await ScaleBenchmark.RunAsync(settings, scaleOptions, logDir, Console.Out, CtrlC.FirstPressCancels(ManagedCluster.StopAllNow));
+        Console.WriteLine();
+        Console.WriteLine("== summary (Markdown) ==");
+        Console.WriteLine();
+        Console.WriteLine($"Machine: {MachineInfo.Describe()}; load average at the end {MachineInfo.LoadAverage()}. Command: `{invocation.CommandText}` ({settings.Describe()}; raw HTTP). AppHost logs: {logDir}.");
+        Console.WriteLine();
+        Console.Write(ScaleBenchmark.Markdown(points));
+        return points.SelectMany(p => p.Results).Any(r => r.Failed > 0) ? 1 : 0;
     }
 
     /// <summary>The command's options, its report folder checked, and where it prints: with --report, what it prints is kept for the report too.</summary>

@@ -79,7 +79,7 @@ public static class LocksBenchmark
     /// Acquire then release in a closed loop; the release is sent only after a grant, to the node that granted.
     /// With <paramref name="rotate"/> each pair goes to the next node (<see cref="Targets.Rotating"/>).
     /// </summary>
-    private static Task<LevelResult> PairsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, string benchmark, string level, int clients, Func<int, string> resource, long waitMs, bool rotate)
+    internal static Task<LevelResult> PairsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, string benchmark, string level, int clients, Func<int, string> resource, long waitMs, bool rotate)
     {
         var acquires = Enumerable.Range(0, clients).Select(i => LockBodies.Acquire(resource(i), $"bench-lock-client-{i}", "exclusive", waitMs, TtlMs)).ToArray();
         var releases = Enumerable.Range(0, clients).Select(i => LockBodies.Release(resource(i), $"bench-lock-client-{i}")).ToArray();

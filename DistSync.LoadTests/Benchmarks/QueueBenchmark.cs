@@ -120,7 +120,7 @@ public static class QueueBenchmark
         return results;
     }
 
-    private static Task<LevelResult> RoundTripsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, string topic, int clients)
+    internal static Task<LevelResult> RoundTripsAsync(ClusterClient client, BenchSettings settings, IReadOnlyList<Uri> targets, string topic, int clients)
     {
         var publish = JsonBody.Object(w => { w.WriteString("topic", topic); w.WritePropertyName("payload"); w.WriteRawValue("{\"order\":17}"); });
         var consume = JsonBody.Object(w => { w.WriteString("topic", topic); w.WriteNumber("wait_sec", 1); w.WriteNumber("visibility_timeout_sec", 30); });

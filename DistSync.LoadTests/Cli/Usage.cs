@@ -48,6 +48,16 @@ public static class Usage
                  the lock workloads run with the first setup only; queue and cache on each, with a second table of
                  cluster/single and wait/no-wait ratios. Not with --urls
 
+          scale  [--sizes 3,5,7] [--held 1000,10000,99000] [--topics 10,100,900] [--partitions 8,64,256]
+                 [--keys 1000,10000,100000] [--cluster-warmup 10] [--seconds 5] [--warmup 2]
+                 how cost grows: starts a cluster of each size through the AppHost (dashboard on), warms it up (each
+                 workload for --cluster-warmup seconds, unrecorded: a fresh node runs first-tier JIT code), and
+                 measures lock pairs (10 clients), queue round trips (10) and cache hits (50), then, on the first
+                 cluster, grows its state in turn (held locks, idle topics of 8 partitions, the measured topic's
+                 partitions, cached keys read on every node) and measures the workload each affects; after each
+                 point, every node's resident memory and its CPU with no load over 5 s; a Markdown table at the end.
+                 Raw HTTP throughout; about 8 minutes with the defaults
+
           compare A B [C ...] [--report DIR]
                  report folders side by side, endpoint by endpoint: req/s, p50, p99 and ratios to A
 

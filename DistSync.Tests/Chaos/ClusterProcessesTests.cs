@@ -1,5 +1,5 @@
 using System.Diagnostics;
-using DistSync.LoadTests.Chaos.Nemesis;
+using DistSync.LoadTests.Cluster;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Chaos;

@@ -1,6 +1,6 @@
 using static DistSync.LoadTests.Cluster.LinuxProcesses;
 
-namespace DistSync.LoadTests.Chaos.Nemesis;
+namespace DistSync.LoadTests.Cluster;
 
 /// <summary>
 /// The OS processes of a cluster the AppHost runs from <paramref name="dataDir"/>, found in <c>/proc</c> as the AppHost
