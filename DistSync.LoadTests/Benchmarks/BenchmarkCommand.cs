@@ -140,7 +140,6 @@ public static class BenchmarkCommand
         var scaleOptions = new ScaleBenchmark.Options(options.IntList("sizes", [3, 5, 7]), options.IntList("held", [1_000, 10_000, 99_000]),
             options.IntList("topics", [10, 100, 900]), options.IntList("partitions", [8, 64, 256]), options.IntList("keys", [1_000, 10_000, 100_000]),
             TimeSpan.FromSeconds(options.NonNegativeInt("cluster-warmup", 10)));
-        scaleOptions.Validate();
         var logDir = Path.Combine(Path.GetTempPath(), "distsync-loadtests", "scale-" + DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", System.Globalization.CultureInfo.InvariantCulture));
         invocation.PrintPreamble(Console.Out);
         var points = await ScaleBenchmark.RunAsync(settings, scaleOptions, logDir, Console.Out, CtrlC.FirstPressCancels(ManagedCluster.StopAllNow));

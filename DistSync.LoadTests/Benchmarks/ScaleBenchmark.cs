@@ -165,7 +165,6 @@ public static class ScaleBenchmark
     /// <summary>One cluster's points; what a dimension made stays made for the next.</summary>
     private sealed class Run(ManagedCluster cluster, ClusterClient client, BenchSettings settings, TextWriter output, CancellationToken cancel)
     {
-        private readonly ClusterClient _client = client;
         private readonly ClusterProcesses _processes = new(cluster.DataDir);
         private IReadOnlyList<Uri> _targets = [];
         private int _held;
@@ -173,7 +172,7 @@ public static class ScaleBenchmark
         private int _keys;
 
         public async Task DiscoverAsync() =>
-            _targets = Targets.Select(await Targets.DiscoverAsync(_client, TimeSpan.FromSeconds(30)), Targets.All);
+            _targets = Targets.Select(await Targets.DiscoverAsync(client, TimeSpan.FromSeconds(30)), Targets.All);
 
         /// <summary>
         /// Each workload once, unrecorded: a fresh node's hot paths are first-tier JIT code for its first tens of seconds
@@ -190,10 +189,9 @@ public static class ScaleBenchmark
             length *= Math.Max(1.0, cluster.Urls.Count / 3.0);
             output.WriteLine($"  warming up: each workload for {length.TotalSeconds:F0} s, not recorded");
             var warm = settings with { Duration = length, Warmup = TimeSpan.Zero, Recorder = null };
-            var keys = await SetKeysAsync("scale-warm", 100);
-            await LocksBenchmark.PairsAsync(_client, warm, _targets, "warm-up", "lock pairs", 10, i => $"scale-warm-{i}", 0, rotate: true);
-            await QueueBenchmark.RoundTripsAsync(_client, warm, _targets, "scale-warm", 10);
-            await TimedRunner.RunAsync("warm-up", "cache hits", 50, warm, (i, ct) => _client.GetAsync(new Uri(_targets[i % _targets.Count], $"/cache/get?key={keys[Random.Shared.Next(keys.Count)]}"), ct));
+            await LockPairsAsync(warm);
+            await RoundTripsAsync("scale-warm", warm);
+            await HitsAsync(await SetKeysAsync("scale-warm", 0, 100), warm);
 
             // The JIT's background compiles (more of them the more nodes share the cores) and a cluster stopped just before
             // can still hold the CPU: wait, within a bound, for the nodes to be idle before the first point.
@@ -208,12 +206,12 @@ public static class ScaleBenchmark
 
         public async Task<Point> SizeAsync(int size)
         {
-            var keys = await SetKeysAsync("scale-size", 100);
+            var keys = await SetKeysAsync("scale-size", 0, 100);
             List<LevelResult> results =
             [
-                await LockPairsAsync(),
-                await RoundTripsAsync($"scale-size-{size}"),
-                await HitsAsync(keys),
+                await LockPairsAsync(settings),
+                await RoundTripsAsync($"scale-size-{size}", settings),
+                await HitsAsync(keys, settings),
             ];
             return await PointAsync("cluster size", $"{size} nodes", results);
         }
@@ -222,77 +220,76 @@ public static class ScaleBenchmark
         {
             if (held > _held)
             {
-                await SetUpAsync($"held locks to {held:N0}", _held, held, (j, ct) => _client.PostAsync(new Uri(Target(j), "/locks/acquire"),
+                await SetUpAsync($"held locks to {held:N0}", _held, held, (j, ct) => client.PostAsync(new Uri(Target(j), "/locks/acquire"),
                     LockBodies.Acquire($"scale-held-{j}", $"scale-holder-{j % 100}", "exclusive", 0, HeldTtlMs), ct));
                 _held = held;
             }
 
-            return await PointAsync("held locks", held.ToString("N0", CultureInfo.InvariantCulture), [await LockPairsAsync()]);
+            return await PointAsync("held locks", held.ToString("N0", CultureInfo.InvariantCulture), [await LockPairsAsync(settings)]);
         }
 
         public async Task<Point> TopicsAsync(int topics)
         {
             if (topics > _topics)
             {
-                await SetUpAsync($"topics to {topics:N0}", _topics, topics, (j, ct) => _client.PostAsync(new Uri(Target(j), "/queue/publish"), Publish($"scale-topic-{j}", null), ct));
+                await SetUpAsync($"topics to {topics:N0}", _topics, topics, (j, ct) => client.PostAsync(new Uri(Target(j), "/queue/publish"), Publish($"scale-topic-{j}", null), ct));
                 _topics = topics;
             }
 
-            return await PointAsync("idle topics (8 partitions each)", topics.ToString("N0", CultureInfo.InvariantCulture), [await RoundTripsAsync($"scale-topics-{topics}")]);
+            return await PointAsync("idle topics (8 partitions each)", topics.ToString("N0", CultureInfo.InvariantCulture), [await RoundTripsAsync($"scale-topics-{topics}", settings)]);
         }
 
         public async Task<Point> PartitionsAsync(int partitions)
         {
             var topic = $"scale-partitions-{partitions}";
-            var created = await _client.PostAsync(new Uri(Target(0), "/queue/publish"), Publish(topic, partitions), cancel);
+            var created = await client.PostAsync(new Uri(Target(0), "/queue/publish"), Publish(topic, partitions), cancel);
             if (created.Kind != OpKind.Ok)
             {
                 throw new InvalidOperationException($"Creating topic {topic} with {partitions} partitions failed: {created.Detail}.");
             }
 
-            return await PointAsync("partitions of the measured topic", partitions.ToString("N0", CultureInfo.InvariantCulture), [await RoundTripsAsync(topic)]);
+            return await PointAsync("partitions of the measured topic", partitions.ToString("N0", CultureInfo.InvariantCulture), [await RoundTripsAsync(topic, settings)]);
         }
 
         public async Task<Point> KeysAsync(int keys)
         {
-            var names = await SetKeysAsync("scale-keys", keys);
-            return await PointAsync("cached keys", keys.ToString("N0", CultureInfo.InvariantCulture), [await HitsAsync(names)]);
+            var names = await SetKeysAsync("scale-keys", Math.Min(_keys, keys), keys);
+            _keys = Math.Max(_keys, keys);
+            return await PointAsync("cached keys", keys.ToString("N0", CultureInfo.InvariantCulture), [await HitsAsync(names, settings)]);
         }
 
-        /// <summary>Keys <paramref name="prefix"/>-0.. set (those not set yet), then each read once on every node, so that every node holds a line for each.</summary>
-        private async Task<IReadOnlyList<string>> SetKeysAsync(string prefix, int count)
+        /// <summary>
+        /// Keys <paramref name="prefix"/>-0 to -<paramref name="count"/> (those from <paramref name="from"/> on set now, then each
+        /// read once on every node, so that every node holds a line for each).
+        /// </summary>
+        private async Task<IReadOnlyList<string>> SetKeysAsync(string prefix, int from, int count)
         {
             var keys = Enumerable.Range(0, count).Select(i => $"{prefix}-{i}").ToArray();
-            var from = prefix == "scale-keys" ? _keys : 0;
             if (count > from)
             {
-                await SetUpAsync($"cached keys to {count:N0}", from, count, (j, ct) => _client.PostAsync(new Uri(Target(j), "/cache/set"), JsonBody.Object(w =>
+                await SetUpAsync($"cached keys to {count:N0}", from, count, (j, ct) => client.PostAsync(new Uri(Target(j), "/cache/set"), JsonBody.Object(w =>
                 {
                     w.WriteString("key", keys[j]);
                     w.WritePropertyName("value");
                     w.WriteRawValue("{\"user\":17,\"name\":\"Ada\",\"roles\":[\"admin\",\"dev\"]}");
                 }), ct));
                 await SetUpAsync($"reads of {count - from:N0} keys on each of {_targets.Count} nodes", from * _targets.Count, count * _targets.Count,
-                    (j, ct) => _client.GetAsync(new Uri(_targets[j % _targets.Count], $"/cache/get?key={keys[j / _targets.Count]}"), ct));
-                if (prefix == "scale-keys")
-                {
-                    _keys = count;
-                }
+                    (j, ct) => client.GetAsync(new Uri(_targets[j % _targets.Count], $"/cache/get?key={keys[j / _targets.Count]}"), ct));
             }
 
             return keys;
         }
 
-        private Task<LevelResult> LockPairsAsync() =>
-            LocksBenchmark.PairsAsync(_client, settings, _targets, "lock pairs", "10 clients", 10, i => $"scale-lock-{i}", 0, rotate: true);
+        private Task<LevelResult> LockPairsAsync(BenchSettings level) =>
+            LocksBenchmark.PairsAsync(client, level, _targets, "lock pairs", "10 clients", 10, i => $"scale-lock-{i}", 0, rotate: true);
 
-        private Task<LevelResult> RoundTripsAsync(string topic) => QueueBenchmark.RoundTripsAsync(_client, settings, _targets, topic, 10);
+        private Task<LevelResult> RoundTripsAsync(string topic, BenchSettings level) => QueueBenchmark.RoundTripsAsync(client, level, _targets, topic, 10);
 
-        private Task<LevelResult> HitsAsync(IReadOnlyList<string> keys)
+        private Task<LevelResult> HitsAsync(IReadOnlyList<string> keys, BenchSettings level)
         {
             var urls = _targets.Select(t => keys.Select(k => new Uri(t, $"/cache/get?key={k}")).ToArray()).ToArray();
-            return TimedRunner.RunAsync("cache hits", "50 clients", 50, settings,
-                (i, ct) => _client.GetAsync(urls[i % urls.Length][Random.Shared.Next(keys.Count)], ct));
+            return TimedRunner.RunAsync("cache hits", "50 clients", 50, level,
+                (i, ct) => client.GetAsync(urls[i % urls.Length][Random.Shared.Next(keys.Count)], ct));
         }
 
         private async Task<Point> PointAsync(string dimension, string value, IReadOnlyList<LevelResult> results)

@@ -116,31 +116,29 @@ public static partial class LinuxProcesses
     }
 
     /// <summary>CPU time the process has used (user + system, from <c>/proc/PID/stat</c>); null when it is gone.</summary>
-    public static TimeSpan? CpuTime(int pid)
-    {
-        try
-        {
-            // utime and stime are the 14th and 15th fields, in clock ticks (100 a second on Linux).
-            var stat = File.ReadAllText($"/proc/{pid}/stat");
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
-            return TimeSpan.FromSeconds(ticks / 100.0);
-        }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
-        {
-            return null;
-        }
-    }
+    public static TimeSpan? CpuTime(int pid) =>
+        // utime and stime are the 14th and 15th fields, in clock ticks (100 a second on Linux).
+        StatFields(pid) is { Length: > 12 } fields
+        && long.TryParse(fields[11], NumberStyles.None, CultureInfo.InvariantCulture, out var user)
+        && long.TryParse(fields[12], NumberStyles.None, CultureInfo.InvariantCulture, out var system)
+            ? TimeSpan.FromSeconds((user + system) / 100.0)
+            : null;
 
-    public static int? ParentOf(int pid)
+    public static int? ParentOf(int pid) =>
+        StatFields(pid) is { Length: > 1 } fields && int.TryParse(fields[1], NumberStyles.None, CultureInfo.InvariantCulture, out var parent) ? parent : null;
+
+    /// <summary>
+    /// <c>/proc/PID/stat</c> from its third field on (the state): "pid (comm) state ppid ...", where comm may hold spaces,
+    /// so it is read after the last ')'. Null when the process is gone.
+    /// </summary>
+    private static string[]? StatFields(int pid)
     {
         try
         {
-            // "pid (comm) state ppid ...": comm may hold spaces, so read after the last ')'.
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            return int.Parse(stat[(stat.LastIndexOf(')') + 2)..].Split(' ')[1], CultureInfo.InvariantCulture);
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or FormatException or IndexOutOfRangeException or ArgumentOutOfRangeException)
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
         {
             return null;
         }

@@ -90,31 +90,8 @@ public sealed class AuditLog : IHostedService, IAsyncDisposable
         var line = new MemoryStream();
         var unsynced = false;
         var lastSync = Stopwatch.GetTimestamp();
-        Task<bool>? more = null;
         while (true)
         {
-            more ??= _pending.Reader.WaitToReadAsync().AsTask();
-            if (unsynced)
-            {
-                var due = SyncInterval - Stopwatch.GetElapsedTime(lastSync);
-                if (due > TimeSpan.Zero)
-                {
-                    await Task.WhenAny(more, Task.Delay(due));
-                }
-
-                if (!more.IsCompleted)
-                {
-                    Sync();
-                    continue;
-                }
-            }
-
-            if (!await more)
-            {
-                break;
-            }
-
-            more = null;
             line.SetLength(0);
             while (_pending.Reader.TryRead(out var audit))
             {
@@ -122,17 +99,36 @@ public sealed class AuditLog : IHostedService, IAsyncDisposable
                 line.WriteByte((byte)'\n');
             }
 
-            try
+            if (line.Length > 0)
             {
-                file.Write(line.GetBuffer(), 0, (int)line.Length);
-                unsynced = true;
-            }
-            catch (IOException ex)
-            {
-                _logger.AuditFileFailed(_path!, ex.Message);
+                try
+                {
+                    file.Write(line.GetBuffer(), 0, (int)line.Length);
+                    unsynced = true;
+                }
+                catch (IOException ex)
+                {
+                    _logger.AuditFileFailed(_path!, ex.Message);
+                }
+
+                if (unsynced && Stopwatch.GetElapsedTime(lastSync) >= SyncInterval)
+                {
+                    Sync();
+                }
+
+                continue;
             }
 
-            if (unsynced && Stopwatch.GetElapsedTime(lastSync) >= SyncInterval)
+            // Nothing queued. With lines written but not yet fsynced, wait for more only until their fsync is due.
+            using var syncDue = unsynced ? new CancellationTokenSource(TimeSpan.FromTicks(Math.Max(0, (SyncInterval - Stopwatch.GetElapsedTime(lastSync)).Ticks))) : null;
+            try
+            {
+                if (!await _pending.Reader.WaitToReadAsync(syncDue?.Token ?? CancellationToken.None))
+                {
+                    break;
+                }
+            }
+            catch (OperationCanceledException)
             {
                 Sync();
             }
