@@ -28,10 +28,10 @@ public sealed partial class CrashRestarter(
     public static TimeSpan Backoff(int consecutiveCrashes) =>
         TimeSpan.FromTicks(Math.Min(MaxDelay.Ticks, FirstDelay.Ticks << Math.Min(consecutiveCrashes - 1, 10)));
 
-    /// <summary>A running node whose process ended with a non-zero code; a clean stop (Aspire's Stop) exits 0.</summary>
     /// <summary>The node's exit code when it will not start with its data folder (DistSync.Node's Program): restarting cannot help.</summary>
     public const int RefusedToStart = 2;
 
+    /// <summary>A running node whose process ended with a non-zero code; a clean stop (Aspire's Stop) exits 0.</summary>
     public static bool IsCrash(string? previousState, string? state, int? exitCode) =>
         previousState == KnownResourceStates.Running && state is "Exited" or "Finished" or "FailedToStart" && exitCode is not (0 or null or RefusedToStart);
 

@@ -152,12 +152,13 @@ public class ClusterFixture : IAsyncLifetime
             await Task.WhenAll(NodeNames.Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, WaitBehavior.StopOnResourceUnavailable, ct)))
                 .WaitAsync(StartupTimeout, ct);
         }
-        catch (DistributedApplicationException) when (UnderFakeTime.Any(n => StateOf(n) is "Exited" or "FailedToStart"))
+        catch (DistributedApplicationException) when (UnderFakeTime.Any(n => HasStopped(StateOf(n))))
         {
             // Under libfaketime, the node's launcher (dotnet run, which evaluates the project with MSBuild before the node
             // runs) has been seen to die at start with "In-proc node failed to start up". That is the launcher, not the
-            // node: a node whose clock is faked and that did not start is started once more.
-            foreach (var node in UnderFakeTime.Where(n => StateOf(n) is "Exited" or "FailedToStart"))
+            // node: a node whose clock is faked and that did not start is started once more. (A process that dies is left
+            // Finished as often as Exited: each counts.)
+            foreach (var node in UnderFakeTime.Where(n => HasStopped(StateOf(n))))
             {
                 await StartAsync(node);
             }
@@ -166,6 +167,8 @@ public class ClusterFixture : IAsyncLifetime
                 .WaitAsync(StartupTimeout, ct);
         }
     }
+
+    private static bool HasStopped(string? state) => state is "Exited" or "Finished" or "FailedToStart";
 
     /// <summary>The nodes started with libfaketime preloaded.</summary>
     private IEnumerable<string> UnderFakeTime =>

@@ -28,6 +28,7 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
     {
         public NodeClocks Clock { get; } = new(["node2"]);
 
+        /// <summary>Null only when the cluster did not start (and then every test fails with that reason).</summary>
         public ClusterFixture Cluster { get; private set; } = null!;
 
         public async ValueTask InitializeAsync() =>
@@ -38,7 +39,11 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
 
         public async ValueTask DisposeAsync()
         {
-            await Cluster.DisposeAsync();
+            if (Cluster is not null)
+            {
+                await Cluster.DisposeAsync();
+            }
+
             Clock.Dispose();
         }
     }
