@@ -33,11 +33,13 @@ public static class Usage
 
           vs     [--systems distsync,etcd,nats,redis] [--workloads locks,contended,reads,queue,cache] [--levels 1,10,50]
                  [--driver client,http] [--distsync-redis single,cluster,cluster-nowait] [--seconds 10] [--warmup 3]
-                 [--urls ...] [--report DIR]
+                 [--system-warmup 5] [--urls ...] [--report DIR]
                  DistSync beside etcd (locks), NATS JetStream (the queue) and Redis (the cache), one after another on
                  this machine with the same closed-loop workloads: lock pairs (each worker its own name), contended
                  grants (one name, at the levels above 1), linearizable reads and cache hits (at the top level),
-                 publish->consume->ack round trips. Starts the peers itself as local processes (3-member etcd, 3-server
+                 publish->consume->ack round trips. Before a system's first level of a workload, it runs that
+                 workload at the top level for --system-warmup seconds, unrecorded (a fresh DistSync node runs
+                 first-tier JIT code; every side gets the same). Starts the peers itself as local processes (3-member etcd, 3-server
                  JetStream with an R3 file stream, Redis with appendfsync always; Debian's etcd-server, nats-server and
                  redis-server) and DistSync through the AppHost (dashboard on) unless --urls names a running cluster;
                  prints each side's ops/s, p50, p99, the ratio DistSync/peer per driver and each side's durability;

@@ -56,6 +56,11 @@ public static class VersusCommand
         output.WriteLine();
         output.WriteLine($"== vs: DistSync beside {string.Join(", ", options.Peers.Select(VersusSystems.Title).DefaultIfEmpty("nothing"))} ==");
         output.WriteLine($"  timing     {settings.Describe()}; closed loop: each worker does its operation back to back");
+        if (options.SystemWarmup > TimeSpan.Zero)
+        {
+            output.WriteLine($"  warm-up    before its first level of a workload, each system runs it at the top level for {options.SystemWarmup.TotalSeconds:0.#} s, unrecorded");
+        }
+
         foreach (var workload in options.Workloads)
         {
             var levels = VersusWorkloads.Levels(workload, options.Levels);
@@ -95,9 +100,11 @@ public static class VersusCommand
                     }
                 }
 
+                var warmed = new HashSet<(IVersusTarget, string)>();
                 foreach (var workload in options.WorkloadsOn(setup))
                 {
-                    foreach (var workers in VersusWorkloads.Levels(workload, options.Levels))
+                    var levels = VersusWorkloads.Levels(workload, options.Levels);
+                    foreach (var workers in levels)
                     {
                         // After the first setup only DistSync runs again: the peers' figures do not depend on it.
                         foreach (var target in lineup.Targets.Where(t => t.Runs(workload) && (phase == 0 || t.System == VersusSystems.DistSync)))
@@ -105,6 +112,11 @@ public static class VersusCommand
                             cancellationToken.ThrowIfCancellationRequested();
                             var redisSetup = target.System == VersusSystems.DistSync ? setup : null;
                             var system = VersusTable.Label(target.System, redisSetup, namesSetups);
+                            if (options.SystemWarmup > TimeSpan.Zero && warmed.Add((target, workload)))
+                            {
+                                await WarmUpAsync(target, workload, levels.Max(), system, settings, options.SystemWarmup, output, cancellationToken);
+                            }
+
                             output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {system} ({target.Driver}) ...");
                             await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
                             var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {system} {target.Driver}", workers,
@@ -137,6 +149,21 @@ public static class VersusCommand
         }
 
         return failed ? 1 : 0;
+    }
+
+    /// <summary>
+    /// The workload at its top level for <paramref name="time"/>, unrecorded, before the system's first measured level of
+    /// it: a fresh DistSync node runs first-tier JIT code, so its first level (one worker) would otherwise measure the
+    /// compiler too. Every side gets the same warm-up.
+    /// </summary>
+    private static async Task WarmUpAsync(IVersusTarget target, string workload, int workers, string system, BenchSettings settings, TimeSpan time,
+        TextWriter output, CancellationToken cancellationToken)
+    {
+        await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
+        var warm = settings with { Duration = time, Warmup = TimeSpan.Zero, Recorder = null, Driver = target.Driver };
+        var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {system} {target.Driver}, warm-up", workers, warm, prepared.Operation);
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"  warm-up    {workload}, {system} ({target.Driver}), {workers} workers for {time.TotalSeconds:0.#} s: {level.Ok} ok, {level.Failed} failed (not recorded)"));
     }
 
     private static void WriteDurability(TextWriter output, VersusLineup lineup)

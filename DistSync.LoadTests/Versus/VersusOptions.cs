@@ -14,6 +14,7 @@ public sealed record VersusOptions(
     IReadOnlyList<int> Levels,
     TimeSpan Duration,
     TimeSpan Warmup,
+    TimeSpan SystemWarmup,
     IReadOnlyList<string> Drivers,
     string? Report,
     IReadOnlyList<Uri>? Urls,
@@ -22,7 +23,7 @@ public sealed record VersusOptions(
     /// <summary>Most workers one level may have: each is a task with its own requests in flight.</summary>
     public const int MaxWorkers = 500;
 
-    public static readonly string[] Names = ["systems", "workloads", "levels", "seconds", "warmup", Cluster.Drivers.Option, ReportOutput.Option, "urls", DistSyncRedis.Option];
+    public static readonly string[] Names = ["systems", "workloads", "levels", "seconds", "warmup", "system-warmup", Cluster.Drivers.Option, ReportOutput.Option, "urls", DistSyncRedis.Option];
 
     public static VersusOptions From(CommandLine options)
     {
@@ -48,6 +49,7 @@ public sealed record VersusOptions(
             levels,
             TimeSpan.FromSeconds(options.Int("seconds", 10)),
             TimeSpan.FromSeconds(options.NonNegativeInt("warmup", 3)),
+            TimeSpan.FromSeconds(options.NonNegativeInt("system-warmup", 5)),
             Words(options, Cluster.Drivers.Option, Cluster.Drivers.All),
             options.Get(ReportOutput.Option),
             urls,

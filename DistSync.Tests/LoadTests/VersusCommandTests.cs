@@ -27,7 +27,7 @@ public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : ICl
         var startedBefore = PeerGroup.StartedIds.Count;
 
         var code = await VersusCommand.RunAsync(new Invocation(["vs", "--urls", urls, "--token", cluster.Tokens["admin"], "--levels", "1,2",
-            "--seconds", "1", "--warmup", "0", "--report", _dir]));
+            "--seconds", "1", "--warmup", "0", "--system-warmup", "1", "--report", _dir]));
 
         var report = ReportJson.Read(_dir);
         var summary = string.Join("; ", report.Levels.Select(l => $"{l.Benchmark} {l.Level}: {l.Ok} ok, {l.Refused} refused, {l.Failed} failed {string.Join(", ", l.Details)}"));
@@ -49,6 +49,11 @@ public sealed class VersusCommandTests(VersusCommandTests.Cluster cluster) : ICl
         Assert.All(rows, r => Assert.Matches(@"\| [0-9.]+× \| [0-9.]+× \|$", r));
         Assert.Contains(report.Sections, s => s.Id == "ratios" && s.Rows.Count == 2 * 7);
         Assert.Contains(report.Sections, s => s.Id == "durability" && s.Rows.Count == 4);
+
+        // Each side warmed up once per workload before its first level (peer, client, http: 3 per workload), unrecorded.
+        var warmUps = report.Transcript!.Split('\n').Where(l => l.StartsWith("  warm-up    ", StringComparison.Ordinal) && l.Contains(" ok, ", StringComparison.Ordinal)).ToList();
+        Assert.Equal(3 * 5, warmUps.Count);
+        Assert.All(warmUps, l => Assert.Matches(@"2 workers for 1 s: [1-9][0-9]* ok, 0 failed \(not recorded\)", l));
 
         // Three etcd members, three NATS servers and Redis, all stopped.
         var started = PeerGroup.StartedIds.Skip(startedBefore).ToList();

@@ -14,7 +14,7 @@ public sealed class VersusOptionsTests
         Assert.Equal(["locks", "contended", "reads", "queue", "cache"], options.Workloads);
         Assert.Equal([1, 10, 50], options.Levels);
         Assert.Equal(["client", "http"], options.Drivers);
-        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3)), (options.Duration, options.Warmup));
+        Assert.Equal((TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(3), TimeSpan.FromSeconds(5)), (options.Duration, options.Warmup, options.SystemWarmup));
         Assert.Null(options.Urls); // DistSync is started by the tool
         Assert.Equal(["etcd", "nats", "redis"], options.Peers);
         Assert.Equal(["single"], options.RedisSetups); // one redis-server, as before the option
@@ -67,13 +67,13 @@ public sealed class VersusOptionsTests
     public void From_Lists_AreReadInOrder()
     {
         var options = VersusOptions.From(CommandLine.Parse(["--systems", "redis, distsync", "--workloads", "cache,locks", "--driver", "http", "--levels", "2,4",
-            "--seconds", "1", "--warmup", "0", "--urls", "http://127.0.0.1:9001"]));
+            "--seconds", "1", "--warmup", "0", "--system-warmup", "0", "--urls", "http://127.0.0.1:9001"]));
 
         Assert.Equal(["redis", "distsync"], options.Systems);
         Assert.Equal(["cache", "locks"], options.Workloads);
         Assert.Equal(["http"], options.Drivers);
         Assert.Equal([2, 4], options.Levels);
-        Assert.Equal(TimeSpan.Zero, options.Warmup);
+        Assert.Equal((TimeSpan.Zero, TimeSpan.Zero), (options.Warmup, options.SystemWarmup));
         Assert.Equal(["http://127.0.0.1:9001/"], options.Urls!.Select(u => u.ToString()));
         Assert.Equal(["redis"], options.Peers); // etcd is not chosen, though locks would be measured against it
     }
