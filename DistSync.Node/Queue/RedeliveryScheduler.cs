@@ -60,10 +60,11 @@ public sealed partial class RedeliveryScheduler(
             {
                 // The monotonic clock the deadlines were counted on: the wall clock (whatever it says) is never read here.
                 var now = owned.NowMs;
+                IReadOnlyList<(string Topic, int Partition)> due = [];
                 try
                 {
                     await TakeOverAsync();
-                    var (due, _) = owned.Due(now, ring.Membership.Epoch);
+                    (due, _) = owned.Due(now, ring.Membership.Epoch);
                     foreach (var (topic, partition) in due)
                     {
                         await owner.RequeueDueAsync(topic, partition);
@@ -81,9 +82,14 @@ public sealed partial class RedeliveryScheduler(
                     LogPostponed(ex.Message);
                 }
 
+                // A deadline that came due while this pass ran (its Redis calls, a gauge refresh) is not slept through: the next
+                // pass starts at once. Its wake-up was not sent, as it fell after the one planned at the top of this pass.
+                // One this pass handled that is still due (its owner refused it) waits for the next deadline, as before.
                 var after = owned.NowMs;
-                var (_, next) = owned.Due(after, ring.Membership.Epoch);
-                var sleep = next < 0 ? Housekeeping : TimeSpan.FromMilliseconds(Math.Clamp(next - after, 0, Housekeeping.TotalMilliseconds));
+                var (dueNow, next) = owned.Due(after, ring.Membership.Epoch);
+                var sleep = dueNow.Except(due).Any() ? TimeSpan.Zero
+                    : next < 0 ? Housekeeping
+                    : TimeSpan.FromMilliseconds(Math.Clamp(next - after, 0, Housekeeping.TotalMilliseconds));
                 await SleepAsync(sleep, stoppingToken);
             }
         }

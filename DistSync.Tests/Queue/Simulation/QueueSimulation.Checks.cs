@@ -13,6 +13,12 @@ internal sealed partial class QueueSimulation
     /// <summary>Past the longest visibility timeout and delay the clients use, many times over.</summary>
     private static readonly TimeSpan DrainBound = TimeSpan.FromSeconds(20);
 
+    /// <summary>
+    /// How late a steady owner may put back a message whose visibility timeout or delay ended: a few store round trips.
+    /// The scheduler's housekeeping sleep (5 s) is far past it, so a deadline it slept through shows.
+    /// </summary>
+    private const long OverdueBoundMs = 500;
+
     /// <summary>Per partition, every call that passed the fence: the version it made, the epoch it carried, who made it, when.</summary>
     private readonly Dictionary<(string Topic, int Partition), List<(long Version, long Epoch, string Node, int Incarnation, long AtMs)>> _writes = [];
 
@@ -32,6 +38,33 @@ internal sealed partial class QueueSimulation
     }
 
     private void CheckEveryStep() => CheckOwnersViews();
+
+    private void CheckEveryStep(long steadyFromMs)
+    {
+        CheckOwnersViews();
+        CheckNothingOverdue(steadyFromMs);
+    }
+
+    /// <summary>
+    /// With every node up and on the last epoch (from <paramref name="steadyFromMs"/>), each partition's owner puts a
+    /// message back within <see cref="OverdueBoundMs"/> of its visibility timeout or delay ending: its scheduler sleeps until
+    /// the next deadline, and one that came due while it was busy is not slept through.
+    /// </summary>
+    private void CheckNothingOverdue(long steadyFromMs)
+    {
+        foreach (var ((topic, partition), p) in Store.Partitions)
+        {
+            var dueMs = Math.Min(p.InFlight.First ?? long.MaxValue, p.Delayed.First ?? long.MaxValue);
+            var lateMs = NowMs - Math.Max(dueMs, steadyFromMs);
+            if (dueMs != long.MaxValue && lateMs > OverdueBoundMs)
+            {
+                var owner = _nodes.First(n => QueueRing.OwnerOf(_epochs[^1], topic, partition) == n.Id);
+                var view = owner.Owned!.Get(topic, partition, owner.AppliedEpoch);
+                throw Failure($"{topic}/{partition}: a message due at t={dueMs - _startMs} is still not back {lateMs} ms later on a steady cluster; "
+                    + $"owner {owner.Id}'s view: {(view is null ? "none" : $"{view.Ready} ready, next due {view.NextDueMs}")}");
+            }
+        }
+    }
 
     /// <summary>
     /// The owner's view of a partition (<see cref="OwnedPartitions"/>: how many are ready, when the next deadline ends) is
@@ -127,7 +160,8 @@ internal sealed partial class QueueSimulation
             });
         }
 
-        _scheduler.Run(DrainBound, CheckEveryStep, EveryMillisecond, until: () => Store.Partitions.All(p => Undelivered(p.Value) == 0));
+        var steadyFromMs = NowMs;
+        _scheduler.Run(DrainBound, () => CheckEveryStep(steadyFromMs), EveryMillisecond, until: () => Store.Partitions.All(p => Undelivered(p.Value) == 0));
         drained = true;
         var left = Store.Partitions.Where(p => Undelivered(p.Value) > 0).ToList();
         if (left.Count > 0)
