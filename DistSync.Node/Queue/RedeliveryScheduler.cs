@@ -61,6 +61,7 @@ public sealed partial class RedeliveryScheduler(
                 // The monotonic clock the deadlines were counted on: the wall clock (whatever it says) is never read here.
                 var now = owned.NowMs;
                 IReadOnlyList<(string Topic, int Partition)> due = [];
+                var redisAnswered = true;
                 try
                 {
                     await TakeOverAsync();
@@ -79,15 +80,17 @@ public sealed partial class RedeliveryScheduler(
                 catch (Exception ex) when (ex is StackExchange.Redis.RedisException or TimeoutException)
                 {
                     _takeOverAll = true; // Redis is away: try it all again at the next wake-up
+                    redisAnswered = false;
                     LogPostponed(ex.Message);
                 }
 
                 // A deadline that came due while this pass ran (its Redis calls, a gauge refresh) is not slept through: the next
                 // pass starts at once. Its wake-up was not sent, as it fell after the one planned at the top of this pass.
-                // One this pass handled that is still due (its owner refused it) waits for the next deadline, as before.
+                // One this pass handled that is still due (its owner refused it) waits for the next deadline, as before, and
+                // so does everything after a pass Redis did not answer: neither may turn this loop into a spin.
                 var after = owned.NowMs;
                 var (dueNow, next) = owned.Due(after, ring.Membership.Epoch);
-                var sleep = dueNow.Except(due).Any() ? TimeSpan.Zero
+                var sleep = redisAnswered && dueNow.Except(due).Any() ? TimeSpan.Zero
                     : next < 0 ? Housekeeping
                     : TimeSpan.FromMilliseconds(Math.Clamp(next - after, 0, Housekeeping.TotalMilliseconds));
                 await SleepAsync(sleep, stoppingToken);
