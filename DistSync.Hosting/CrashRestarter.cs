@@ -33,7 +33,7 @@ public sealed partial class CrashRestarter(
 
     /// <summary>A running node whose process ended with a non-zero code; a clean stop (Aspire's Stop) exits 0.</summary>
     public static bool IsCrash(string? previousState, string? state, int? exitCode) =>
-        previousState == KnownResourceStates.Running && state is "Exited" or "Finished" or "FailedToStart" && exitCode is not (0 or null or RefusedToStart);
+        previousState == KnownResourceStates.Running && KnownResourceStates.TerminalStates.Contains(state) && exitCode is not (0 or null or RefusedToStart);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -77,7 +77,7 @@ public sealed partial class CrashRestarter(
         {
             await Task.Delay(delay, time, stoppingToken);
             // Someone may have started it by hand meanwhile.
-            if (notifications.TryGetCurrentState(resource.Name, out var current) && current.Snapshot.State?.Text is "Exited" or "Finished" or "FailedToStart")
+            if (notifications.TryGetCurrentState(resource.Name, out var current) && KnownResourceStates.TerminalStates.Contains(current.Snapshot.State?.Text))
             {
                 var result = await services.GetRequiredService<ResourceCommandService>().ExecuteCommandAsync(resource, KnownResourceCommands.StartCommand, stoppingToken);
                 if (!result.Success)

@@ -100,23 +100,29 @@ public static class VersusCommand
                     }
                 }
 
-                var warmed = new HashSet<(IVersusTarget, string)>();
                 foreach (var workload in options.WorkloadsOn(setup))
                 {
+                    // After the first setup only DistSync runs again: the peers' figures do not depend on it.
+                    var targets = lineup.Targets.Where(t => t.Runs(workload) && (phase == 0 || t.System == VersusSystems.DistSync)).ToList();
                     var levels = VersusWorkloads.Levels(workload, options.Levels);
-                    foreach (var workers in levels)
+                    string? RedisSetupOf(IVersusTarget target) => target.System == VersusSystems.DistSync ? setup : null;
+                    string SystemOf(IVersusTarget target) => VersusTable.Label(target.System, RedisSetupOf(target), namesSetups);
+                    if (options.SystemWarmup > TimeSpan.Zero)
                     {
-                        // After the first setup only DistSync runs again: the peers' figures do not depend on it.
-                        foreach (var target in lineup.Targets.Where(t => t.Runs(workload) && (phase == 0 || t.System == VersusSystems.DistSync)))
+                        foreach (var target in targets)
                         {
                             cancellationToken.ThrowIfCancellationRequested();
-                            var redisSetup = target.System == VersusSystems.DistSync ? setup : null;
-                            var system = VersusTable.Label(target.System, redisSetup, namesSetups);
-                            if (options.SystemWarmup > TimeSpan.Zero && warmed.Add((target, workload)))
-                            {
-                                await WarmUpAsync(target, workload, levels.Max(), system, settings, options.SystemWarmup, output, cancellationToken);
-                            }
+                            await WarmUpAsync(target, workload, levels.Max(), SystemOf(target), settings, options.SystemWarmup, output, cancellationToken);
+                        }
+                    }
 
+                    foreach (var workers in levels)
+                    {
+                        foreach (var target in targets)
+                        {
+                            cancellationToken.ThrowIfCancellationRequested();
+                            var redisSetup = RedisSetupOf(target);
+                            var system = SystemOf(target);
                             output.WriteLine($"  {workload}, {workers} worker{(workers == 1 ? "" : "s")}: {system} ({target.Driver}) ...");
                             await using var prepared = await target.PrepareAsync(workload, workers, cancellationToken);
                             var level = await TimedRunner.RunAsync(workload, $"{workers} workers, {system} {target.Driver}", workers,

@@ -168,7 +168,7 @@ public class ClusterFixture : IAsyncLifetime
         }
     }
 
-    private static bool HasStopped(string? state) => state is "Exited" or "Finished" or "FailedToStart";
+    private static bool HasStopped(string? state) => KnownResourceStates.TerminalStates.Contains(state);
 
     /// <summary>The nodes started with libfaketime preloaded.</summary>
     private IEnumerable<string> UnderFakeTime =>

@@ -58,7 +58,7 @@ internal sealed partial class QueueSimulation
             var lateMs = NowMs - Math.Max(dueMs, steadyFromMs);
             if (dueMs != long.MaxValue && lateMs > OverdueBoundMs)
             {
-                var owner = _nodes.First(n => QueueRing.OwnerOf(_epochs[^1], topic, partition) == n.Id);
+                var owner = Node(QueueRing.OwnerOf(_epochs[^1], topic, partition));
                 var view = owner.Owned!.Get(topic, partition, owner.AppliedEpoch);
                 throw Failure($"{topic}/{partition}: a message due at t={dueMs - _startMs} is still not back {lateMs} ms later on a steady cluster; "
                     + $"owner {owner.Id}'s view: {(view is null ? "none" : $"{view.Ready} ready, next due {view.NextDueMs}")}");
