@@ -147,32 +147,9 @@ public class ClusterFixture : IAsyncLifetime
         _app = await builder.BuildAsync(ct).WaitAsync(StartupTimeout, ct);
         await _app.StartAsync(ct).WaitAsync(StartupTimeout, ct);
         // Fail fast: a node that exits during start-up ends the wait at once instead of at the timeout.
-        try
-        {
-            await Task.WhenAll(NodeNames.Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, WaitBehavior.StopOnResourceUnavailable, ct)))
-                .WaitAsync(StartupTimeout, ct);
-        }
-        catch (DistributedApplicationException) when (UnderFakeTime.Any(n => HasStopped(StateOf(n))))
-        {
-            // Under libfaketime, the node's launcher (dotnet run, which evaluates the project with MSBuild before the node
-            // runs) has been seen to die at start with "In-proc node failed to start up". That is the launcher, not the
-            // node: a node whose clock is faked and that did not start is started once more. (A process that dies is left
-            // Finished as often as Exited: each counts.)
-            foreach (var node in UnderFakeTime.Where(n => HasStopped(StateOf(n))))
-            {
-                await StartAsync(node);
-            }
-
-            await Task.WhenAll(NodeNames.Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, WaitBehavior.StopOnResourceUnavailable, ct)))
-                .WaitAsync(StartupTimeout, ct);
-        }
+        await Task.WhenAll(NodeNames.Select(n => _app.ResourceNotifications.WaitForResourceHealthyAsync(n, WaitBehavior.StopOnResourceUnavailable, ct)))
+            .WaitAsync(StartupTimeout, ct);
     }
-
-    private static bool HasStopped(string? state) => KnownResourceStates.TerminalStates.Contains(state);
-
-    /// <summary>The nodes started with libfaketime preloaded.</summary>
-    private IEnumerable<string> UnderFakeTime =>
-        _settings.NodeEnvironmentOf.Where(n => n.Value.ContainsKey("LD_PRELOAD")).Select(n => n.Key);
 
     /// <summary>The resource's current snapshot state (<c>Running</c>, <c>Finished</c>, …), or null before it has one.</summary>
     public string? StateOf(string resource) =>

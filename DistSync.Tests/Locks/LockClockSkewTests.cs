@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using DistSync.Hosting;
 using DistSync.LoadTests.Chaos.Nemesis;
+using DistSync.LoadTests.Cluster;
 using DistSync.Tests.Infrastructure;
 
 namespace DistSync.Tests.Locks;
@@ -103,6 +104,28 @@ public sealed class LockClockSkewTests : IClassFixture<LockClockSkewTests.Skewed
         Assert.Equal(TtlMs, reply.Body.GetProperty("ttl_remaining_ms").GetInt64());
         Assert.Equal(TtlMs, renewed.Body.GetProperty("ttl_remaining_ms").GetInt64());
         await Locks("node2").ReleaseAsync("skew-remaining", "holder", reply.FencingToken);
+    }
+
+    /// <summary>
+    /// Only the wall clock is faked: a timed wait on node2 (its thread pool's, its timers') still lasts as long as asked,
+    /// so node2 idles as the others do. Faked naively, every timed wait in the process returned at once and an idle node
+    /// spun on both cores, which also killed its launcher at start (MSBuild's 900 s wait for its in-proc node ended early).
+    /// </summary>
+    [Fact]
+    public async Task Node_OnAFakedClock_SleepsWhenIdle()
+    {
+        await SkewNode2Async(TimeSpan.FromSeconds(-10));
+        var pid = _cluster.Cluster.NodePid("node2") ?? throw new InvalidOperationException("node2 has no process.");
+
+        // Once its start-up work is done an idle node uses a few percent of a core; one whose waits all return at once
+        // spins on every core it can get, and never gets there.
+        await Eventually.UntilAsync(async () =>
+        {
+            var before = LinuxProcesses.CpuTime(pid)!.Value;
+            var window = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(1), TestContext.Current.CancellationToken);
+            return LinuxProcesses.CpuTime(pid)!.Value - before < window.Elapsed / 4;
+        }, TimeSpan.FromSeconds(60), "node2, idle, to use under a quarter of a core");
     }
 
     private LockClient Locks(string node) => new(_cluster.Cluster.CreateHttpClient(node));

@@ -47,6 +47,12 @@ public sealed class NodeClocks : IDisposable
         // read per timestamp its logging, HTTP server and telemetry take, thousands a second.
         ["FAKETIME_CACHE_DURATION"] = "1",
         ["FAKETIME_DONT_FAKE_MONOTONIC"] = "1",
+        // libfaketime 0.9.10 converts a timed wait's deadline on a monotonic condition variable (every timed wait .NET
+        // makes) through the faked wall clock, then, by default on glibc 2.30 and later, adds it to the true monotonic
+        // time: the deadline lands in the past and every wait returns at once. A node spun on both cores, and its launcher
+        // (dotnet run, preloaded too) died at start when MSBuild's wait for its in-proc node ended early. Without that
+        // "fix" the deadline passes through unchanged.
+        ["FAKETIME_FORCE_MONOTONIC_FIX"] = "0",
     };
 
     /// <summary>The AppHost arguments that start every node on its clock.</summary>
