@@ -30,6 +30,18 @@ public sealed class RedisFailuresTests
     }
 
     [Fact]
+    public async Task ACallTheClientAbandoned_BecomesARedisConnectionException()
+    {
+        // What the client's call gives when it disconnects a socket it found dead: nothing here asked for a cancellation.
+        var abandoned = Task.FromCanceled<int>(new CancellationToken(canceled: true));
+
+        var failure = await Assert.ThrowsAsync<RedisConnectionException>(() => abandoned.AsRedisFailure());
+
+        Assert.IsType<TaskCanceledException>(failure.InnerException);
+        Assert.Equal(ConnectionFailureType.SocketFailure, failure.FailureType);
+    }
+
+    [Fact]
     public async Task OtherFailuresAndResults_PassThrough()
     {
         var refused = new InvalidOperationException("a script bug");
