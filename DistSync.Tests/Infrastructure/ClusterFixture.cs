@@ -174,7 +174,7 @@ public class ClusterFixture : IAsyncLifetime
     public async Task KillAsync(string node)
     {
         await CommandAsync(node, NodeCommands.Kill);
-        await WaitForStateAsync(node, s => s is "Exited" or "Finished" or "FailedToStart", "stopped");
+        await WaitForStateAsync(node, KnownResourceStates.TerminalStates.Contains, "stopped");
     }
 
     /// <summary>Start a stopped resource (Aspire's Start command) and wait until it is healthy again.</summary>
